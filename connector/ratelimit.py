@@ -1,0 +1,376 @@
+"""Client-side, thread-safe rate budgets that keep calls within Mixpanel's documented limits."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+
+__all__ = [
+    "DEFAULT_REGISTRY",
+    "QUERY_API",
+    "RAW_EXPORT",
+    "BudgetExceeded",
+    "BudgetRegistry",
+    "RateBudget",
+    "RateLimit",
+    "Slot",
+    "format_duration",
+]
+
+_HOUR_S = 3600.0
+_SECOND_S = 1.0
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A named set of limits applied separately to each key (e.g. each project).
+
+    Attributes:
+        name: Short identifier, also the registry key.
+        per_hour: Calls allowed in any sliding 3600 s window, or None for no limit.
+        per_second: Calls allowed in any sliding 1 s window, or None for no limit.
+        max_concurrent: Calls allowed in flight at once, or None for no limit.
+        label: Human name used in messages (defaults to ``name``).
+        unit: Plural noun for one call, used in messages.
+        scope: What a key identifies, used in messages ("project 123").
+    """
+
+    name: str
+    per_hour: int | None
+    per_second: int | None
+    max_concurrent: int | None
+    label: str = ""
+    unit: str = "calls"
+    scope: str = "project"
+
+    def __post_init__(self) -> None:
+        for attr in ("per_hour", "per_second", "max_concurrent"):
+            value = getattr(self, attr)
+            if value is not None and value < 1:
+                raise ValueError(f"{attr} must be >= 1 or None, got {value}")
+
+    @property
+    def display_name(self) -> str:
+        """Human-readable name of the limit."""
+        return self.label or self.name
+
+
+#: Mixpanel Query API: "A maximum of 5 concurrent queries and 60 queries per hour", scoped
+#: per project (https://docs.mixpanel.com/reference/rate-limits).
+QUERY_API = RateLimit(
+    "query", per_hour=60, per_second=None, max_concurrent=5, label="Query API", unit="queries"
+)
+#: Mixpanel Raw Data Export API: 60 queries per hour and 3 queries per second per project
+#: (https://docs.mixpanel.com/reference/rate-limits). The documented ceiling of 100
+#: concurrent queries is not enforced here.
+RAW_EXPORT = RateLimit(
+    "export",
+    per_hour=60,
+    per_second=3,
+    max_concurrent=None,
+    label="Raw Export API",
+    unit="queries",
+)
+
+
+def format_duration(seconds: float) -> str:
+    """Format a wait for humans, e.g. ``"0.4 s"``, ``"12 s"`` or ``"12 min 3 s"``.
+
+    Args:
+        seconds: Duration in seconds (negative is treated as 0).
+
+    Returns:
+        The formatted duration; whole seconds are rounded up.
+    """
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{math.ceil(seconds * 10) / 10:.1f} s"
+    whole = math.ceil(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes} min {secs} s"
+
+
+class BudgetExceeded(Exception):
+    """A call does not fit its rate budget within the allowed wait.
+
+    Attributes:
+        limit_name: Name of the exhausted ``RateLimit``.
+        retry_at_s: Budget-clock time (same clock as the ``RateBudget``) when a call
+            fits again, or None when unknown (waiting for a concurrency slot).
+        wait_s: Seconds from now until a call fits, or None when unknown.
+        key: The key (e.g. project id) whose budget is used up.
+    """
+
+    def __init__(
+        self,
+        limit_name: str,
+        retry_at_s: float | None,
+        wait_s: float | None,
+        *,
+        key: str = "",
+        message: str | None = None,
+    ) -> None:
+        self.limit_name = limit_name
+        self.retry_at_s = retry_at_s
+        self.wait_s = wait_s
+        self.key = key
+        if message is None:
+            when = "unknown" if wait_s is None else format_duration(wait_s)
+            message = f"{limit_name} budget is used up; it frees up in {when}"
+        super().__init__(message)
+
+
+class Slot:
+    """A granted call; a context manager that frees its concurrency slot on exit."""
+
+    def __init__(self, budget: RateBudget, key: str) -> None:
+        self._budget = budget
+        self._key = key
+        self._released = False
+
+    @property
+    def key(self) -> str:
+        """The key the slot was granted for."""
+        return self._key
+
+    def release(self) -> None:
+        """Free the concurrency slot; further calls do nothing."""
+        if not self._released:
+            self._released = True
+            self._budget._release(self._key)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class _KeyState:
+    """Call history and in-flight count for one key."""
+
+    __slots__ = ("starts", "in_flight")
+
+    def __init__(self) -> None:
+        self.starts: deque[float] = deque()
+        self.in_flight = 0
+
+
+class RateBudget:
+    """Sliding-window call budget for one ``RateLimit``, tracked separately per key.
+
+    Thread-safe: share one instance (see ``BudgetRegistry``) between all threads that call
+    the same API so that together they stay within the limit. A call counts against the
+    hourly and per-second windows from the moment it is granted; it stops counting exactly
+    ``window`` seconds later.
+    """
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Create a budget.
+
+        Args:
+            limit: The limits to enforce for every key.
+            clock: Monotonic clock in seconds.
+            sleep: Called with a number of seconds to wait for the rate windows to free up.
+        """
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._cond = threading.Condition(threading.Lock())
+        self._states: dict[str, _KeyState] = {}
+
+    def _state(self, key: str) -> _KeyState:
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _KeyState()
+        return state
+
+    def _rate_wait(self, state: _KeyState, now: float) -> tuple[float, str]:
+        """Seconds until one more call fits both windows, and the binding window's name."""
+        starts = state.starts
+        horizon = _HOUR_S if self.limit.per_hour is not None else _SECOND_S
+        while starts and starts[0] + horizon <= now:
+            starts.popleft()
+        wait, window = 0.0, ""
+        for allowed, span, name in (
+            (self.limit.per_hour, _HOUR_S, "hour"),
+            (self.limit.per_second, _SECOND_S, "second"),
+        ):
+            if allowed is None:
+                continue
+            in_window = [t for t in starts if t + span > now]
+            if len(in_window) >= allowed:
+                # The call fits once all but allowed - 1 of these have left the window.
+                frees_at = in_window[len(in_window) - allowed] + span
+                if frees_at - now > wait:
+                    wait, window = frees_at - now, name
+        return wait, window
+
+    def _message(self, key: str, window: str, wait_s: float | None) -> str:
+        limit = self.limit
+        who = f"{limit.scope} {key}" if limit.scope else key
+        if window == "concurrency":
+            return (
+                f"{limit.display_name} budget of {limit.max_concurrent} concurrent "
+                f"{limit.unit} for {who} is used up; it frees up when a running call finishes"
+            )
+        allowed = limit.per_hour if window == "hour" else limit.per_second
+        return (
+            f"{limit.display_name} budget of {allowed} {limit.unit} per {window} for {who} "
+            f"is used up; it frees up in {format_duration(wait_s or 0.0)}"
+        )
+
+    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
+        """Reserve one call for ``key``, waiting up to ``max_wait_s`` for it to fit.
+
+        Waits for the rate windows go through the injected ``sleep``; waits for a
+        concurrency slot block on a condition variable until another slot is released.
+
+        Args:
+            key: Budget key, e.g. the project id.
+            max_wait_s: Longest acceptable total wait in seconds (0 fails fast).
+
+        Returns:
+            A slot; use it as a context manager (or call ``release``) to free the
+            concurrency slot when the call finishes.
+
+        Raises:
+            BudgetExceeded: If the call cannot fit within ``max_wait_s``.
+        """
+        max_wait_s = max(0.0, max_wait_s)
+        start = self._clock()
+        spent = 0.0  # waits done so far, so a frozen test clock cannot make us wait forever
+        limit = self.limit
+        while True:
+            with self._cond:
+                now = self._clock()
+                remaining = max_wait_s - max(now - start, spent)
+                state = self._state(key)
+                wait, window = self._rate_wait(state, now)
+                full = limit.max_concurrent is not None and state.in_flight >= limit.max_concurrent
+                if wait <= 0.0 and not full:
+                    state.starts.append(now)
+                    state.in_flight += 1
+                    return Slot(self, key)
+                if wait <= 0.0:
+                    if remaining <= 0.0:
+                        raise BudgetExceeded(
+                            limit.name,
+                            None,
+                            None,
+                            key=key,
+                            message=self._message(key, "concurrency", None),
+                        )
+                    began = time.monotonic()
+                    self._cond.wait(remaining)
+                    spent += time.monotonic() - began
+                    continue
+                if wait > remaining:
+                    raise BudgetExceeded(
+                        limit.name,
+                        now + wait,
+                        wait,
+                        key=key,
+                        message=self._message(key, window, wait),
+                    )
+            self._sleep(wait)
+            spent += wait
+
+    def seconds_until_free(self, key: str) -> float:
+        """Seconds until the rate windows admit another call for ``key`` (0 if now).
+
+        Concurrency is not included: when all slots are held, the time until one is
+        released is unknown.
+
+        Args:
+            key: Budget key, e.g. the project id.
+
+        Returns:
+            Seconds to wait, 0.0 if a call fits the rate windows now.
+        """
+        with self._cond:
+            return self._rate_wait(self._state(key), self._clock())[0]
+
+    def in_flight(self, key: str) -> int:
+        """Number of slots currently held for ``key``.
+
+        Args:
+            key: Budget key, e.g. the project id.
+
+        Returns:
+            The count of acquired, unreleased slots.
+        """
+        with self._cond:
+            return self._state(key).in_flight
+
+    def _release(self, key: str) -> None:
+        with self._cond:
+            state = self._state(key)
+            state.in_flight = max(0, state.in_flight - 1)
+            self._cond.notify_all()
+
+
+class BudgetRegistry:
+    """Process-wide map from limit name to its shared ``RateBudget`` (which is per key)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Create a registry whose budgets use the given clock and sleep.
+
+        Args:
+            clock: Monotonic clock in seconds, passed to every budget.
+            sleep: Sleep function, passed to every budget.
+        """
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._budgets: dict[str, RateBudget] = {}
+
+    def budget(self, limit: RateLimit) -> RateBudget:
+        """Return the shared budget for ``limit``, creating it on first use.
+
+        Args:
+            limit: The limit whose budget is wanted.
+
+        Returns:
+            The same ``RateBudget`` for every call with this limit.
+
+        Raises:
+            ValueError: If a different limit with the same name is already registered.
+        """
+        with self._lock:
+            existing = self._budgets.get(limit.name)
+            if existing is None:
+                existing = RateBudget(limit, clock=self._clock, sleep=self._sleep)
+                self._budgets[limit.name] = existing
+            elif existing.limit != limit:
+                raise ValueError(
+                    f"rate limit {limit.name!r} is already registered as {existing.limit!r}"
+                )
+            return existing
+
+
+#: The registry shared by every component instance in this process.
+DEFAULT_REGISTRY = BudgetRegistry()
