@@ -1,0 +1,41 @@
+"""mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a small runtime."""
+
+from .catalog import check_specs, load_specs
+from .component import Component, load_component
+from .errors import (
+    APIError,
+    AuthError,
+    ClientError,
+    ConnectorError,
+    InputError,
+    InputProblem,
+    PayloadTooLargeError,
+    RateLimitError,
+    RenderError,
+    ServerError,
+    SpecError,
+    SpecProblem,
+    TransportError,
+)
+from .request import HTTPRequest
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "ClientError",
+    "Component",
+    "ConnectorError",
+    "HTTPRequest",
+    "InputError",
+    "InputProblem",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "RenderError",
+    "ServerError",
+    "SpecError",
+    "SpecProblem",
+    "TransportError",
+    "check_specs",
+    "load_component",
+    "load_specs",
+]

@@ -1,0 +1,175 @@
+"""Cross-field spec rules that JSON Schema cannot express; each returns a list of problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .loader import SpecDocument, escape_pointer
+from .render import is_template, syntax_error, undeclared_names
+
+Problem = tuple[str, str]  # (JSON pointer, message)
+
+# Names templates may read besides the inputs, by the section they sit in.
+_RESPONSE_NAMES = {"body", "status", "headers"}
+_SECTION_NAMES: dict[str, set[str]] = {
+    "request": {"connection"},
+    "retry": {"connection"},
+    "rules": {"connection"},
+    "response": _RESPONSE_NAMES,
+    "picklist": _RESPONSE_NAMES | {"item"},
+}
+
+
+def _strings(tree: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(tree, str):
+        yield pointer, tree
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _strings(value, f"{pointer}/{escape_pointer(str(key))}")
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            yield from _strings(value, f"{pointer}/{index}")
+
+
+_EXPRESSION_FIELDS = {"when", "if", "ok_when", "items"}
+
+
+def check_templates(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
+    """Every template parses and reads only declared inputs and its section's names."""
+    declared = {i["key"] for i in inputs} | {i["group"] for i in inputs if i.get("group")}
+    problems: list[Problem] = []
+    for section, extra in _SECTION_NAMES.items():
+        for pointer, text in _strings(op.get(section), f"/{section}"):
+            last = pointer.rsplit("/", 1)[-1]
+            if last in _EXPRESSION_FIELDS and not is_template(text):
+                text = "{{ " + text + " }}"
+            if not is_template(text):
+                continue
+            error = syntax_error(text)
+            if error:
+                problems.append((pointer, f"template syntax error: {error}"))
+                continue
+            unknown = sorted(undeclared_names(text) - declared - extra)
+            if unknown:
+                allowed = ", ".join(sorted(declared | extra))
+                problems.append(
+                    (
+                        pointer,
+                        f"template uses undeclared name(s) {', '.join(unknown)}; "
+                        f"declared here: {allowed}",
+                    )
+                )
+    return problems
+
+
+def check_key_matches_file(op: dict[str, Any], doc: SpecDocument) -> list[Problem]:
+    """An operation's key equals its file name."""
+    if op.get("key") != doc.path.stem:
+        return [("/key", f"key {op.get('key')!r} does not match the file name {doc.path.stem!r}")]
+    return []
+
+
+def check_unique_inputs(inputs: list[dict[str, Any]]) -> list[Problem]:
+    """No two inputs share a key."""
+    seen: set[str] = set()
+    problems = []
+    for index, spec in enumerate(inputs):
+        if spec["key"] in seen:
+            problems.append((f"/inputs/{index}", f"input key {spec['key']!r} is used twice"))
+        seen.add(spec["key"])
+    return problems
+
+
+def _choice_values(spec: dict[str, Any]) -> list[Any]:
+    return [c["value"] if isinstance(c, dict) else c for c in spec.get("choices") or ()]
+
+
+def check_defaults_in_choices(inputs: list[dict[str, Any]], base: str = "/inputs") -> list[Problem]:
+    """A default is one of the input's choices, when it has choices."""
+    problems = []
+    for index, spec in enumerate(inputs):
+        values = _choice_values(spec)
+        default = spec.get("default")
+        if values and default is not None and default not in values:
+            shown = ", ".join(repr(v) for v in values)
+            problems.append(
+                (
+                    f"{base}/{index}/default",
+                    f"default {default!r} of input {spec['key']!r} is not one of its choices: {shown}",
+                )
+            )
+    return problems
+
+
+def check_sample(op: dict[str, Any]) -> list[Problem]:
+    """Every operation has a sample output, and it fits the declared output schema."""
+    if "sample" not in op:
+        return [("", "missing `sample`: every action and data source needs a sample output")]
+    schema = op.get("output_schema")
+    if not schema:
+        return []
+    return [
+        (
+            "/sample" + "".join(f"/{escape_pointer(str(p))}" for p in error.absolute_path),
+            f"sample does not fit output_schema: {error.message}",
+        )
+        for error in Draft202012Validator(schema).iter_errors(op["sample"])
+    ]
+
+
+def check_rules(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
+    """Rules name declared inputs."""
+    declared = {i["key"] for i in inputs}
+    return [
+        (f"/rules/{n}/inputs", f"rule names unknown input {key!r}")
+        for n, rule in enumerate(op.get("rules") or ())
+        for key in rule.get("inputs", ())
+        if key not in declared
+    ]
+
+
+def check_auth_scheme(op: dict[str, Any], schemes: set[str]) -> list[Problem]:
+    """A literal auth scheme name is one the connection declares."""
+    auth = (op.get("request") or {}).get("auth", "")
+    if auth and not is_template(auth) and auth not in schemes:
+        return [
+            (
+                "/request/auth",
+                f"unknown auth scheme {auth!r}; the connection declares "
+                f"{', '.join(sorted(schemes))}",
+            )
+        ]
+    return []
+
+
+def check_kind(op: dict[str, Any], kind: str) -> list[Problem]:
+    """Data sources have a picklist and type; actions have neither."""
+    if kind == "data_source" and not op.get("picklist"):
+        return [("", "a data source needs `picklist` (items, label, key)")]
+    if kind == "action" and ("picklist" in op or "type" in op):
+        return [("/picklist", "only data sources take `picklist` and `type`")]
+    return []
+
+
+def check_operation(
+    op: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    doc: SpecDocument,
+    kind: str,
+    schemes: set[str],
+) -> list[Problem]:
+    """Run every cross-field rule on one operation."""
+    checks: list[Callable[[], list[Problem]]] = [
+        lambda: check_key_matches_file(op, doc),
+        lambda: check_unique_inputs(inputs),
+        lambda: check_defaults_in_choices(inputs),
+        lambda: check_sample(op),
+        lambda: check_rules(op, inputs),
+        lambda: check_auth_scheme(op, schemes),
+        lambda: check_kind(op, kind),
+        lambda: check_templates(op, inputs),
+    ]
+    return [problem for check in checks for problem in check()]

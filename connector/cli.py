@@ -1,0 +1,154 @@
+"""The `mixpanel-connector` command: list, describe, run, validate and manifest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .catalog import check_specs, load_specs, specs_root
+from .component import load_component
+from .errors import ConnectorError, InputError, InputProblem
+from .manifest import describe_operation, manifest
+
+CONNECTION_ENV = {
+    "username": "MIXPANEL_USERNAME",
+    "password": "MIXPANEL_PASSWORD",
+    "projectToken": "MIXPANEL_PROJECT_TOKEN",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mixpanel-connector", description="Run Mixpanel actions declared in YAML specs."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list actions and data sources")
+    describe = sub.add_parser("describe", help="show one action or data source")
+    describe.add_argument("key")
+    describe.add_argument("--json", action="store_true", help="print JSON")
+    run = sub.add_parser("run", help="run an action (or fetch a data source)")
+    run.add_argument("key")
+    run.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--inputs", metavar="FILE", help="a JSON or YAML file of inputs")
+    run.add_argument(
+        "--connection", metavar="FILE", help="a JSON or YAML file of connection fields"
+    )
+    run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
+    run.add_argument("--base-url", help="send requests to this scheme and host instead")
+    validate = sub.add_parser("validate", help="check every spec file")
+    validate.add_argument("--specs", type=Path, help="the specs folder (default: shipped specs)")
+    sub.add_parser("manifest", help="print the whole component as JSON")
+    return parser
+
+
+def _read_mapping(path: str, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(what, [InputProblem(what, what, f"cannot read {path}: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise InputError(what, [InputProblem(what, what, f"{path} must hold a mapping")])
+    return data
+
+
+def _inputs(args: argparse.Namespace) -> dict[str, Any]:
+    values = _read_mapping(args.inputs, "--inputs") if args.inputs else {}
+    for item in args.input:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(args.key, [InputProblem(item, "--input", "expected KEY=VALUE")])
+        values[key.strip()] = value
+    return values
+
+
+def _connection(args: argparse.Namespace) -> dict[str, Any]:
+    if args.connection:
+        return _read_mapping(args.connection, "--connection")
+    return {key: os.environ[env] for key, env in CONNECTION_ENV.items() if os.environ.get(env)}
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _run(args: argparse.Namespace) -> int:
+    component = load_component(base_url=args.base_url)
+    inputs, connection = _inputs(args), _connection(args)
+    if args.dry_run:
+        _print(component.preview(args.key, inputs, connection))
+    elif args.key in component.spec.data_sources:
+        _print(component.fetch(args.key, inputs, connection))
+    else:
+        _print(component.run(args.key, inputs, connection))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    root = args.specs or specs_root()
+    component, problems = check_specs(root)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    assert component is not None
+    count = len(component.actions) + len(component.data_sources)
+    print(
+        f"OK: {count} specs in {root} ({len(component.actions)} actions, "
+        f"{len(component.data_sources)} data sources)."
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "run":
+            return _run(args)
+        spec = load_specs()
+        if args.command == "list":
+            for kind, table in (("action", spec.actions), ("data source", spec.data_sources)):
+                for key, op in table.items():
+                    print(f"{kind:<12} {key:<28} {op.label}")
+        elif args.command == "describe":
+            op = (
+                spec.operation(args.key)
+                if args.key in {**spec.actions, **spec.data_sources}
+                else None
+            )
+            if op is None:
+                raise InputError(
+                    args.key, [InputProblem("key", "KEY", f"no action or data source {args.key!r}")]
+                )
+            described = describe_operation(op)
+            _print(described) if args.json else print(yaml.safe_dump(described, sort_keys=False))
+        elif args.command == "manifest":
+            _print(manifest(spec))
+        return 0
+    except ConnectorError as exc:
+        first, *rest = str(exc).splitlines()
+        print(f"error: {first}", file=sys.stderr)
+        for line in rest:
+            print(line, file=sys.stderr)
+        return 2 if isinstance(exc, InputError) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The component the workflow engine loads: run actions, preview requests, fetch picklists."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .auth import authorization_header, describe_scheme, scheme_for
+from .catalog import load_specs
+from .errors import InputError, InputProblem
+from .inputs import validate_inputs
+from .parse import parse_response
+from .redact import Redactor
+from .render import render_request, render_value
+from .request import HTTPRequest
+from .spec import ComponentSpec, OperationSpec
+from .transport import Transport
+
+BASE_URL_ENV = "MIXPANEL_BASE_URL"
+
+
+class Component:
+    """A loaded component. Each call validates, renders, sends (unless previewing) and parses."""
+
+    def __init__(
+        self,
+        spec: ComponentSpec,
+        *,
+        base_url: str | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.spec = spec
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.transport = transport or Transport()
+
+    def __repr__(self) -> str:
+        where = f" base_url={self.base_url!r}" if self.base_url else ""
+        return f"<Component {self.spec.key}: {len(self.spec.actions)} actions{where}>"
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def run(
+        self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Run an action and return `{"data": ...}`."""
+        op = self._operation(action_key, self.spec.actions, "action")
+        return {"data": self._call(op, inputs, connection)}
+
+    def preview(
+        self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Return the requests `run` would send (secrets masked), sending nothing."""
+        op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        request, _ = self._prepare(op, inputs, connection)
+        return [request.to_dict()]
+
+    def fetch(
+        self, data_source_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Fetch a data source and return `{"result": [{"label", "key"}, ...]}`."""
+        op = self._operation(data_source_key, self.spec.data_sources, "data source")
+        body = self._call(op, inputs, connection)
+        picklist = op.picklist
+        context = {"body": body, "status": 200, "headers": {}}
+        items = render_value(picklist["items"], context, action=op.key, field="picklist.items")
+        result = []
+        for item in items or []:
+            scope = {**context, "item": item}
+            label = render_value(picklist["label"], scope, action=op.key, field="picklist.label")
+            key = render_value(picklist["key"], scope, action=op.key, field="picklist.key")
+            result.append({"label": str(label), "key": str(key)})
+        return {"result": result}
+
+    # --- pipeline -----------------------------------------------------------------------------
+
+    def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
+        if key in table:
+            return table[key]
+        near = difflib.get_close_matches(key, list(table), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(near)}?" if near else f" Known: {', '.join(table)}."
+        raise InputError(key, [InputProblem("key", kind.capitalize(), f"no {kind} {key!r}.{hint}")])
+
+    def _secrets(
+        self, op: OperationSpec, connection: Mapping[str, Any], raw: Mapping[str, Any]
+    ) -> Redactor:
+        secrets = Redactor()
+        for field in self.spec.connection.inputs:
+            if field.is_secret and connection.get(field.key):
+                secrets.add(str(connection[field.key]))
+        for spec in op.value_inputs:
+            if spec.is_secret and raw.get(spec.key):
+                secrets.add(str(raw[spec.key]))
+        return secrets
+
+    def _prepare(
+        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> tuple[HTTPRequest, str | None]:
+        connection = {k: v for k, v in (connection or {}).items()}
+        secrets = self._secrets(op, connection, inputs)
+        values = validate_inputs(op, inputs, connection)
+        request = render_request(op, values, connection, base_url=self.base_url, secrets=secrets)
+        header = authorization_header(
+            request,
+            self.spec.connection,
+            connection,
+            trusted_hosts=self.spec.trusted_hosts,
+            base_url=self.base_url,
+            secrets=secrets,
+        )
+        return request, header
+
+    def _call(
+        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> Any:
+        request, header = self._prepare(op, inputs, connection)
+        response = self.transport.send(request, header)
+        hint = describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
+        return parse_response(request, response, auth_hint=hint)
+
+
+def load_component(base_url: str | None = None, *, transport: Transport | None = None) -> Component:
+    """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there."""
+    return Component(
+        load_specs(), base_url=base_url or os.environ.get(BASE_URL_ENV) or None, transport=transport
+    )

@@ -1,0 +1,145 @@
+"""The connector's exception hierarchy, grouped by the stage that raises each error.
+
+ConnectorError
+├── SpecError            a spec file is wrong: file, line, JSON pointer
+├── InputError           caller inputs are wrong (also ValueError): .errors = [InputProblem]
+├── RenderError          a template failed: names the spec field and the undefined variable
+└── APIError             Mixpanel (or the network) answered badly: .status, .request (redacted)
+    ├── AuthError            401/403, fatal
+    ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
+    │   └── PayloadTooLargeError  413, fatal
+    ├── RateLimitError       429 or a client-side budget used up, retriable
+    ├── ServerError          5xx, retriable
+    └── TransportError       timeout / connection failure, retriable
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class ConnectorError(Exception):
+    """Base class of every error this package raises."""
+
+    retriable: ClassVar[bool] = False
+
+
+# --- spec stage -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One problem in one spec file."""
+
+    file: str
+    line: int | None
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.pointer or '/'}: {self.message}"
+
+
+class SpecError(ConnectorError):
+    """The spec files are invalid; `.problems` lists every problem found."""
+
+    def __init__(self, problems: list[SpecProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the specs:\n{lines}")
+
+
+# --- input stage ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One invalid input: its key, label and what would be valid."""
+
+    key: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.label} (`{self.key}`): {self.message}"
+
+
+class InputError(ConnectorError, ValueError):
+    """Caller inputs failed validation; nothing was sent. `.errors` lists every problem."""
+
+    def __init__(self, action: str, errors: list[InputProblem]) -> None:
+        self.action = action
+        self.errors = errors
+        if len(errors) == 1:
+            text = f"Invalid input for {action}: {errors[0]}"
+        else:
+            text = f"{len(errors)} invalid inputs for {action}:\n" + "\n".join(
+                f"  - {e}" for e in errors
+            )
+        super().__init__(text)
+
+
+# --- render stage -----------------------------------------------------------------------------
+
+
+class RenderError(ConnectorError):
+    """A spec template could not be rendered (for example an undefined variable)."""
+
+    def __init__(self, action: str, field: str, reason: str) -> None:
+        self.action = action
+        self.field = field
+        super().__init__(f"Cannot render `{field}` of {action}: {reason}")
+
+
+# --- API stage --------------------------------------------------------------------------------
+
+
+class APIError(ConnectorError):
+    """Mixpanel or the network answered badly. Messages and attributes carry no secrets."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request: Any = None,
+        body: Any = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        self.status = status
+        self.request = request
+        self.body = body
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+class AuthError(APIError):
+    """401/403: the credentials were refused or lack a permission."""
+
+
+class ClientError(APIError):
+    """Another 4xx, or a 200 whose body says Mixpanel rejected the data."""
+
+
+class PayloadTooLargeError(ClientError):
+    """413: the request exceeded one of Mixpanel's size limits."""
+
+
+class RateLimitError(APIError):
+    """429 from Mixpanel, or a client-side rate budget is used up."""
+
+    retriable = True
+
+
+class ServerError(APIError):
+    """5xx from Mixpanel."""
+
+    retriable = True
+
+
+class TransportError(APIError):
+    """The request timed out or the connection failed."""
+
+    retriable = True

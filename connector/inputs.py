@@ -1,0 +1,295 @@
+"""Coerces caller inputs as low-code forms send them, then validates them with JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .errors import InputError, InputProblem
+from .render import as_bool, evaluate
+from .spec import InputSpec, OperationSpec
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
+
+
+class _CoercionError(ValueError):
+    """A value that cannot be read as the input's type."""
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "") or value in ([], {})
+
+
+def _as_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _CoercionError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            number = float("nan")
+        if number.is_integer():
+            return int(number)
+    raise _CoercionError(f"expected a whole number such as 7, got {_show(value)}")
+
+
+def _as_number(value: Any) -> float | int:
+    if isinstance(value, bool):
+        raise _CoercionError("expected a number, got a boolean")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            pass
+        else:
+            if number == number and number not in (float("inf"), float("-inf")):
+                return int(number) if number.is_integer() and "." not in value else number
+    raise _CoercionError(f"expected a number such as 2.5, got {_show(value)}")
+
+
+def _as_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _CoercionError(f"expected true or false, got {_show(value)}")
+
+
+def _as_json(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise _CoercionError(
+            f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            value = _as_json(text)
+        else:
+            return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        items = list(value)
+        if all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in items):
+            return [str(v).strip() for v in items if str(v).strip()]
+    raise _CoercionError(f"expected a list of text values, got {_show(value)}")
+
+
+def _as_key_values(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in "[{":
+            value = _as_json(text)
+        else:
+            pairs: dict[str, str] = {}
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                key, sep, item = line.partition(":")
+                if not sep or not key.strip():
+                    raise _CoercionError(f"expected 'Key: Value' lines, got {_show(line)}")
+                pairs[key.strip()] = item.strip()
+            return pairs
+    if isinstance(value, Mapping):
+        return {str(k): _scalar_text(v) for k, v in value.items()}
+    if isinstance(value, list) and all(isinstance(v, Mapping) and "key" in v for v in value):
+        return {str(v["key"]): _scalar_text(v.get("value", "")) for v in value}
+    raise _CoercionError(f"expected a list of {{key, value}} pairs, got {_show(value)}")
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return "" if value is None else str(value)
+
+
+def _as_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise _CoercionError(f"expected text, got {_show(value)}")
+
+
+_COERCERS = {
+    "string": _as_string,
+    "password": _as_string,
+    "integer": _as_integer,
+    "number": _as_number,
+    "boolean": _as_boolean,
+    "json": _as_json,
+    "list": _as_list,
+    "key_value_list": _as_key_values,
+}
+
+_JSON_TYPES = {
+    "string": "string",
+    "password": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "list": "array",
+    "key_value_list": "object",
+}
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def input_schema(op: OperationSpec) -> dict[str, Any]:
+    """The JSON Schema one action's coerced inputs must satisfy."""
+    properties: dict[str, Any] = {}
+    for spec in op.value_inputs:
+        prop: dict[str, Any] = dict(spec.schema)
+        if spec.type in _JSON_TYPES:
+            prop.setdefault("type", _JSON_TYPES[spec.type])
+        if spec.choices:
+            prop["enum"] = list(spec.choices)
+        prop["title"] = spec.label
+        properties[spec.key] = prop
+    required = [s.key for s in op.value_inputs if s.required]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _validator(op: OperationSpec) -> Draft202012Validator:
+    cached = _VALIDATORS.get(id(op))
+    if cached is None or cached[0] is not op:
+        cached = (op, Draft202012Validator(input_schema(op)))
+        _VALIDATORS[id(op)] = cached
+    return cached[1]
+
+
+_VALIDATORS: dict[int, tuple[OperationSpec, Draft202012Validator]] = {}
+
+
+def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept the existing component's grouped inputs ({deliveryOptions: {verbose: 1}})."""
+    flat = dict(raw)
+    groups = {s.group for s in op.value_inputs if s.group}
+    for group in groups:
+        nested = flat.pop(group, None)
+        if isinstance(nested, str) and nested.strip().startswith("{"):
+            nested = _as_json(nested)
+        if isinstance(nested, Mapping):
+            for key, value in nested.items():
+                flat.setdefault(key, value)
+    return flat
+
+
+def _valid_choices(spec: InputSpec) -> str:
+    return ", ".join(repr(c) for c in spec.choices)
+
+
+def validate_inputs(
+    op: OperationSpec, raw: Mapping[str, Any], connection: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Coerce, default and validate inputs; return every declared key, None when left empty.
+
+    Raises:
+        InputError: listing every invalid input by label and key, with what would be valid.
+    """
+    known = {s.key: s for s in op.value_inputs}
+    problems: list[InputProblem] = []
+    try:
+        flat = _ungroup(op, raw)
+    except _CoercionError as exc:
+        flat = dict(raw)
+        problems.append(InputProblem("group", "Grouped input", str(exc)))
+    for key in flat:
+        if key not in known and key != "connection":
+            near = _closest(key, list(known))
+            hint = f" Did you mean `{near}`?" if near else ""
+            problems.append(InputProblem(key, key, f"is not an input of {op.key}.{hint}"))
+    values: dict[str, Any] = {}
+    for spec in op.value_inputs:
+        value = flat.get(spec.key)
+        if _is_empty(value):
+            value = spec.default
+        if _is_empty(value):
+            values[spec.key] = None
+            if spec.required:
+                problems.append(InputProblem(spec.key, spec.label, _required_message(spec)))
+            continue
+        try:
+            values[spec.key] = _COERCERS[spec.type](value)
+        except _CoercionError as exc:
+            problems.append(InputProblem(spec.key, spec.label, str(exc)))
+            values[spec.key] = None
+    checked = {k: v for k, v in values.items() if v is not None}
+    errors = _validator(op).iter_errors(checked)
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
+        key = str(error.path[0]) if error.path else ""
+        spec = known.get(key)
+        if spec is not None:
+            problems.append(InputProblem(spec.key, spec.label, _schema_message(spec, error)))
+    if not problems:
+        problems.extend(_check_rules(op, values, connection or {}))
+    if problems:
+        raise InputError(op.key, problems)
+    return values
+
+
+def _schema_message(spec: InputSpec, error: ValidationError) -> str:
+    if error.validator == "enum":
+        message = (
+            f"{_show(error.instance)} is not allowed. Valid values are: {_valid_choices(spec)}."
+        )
+    elif error.validator == "pattern":
+        message = (
+            f"{_show(error.instance)} does not have the expected form {error.validator_value}."
+        )
+    else:
+        message = f"{error.message}."
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.path)[1:])
+    return f"at {where.lstrip('.')}: {message}" if where else message
+
+
+def _required_message(spec: InputSpec) -> str:
+    if spec.choices:
+        return f"is required. Valid values are: {_valid_choices(spec)}."
+    example = f" For example: {spec.example}" if spec.example not in (None, "") else ""
+    return f"is required.{example}"
+
+
+def _check_rules(
+    op: OperationSpec, values: dict[str, Any], connection: Mapping[str, Any]
+) -> list[InputProblem]:
+    problems = []
+    context = {**values, "connection": dict(connection)}
+    for rule in op.rules:
+        if as_bool(evaluate(rule["when"], context, action=op.key, field="rules.when")):
+            first = op.input(rule["inputs"][0])
+            problems.append(InputProblem(first.key, first.label, rule["message"]))
+    return problems
+
+
+def _closest(word: str, options: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return found[0] if found else None
