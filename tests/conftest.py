@@ -1,0 +1,116 @@
+"""Shared fixtures: a fake connection, the component, and cassette settings that scrub secrets."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from connector import Component, load_component
+from connector.redact import basic_header
+
+ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = ROOT / "cassettes"
+
+# Fake credentials: never valid anywhere; a test proves none of them reaches a cassette.
+TEST_CONNECTION = {
+    "username": "test-service-account.7f3a1c",
+    "password": "TESTSECRETc0ffee5ca1ab1e0123456789",
+    "projectToken": "TESTTOKENdeadbeef00112233445566",
+}
+SECRET_VALUES = (
+    TEST_CONNECTION["password"],
+    TEST_CONNECTION["projectToken"],
+    basic_header(TEST_CONNECTION["username"], TEST_CONNECTION["password"]).split()[1],
+    basic_header(TEST_CONNECTION["projectToken"], "").split()[1],
+)
+TOKEN_PLACEHOLDER = "<PROJECT_TOKEN>"
+
+
+def _scrub(text: str) -> str:
+    for secret in SECRET_VALUES:
+        text = text.replace(secret, TOKEN_PLACEHOLDER if "TOKEN" in secret else "<SECRET>")
+    return text
+
+
+def _scrub_request(request: Any) -> Any:
+    """Remove credentials from a request before it is recorded or matched."""
+    body = request.body
+    if body:
+        raw = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        request.body = _scrub(raw).encode()
+    request.uri = _scrub(request.uri)
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    response["headers"] = {
+        k: v for k, v in response["headers"].items() if k.lower() not in {"set-cookie", "cookie"}
+    }
+    return response
+
+
+def _canonical(value: str) -> Any:
+    """Parse JSON-looking text so key order and spacing do not matter; keep other text."""
+    try:
+        return json.loads(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def canonical_body(request: Any) -> Any:
+    """The request body as data: forms as sorted pairs with JSON values parsed, JSON parsed."""
+    body = request.body or b""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    content_type = ""
+    for name, value in request.headers.items():
+        if name.lower() == "content-type":
+            content_type = value if isinstance(value, str) else value[0]
+    if "x-www-form-urlencoded" in content_type:
+        return sorted((k, json.dumps(_canonical(v), sort_keys=True)) for k, v in parse_qsl(body))
+    if "ndjson" in content_type:
+        return [json.loads(line) for line in body.splitlines() if line.strip()]
+    return _canonical(body)
+
+
+def _wire_body_matcher(r1: Any, r2: Any) -> None:
+    assert canonical_body(r1) == canonical_body(r2), "request bodies differ"
+
+
+@pytest.fixture(scope="session")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_headers": ["authorization", "cookie"],
+        "before_record_request": _scrub_request,
+        "before_record_response": _scrub_response,
+        "match_on": ["method", "uri", "wire_body"],
+        "decode_compressed_response": True,
+    }
+
+
+def pytest_recording_configure(config: Any, vcr: Any) -> None:
+    vcr.register_matcher("wire_body", _wire_body_matcher)
+
+
+@pytest.fixture
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture
+def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
+    monkeypatch.delenv("MIXPANEL_BASE_URL", raising=False)
+    yield load_component()
+
+
+@pytest.fixture
+def connection() -> dict[str, str]:
+    return dict(TEST_CONNECTION)
