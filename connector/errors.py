@@ -8,9 +8,13 @@ ConnectorError
     ├── AuthError            401/403, fatal
     ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
     │   └── PayloadTooLargeError  413, fatal
-    ├── RateLimitError       429 or a client-side budget used up, retriable
+    ├── RateLimitError       429, retriable; also a client-side budget used up
+    │   └── BudgetExceeded       (connector.ratelimit) the client-side budget, with .wait_s
     ├── ServerError          5xx, retriable
-    └── TransportError       timeout / connection failure, retriable
+    ├── TransportError       timeout / connection failure, retriable: .kind, .sent, .timeout_s
+    └── RedirectError        an unsafe or endless redirect was refused, fatal
+
+Every APIError carries `.attempts`: how many requests were made before it was raised.
 """
 
 from __future__ import annotations
@@ -112,7 +116,12 @@ class APIError(ConnectorError):
         self.request = request
         self.body = body
         self.retry_after_s = retry_after_s
+        self.attempts = 1
         super().__init__(message)
+
+    def add_note_to_message(self, text: str) -> None:
+        """Append `text` to the message (str() of the error), e.g. how often it was retried."""
+        self.args = (f"{self.args[0] if self.args else ''}{text}",) + tuple(self.args[1:])
 
 
 class AuthError(APIError):
@@ -140,6 +149,29 @@ class ServerError(APIError):
 
 
 class TransportError(APIError):
-    """The request timed out or the connection failed."""
+    """The request timed out or the connection failed.
+
+    `.kind` is one of connector.retry's ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET (or
+    "other"); `.sent` tells whether the request may have reached Mixpanel (False only when the
+    connection was never established); `.timeout_s` is the timeout in force.
+    """
 
     retriable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Any = None,
+        kind: str = "other",
+        sent: bool = True,
+        timeout_s: float | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.kind = kind
+        self.sent = sent
+        self.timeout_s = timeout_s
+
+
+class RedirectError(APIError):
+    """A redirect was not followed: too many hops, or it would carry secrets to another host."""

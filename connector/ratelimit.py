@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
+from .errors import RateLimitError
+
 __all__ = [
     "DEFAULT_REGISTRY",
     "QUERY_API",
@@ -97,8 +99,11 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {secs} s"
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(RateLimitError):
     """A call does not fit its rate budget within the allowed wait.
+
+    A ``RateLimitError`` (so callers catch one class for Mixpanel's 429 and the client-side
+    budget); ``retry_after_s`` equals ``wait_s`` and ``status`` is None (nothing was sent).
 
     Attributes:
         limit_name: Name of the exhausted ``RateLimit``.
@@ -124,7 +129,7 @@ class BudgetExceeded(Exception):
         if message is None:
             when = "unknown" if wait_s is None else format_duration(wait_s)
             message = f"{limit_name} budget is used up; it frees up in {when}"
-        super().__init__(message)
+        super().__init__(message, retry_after_s=wait_s)
 
 
 class Slot:
