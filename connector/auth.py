@@ -85,8 +85,8 @@ def authorization_header(
                 InputProblem(
                     "url",
                     "URL",
-                    f"host {request.host!r} is not a Mixpanel host; connection credentials are only "
-                    f"sent to {', '.join(trusted_hosts)} or the configured base URL. Point the "
+                    f"host {request.host!r} is not a Mixpanel host; connection credentials are "
+                    f"only sent to {', '.join(trusted_hosts)} or the configured base URL. Point the "
                     "request at a Mixpanel host, or allow sending credentials to any host.",
                 )
             ],

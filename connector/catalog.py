@@ -1,4 +1,4 @@
-"""Loads every spec file, checks it against the meta-schema and cross-field rules, builds the specs."""
+"""Loads and checks every spec file (meta-schema and cross-field rules), then builds the specs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 from .checks import check_defaults_in_choices, check_operation
 from .errors import SpecError, SpecProblem
@@ -53,7 +53,8 @@ def _schema_problems(doc: SpecDocument, definition: str, root: Path) -> list[Spe
     problems = []
     for error in _validator(definition).iter_errors(doc.data):
         if error.context:
-            error = best_match(error.context)
+            # Of a oneOf's branches, the deepest error is the one that says what is wrong.
+            error = max(error.context, key=lambda e: len(e.absolute_path))
         problems.append(doc.problem(_pointer(error), error.message, root))
     return problems
 

@@ -98,7 +98,8 @@ def check_defaults_in_choices(inputs: list[dict[str, Any]], base: str = "/inputs
             problems.append(
                 (
                     f"{base}/{index}/default",
-                    f"default {default!r} of input {spec['key']!r} is not one of its choices: {shown}",
+                    f"default {default!r} of input {spec['key']!r} is not one of its choices: "
+                    f"{shown}",
                 )
             )
     return problems

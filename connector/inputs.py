@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .errors import InputError, InputProblem
-from .render import as_bool, evaluate
+from .render import evaluate
 from .spec import InputSpec, OperationSpec
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
@@ -282,7 +282,7 @@ def _check_rules(
     problems = []
     context = {**values, "connection": dict(connection)}
     for rule in op.rules:
-        if as_bool(evaluate(rule["when"], context, action=op.key, field="rules.when")):
+        if evaluate(rule["when"], context, action=op.key, field="rules.when"):
             first = op.input(rule["inputs"][0])
             problems.append(InputProblem(first.key, first.label, rule["message"]))
     return problems

@@ -51,12 +51,17 @@ def _record_lines(node: yaml.Node, pointer: str, lines: dict[str, int]) -> None:
             _record_lines(item, f"{pointer}/{index}", lines)
 
 
+# libyaml's safe loader when available: the same safe constructors, several times faster.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> SpecDocument:
     """Load one YAML file safely; a syntax error becomes a SpecError with its line."""
     text = path.read_text(encoding="utf-8")
+    loader = _SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -64,6 +69,8 @@ def load_yaml(path: Path) -> SpecDocument:
         raise SpecError(
             [SpecProblem(str(path), line, "", f"YAML syntax error: {reason}")]
         ) from None
+    finally:
+        loader.dispose()
     lines: dict[str, int] = {}
     if node is not None:
         _record_lines(node, "", lines)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import RenderError
@@ -132,17 +132,20 @@ def render_url(source: str, context: dict[str, Any], *, action: str) -> str:
         raise RenderError(action, "request.url", str(exc)) from None
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(source: str) -> nodes.Template:
+    return ENV.parse(source)
+
+
 def undeclared_names(source: str) -> set[str]:
     """Names a template reads that it does not define itself (for spec checks)."""
-    from jinja2 import meta
-
-    return set(meta.find_undeclared_variables(ENV.parse(source)))
+    return set(meta.find_undeclared_variables(_parsed(source)))
 
 
 def syntax_error(source: str) -> str | None:
     """The template's syntax error, or None when it parses."""
     try:
-        ENV.parse(source)
+        _parsed(source)
     except TemplateError as exc:
         return exc.message or str(exc)
     return None

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from connector.catalog import check_specs, load_specs, meta_schema, specs_root
+from connector.errors import SpecError
+
+GOOD_ACTION = """\
+key: sample
+label: Sample
+description: A sample action.
+inputs:
+  - use: connection
+  - use: region
+  - key: mode
+    label: Mode
+    type: string
+    default: fast
+    choices: [fast, slow]
+request:
+  method: GET
+  url: "https://{{ region }}.mixpanel.com/x"
+  auth: none
+  query:
+    mode: "{{ mode }}"
+sample:
+  data: 1
+"""
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> Path:
+    root = tmp_path / "specs"
+    root.mkdir()
+    source = specs_root()
+    for name in ("component.yaml", "connection.yaml", "inputs.yaml"):
+        shutil.copy(source / name, root / name)
+    (root / "actions").mkdir()
+    (root / "data_sources").mkdir()
+    (root / "actions" / "sample.yaml").write_text(GOOD_ACTION)
+    return root
+
+
+def test_a_good_spec_loads(specs: Path) -> None:
+    component = load_specs(specs)
+    action = component.actions["sample"]
+    assert [i.key for i in action.inputs] == ["connection", "region", "mode"]
+    assert action.input("region").choices == ("api", "api-eu", "api-in")
+
+
+def test_broken_spec_reports_every_problem_with_file_and_line(specs: Path) -> None:
+    broken = (
+        GOOD_ACTION.replace('mode: "{{ mode }}"', 'mode: "{{ modde }}"')
+        .replace("default: fast", "default: medium")
+        .replace("sample:\n  data: 1\n", "")
+    )
+    (specs / "actions" / "sample.yaml").write_text(broken)
+    component, problems = check_specs(specs)
+    assert component is None
+    text = [str(p) for p in problems]
+    assert any(
+        t.startswith(
+            "actions/sample.yaml:17: /request/query/mode: template uses undeclared name(s) modde"
+        )
+        for t in text
+    ), text
+    assert any(
+        t.startswith("actions/sample.yaml:10: /inputs/2/default: default 'medium'") for t in text
+    ), text
+    assert any(t.startswith("actions/sample.yaml") and "missing `sample`" in t for t in text), text
+    assert len(problems) == 3
+
+
+def test_schema_errors_cite_pointer_and_line(specs: Path) -> None:
+    (specs / "actions" / "sample.yaml").write_text(
+        GOOD_ACTION.replace("type: string\n", "type: text\n")
+    )
+    _, problems = check_specs(specs)
+    assert len(problems) == 1
+    assert problems[0].pointer == "/inputs/2/type"
+    assert problems[0].line == 9
+    assert "'text' is not one of" in problems[0].message
+
+
+def test_key_must_match_file_name_and_use_must_exist(specs: Path) -> None:
+    (specs / "actions" / "other.yaml").write_text(
+        GOOD_ACTION.replace("- use: region", "- use: regoin")
+    )
+    _, problems = check_specs(specs)
+    messages = " | ".join(p.message for p in problems)
+    assert "does not match the file name 'other'" in messages
+    assert "no shared input 'regoin'" in messages
+
+
+def test_load_specs_raises_spec_error(specs: Path) -> None:
+    (specs / "actions" / "sample.yaml").write_text("key: [unclosed\n")
+    with pytest.raises(SpecError, match="YAML syntax error"):
+        load_specs(specs)
+
+
+def _properties(node: object, path: str = "") -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            found.append((f"{path}/{name}", sub))
+        for key, value in node.items():
+            if key in ("examples", "default"):
+                continue
+            found.extend(_properties(value, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_properties(value, f"{path}/{index}"))
+    return found
+
+
+def test_meta_schema_describes_every_property() -> None:
+    missing = [
+        path
+        for path, sub in _properties(meta_schema())
+        if not (isinstance(sub, dict) and sub.get("description"))
+    ]
+    assert missing == []

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connector.errors import RenderError
+from connector.render import (
+    encode_pairs,
+    render_request,
+    render_url,
+    render_value,
+    undeclared_names,
+)
+from connector.spec import InputSpec, OperationSpec
+
+
+def _op(request: dict[str, Any], inputs: tuple[str, ...] = ("a", "b")) -> OperationSpec:
+    return OperationSpec(
+        key="op",
+        kind="action",
+        label="Op",
+        description="",
+        inputs=tuple(InputSpec(key=k, label=k.upper(), type="string") for k in inputs),
+        request=request,
+        sample={"data": None},
+    )
+
+
+def test_single_expression_keeps_native_type() -> None:
+    ctx = {"n": 5, "items": [1, {"x": True}]}
+    assert render_value("{{ n }}", ctx, action="t", field="f") == 5
+    assert render_value("{{ items }}", ctx, action="t", field="f") == [1, {"x": True}]
+    assert render_value("n={{ n }}", ctx, action="t", field="f") == "n=5"
+
+
+def test_inputs_are_data_never_templates() -> None:
+    probe = "{{ 7*7 }}{% for x in range(3) %}x{% endfor %}"
+    assert render_value("{{ a }}", {"a": probe}, action="t", field="f") == probe
+    assert render_value("pre {{ a }}", {"a": probe}, action="t", field="f") == f"pre {probe}"
+
+
+def test_undefined_names_fail_loudly() -> None:
+    with pytest.raises(RenderError, match="undefined"):
+        render_value("{{ missing }}", {}, action="t", field="request.query.x")
+    with pytest.raises(RenderError):
+        render_value("x {{ missing }}", {}, action="t", field="f")
+
+
+def test_sandbox_blocks_attribute_escape() -> None:
+    with pytest.raises(RenderError):
+        render_value("{{ ''.__class__.__mro__ }}", {}, action="t", field="f")
+
+
+def test_empty_mapping_entries_are_dropped() -> None:
+    tree = {"keep": "{{ a }}", "none": "{{ b }}", "empty": "", "nested": {"z": "{{ b }}"}}
+    assert render_value(tree, {"a": 0, "b": None}, action="t", field="f") == {
+        "keep": 0,
+        "nested": {},
+    }
+
+
+def test_url_values_are_percent_encoded() -> None:
+    url = render_url("https://x.mixpanel.com/p/{{ a }}", {"a": "../evil?x=1#f"}, action="t")
+    assert url == "https://x.mixpanel.com/p/..%2Fevil%3Fx%3D1%23f"
+
+
+def test_join_url_filter_joins_trusted_base_and_path() -> None:
+    ctx = {"a": "https://api.mixpanel.com/", "b": "/import"}
+    assert render_url("{{ a | join_url(b) }}", ctx, action="t") == "https://api.mixpanel.com/import"
+
+
+def test_json_filter_keeps_empty_values_empty() -> None:
+    assert render_value("{{ a | json }}", {"a": ["x", "y"]}, action="t", field="f") == '["x","y"]'
+    assert render_value("{{ a | json }}", {"a": None}, action="t", field="f") is None
+
+
+def test_encode_pairs_repeats_lists_and_encodes_booleans() -> None:
+    assert encode_pairs({"e": ["A", "B"], "t": True, "o": {"id": 1}, "n": None}) == [
+        ("e", "A"),
+        ("e", "B"),
+        ("t", "true"),
+        ("o", '{"id":1}'),
+    ]
+
+
+def test_render_request_form_body_and_query() -> None:
+    op = _op(
+        {
+            "method": "post",
+            "url": "https://api.mixpanel.com/track",
+            "auth": "none",
+            "query": {"verbose": "{{ 1 if a else none }}"},
+            "body": {"format": "form", "content": {"data": {"event": "e", "p": "{{ b }}"}}},
+        }
+    )
+    request = render_request(op, {"a": "yes", "b": "v"}, {})
+    assert request.method == "POST"
+    assert request.full_url == "https://api.mixpanel.com/track?verbose=1"
+    assert request.content == b"data=%7B%22event%22%3A%22e%22%2C%22p%22%3A%22v%22%7D"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+def test_render_request_rebases_to_base_url_keeping_path() -> None:
+    op = _op(
+        {"method": "GET", "url": "https://data-eu.mixpanel.com/api/2.0/export", "auth": "none"}
+    )
+    request = render_request(op, {"a": None, "b": None}, {}, base_url="http://127.0.0.1:8080")
+    assert request.url == "http://127.0.0.1:8080/api/2.0/export"
+
+
+def test_render_request_gzip_and_ndjson() -> None:
+    import gzip
+
+    op = _op(
+        {
+            "method": "POST",
+            "url": "https://api.mixpanel.com/import",
+            "auth": "none",
+            "body": {"format": "ndjson", "content": "{{ a }}", "gzip": "{{ b }}"},
+        }
+    )
+    request = render_request(op, {"a": [{"x": 1}, {"y": 2}], "b": True}, {})
+    assert request.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(request.content or b"") == b'{"x":1}\n{"y":2}\n'
+
+
+def test_undeclared_names_found_statically() -> None:
+    assert undeclared_names("{{ a }} {% for i in b %}{{ i }}{% endfor %}") == {"a", "b"}
