@@ -86,8 +86,8 @@ def authorization_header(
                     "url",
                     "URL",
                     f"host {request.host!r} is not a Mixpanel host; connection credentials are "
-                    f"only sent to {', '.join(trusted_hosts)} or the configured base URL. Point the "
-                    "request at a Mixpanel host, or allow sending credentials to any host.",
+                    f"only sent to {', '.join(trusted_hosts)} or the configured base URL. Point "
+                    "the request at a Mixpanel host, or allow sending credentials to any host.",
                 )
             ],
         )
