@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,18 +12,31 @@ from .auth import authorization_header, describe_scheme, scheme_for
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
-from .parse import parse_response
+from .parse import RawResponse, parse_response
+from .ratelimit import BudgetRegistry
 from .redact import Redactor
 from .render import render_request, render_value
 from .request import HTTPRequest
+from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
-from .transport import Transport
+from .transport import DEFAULT_RETRY, Clock, SystemClock, Transport, policy_for, send_with_retries
 
 BASE_URL_ENV = "MIXPANEL_BASE_URL"
 
 
 class Component:
-    """A loaded component. Each call validates, renders, sends (unless previewing) and parses."""
+    """A loaded component. Each call validates, renders, sends (unless previewing) and parses.
+
+    Keyword options (see docs/errors-retries-limits.md):
+        retry: the default RetryPolicy of every call (Mixpanel's guidance when omitted); an
+            action's Max Retry Count / Retry Delay / Use Exponential Backoff / Retry On All
+            Errors inputs override it field by field.
+        rate_wait_s: how long a call may wait for a client-side rate budget (0: fail fast
+            with a RateLimitError saying when the budget frees up).
+        rate_registry: the budgets to draw from (default: the process-wide registry).
+        clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
+        rng: random source for backoff jitter.
+    """
 
     def __init__(
         self,
@@ -30,10 +44,20 @@ class Component:
         *,
         base_url: str | None = None,
         transport: Transport | None = None,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float = 0.0,
+        rate_registry: BudgetRegistry | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.spec = spec
         self.base_url = base_url.rstrip("/") if base_url else None
         self.transport = transport or Transport()
+        self.retry = retry or DEFAULT_RETRY
+        self.rate_wait_s = rate_wait_s
+        self.rate_registry = rate_registry
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()
 
     def __repr__(self) -> str:
         where = f" base_url={self.base_url!r}" if self.base_url else ""
@@ -42,11 +66,20 @@ class Component:
     # --- public API ---------------------------------------------------------------------------
 
     def run(
-        self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+        self,
+        action_key: str,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
     ) -> dict[str, Any]:
-        """Run an action and return `{"data": ...}`."""
+        """Run an action and return `{"data": ...}`.
+
+        `retry` and `rate_wait_s` override the component's settings for this call.
+        """
         op = self._operation(action_key, self.spec.actions, "action")
-        return {"data": self._call(op, inputs, connection)}
+        return {"data": self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)}
 
     def preview(
         self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
@@ -57,11 +90,20 @@ class Component:
         return [request.to_dict()]
 
     def fetch(
-        self, data_source_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+        self,
+        data_source_key: str,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
     ) -> dict[str, Any]:
-        """Fetch a data source and return `{"result": [{"label", "key"}, ...]}`."""
+        """Fetch a data source and return `{"result": [{"label", "key"}, ...]}`.
+
+        `retry` and `rate_wait_s` override the component's settings for this call.
+        """
         op = self._operation(data_source_key, self.spec.data_sources, "data source")
-        body = self._call(op, inputs, connection)
+        body = self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
         picklist = op.picklist
         context = {"body": body, "status": 200, "headers": {}}
         items = render_value(picklist["items"], context, action=op.key, field="picklist.items")
@@ -112,16 +154,58 @@ class Component:
         return request, header
 
     def _call(
-        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+        self,
+        op: OperationSpec,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
     ) -> Any:
         request, header = self._prepare(op, inputs, connection)
-        response = self.transport.send(request, header)
+        policy = policy_for(request, retry or self.retry)
         hint = describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
-        return parse_response(request, response, auth_hint=hint)
+
+        def send() -> RawResponse:
+            return self.transport.send(request, header)
+
+        def parse(response: RawResponse) -> Any:
+            return parse_response(request, response, auth_hint=hint)
+
+        return send_with_retries(
+            send,
+            parse,
+            request=request,
+            policy=policy,
+            clock=self.clock,
+            rng=self.rng,
+            registry=self.rate_registry,
+            rate_wait_s=self.rate_wait_s if rate_wait_s is None else rate_wait_s,
+        )
 
 
-def load_component(base_url: str | None = None, *, transport: Transport | None = None) -> Component:
-    """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there."""
+def load_component(
+    base_url: str | None = None,
+    *,
+    transport: Transport | None = None,
+    retry: RetryPolicy | None = None,
+    rate_wait_s: float = 0.0,
+    rate_registry: BudgetRegistry | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Component:
+    """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
+
+    The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
+    clock and jitter source.
+    """
     return Component(
-        load_specs(), base_url=base_url or os.environ.get(BASE_URL_ENV) or None, transport=transport
+        load_specs(),
+        base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
+        transport=transport,
+        retry=retry,
+        rate_wait_s=rate_wait_s,
+        rate_registry=rate_registry,
+        clock=clock,
+        rng=rng,
     )

@@ -1,24 +1,180 @@
-"""The only stage that does I/O: sends an HTTPRequest with requests and returns the raw response."""
+"""The only stage that does I/O: sends an HTTPRequest with requests, retrying per policy.
+
+`Transport.send` makes one logical request: it follows redirects itself (never handing
+credentials or secret-carrying bodies to another host) and maps network failures to
+`TransportError` with a kind that tells whether the request may have reached Mixpanel.
+`send_with_retries` wraps send + parse in the retry policy and the client-side rate budgets.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from typing import Any
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 
-from .errors import TransportError
+from .errors import APIError, InputError, InputProblem, RedirectError, TransportError
 from .parse import RawResponse
+from .ratelimit import (
+    DEFAULT_REGISTRY,
+    QUERY_API,
+    RAW_EXPORT,
+    BudgetExceeded,
+    BudgetRegistry,
+    RateLimit,
+)
+from .redact import SENSITIVE_HEADERS, Redactor
 from .request import HTTPRequest
+from .retry import (
+    ERROR_CONNECT,
+    ERROR_READ_TIMEOUT,
+    ERROR_RESET,
+    RetryPolicy,
+    decide,
+    parse_retry_after,
+)
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "DEFAULT_TIMEOUT_S",
+    "NO_RETRY",
+    "RATE_LIMITS",
+    "Clock",
+    "SystemClock",
+    "Transport",
+    "is_idempotent",
+    "policy_for",
+    "send_with_retries",
+]
 
 log = logging.getLogger("connector.transport")
 
 DEFAULT_TIMEOUT_S = 60.0
 USER_AGENT = "mixpanel-connector/0.1"
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+
+#: Mixpanel's guidance: 429/502/503/504 and network errors, 2 s doubling to 60 s, jittered.
+DEFAULT_RETRY = RetryPolicy()
+#: A single attempt; handy for tests and callers that retry themselves.
+NO_RETRY = RetryPolicy(max_attempts=1)
+#: Budgets a spec may name in `retry.rate_limit`.
+RATE_LIMITS: dict[str, RateLimit] = {"query": QUERY_API, "export": RAW_EXPORT}
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """Time as the retry layer sees it; inject a fake one so tests never really wait."""
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic clock."""
+
+    def now(self) -> datetime:
+        """The current wall-clock time (aware, UTC), for Retry-After HTTP dates."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds`."""
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        """Seconds on time.monotonic."""
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        """The current UTC time."""
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        """time.sleep."""
+        time.sleep(seconds)
+
+
+# --- secrets in third-party logs ------------------------------------------------------------
+
+_ACTIVE_SECRETS: contextvars.ContextVar[Redactor | None] = contextvars.ContextVar(
+    "connector_active_secrets", default=None
+)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks the secrets of the request being sent in urllib3's own log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _ACTIVE_SECRETS.get()
+        if secrets is not None:
+            record.msg = secrets.text(record.getMessage())
+            record.args = None
+        return True
+
+
+_FILTER = _RedactingFilter()
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.response"):
+    _logger = logging.getLogger(_name)
+    if _FILTER not in _logger.filters:
+        _logger.addFilter(_FILTER)
+
+
+# --- one request ----------------------------------------------------------------------------
+
+
+def _classify(exc: requests.RequestException) -> tuple[str, bool]:
+    """The retry error kind of a requests failure, and whether the request may have been sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return ERROR_CONNECT, False
+    if isinstance(exc, requests.Timeout):
+        return ERROR_READ_TIMEOUT, True
+    if isinstance(exc, requests.ConnectionError):
+        reason: Any = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        if isinstance(
+            inner,
+            urllib3.exceptions.NewConnectionError
+            | urllib3.exceptions.NameResolutionError
+            | urllib3.exceptions.ProxyError,
+        ):
+            return ERROR_CONNECT, False
+        return ERROR_RESET, True
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return ERROR_RESET, True
+    return "other", True
+
+
+def _carries_secret(request: HTTPRequest) -> bool:
+    """True when the body (or multipart fields) contain a known secret value, e.g. the token."""
+    secrets = request.secrets
+    if request.form_fields and secrets.data(list(request.form_fields)) != [
+        list(f) for f in request.form_fields
+    ]:
+        return True
+    if request.body is not None and secrets.data(request.body) != request.body:
+        return True
+    if request.content:
+        text = request.content.decode("utf-8", "replace")
+        return secrets.text(text) != text
+    return False
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 class Transport:
-    """Owns one requests.Session; every call has a timeout."""
+    """Owns one requests.Session; every call has a timeout; redirects are followed by hand."""
 
     def __init__(
         self, session: requests.Session | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
@@ -26,41 +182,278 @@ class Transport:
         self.session = session or requests.Session()
         self.timeout_s = timeout_s
 
+    def __repr__(self) -> str:
+        return f"<Transport timeout={self.timeout_s:g}s>"
+
     def send(self, request: HTTPRequest, authorization: str | None) -> RawResponse:
-        """Send once and return the raw response; network failures raise TransportError."""
+        """Send once (following safe redirects) and return the raw response.
+
+        Raises:
+            TransportError: the connection failed or timed out (`.kind`, `.sent`, `.timeout_s`).
+            RedirectError: too many redirects, or a redirect that would re-send a body holding
+                a secret (such as the project token) to another host.
+        """
+        timeout = request.timeout_s or self.timeout_s
         headers = {"User-Agent": USER_AGENT, **request.headers}
         if authorization:
             headers["Authorization"] = authorization
-        kwargs: dict[str, Any] = {}
+        body: dict[str, Any]
         if request.body_format == "multipart":
-            kwargs["data"] = list(request.form_fields)
-            kwargs["files"] = [(f, (n, c)) for f, n, c in request.files]
+            body = {
+                "data": list(request.form_fields),
+                "files": [(f, (n, c)) for f, n, c in request.files],
+            }
         else:
-            kwargs["data"] = request.content
-        timeout = request.timeout_s or self.timeout_s
-        log.debug("sending %r", request)
+            body = {"data": request.content}
+        method, url = request.method, request.url
+        params: list[tuple[str, str]] = list(request.params)
+        origin = _origin(url)
+        token = _ACTIVE_SECRETS.set(request.secrets)
         try:
-            response = self.session.request(
-                request.method,
-                request.url,
-                params=list(request.params),
-                headers=headers,
+            for hop in range(MAX_REDIRECTS + 1):
+                log.debug("sending %s", request.secrets.text(f"{request.action}: {method} {url}"))
+                response = self._once(request, method, url, params, headers, body, timeout)
+                location = response.headers.get("location")
+                if response.status_code not in REDIRECT_STATUSES or not location:
+                    log.debug("%s answered HTTP %s", urlsplit(url).hostname, response.status_code)
+                    return RawResponse(
+                        status=response.status_code,
+                        headers={k.lower(): v for k, v in response.headers.items()},
+                        content=response.content,
+                    )
+                response.close()
+                if hop == MAX_REDIRECTS:
+                    raise RedirectError(
+                        f"{request.action}: more than {MAX_REDIRECTS} redirects; stopped at "
+                        f"{request.secrets.text(url)}",
+                        status=response.status_code,
+                        request=request,
+                    )
+                target = urljoin(url, location)
+                new_origin = _origin(target)
+                upgrade = (
+                    origin[0] == "http" and new_origin[0] == "https" and origin[1] == new_origin[1]
+                )
+                same = new_origin == origin or upgrade
+                if response.status_code in (301, 302, 303) and method not in IDEMPOTENT_METHODS:
+                    method = "GET"  # as browsers and requests do: the body is not re-sent
+                    body = {"data": None}
+                    headers = {
+                        k: v
+                        for k, v in headers.items()
+                        if k.lower() not in ("content-type", "content-encoding", "content-length")
+                    }
+                if not same:
+                    if any(k.lower() in SENSITIVE_HEADERS for k in headers):
+                        log.info(
+                            "%s: redirected to another host %s; credentials are not sent there",
+                            request.action,
+                            new_origin[1],
+                        )
+                        headers = {
+                            k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS
+                        }
+                    if body.get("data") is not None and _carries_secret(request):
+                        raise RedirectError(
+                            f"{request.action}: Mixpanel answered HTTP {response.status_code} "
+                            f"redirecting to another host ({new_origin[1]}); not followed because "
+                            "the request body would be re-sent there and it contains a "
+                            "credential (such as the project token).",
+                            status=response.status_code,
+                            request=request,
+                        )
+                origin = new_origin
+                url, params = target, []
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            _ACTIVE_SECRETS.reset(token)
+
+    def _once(
+        self,
+        request: HTTPRequest,
+        method: str,
+        url: str,
+        params: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        body: Mapping[str, Any],
+        timeout: float,
+    ) -> requests.Response:
+        host = urlsplit(url).hostname or ""
+        try:
+            return self.session.request(
+                method,
+                url,
+                params=params,
+                headers=dict(headers),
                 timeout=timeout,
-                **kwargs,
+                allow_redirects=False,
+                **body,
             )
-        except requests.Timeout:
-            raise TransportError(
-                f"{request.action}: no answer from {request.host} within the timeout of {timeout:g} s",
-                request=request,
-            ) from None
         except requests.RequestException as exc:
-            reason = request.secrets.text(type(exc).__name__ + ": " + str(exc))
+            kind, sent = _classify(exc)
+            if isinstance(exc, requests.Timeout):
+                phase = "connect to" if kind == ERROR_CONNECT else "get an answer from"
+                message = (
+                    f"{request.action}: could not {phase} {host} within the timeout of "
+                    f"{timeout:g} s (the action's Timeout input or request.timeout_s; "
+                    f"default {self.timeout_s:g} s)"
+                )
+            else:
+                reason = request.secrets.text(f"{type(exc).__name__}: {exc}")
+                what = (
+                    "could not reach"
+                    if kind == ERROR_CONNECT
+                    else "lost the connection to"
+                    if kind == ERROR_RESET
+                    else "failed talking to"
+                )
+                message = f"{request.action}: {what} {host}: {reason}"
             raise TransportError(
-                f"{request.action}: could not reach {request.host}: {reason}", request=request
+                message, request=request, kind=kind, sent=sent, timeout_s=timeout
             ) from None
-        log.debug("%s answered HTTP %s", request.host, response.status_code)
-        return RawResponse(
-            status=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            content=response.content,
+
+
+# --- retries and budgets --------------------------------------------------------------------
+
+
+def _as_flag(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "t", "yes", "y", "1", "on"):
+        return True
+    if text in ("false", "f", "no", "n", "0", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(number)
+
+
+def is_idempotent(request: HTTPRequest) -> bool:
+    """The spec's rendered `retry.idempotent`; when absent, GET and HEAD are idempotent."""
+    flag = _as_flag(request.retry.get("idempotent"))
+    if flag is None:
+        return request.method in IDEMPOTENT_METHODS
+    return flag
+
+
+def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
+    """`default`, overridden by the action's rendered seed inputs (Max Retry Count etc.).
+
+    Raises:
+        InputError: a rendered retry input is not a number / boolean, or is negative.
+    """
+    spec = request.retry
+    field = ""
+    try:
+        field = "max_retries"
+        max_retries = _as_int(spec.get("max_retries"))
+        field = "delay_ms"
+        delay_ms = _as_int(spec.get("delay_ms"))
+        field = "exponential"
+        exponential = _as_flag(spec.get("exponential"))
+        field = "all_errors"
+        all_errors = _as_flag(spec.get("all_errors"))
+        field = ""
+        return RetryPolicy.from_seed_inputs(max_retries, delay_ms, exponential, all_errors, default)
+    except (TypeError, ValueError) as exc:
+        label = {
+            "max_retries": "Max Retry Count",
+            "delay_ms": "Retry Delay (ms)",
+            "exponential": "Use Exponential Backoff",
+            "all_errors": "Retry On All Errors",
+        }.get(field, "Retry settings")
+        raise InputError(
+            request.action, [InputProblem(f"retry.{field or 'policy'}", label, str(exc))]
+        ) from None
+
+
+def send_with_retries(
+    send: Callable[[], RawResponse],
+    parse: Callable[[RawResponse], T],
+    *,
+    request: HTTPRequest,
+    policy: RetryPolicy,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    registry: BudgetRegistry | None = None,
+    rate_wait_s: float = 0.0,
+) -> T:
+    """Send, parse, and retry failures the policy allows; return the parsed result.
+
+    Each attempt first takes a slot from the request's rate budget (`retry.rate_limit` with
+    `retry.rate_key`) in `registry`, waiting at most `rate_wait_s`, and holds it while the
+    request is in flight. A `Retry-After` header is parsed against `clock.now()` and stored
+    on the response before parsing, so a 429 error carries the wait.
+
+    Raises:
+        APIError: the last failure, with `.attempts`; a budget that stays used up raises
+            ratelimit.BudgetExceeded (a RateLimitError) saying when it frees up.
+    """
+    clock = clock or SystemClock()
+    rng = rng or random.Random()
+    idempotent = is_idempotent(request)
+    limit = RATE_LIMITS.get(str(request.retry.get("rate_limit") or "none"))
+    budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
+    budget_key = str(request.retry.get("rate_key") or "(no project id)")
+    start = clock.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        error: APIError
+        try:
+            slot = budget.acquire(budget_key, max_wait_s=rate_wait_s) if budget else None
+            try:
+                response = send()
+            finally:
+                if slot is not None:
+                    slot.release()
+            wait = parse_retry_after(response.headers.get("retry-after"), clock.now())
+            if wait is not None:
+                response = replace(response, retry_after_s=wait)
+            return parse(response)
+        except BudgetExceeded as exc:
+            exc.attempts = attempt - 1
+            if attempt > 1:
+                exc.add_note_to_message(f" (after {attempt - 1} attempt(s) of {request.action})")
+            raise
+        except TransportError as exc:
+            error, status, kind, reached = exc, None, exc.kind, exc.sent
+        except APIError as exc:
+            error, status, kind, reached = exc, exc.status, None, True
+        decision = decide(
+            policy,
+            attempt,
+            status=status,
+            error_kind=kind,
+            retry_after_s=error.retry_after_s,
+            elapsed_s=clock.monotonic() - start,
+            idempotent=idempotent,
+            request_may_have_reached_server=reached,
+            rng=rng,
         )
+        error.attempts = attempt
+        if decision.delay_s is None:
+            log.info("%s: giving up: %s", request.action, decision.reason)
+            if "non-idempotent" in decision.reason:
+                error.add_note_to_message(
+                    ". Not retried: the request may have reached Mixpanel and repeating it "
+                    "could apply it twice; pass retry=RetryPolicy(retry_non_idempotent=True) "
+                    "to retry anyway."
+                )
+            elif attempt > 1:
+                error.add_note_to_message(f" (gave up after {attempt} attempts: {decision.reason})")
+            raise error
+        log.warning("%s: %s", request.action, request.secrets.text(decision.reason))
+        clock.sleep(decision.delay_s)
