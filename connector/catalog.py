@@ -153,6 +153,7 @@ def _build_operation(
         picklist=data.get("picklist") or {},
         output_schema=data.get("output_schema") or {},
         openapi=data.get("openapi") or {},
+        seed_sample=data.get("seed_sample"),
         file=str(doc.path.relative_to(root)),
     )
 

@@ -41,6 +41,8 @@ def describe_operation(op: OperationSpec) -> dict[str, Any]:
         data["notes"] = op.notes
     data["inputs"] = [describe_input(i) for i in op.inputs]
     data["sample_output"] = op.sample
+    if op.seed_sample is not None:
+        data["seed_sample_output"] = op.seed_sample
     return data
 
 

@@ -110,6 +110,7 @@ class OperationSpec:
     picklist: dict[str, Any] = field(default_factory=dict)
     output_schema: dict[str, Any] = field(default_factory=dict)
     openapi: dict[str, str] = field(default_factory=dict)
+    seed_sample: Any = None
     file: str = ""
 
     def input(self, key: str) -> InputSpec:

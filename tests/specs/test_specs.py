@@ -1,0 +1,130 @@
+"""Every shipped spec: checks pass, the seed is carried whole, examples render, docs current."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from connector import Component, check_specs, load_component
+from connector.spec import InputSpec
+from tests.conftest import ROOT, TEST_CONNECTION
+from tests.specs.cases import example_inputs
+from tests.specs.seed import read_seed, reference_keys
+
+COMPONENT = load_component()
+SPEC = COMPONENT.spec
+SEED = read_seed()
+OPERATIONS = {**SPEC.actions, **SPEC.data_sources}
+
+
+def _norm(text: Any) -> str:
+    return re.sub(r"\s+", " ", str(text if text is not None else "")).strip()
+
+
+def _inputs(key: str) -> tuple[InputSpec, ...]:
+    return SPEC.connection.inputs if key == "connection" else OPERATIONS[key].inputs
+
+
+def test_shipped_specs_have_no_problems() -> None:
+    component, problems = check_specs()
+    assert problems == []
+    assert component is not None
+
+
+def test_every_seed_operation_exists_with_its_label_and_description() -> None:
+    assert set(SEED) - {"connection"} == set(OPERATIONS)
+    for key, seed in SEED.items():
+        if key == "connection":
+            assert SPEC.connection.label == seed.label
+            continue
+        assert OPERATIONS[key].label == seed.label, key
+        assert _norm(OPERATIONS[key].description) == _norm(seed.description), key
+
+
+@pytest.mark.parametrize("key", sorted(SEED))
+def test_every_seed_input_keeps_label_notes_and_example(key: str) -> None:
+    by_label = {spec.label: spec for spec in _inputs(key)}
+    for row in SEED[key].rows:
+        assert row.label in by_label, f"{key}: no input labelled {row.label!r}"
+        spec = by_label[row.label]
+        assert _norm(row.notes) in _norm(spec.notes), f"{key}.{spec.key}: seed notes lost"
+        if row.example:
+            assert _norm(spec.example) == _norm(row.example), f"{key}.{spec.key}: example changed"
+
+
+@pytest.mark.parametrize("key", sorted(SEED))
+def test_existing_component_input_keys_are_kept(key: str) -> None:
+    keys = {spec.key for spec in _inputs(key)}
+    missing = [k for k in reference_keys().get(key, []) if k not in keys]
+    assert missing == []
+
+
+@pytest.mark.parametrize("key", sorted(OPERATIONS))
+def test_seed_sample_is_kept_or_replaced_with_a_reason(key: str) -> None:
+    op, seed = OPERATIONS[key], SEED[key]
+    if seed.sample is None:
+        assert op.sample is not None
+    elif op.sample != seed.sample:
+        assert op.seed_sample == seed.sample, f"{key}: the seed's sample must stay in seed_sample"
+        assert "sample" in op.notes, f"{key}: notes must say why the sample differs"
+
+
+@pytest.mark.parametrize("key", sorted(OPERATIONS))
+def test_sample_fits_the_declared_output_schema(key: str) -> None:
+    op = OPERATIONS[key]
+    assert op.output_schema, f"{key} declares no output_schema"
+    Draft202012Validator.check_schema(op.output_schema)
+    assert list(Draft202012Validator(op.output_schema).iter_errors(op.sample)) == []
+
+
+@pytest.mark.parametrize("key", sorted(OPERATIONS))
+def test_examples_render_a_request(key: str) -> None:
+    [request] = COMPONENT.preview(key, example_inputs(OPERATIONS[key]), TEST_CONNECTION)
+    assert request["url"].startswith("https://")
+    text = json.dumps(request)
+    assert TEST_CONNECTION["password"] not in text
+    assert TEST_CONNECTION["projectToken"] not in text
+
+
+def test_no_example_is_a_default() -> None:
+    """The existing component sent sample lists when left unchanged; nothing here does."""
+    offenders = [
+        f"{op.key}.{spec.key}"
+        for op in OPERATIONS.values()
+        for spec in op.inputs
+        if spec.type == "list" and spec.default not in (None, [], "")
+    ]
+    assert offenders == []
+
+
+def _gen_docs() -> Any:
+    path = ROOT / "tools" / "gen_docs.py"
+    spec = importlib.util.spec_from_file_location("gen_docs", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_docs_are_current_and_carry_the_whole_seed() -> None:
+    text = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert text == _gen_docs().render(SPEC), (
+        "docs/reference.md is stale: run python tools/gen_docs.py"
+    )
+    flat = _norm(text.replace("\\|", "|"))
+    for key, seed in SEED.items():
+        assert seed.label in flat and _norm(seed.description) in flat
+        for row in seed.rows:
+            assert _norm(row.notes) in flat, (key, row.label)
+            assert _norm(row.example) in flat, (key, row.label)
+        if seed.sample is not None:
+            assert json.dumps(seed.sample, indent=2, ensure_ascii=False) in text, key
+
+
+def test_component_repr_names_no_secret(component: Component) -> None:
+    assert "mixpanel" in repr(component)
