@@ -240,6 +240,11 @@ def validate_inputs(
         except _CoercionError as exc:
             problems.append(InputProblem(spec.key, spec.label, str(exc)))
             values[spec.key] = None
+            continue
+        if _is_empty(values[spec.key]):  # JSON "null", "[]" or a list of blanks is empty too
+            values[spec.key] = None
+            if spec.required:
+                problems.append(InputProblem(spec.key, spec.label, _required_message(spec)))
     checked = {k: v for k, v in values.items() if v is not None}
     errors = _validator(op).iter_errors(checked)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
