@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connector import ClientError, Component, InputError
+from connector.parse import RawResponse
 from tests.conftest import TEST_CONNECTION
 
 TOKEN = TEST_CONNECTION["projectToken"]
@@ -134,6 +136,22 @@ def test_track_events_retry_only_when_every_event_has_an_insert_id(
         component.spec.actions["trackEvents"], {"events": events}, connection
     )
     assert request.retry["idempotent"] is idempotent
+
+
+def test_track_events_img_returns_the_pixel_base64(
+    component: Component, connection: dict[str, str]
+) -> None:
+    pixel = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01"
+
+    class _Pixel:
+        def send(self, request: Any, authorization: str | None) -> RawResponse:
+            assert request.full_url == "https://api.mixpanel.com/track?img=1"
+            assert authorization is None
+            return RawResponse(200, {"content-type": "image/gif"}, pixel)
+
+    component.transport = _Pixel()  # type: ignore[assignment]
+    result = component.run("trackEvents", {"events": [SIGNED_UP], "img": "yes"}, connection)
+    assert result == {"data": base64.b64encode(pixel).decode()}
 
 
 # --- $identify -------------------------------------------------------------------------------
