@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,36 @@ TEST_CONNECTION = {
     "password": "TESTSECRETc0ffee5ca1ab1e0123456789",
     "projectToken": "TESTTOKENdeadbeef00112233445566",
 }
-SECRET_VALUES = (
-    TEST_CONNECTION["password"],
-    TEST_CONNECTION["projectToken"],
-    basic_header(TEST_CONNECTION["username"], TEST_CONNECTION["password"]).split()[1],
-    basic_header(TEST_CONNECTION["projectToken"], "").split()[1],
-)
+# Recording against a real project is a local step (README, "Recording cassettes"): with
+# MIXPANEL_RECORD=1 the tests use the real credentials from the environment, and the filters
+# below scrub those values too.
+RECORDING = os.environ.get("MIXPANEL_RECORD") == "1"
+REAL_CONNECTION = {
+    "username": os.environ.get("MIXPANEL_USERNAME", ""),
+    "password": os.environ.get("MIXPANEL_PASSWORD", ""),
+    "projectToken": os.environ.get("MIXPANEL_PROJECT_TOKEN", ""),
+}
+
+
+def _secrets_of(connection: dict[str, str]) -> tuple[str, ...]:
+    values = (
+        connection["password"],
+        connection["projectToken"],
+        basic_header(connection["username"], connection["password"]).split()[1],
+        basic_header(connection["projectToken"], "").split()[1],
+    )
+    return tuple(v for v in values if len(v) >= 4)
+
+
+SECRET_VALUES = _secrets_of(TEST_CONNECTION)
+SCRUBBED_VALUES = SECRET_VALUES + (_secrets_of(REAL_CONNECTION) if RECORDING else ())
+TOKEN_VALUES = {TEST_CONNECTION["projectToken"], REAL_CONNECTION["projectToken"]} - {""}
 TOKEN_PLACEHOLDER = "<PROJECT_TOKEN>"
 
 
 def _scrub(text: str) -> str:
-    for secret in SECRET_VALUES:
-        text = text.replace(secret, TOKEN_PLACEHOLDER if "TOKEN" in secret else "<SECRET>")
+    for secret in SCRUBBED_VALUES:
+        text = text.replace(secret, TOKEN_PLACEHOLDER if secret in TOKEN_VALUES else "<SECRET>")
     return text
 
 
@@ -113,4 +132,4 @@ def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
 
 @pytest.fixture
 def connection() -> dict[str, str]:
-    return dict(TEST_CONNECTION)
+    return dict(REAL_CONNECTION if RECORDING else TEST_CONNECTION)
