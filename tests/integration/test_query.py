@@ -265,6 +265,8 @@ FUNNEL_BASE = {
         ({"length": "a week"}, "length"),
         ({"length": "0"}, "length"),
         ({"length_unit": "week"}, "length_unit"),
+        ({"length": "91", "length_unit": "day"}, "length"),
+        ({"length": "2161", "length_unit": "hour"}, "length"),
         ({"unit": "year"}, "unit"),
         ({"interval": "1.5"}, "interval"),
         ({"limit": "10001"}, "limit"),
