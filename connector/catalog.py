@@ -117,6 +117,7 @@ def check_specs(root: Path | None = None) -> tuple[ComponentSpec | None, list[Sp
             )
     schemes = set((connection.data if connection else {}).get("auth_schemes", {}))
     operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
+    data_sources = {path.stem for path in (root / "data_sources").glob("*.yaml")}
     for kind, folder in (("action", "actions"), ("data_source", "data_sources")):
         for path in sorted((root / folder).glob("*.yaml")):
             doc = collect.load(path, "operation")
@@ -124,7 +125,7 @@ def check_specs(root: Path | None = None) -> tuple[ComponentSpec | None, list[Sp
                 continue
             inputs, problems = _resolve_inputs(doc.data["inputs"], shared, doc, root)
             collect.problems.extend(problems)
-            found = check_operation(doc.data, inputs, doc, kind, schemes)
+            found = check_operation(doc.data, inputs, doc, kind, schemes, data_sources)
             collect.problems.extend(doc.problem(p, m, root) for p, m in found)
             if not problems and not found:
                 operations[kind][doc.data["key"]] = _build_operation(doc, inputs, kind, root)

@@ -146,6 +146,16 @@ def check_auth_scheme(op: dict[str, Any], schemes: set[str]) -> list[Problem]:
     return []
 
 
+def check_data_sources(inputs: list[dict[str, Any]], data_sources: set[str]) -> list[Problem]:
+    """An input's `data_source` names a data source that exists."""
+    known = ", ".join(sorted(data_sources))
+    return [
+        (f"/inputs/{index}/data_source", f"no data source {spec['data_source']!r}; known: {known}")
+        for index, spec in enumerate(inputs)
+        if spec.get("data_source") and spec["data_source"] not in data_sources
+    ]
+
+
 def check_kind(op: dict[str, Any], kind: str) -> list[Problem]:
     """Data sources have a picklist and type; actions have neither."""
     if kind == "data_source" and not op.get("picklist"):
@@ -161,6 +171,7 @@ def check_operation(
     doc: SpecDocument,
     kind: str,
     schemes: set[str],
+    data_sources: set[str],
 ) -> list[Problem]:
     """Run every cross-field rule on one operation."""
     checks: list[Callable[[], list[Problem]]] = [
@@ -172,5 +183,6 @@ def check_operation(
         lambda: check_auth_scheme(op, schemes),
         lambda: check_kind(op, kind),
         lambda: check_templates(op, inputs),
+        lambda: check_data_sources(inputs, data_sources),
     ]
     return [problem for check in checks for problem in check()]

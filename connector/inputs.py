@@ -261,9 +261,9 @@ def validate_inputs(
 
 def _schema_message(spec: InputSpec, error: ValidationError) -> str:
     if error.validator == "enum":
-        message = (
-            f"{_show(error.instance)} is not allowed. Valid values are: {_valid_choices(spec)}."
-        )
+        top_level = spec.choices and len(error.path) == 1
+        valid = _valid_choices(spec) if top_level else ", ".join(map(repr, error.validator_value))
+        message = f"{_show(error.instance)} is not allowed. Valid values are: {valid}."
     elif error.validator == "pattern":
         message = (
             f"{_show(error.instance)} does not have the expected form {error.validator_value}."

@@ -29,6 +29,8 @@ def describe_input(spec: InputSpec) -> dict[str, Any]:
         data["deprecated"] = spec.deprecated
     if spec.group:
         data["group"] = spec.group
+    if spec.data_source:
+        data["data_source"] = spec.data_source
     return data
 
 

@@ -25,6 +25,7 @@ class InputSpec:
     secret: bool = False
     deprecated: str = ""
     group: str = ""
+    data_source: str = ""
 
     @property
     def is_secret(self) -> bool:
@@ -60,7 +61,8 @@ class InputSpec:
             schema=dict(data.get("schema") or {}),
             secret=bool(data.get("secret", False)),
             deprecated=data.get("deprecated", ""),
-            group=data.get("group", ""),
+            group=data.get("group") or "",
+            data_source=data.get("data_source", ""),
         )
 
 

@@ -44,6 +44,8 @@ def _input_row(spec: InputSpec) -> str:
         details.append("one of " + ", ".join(f"`{_cell(c)}`" for c in spec.choices))
     if spec.group:
         details.append(f"also accepted inside `{spec.group}`")
+    if spec.data_source:
+        details.append(f"picked from the `{spec.data_source}` data source")
     if spec.deprecated:
         details.append(f"deprecated: {spec.deprecated}")
     notes = _cell(spec.notes)

@@ -123,3 +123,23 @@ def test_meta_schema_describes_every_property() -> None:
         if not (isinstance(sub, dict) and sub.get("description"))
     ]
     assert missing == []
+
+
+def test_data_source_links_must_name_a_data_source(specs: Path) -> None:
+    (specs / "actions" / "sample.yaml").write_text(
+        GOOD_ACTION.replace("    default: fast\n", "    default: fast\n    data_source: funelz\n")
+    )
+    _, problems = check_specs(specs)
+    assert [p.message for p in problems] == ["no data source 'funelz'; known: "]
+
+
+def test_list_item_enum_errors_name_the_valid_values() -> None:
+    from connector import InputError, load_component
+
+    with pytest.raises(InputError) as caught:
+        load_component().preview(
+            "getPipeline",
+            {"project_id": "1", "name": "p", "status": "pending, bogus"},
+            {"username": "u", "password": "p-secret"},
+        )
+    assert "'bogus' is not allowed. Valid values are: 'pending', 'running'" in str(caught.value)
