@@ -83,18 +83,27 @@ def status_error(
     request: HTTPRequest, response: RawResponse, body: Any, auth_hint: str = ""
 ) -> APIError:
     """The typed error for a non-2xx response, with Mixpanel's message and no secrets."""
-    for statuses, error_class, summary in _STATUS_ERRORS:
+    error_class: type[APIError] = APIError
+    summary = "Unexpected answer from Mixpanel"
+    for statuses, candidate, text in _STATUS_ERRORS:
         if response.status in statuses:
+            error_class, summary = candidate, text
             break
-    else:
-        error_class, summary = APIError, "Unexpected answer from Mixpanel"
     detail = error_message(body)
     message = f"{summary} (HTTP {response.status}) for {request.action}: {detail}"
     if error_class is AuthError and auth_hint:
         message += f". Credentials used: {auth_hint}."
     if error_class is PayloadTooLargeError:
         size = len(request.content or b"")
-        message += f". The body sent was {size} bytes; split the data into smaller requests."
+        packed = any(
+            k.lower() == "content-encoding" and "gzip" in v.lower()
+            for k, v in request.headers.items()
+        )
+        what = f"{size} bytes gzip-compressed" if packed else f"{size} bytes"
+        message += (
+            f". The body sent was {what}; Mixpanel's limits are per request (e.g. /import: "
+            "2000 events and 10 MB uncompressed), so split the data into smaller requests."
+        )
     if error_class is RateLimitError and response.retry_after_s is not None:
         message += f". Mixpanel asks to wait {response.retry_after_s:.0f} s."
     return error_class(
