@@ -1,4 +1,4 @@
-"""mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a small runtime."""
+"""mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
 from .catalog import check_specs, load_specs
 from .component import Component, load_component

@@ -84,6 +84,21 @@ def _as_json(value: Any) -> Any:
         ) from None
 
 
+def _as_json_or_text(value: Any) -> Any:
+    """JSON text is parsed; NDJSON and non-JSON text stay text; broken JSON is an error."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        if not value.lstrip().startswith(("{", "[")):
+            return value
+    for line in value.splitlines():
+        if line.strip():
+            _as_json(line)  # raises on the first line that is not JSON
+    return value
+
+
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         text = value.strip()
@@ -141,6 +156,7 @@ _COERCERS = {
     "number": _as_number,
     "boolean": _as_boolean,
     "json": _as_json,
+    "json_or_text": _as_json_or_text,
     "list": _as_list,
     "key_value_list": _as_key_values,
 }

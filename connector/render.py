@@ -57,6 +57,35 @@ def _flatten_groups(value: Any, key_name: str) -> list[dict[str, Any]]:
     return flat
 
 
+def _fill_missing(items: Any, path: str, value: Any) -> Any:
+    """Set the dotted `path` in each mapping of `items` where it is missing or empty.
+
+    The items are copied, never changed in place; a None `value` leaves them as they are.
+    """
+    if value in _EMPTY or not isinstance(items, list):
+        return items
+    keys = path.split(".")
+
+    def fill(node: Any, depth: int) -> Any:
+        if not isinstance(node, Mapping):
+            return node
+        key = keys[depth]
+        if depth == len(keys) - 1:
+            return node if node.get(key) not in _EMPTY else {**node, key: value}
+        if key in node and not isinstance(node[key], Mapping):
+            return node
+        return {**node, key: fill(node.get(key, {}), depth + 1)}
+
+    return [fill(item, 0) for item in items]
+
+
+def _merge(base: Any, other: Any) -> dict[str, Any]:
+    """A new mapping with `other`'s entries over `base`'s; a non-mapping counts as empty."""
+    left = dict(base) if isinstance(base, Mapping) else {}
+    right = dict(other) if isinstance(other, Mapping) else {}
+    return {**left, **right}
+
+
 def _finalize_url_part(value: Any) -> str:
     if isinstance(value, TrustedURL):
         return str(value)
@@ -65,7 +94,13 @@ def _finalize_url_part(value: Any) -> str:
 
 def _make_environment(finalize: Callable[[Any], Any] | None = None) -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=finalize)
-    env.filters.update(json=_to_json, join_url=_join_url, flatten_groups=_flatten_groups)
+    env.filters.update(
+        json=_to_json,
+        join_url=_join_url,
+        flatten_groups=_flatten_groups,
+        fill_missing=_fill_missing,
+        merge=_merge,
+    )
     return env
 
 

@@ -22,6 +22,7 @@ TYPE_NAMES = {
     "number": "number",
     "boolean": "true/false",
     "json": "JSON",
+    "json_or_text": "JSON or text",
     "list": "list (comma-separated or JSON array)",
     "key_value_list": "key/value list",
     "connection": "connection",

@@ -174,3 +174,17 @@ def test_compiled_schema_names_types_and_choices() -> None:
     assert schema["properties"]["region"]["enum"] == ["api", "api-eu", "api-in"]
     assert schema["properties"]["count"]["type"] == "integer"
     assert schema["required"] == ["region", "id"]
+
+
+def test_json_or_text_parses_json_and_keeps_other_text() -> None:
+    op = _op(InputSpec(key="data", label="Data", type="json_or_text"))
+    assert validate_inputs(op, {"data": '{"a": 1}'}) == {"data": {"a": 1}}
+    assert validate_inputs(op, {"data": "a,b\n1,2"}) == {"data": "a,b\n1,2"}
+
+
+def test_json_or_text_keeps_ndjson_but_refuses_broken_json() -> None:
+    op = _op(InputSpec(key="data", label="Data", type="json_or_text"))
+    ndjson = '{"a": 1}\n{"b": 2}\n'
+    assert validate_inputs(op, {"data": ndjson}) == {"data": ndjson}
+    with pytest.raises(InputError, match=r"Data \(`data`\): is not valid JSON"):
+        validate_inputs(op, {"data": '{"exampleKey": '})

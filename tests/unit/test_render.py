@@ -127,3 +127,31 @@ def test_render_request_gzip_and_ndjson() -> None:
 
 def test_undeclared_names_found_statically() -> None:
     assert undeclared_names("{{ a }} {% for i in b %}{{ i }}{% endfor %}") == {"a", "b"}
+
+
+def test_fill_missing_sets_nested_values_only_where_absent() -> None:
+    items = [{"properties": {"token": "own"}}, {"properties": {}}, {"event": "x"}, "not a mapping"]
+    ctx = {"items": items, "t": "conn"}
+    filled = render_value(
+        "{{ items | fill_missing('properties.token', t) }}", ctx, action="t", field="f"
+    )
+    assert filled == [
+        {"properties": {"token": "own"}},
+        {"properties": {"token": "conn"}},
+        {"event": "x", "properties": {"token": "conn"}},
+        "not a mapping",
+    ]
+    assert items[1] == {"properties": {}}, "the input is not changed in place"
+    same = render_value("{{ items | fill_missing('$token', none) }}", ctx, action="t", field="f")
+    assert same == items
+
+
+def test_merge_filter() -> None:
+    ctx = {"a": {"x": 1, "name": "old"}, "n": "new"}
+    assert render_value("{{ a | merge({'name': n}) }}", ctx, action="t", field="f") == {
+        "x": 1,
+        "name": "new",
+    }
+    assert render_value("{{ none | merge({'name': n}) }}", ctx, action="t", field="f") == {
+        "name": "new"
+    }
