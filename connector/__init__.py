@@ -11,6 +11,7 @@ from .errors import (
     InputProblem,
     PayloadTooLargeError,
     RateLimitError,
+    RedirectError,
     RenderError,
     ServerError,
     SpecError,
@@ -18,6 +19,7 @@ from .errors import (
     TransportError,
 )
 from .request import HTTPRequest
+from .retry import RetryPolicy
 
 __all__ = [
     "APIError",
@@ -30,7 +32,9 @@ __all__ = [
     "InputProblem",
     "PayloadTooLargeError",
     "RateLimitError",
+    "RedirectError",
     "RenderError",
+    "RetryPolicy",
     "ServerError",
     "SpecError",
     "SpecProblem",

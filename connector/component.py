@@ -27,7 +27,7 @@ BASE_URL_ENV = "MIXPANEL_BASE_URL"
 class Component:
     """A loaded component. Each call validates, renders, sends (unless previewing) and parses.
 
-    Keyword options (see docs/errors-retries-limits.md):
+    Keyword options (see the README, "Errors, retries and limits"):
         retry: the default RetryPolicy of every call (Mixpanel's guidance when omitted); an
             action's Max Retry Count / Retry Delay / Use Exponential Backoff / Retry On All
             Errors inputs override it field by field.

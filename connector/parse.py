@@ -118,7 +118,12 @@ def status_error(
 def parse_response(request: HTTPRequest, response: RawResponse, auth_hint: str = "") -> Any:
     """Turn a response into the operation's output (`data`), or raise its typed error."""
     spec = request.response
-    context: dict[str, Any] = {"status": response.status, "headers": response.headers}
+    # Response templates read the action's inputs too (e.g. Response Type picks the format).
+    context: dict[str, Any] = {
+        **request.inputs,
+        "status": response.status,
+        "headers": response.headers,
+    }
     fmt = str(
         render_value(
             spec.get("format", "auto"), context, action=request.action, field="response.format"

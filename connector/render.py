@@ -353,5 +353,6 @@ def render_request(
         timeout_s=float(timeout) if timeout not in _EMPTY else None,
         retry=retry,
         response=dict(op.response),
+        inputs=dict(values),
         secrets=secrets or Redactor(),
     )

@@ -28,6 +28,7 @@ class HTTPRequest:
     timeout_s: float | None = None
     retry: dict[str, Any] = field(default_factory=dict)
     response: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     secrets: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
     @property

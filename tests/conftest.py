@@ -13,7 +13,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connector import Component, load_component
+from connector.ratelimit import BudgetRegistry
 from connector.redact import basic_header
+from connector.transport import NO_RETRY
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -126,8 +128,10 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
+    """The component for cassette tests: one attempt (a cassette holds one exchange per call)
+    and a fresh rate-budget registry, so tests never wait or share budgets."""
     monkeypatch.delenv("MIXPANEL_BASE_URL", raising=False)
-    yield load_component()
+    yield load_component(retry=NO_RETRY, rate_registry=BudgetRegistry())
 
 
 @pytest.fixture

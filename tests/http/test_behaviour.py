@@ -189,14 +189,23 @@ def _raw_request_inputs(method: str, base_url: str, **extra: Any) -> dict[str, A
     return {"baseUrl": base_url, "url": "/track", "method": method, **extra}
 
 
-def test_generic_actions_do_not_retry_by_default_max_retry_count_is_0(
+def test_generic_actions_retry_by_default_and_max_retry_count_0_means_none(
     server: HTTPServer, clock: FakeClock, connection: dict[str, str]
 ) -> None:
-    """The seed documents Max Retry Count's default 0 as "no retries"; that wins."""
+    """Left empty, Max Retry Count gives the default policy; "0" keeps the seed's "no retries"."""
     server.expect_request("/track").respond_with_data("busy", status=503)
-    with pytest.raises(ServerError):
+    with pytest.raises(ServerError) as caught:
         make(server.url_for("/"), clock).run(
             "rawRequest", _raw_request_inputs("GET", server.url_for("/")), connection
+        )
+    assert len(server.log) == 5
+    assert caught.value.attempts == 5
+    server.clear_log()
+    with pytest.raises(ServerError):
+        make(server.url_for("/"), clock).run(
+            "rawRequest",
+            _raw_request_inputs("GET", server.url_for("/"), maxRetries="0"),
+            connection,
         )
     assert len(server.log) == 1
 

@@ -11,7 +11,12 @@ from connector import Component
 def test_create_alias(component: Component, connection: dict[str, str]) -> None:
     result = component.run(
         "createAlias",
-        {"region": "api-eu", "alias": "user-alias-67890", "distinct_id": "user-12345", "strict": "1"},
+        {
+            "region": "api-eu",
+            "alias": "user-alias-67890",
+            "distinct_id": "user-12345",
+            "strict": "1",
+        },
         connection,
     )
     assert result == {"data": 1}
