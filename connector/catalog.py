@@ -10,9 +10,10 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .checks import check_defaults_in_choices, check_operation
+from .checks import Names, check_defaults_in_choices, check_operation
 from .errors import SpecError, SpecProblem
 from .loader import SpecDocument, escape_pointer, load_yaml
+from .ratelimit import RateLimit
 from .spec import (
     AuthSchemeSpec,
     ComponentSpec,
@@ -118,6 +119,7 @@ def check_specs(root: Path | None = None) -> tuple[ComponentSpec | None, list[Sp
     schemes = set((connection.data if connection else {}).get("auth_schemes", {}))
     operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
     data_sources = {path.stem for path in (root / "data_sources").glob("*.yaml")}
+    rate_limits = set((component.data if component else {}).get("rate_limits") or {})
     for kind, folder in (("action", "actions"), ("data_source", "data_sources")):
         for path in sorted((root / folder).glob("*.yaml")):
             doc = collect.load(path, "operation")
@@ -125,7 +127,9 @@ def check_specs(root: Path | None = None) -> tuple[ComponentSpec | None, list[Sp
                 continue
             inputs, problems = _resolve_inputs(doc.data["inputs"], shared, doc, root)
             collect.problems.extend(problems)
-            found = check_operation(doc.data, inputs, doc, kind, schemes, data_sources)
+            found = check_operation(
+                doc.data, inputs, doc, kind, Names(schemes, data_sources, rate_limits)
+            )
             collect.problems.extend(doc.problem(p, m, root) for p, m in found)
             if not problems and not found:
                 operations[kind][doc.data["key"]] = _build_operation(doc, inputs, kind, root)
@@ -181,6 +185,17 @@ def _build_component(
         overview=component.get("overview", ""),
         documentation_url=component.get("documentation_url", ""),
         trusted_hosts=tuple(component.get("trusted_hosts") or ()),
+        rate_limits={
+            name: RateLimit(
+                name,
+                per_hour=limit.get("per_hour"),
+                per_second=limit.get("per_second"),
+                max_concurrent=limit.get("max_concurrent"),
+                label=limit.get("label", ""),
+                unit=limit.get("unit", "calls"),
+            )
+            for name, limit in (component.get("rate_limits") or {}).items()
+        },
         connection=ConnectionSpec(
             key=connection["key"],
             label=connection["label"],

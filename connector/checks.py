@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -165,13 +166,28 @@ def check_kind(op: dict[str, Any], kind: str) -> list[Problem]:
     return []
 
 
+@dataclass(frozen=True)
+class Names:
+    """What an operation may refer to elsewhere in the specs."""
+
+    auth_schemes: set[str]
+    data_sources: set[str]
+    rate_limits: set[str]
+
+
+def check_rate_limit(op: dict[str, Any], rate_limits: set[str]) -> list[Problem]:
+    """A literal `retry.rate_limit` names a budget the component declares, or `none`."""
+    name = (op.get("retry") or {}).get("rate_limit")
+    if name and name != "none" and not is_template(name) and name not in rate_limits:
+        known = ", ".join(sorted(rate_limits | {"none"}))
+        return [
+            ("/retry/rate_limit", f"unknown rate limit {name!r}; component.yaml declares {known}")
+        ]
+    return []
+
+
 def check_operation(
-    op: dict[str, Any],
-    inputs: list[dict[str, Any]],
-    doc: SpecDocument,
-    kind: str,
-    schemes: set[str],
-    data_sources: set[str],
+    op: dict[str, Any], inputs: list[dict[str, Any]], doc: SpecDocument, kind: str, names: Names
 ) -> list[Problem]:
     """Run every cross-field rule on one operation."""
     checks: list[Callable[[], list[Problem]]] = [
@@ -180,9 +196,10 @@ def check_operation(
         lambda: check_defaults_in_choices(inputs),
         lambda: check_sample(op),
         lambda: check_rules(op, inputs),
-        lambda: check_auth_scheme(op, schemes),
+        lambda: check_auth_scheme(op, names.auth_schemes),
         lambda: check_kind(op, kind),
         lambda: check_templates(op, inputs),
-        lambda: check_data_sources(inputs, data_sources),
+        lambda: check_data_sources(inputs, names.data_sources),
+        lambda: check_rate_limit(op, names.rate_limits),
     ]
     return [problem for check in checks for problem in check()]

@@ -180,6 +180,7 @@ class Component:
             clock=self.clock,
             rng=self.rng,
             registry=self.rate_registry,
+            limits=self.spec.rate_limits,
             rate_wait_s=self.rate_wait_s if rate_wait_s is None else rate_wait_s,
         )
 

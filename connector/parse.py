@@ -100,12 +100,14 @@ def status_error(
             for k, v in request.headers.items()
         )
         what = f"{size} bytes gzip-compressed" if packed else f"{size} bytes"
-        message += (
-            f". The body sent was {what}; Mixpanel's limits are per request (e.g. /import: "
-            "2000 events and 10 MB uncompressed), so split the data into smaller requests."
-        )
+        message += f". The body sent was {what}; split the data into smaller requests"
     if error_class is RateLimitError and response.retry_after_s is not None:
-        message += f". Mixpanel asks to wait {response.retry_after_s:.0f} s."
+        message += f". Mixpanel asks to wait {response.retry_after_s:.0f} s"
+    hints = request.response.get("error_hints") or {}
+    hint = hints.get(response.status) or hints.get(str(response.status))
+    if hint:
+        message += f". {' '.join(str(hint).split())}"
+    message = message if message.endswith(".") else message + "."
     return error_class(
         request.secrets.text(message),
         status=response.status,

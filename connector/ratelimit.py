@@ -1,4 +1,4 @@
-"""Client-side, thread-safe rate budgets that keep calls within Mixpanel's documented limits."""
+"""Client-side, thread-safe rate budgets that keep calls within an API's documented limits."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from .errors import RateLimitError
 
 __all__ = [
     "DEFAULT_REGISTRY",
-    "QUERY_API",
-    "RAW_EXPORT",
     "BudgetExceeded",
     "BudgetRegistry",
     "RateBudget",
@@ -60,24 +58,6 @@ class RateLimit:
     def display_name(self) -> str:
         """Human-readable name of the limit."""
         return self.label or self.name
-
-
-#: Mixpanel Query API: "A maximum of 5 concurrent queries and 60 queries per hour", scoped
-#: per project (https://docs.mixpanel.com/reference/rate-limits).
-QUERY_API = RateLimit(
-    "query", per_hour=60, per_second=None, max_concurrent=5, label="Query API", unit="queries"
-)
-#: Mixpanel Raw Data Export API: 60 queries per hour and 3 queries per second per project
-#: (https://docs.mixpanel.com/reference/rate-limits). The documented ceiling of 100
-#: concurrent queries is not enforced here.
-RAW_EXPORT = RateLimit(
-    "export",
-    per_hour=60,
-    per_second=3,
-    max_concurrent=None,
-    label="Raw Export API",
-    unit="queries",
-)
 
 
 def format_duration(seconds: float) -> str:

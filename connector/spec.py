@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ratelimit import RateLimit
+
 SECRET_TYPES = frozenset({"password"})
 
 
@@ -135,6 +137,7 @@ class ComponentSpec:
     overview: str
     documentation_url: str
     trusted_hosts: tuple[str, ...]
+    rate_limits: dict[str, RateLimit]
     connection: ConnectionSpec
     actions: dict[str, OperationSpec]
     data_sources: dict[str, OperationSpec]

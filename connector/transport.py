@@ -23,14 +23,7 @@ import urllib3.exceptions
 
 from .errors import APIError, InputError, InputProblem, RedirectError, TransportError
 from .parse import RawResponse
-from .ratelimit import (
-    DEFAULT_REGISTRY,
-    QUERY_API,
-    RAW_EXPORT,
-    BudgetExceeded,
-    BudgetRegistry,
-    RateLimit,
-)
+from .ratelimit import DEFAULT_REGISTRY, BudgetExceeded, BudgetRegistry, RateLimit
 from .redact import SENSITIVE_HEADERS, Redactor
 from .request import HTTPRequest
 from .retry import (
@@ -46,7 +39,6 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT_S",
     "NO_RETRY",
-    "RATE_LIMITS",
     "Clock",
     "SystemClock",
     "Transport",
@@ -67,8 +59,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 DEFAULT_RETRY = RetryPolicy()
 #: A single attempt; handy for tests and callers that retry themselves.
 NO_RETRY = RetryPolicy(max_attempts=1)
-#: Budgets a spec may name in `retry.rate_limit`.
-RATE_LIMITS: dict[str, RateLimit] = {"query": QUERY_API, "export": RAW_EXPORT}
 
 T = TypeVar("T")
 
@@ -388,14 +378,15 @@ def send_with_retries(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     registry: BudgetRegistry | None = None,
+    limits: Mapping[str, RateLimit] | None = None,
     rate_wait_s: float = 0.0,
 ) -> T:
     """Send, parse, and retry failures the policy allows; return the parsed result.
 
-    Each attempt first takes a slot from the request's rate budget (`retry.rate_limit` with
-    `retry.rate_key`) in `registry`, waiting at most `rate_wait_s`, and holds it while the
-    request is in flight. A `Retry-After` header is parsed against `clock.now()` and stored
-    on the response before parsing, so a 429 error carries the wait.
+    Each attempt first takes a slot from the request's rate budget (`retry.rate_limit`, looked
+    up in `limits`, with `retry.rate_key`) in `registry`, waiting at most `rate_wait_s`, and
+    holds it while the request is in flight. A `Retry-After` header is parsed against
+    `clock.now()` and stored on the response before parsing, so a 429 error carries the wait.
 
     Raises:
         APIError: the last failure, with `.attempts`; a budget that stays used up raises
@@ -404,7 +395,7 @@ def send_with_retries(
     clock = clock or SystemClock()
     rng = rng or random.Random()
     idempotent = is_idempotent(request)
-    limit = RATE_LIMITS.get(str(request.retry.get("rate_limit") or "none"))
+    limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
     budget_key = str(request.retry.get("rate_key") or "(no project id)")
     start = clock.monotonic()

@@ -33,7 +33,7 @@ from connector import (
     load_specs,
 )
 from connector.errors import RedirectError
-from connector.ratelimit import QUERY_API, RAW_EXPORT, BudgetRegistry
+from connector.ratelimit import BudgetRegistry
 from connector.redact import basic_header
 from connector.retry import RetryPolicy
 from connector.spec import ComponentSpec
@@ -62,6 +62,9 @@ EVENTS = [
     },
 ]
 BASIC = basic_header(TEST_CONNECTION["username"], TEST_CONNECTION["password"])
+
+RATE_LIMITS = load_specs().rate_limits
+QUERY_API, RAW_EXPORT = RATE_LIMITS["query"], RATE_LIMITS["export"]
 
 
 @functools.cache
@@ -503,6 +506,8 @@ def test_413_names_the_limit_and_the_size_sent(
     assert "max 10MB uncompressed" in text
     sent = len(server.log[0][0].get_data())
     assert f"The body sent was {sent} bytes" in text
+    # The spec's own hint names the per-request limits of this endpoint.
+    assert "/import takes at most 2000 events and 10 MB uncompressed per request" in text
 
 
 # --- client-side rate budgets -----------------------------------------------------------------

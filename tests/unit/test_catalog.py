@@ -143,3 +143,16 @@ def test_list_item_enum_errors_name_the_valid_values() -> None:
             {"username": "u", "password": "p-secret"},
         )
     assert "'bogus' is not allowed. Valid values are: 'pending', 'running'" in str(caught.value)
+
+
+def test_rate_limit_names_must_be_declared_by_the_component(specs: Path) -> None:
+    (specs / "actions" / "sample.yaml").write_text(
+        GOOD_ACTION.replace("sample:\n", "retry:\n  rate_limit: querry\nsample:\n")
+    )
+    _, problems = check_specs(specs)
+    assert [(p.pointer, p.message) for p in problems] == [
+        (
+            "/retry/rate_limit",
+            "unknown rate limit 'querry'; component.yaml declares export, none, query",
+        )
+    ]

@@ -11,7 +11,7 @@ import urllib3.exceptions
 
 from connector import ClientError, InputError, RateLimitError, ServerError, TransportError
 from connector.parse import RawResponse, parse_response
-from connector.ratelimit import QUERY_API, BudgetExceeded
+from connector.ratelimit import BudgetExceeded, RateLimit
 from connector.redact import Redactor
 from connector.request import HTTPRequest
 from connector.retry import RetryPolicy
@@ -23,6 +23,8 @@ from connector.transport import (
     send_with_retries,
 )
 from tests.http.helpers import FakeClock
+
+QUERY_API = RateLimit("query", per_hour=60, per_second=None, max_concurrent=5)
 
 
 def _request(method: str = "GET", **retry: Any) -> HTTPRequest:
@@ -55,6 +57,7 @@ def _run(
         clock=clock,
         rng=random.Random(1),
         registry=options.pop("registry", clock.registry()),
+        limits={"query": QUERY_API},
         **options,
     )
     return result, clock, sent
