@@ -128,17 +128,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for key, op in table.items():
                     print(f"{kind:<12} {key:<28} {op.label}")
         elif args.command == "describe":
-            op = (
-                spec.operation(args.key)
-                if args.key in {**spec.actions, **spec.data_sources}
-                else None
-            )
-            if op is None:
+            if args.key not in {**spec.actions, **spec.data_sources}:
                 raise InputError(
                     args.key, [InputProblem("key", "KEY", f"no action or data source {args.key!r}")]
                 )
-            described = describe_operation(op)
-            _print(described) if args.json else print(yaml.safe_dump(described, sort_keys=False))
+            described = describe_operation(spec.operation(args.key))
+            if args.json:
+                _print(described)
+            else:
+                print(yaml.safe_dump(described, sort_keys=False, allow_unicode=True))
         elif args.command == "manifest":
             _print(manifest(spec))
         return 0

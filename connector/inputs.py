@@ -264,10 +264,9 @@ def validate_inputs(
     checked = {k: v for k, v in values.items() if v is not None}
     errors = _validator(op).iter_errors(checked)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
-        key = str(error.path[0]) if error.path else ""
-        spec = known.get(key)
-        if spec is not None:
-            problems.append(InputProblem(spec.key, spec.label, _schema_message(spec, error)))
+        owner = known.get(str(error.path[0]) if error.path else "")
+        if owner is not None:
+            problems.append(InputProblem(owner.key, owner.label, _schema_message(owner, error)))
     if not problems:
         problems.extend(_check_rules(op, values, connection or {}))
     if problems:
@@ -278,7 +277,8 @@ def validate_inputs(
 def _schema_message(spec: InputSpec, error: ValidationError) -> str:
     if error.validator == "enum":
         top_level = spec.choices and len(error.path) == 1
-        valid = _valid_choices(spec) if top_level else ", ".join(map(repr, error.validator_value))
+        allowed = error.validator_value if isinstance(error.validator_value, list) else []
+        valid = _valid_choices(spec) if top_level else ", ".join(map(repr, allowed))
         message = f"{_show(error.instance)} is not allowed. Valid values are: {valid}."
     elif error.validator == "pattern":
         message = (
