@@ -18,7 +18,6 @@ __all__ = [
     "RetryDecision",
     "RetryPolicy",
     "decide",
-    "next_delay",
     "parse_retry_after",
 ]
 
@@ -330,46 +329,3 @@ def decide(
         delay,
         f"{failure}: retry {attempt + 1}/{policy.max_attempts} after {delay:.3g} s ({source})",
     )
-
-
-def next_delay(
-    policy: RetryPolicy,
-    attempt: int,
-    *,
-    status: int | None,
-    error_kind: str | None,
-    retry_after_s: float | None,
-    elapsed_s: float,
-    idempotent: bool,
-    request_may_have_reached_server: bool,
-    rng: random.Random,
-) -> float | None:
-    """Return the seconds to wait before the next attempt, or None to stop.
-
-    Same rules and arguments as :func:`decide`, without the explanation.
-
-    Args:
-        policy: Retry policy in force.
-        attempt: 1-based number of the attempt that just failed.
-        status: HTTP status of the response, or None if there was none.
-        error_kind: Network error kind (see ``ERROR_*``), or None if a response arrived.
-        retry_after_s: Parsed ``Retry-After`` value in seconds, or None.
-        elapsed_s: Seconds since the first attempt started.
-        idempotent: Whether repeating the request is harmless.
-        request_may_have_reached_server: Whether the request may have been received.
-        rng: Random source for jitter.
-
-    Returns:
-        Seconds to wait, or None to stop retrying.
-    """
-    return decide(
-        policy,
-        attempt,
-        status=status,
-        error_kind=error_kind,
-        retry_after_s=retry_after_s,
-        elapsed_s=elapsed_s,
-        idempotent=idempotent,
-        request_may_have_reached_server=request_may_have_reached_server,
-        rng=rng,
-    ).delay_s

@@ -106,6 +106,13 @@ def _wire_body_matcher(r1: Any, r2: Any) -> None:
     assert canonical_body(r1) == canonical_body(r2), "request bodies differ"
 
 
+class NothingMayBeSent:
+    """A transport that fails the test if any request would be sent."""
+
+    def send(self, request: Any, authorization: str | None) -> Any:
+        raise AssertionError(f"nothing may be sent, but {request!r} was")
+
+
 @pytest.fixture(scope="session")
 def vcr_config() -> dict[str, Any]:
     return {

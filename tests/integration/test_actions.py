@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from connector import ClientError, Component, InputError
-from connector.parse import RawResponse
-from connector.request import HTTPRequest
+from tests.conftest import NothingMayBeSent
 
 EVENTS = [
     {
@@ -33,13 +32,6 @@ FUNNELS = [
     {"funnel_id": 7509, "name": "Signup funnel"},
     {"funnel_id": 9070, "name": "Funnel tutorial"},
 ]
-
-
-class _NothingMayBeSent:
-    """A transport that fails the test if any request is sent."""
-
-    def send(self, request: HTTPRequest, authorization: str | None) -> RawResponse:
-        raise AssertionError(f"nothing may be sent, but {request!r} was")
 
 
 # --- createAlias -------------------------------------------------------------------------------
@@ -239,7 +231,7 @@ def test_bad_inputs_name_the_input_and_send_nothing(
     input_key: str,
     message: str,
 ) -> None:
-    component.transport = _NothingMayBeSent()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     call = component.fetch if key in component.spec.data_sources else component.run
     with pytest.raises(InputError) as caught:
         call(key, {**GOOD[key], **change}, connection)

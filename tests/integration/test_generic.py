@@ -18,19 +18,12 @@ from requests.adapters import BaseAdapter
 from connector import ClientError, Component, InputError
 from connector.redact import basic_header
 from connector.transport import Transport
-from tests.conftest import TEST_CONNECTION
+from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
 FUNNELS = [
     {"funnel_id": 7509, "name": "Signup funnel"},
     {"funnel_id": 9070, "name": "Funnel tutorial"},
 ]
-
-
-class _Refuse:
-    """A transport that fails the test if anything is sent."""
-
-    def send(self, request: Any, authorization: Any) -> Any:
-        raise AssertionError(f"nothing may be sent, but {request!r} was")
 
 
 class _Capture(BaseAdapter):
@@ -114,7 +107,7 @@ def test_raw_request_text_response(component: Component, connection: dict[str, s
 def test_raw_request_other_host_is_refused(
     component: Component, connection: dict[str, str]
 ) -> None:
-    component.transport = _Refuse()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     with pytest.raises(InputError) as caught:
         component.run(
             "rawRequest",
@@ -128,7 +121,7 @@ def test_raw_request_other_host_is_refused(
 def test_raw_request_absolute_url_to_other_host_is_refused(
     component: Component, connection: dict[str, str]
 ) -> None:
-    component.transport = _Refuse()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     with pytest.raises(InputError, match="example.com"):
         component.run(
             "rawRequest",
@@ -397,7 +390,7 @@ EDIT = {"name": "events-daily-export"}
 def _input_error(
     component: Component, connection: dict[str, str], action: str, inputs: dict[str, Any]
 ) -> InputError:
-    component.transport = _Refuse()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     with pytest.raises(InputError) as caught:
         component.run(action, inputs, connection)
     return caught.value
@@ -467,7 +460,7 @@ def test_bad_inputs_are_refused_before_sending(
 
 
 def test_missing_connection_credentials_are_an_input_error(component: Component) -> None:
-    component.transport = _Refuse()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     with pytest.raises(InputError, match="projectToken"):
         component.run("rawRequest", RAW, {"username": "only-a-username"})
 

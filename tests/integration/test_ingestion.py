@@ -12,7 +12,7 @@ import pytest
 
 from connector import ClientError, Component, InputError
 from connector.parse import RawResponse
-from tests.conftest import TEST_CONNECTION
+from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
 TOKEN = TEST_CONNECTION["projectToken"]
 ANON_ID = "3e2a0d22-7465-4dc3-a2ab-56f8762e1a29"
@@ -48,13 +48,6 @@ ACTIONS = (
     "deleteProfile",
     "updateMultipleProfiles",
 )
-
-
-class _NoSend:
-    """A transport that fails the test if anything is sent."""
-
-    def send(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("nothing may be sent when the inputs are invalid")
 
 
 # --- /track ----------------------------------------------------------------------------------
@@ -441,7 +434,7 @@ def test_bad_inputs_raise_input_error_and_send_nothing(
     key: str,
     message: str,
 ) -> None:
-    component.transport = _NoSend()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     with pytest.raises(InputError) as caught:
         component.run(action, inputs, connection)
     assert {p.key for p in caught.value.errors} == {key}
@@ -481,7 +474,7 @@ def test_bad_inputs_raise_input_error_and_send_nothing(
 def test_no_token_anywhere_is_an_input_error(
     component: Component, action: str, inputs: dict[str, Any], key: str
 ) -> None:
-    component.transport = _NoSend()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     connection = {k: v for k, v in TEST_CONNECTION.items() if k != "projectToken"}
     with pytest.raises(InputError) as caught:
         component.run(action, inputs, connection)

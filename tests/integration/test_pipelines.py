@@ -16,6 +16,7 @@ from connector.inputs import validate_inputs
 from connector.parse import RawResponse
 from connector.render import render_request
 from connector.request import HTTPRequest
+from tests.conftest import NothingMayBeSent
 
 PIPELINE = "events-daily-export"
 NASTY_NAME = "../../jobs?project_id=1#x"
@@ -26,13 +27,6 @@ STATUS_JOB = {
     "from_date": "2024-01-01",
     "to_date": "2024-01-01",
 }
-
-
-class NoNetwork:
-    """A transport that fails the test if anything would be sent."""
-
-    def send(self, request: HTTPRequest, authorization: str | None) -> RawResponse:
-        raise AssertionError(f"nothing may be sent, but {request!r} was")
 
 
 class CannedTransport:
@@ -418,7 +412,7 @@ def test_bad_inputs_are_refused_before_sending(
     bad_key: str,
     says: str,
 ) -> None:
-    component.transport = NoNetwork()
+    component.transport = NothingMayBeSent()
     call = component.fetch if key in component.spec.data_sources else component.run
     with pytest.raises(InputError) as caught:
         call(key, inputs, connection)
@@ -429,7 +423,7 @@ def test_bad_inputs_are_refused_before_sending(
 
 
 def test_service_account_is_required_for_pipeline_calls(component: Component) -> None:
-    component.transport = NoNetwork()
+    component.transport = NothingMayBeSent()
     with pytest.raises(InputError) as caught:
         component.run(
             "listPipelines", {"project_id": "1"}, {"projectToken": "TESTTOKENdeadbeef00112233"}

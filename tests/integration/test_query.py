@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from connector import AuthError, ClientError, Component, InputError
-from tests.conftest import SECRET_VALUES, TEST_CONNECTION
+from tests.conftest import SECRET_VALUES, TEST_CONNECTION, NothingMayBeSent
 
 FUNNEL_STEP_OPEN = {
     "avg_time": 2,
@@ -95,16 +95,9 @@ INSIGHTS_REPORT = {
 JQL_SCRIPT = "function main(){return Events(params).groupBy(['name'],mixpanel.reducer.count())}"
 
 
-class _NoSend:
-    """A transport that fails the test if anything is sent."""
-
-    def send(self, request: Any, authorization: Any) -> Any:
-        raise AssertionError(f"nothing should be sent, got {request!r}")
-
-
 @pytest.fixture
 def offline(component: Component) -> Component:
-    component.transport = _NoSend()  # type: ignore[assignment]
+    component.transport = NothingMayBeSent()  # type: ignore[assignment]
     return component
 
 

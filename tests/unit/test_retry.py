@@ -14,7 +14,6 @@ from connector.retry import (
     RetryDecision,
     RetryPolicy,
     decide,
-    next_delay,
     parse_retry_after,
 )
 
@@ -33,7 +32,7 @@ def call(policy: RetryPolicy, attempt: int = 1, **overrides: Any) -> float | Non
         "rng": random.Random(1234),
     }
     kwargs.update(overrides)
-    return next_delay(policy, attempt, **kwargs)
+    return decide(policy, attempt, **kwargs).delay_s
 
 
 # --- status classes -------------------------------------------------------------------
