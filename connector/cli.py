@@ -141,10 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print(manifest(spec))
         return 0
     except ConnectorError as exc:
-        first, *rest = str(exc).splitlines()
-        print(f"error: {first}", file=sys.stderr)
-        for line in rest:
-            print(line, file=sys.stderr)
+        # One line, so a workflow log or a shell pipeline shows the whole error at once.
+        text = "; ".join(line.strip(" -") for line in str(exc).splitlines() if line.strip())
+        print(f"error: {text.replace(':;', ':', 1)}", file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
 
 

@@ -167,3 +167,11 @@ def test_validate_reports_broken_spec(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["validate", "--specs", str(root)]) == 1
     err = capsys.readouterr().err
     assert "actions/createAlias.yaml:" in err and "undeclared name(s) alias_name" in err
+
+
+def test_several_input_errors_still_print_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "queryProfiles", "--dry-run", "-i", "project_id=abc", "-i", "page=x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: 2 invalid inputs for queryProfiles: Page (`page`): expected")
+    assert "; Project ID (`project_id`): 'abc' does not have the expected form" in err
