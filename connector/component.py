@@ -8,6 +8,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
 from .catalog import load_specs
 from .errors import InputError, InputProblem
@@ -19,7 +20,7 @@ from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
-from .transport import DEFAULT_RETRY, Clock, SystemClock, Transport, policy_for, send_with_retries
+from .transport import Transport
 
 BASE_URL_ENV = "MIXPANEL_BASE_URL"
 

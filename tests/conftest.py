@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connector import Component, load_component
+from connector.attempts import NO_RETRY
 from connector.ratelimit import BudgetRegistry
 from connector.redact import basic_header
-from connector.transport import NO_RETRY
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"

@@ -668,7 +668,11 @@ def test_secrets_appear_in_no_log_error_repr_or_dry_run(
     # Everything the client side logs (our loggers and those of requests/urllib3); the test
     # server's own access log (werkzeug) is not part of the library.
     client = [r for r in caplog.records if not r.name.startswith(("werkzeug", "pytest_httpserver"))]
-    assert {r.name for r in client} >= {"connector.transport", "urllib3.connectionpool"}
+    assert {r.name for r in client} >= {
+        "connector.transport",
+        "connector.attempts",
+        "urllib3.connectionpool",
+    }
     assert [r.getMessage() for r in client if _leaks(r.getMessage())] == []
     assert [text for text in shown if _leaks(text)] == []
 
