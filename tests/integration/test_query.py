@@ -8,89 +8,12 @@ import pytest
 
 from connector import AuthError, ClientError, Component, InputError
 from tests.conftest import SECRET_VALUES, TEST_CONNECTION, NothingMayBeSent
+from tests.specs.seed import read_seed
 
-FUNNEL_STEP_OPEN = {
-    "avg_time": 2,
-    "avg_time_from_start": 5,
-    "count": 32688,
-    "event": "App Open",
-    "goal": "App Open",
-    "overall_conv_ratio": 1,
-    "step_conv_ratio": 1,
-}
-
-FUNNEL_REPORT: dict[str, Any] = {
-    "meta": {"dates": ["2016-09-12", "2016-09-19", "2016-09-26"]},
-    "data": {
-        "2016-09-12": {
-            "steps": [
-                FUNNEL_STEP_OPEN,
-                {
-                    "count": 20524,
-                    "avg_time": 133,
-                    "avg_time_from_start": 133,
-                    "step_conv_ratio": 0.627875673029858,
-                    "goal": "$custom_event:12345",
-                    "step_label": "Game Played",
-                    "custom_event": True,
-                    "custom_event_id": 12345,
-                    "overall_conv_ratio": 0.627875673029858,
-                    "event": "$custom_event:12345",
-                },
-            ],
-            "analysis": {"completion": 20524, "starting_amount": 32688, "steps": 2, "worst": 1},
-        },
-        "2016-09-19": {
-            "steps": [
-                {**FUNNEL_STEP_OPEN, "count": 32486, "avg_time": 10, "avg_time_from_start": 10},
-                {
-                    "count": 20809,
-                    "avg_time": 75,
-                    "avg_time_from_start": 75,
-                    "step_conv_ratio": 0.6405528535369082,
-                    "goal": "$custom_event:12345",
-                    "step_label": "Game Played",
-                    "custom_event": True,
-                    "custom_event_id": 12345,
-                    "overall_conv_ratio": 0.6405528535369082,
-                    "event": "$custom_event:12345",
-                },
-            ],
-            "analysis": {"completion": 20809, "starting_amount": 32486, "steps": 2, "worst": 1},
-        },
-        "2016-09-26": {
-            "steps": [
-                {**FUNNEL_STEP_OPEN, "count": 16103, "avg_time": 10, "avg_time_from_start": 5},
-                {
-                    "count": 12679,
-                    "avg_time": 571,
-                    "avg_time_from_start": 571,
-                    "step_conv_ratio": 0.7873688132646091,
-                    "goal": "$custom_event:12345",
-                    "step_label": "Game Played",
-                    "custom_event": True,
-                    "custom_event_id": 12345,
-                    "overall_conv_ratio": 0.7873688132646091,
-                    "event": "$custom_event:12345",
-                },
-            ],
-            "analysis": {"completion": 12679, "starting_amount": 16103, "steps": 2, "worst": 1},
-        },
-    },
-}
-
-INSIGHTS_REPORT = {
-    "computed_at": "2020-09-21T16:35:41.252314+00:00",
-    "date_range": {
-        "from_date": "2020-08-31T00:00:00-07:00",
-        "to_date": "2020-09-12T23:59:59.999000-07:00",
-    },
-    "headers": ["$event"],
-    "series": {
-        "Logged in": {"2020-08-31T00:00:00-07:00": 9852, "2020-09-07T00:00:00-07:00": 4325},
-        "Viewed page": {"2020-08-31T00:00:00-07:00": 10246, "2020-09-07T00:00:00-07:00": 11432},
-    },
-}
+# The seed's sample outputs; each cassette's response body is written out independently.
+SEED = read_seed()
+FUNNEL_REPORT = SEED["queryFunnelSavedReports"].sample["data"]
+INSIGHTS_REPORT = SEED["queryInsightsSavedReports"].sample["data"]
 
 JQL_SCRIPT = "function main(){return Events(params).groupBy(['name'],mixpanel.reducer.count())}"
 
