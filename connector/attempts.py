@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from .errors import APIError, InputError, InputProblem, TransportError
 from .parse import RawResponse
 from .ratelimit import DEFAULT_REGISTRY, BudgetExceeded, BudgetRegistry, RateLimit
+from .render import FALSE_WORDS, TRUE_WORDS
 from .request import HTTPRequest
 from .retry import RetryPolicy, decide, parse_retry_after
 from .transport import IDEMPOTENT_METHODS
@@ -72,9 +73,9 @@ def _as_flag(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in ("true", "t", "yes", "y", "1", "on"):
+    if text in TRUE_WORDS:
         return True
-    if text in ("false", "f", "no", "n", "0", "off"):
+    if text in FALSE_WORDS:
         return False
     raise ValueError(f"expected true or false, got {value!r}")
 

@@ -109,13 +109,9 @@ def check_specs(root: Path | None = None) -> tuple[ComponentSpec | None, list[Sp
     shared_doc = collect.load(root / "inputs.yaml", "shared_inputs")
     shared: dict[str, Any] = shared_doc.data if shared_doc else {}
     if shared_doc:
-        items = list(shared.values())
-        for pointer, message in check_defaults_in_choices(items, base=""):
-            index = int(pointer.split("/")[1])
-            name = list(shared)[index]
-            collect.problems.append(
-                shared_doc.problem(f"/{escape_pointer(name)}/default", message, root)
-            )
+        by_pointer = {f"/{escape_pointer(name)}": spec for name, spec in shared.items()}
+        for pointer, message in check_defaults_in_choices(by_pointer):
+            collect.problems.append(shared_doc.problem(pointer, message, root))
     schemes = set((connection.data if connection else {}).get("auth_schemes", {}))
     operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
     data_sources = {path.stem for path in (root / "data_sources").glob("*.yaml")}

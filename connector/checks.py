@@ -88,17 +88,17 @@ def _choice_values(spec: dict[str, Any]) -> list[Any]:
     return [c["value"] if isinstance(c, dict) else c for c in spec.get("choices") or ()]
 
 
-def check_defaults_in_choices(inputs: list[dict[str, Any]], base: str = "/inputs") -> list[Problem]:
-    """A default is one of the input's choices, when it has choices."""
+def check_defaults_in_choices(inputs: dict[str, dict[str, Any]]) -> list[Problem]:
+    """A default is one of the input's choices, when it has choices (inputs by JSON pointer)."""
     problems = []
-    for index, spec in enumerate(inputs):
+    for pointer, spec in inputs.items():
         values = _choice_values(spec)
         default = spec.get("default")
         if values and default is not None and default not in values:
             shown = ", ".join(repr(v) for v in values)
             problems.append(
                 (
-                    f"{base}/{index}/default",
+                    f"{pointer}/default",
                     f"default {default!r} of input {spec['key']!r} is not one of its choices: "
                     f"{shown}",
                 )
@@ -193,7 +193,7 @@ def check_operation(
     checks: list[Callable[[], list[Problem]]] = [
         lambda: check_key_matches_file(op, doc),
         lambda: check_unique_inputs(inputs),
-        lambda: check_defaults_in_choices(inputs),
+        lambda: check_defaults_in_choices({f"/inputs/{n}": i for n, i in enumerate(inputs)}),
         lambda: check_sample(op),
         lambda: check_rules(op, inputs),
         lambda: check_auth_scheme(op, names.auth_schemes),

@@ -10,11 +10,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .errors import InputError, InputProblem
-from .render import evaluate
+from .render import FALSE_WORDS, TRUE_WORDS, evaluate
 from .spec import InputSpec, OperationSpec
-
-_TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
-_FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 
 
 class _CoercionError(ValueError):
@@ -68,8 +65,8 @@ def _as_boolean(value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
     raise _CoercionError(f"expected true or false, got {_show(value)}")
 
 

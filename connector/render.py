@@ -186,10 +186,15 @@ def syntax_error(source: str) -> str | None:
     return None
 
 
+#: The words forms and specs use for true and false, wherever text is read as a flag.
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
+
+
 def as_bool(value: Any) -> bool:
     """Truth of a rendered flag ("true"/"false" text is read as such)."""
     if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "y", "t", "on")
+        return value.strip().lower() in TRUE_WORDS
     return bool(value)
 
 

@@ -156,3 +156,13 @@ def test_rate_limit_names_must_be_declared_by_the_component(specs: Path) -> None
             "unknown rate limit 'querry'; component.yaml declares export, none, query",
         )
     ]
+
+
+def test_shared_input_default_outside_choices_points_at_the_shared_input(specs: Path) -> None:
+    path = specs / "inputs.yaml"
+    path.write_text(path.read_text().replace("  default: api\n", "  default: api-us\n", 1))
+    _, problems = check_specs(specs)
+    [problem] = [p for p in problems if p.file == "inputs.yaml"]
+    assert problem.pointer == "/region/default"
+    assert problem.line is not None
+    assert "default 'api-us' of input 'region' is not one of its choices" in problem.message
