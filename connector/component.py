@@ -143,7 +143,14 @@ class Component:
         connection = {k: v for k, v in (connection or {}).items()}
         secrets = self._secrets(op, connection, inputs)
         values = validate_inputs(op, inputs, connection)
-        request = render_request(op, values, connection, base_url=self.base_url, secrets=secrets)
+        request = render_request(
+            op,
+            values,
+            connection,
+            base_url=self.base_url,
+            rebase_hosts=self.spec.trusted_hosts,
+            secrets=secrets,
+        )
         header = authorization_header(
             request,
             self.spec.connection,
