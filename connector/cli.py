@@ -15,6 +15,7 @@ import yaml
 
 from .catalog import check_specs, load_specs, specs_root
 from .component import load_component
+from .docs import render_reference, write_reference
 from .errors import ConnectorError, InputError, InputProblem
 from .layers import SPECS_ENV, overlay_paths
 from .manifest import describe_operation, manifest
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
     sub.add_parser("validate", help="check every spec file, shipped and overlays")
     sub.add_parser("manifest", help="print the whole component as JSON")
+    docs = sub.add_parser("docs", help="generate the Markdown reference of the loaded specs")
+    docs.add_argument("--out", type=Path, metavar="DIR", help="write DIR/reference.md")
+    docs.add_argument(
+        "--check", action="store_true", help="with --out: exit 1 if DIR/reference.md differs"
+    )
     return parser
 
 
@@ -165,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(yaml.safe_dump(described, sort_keys=False, allow_unicode=True))
         elif args.command == "manifest":
             _print(manifest(spec))
+        elif args.command == "docs":
+            return write_reference(render_reference(spec), args.out, check=args.check)
         return 0
     except ConnectorError as exc:
         # One line, so a workflow log or a shell pipeline shows the whole error at once.

@@ -47,6 +47,8 @@ def describe_operation(op: OperationSpec) -> dict[str, Any]:
         data["type"] = op.type
     if op.notes:
         data["notes"] = op.notes
+    if op.lifecycle:
+        data["lifecycle"] = op.lifecycle
     data["inputs"] = [describe_input(i) for i in op.inputs]
     data["sample_output"] = op.sample
     if op.seed_sample is not None:
@@ -68,9 +70,14 @@ def manifest(spec: ComponentSpec) -> dict[str, Any]:
             "description": spec.connection.description,
             "inputs": [describe_input(i) for i in spec.connection.inputs],
             "auth_schemes": {
-                name: {"type": s.type, "description": s.description}
+                name: {
+                    "type": s.type,
+                    "description": s.description,
+                    **({"lifecycle": s.lifecycle} if s.lifecycle else {}),
+                }
                 for name, s in spec.connection.auth_schemes.items()
             },
+            "lifecycle": list(spec.connection.lifecycle),
         },
         "data_sources": [describe_operation(op) for op in spec.data_sources.values()],
         "actions": [describe_operation(op) for op in spec.actions.values()],
