@@ -18,7 +18,7 @@ from .component import load_component
 from .docs import render_reference, write_reference
 from .errors import ConnectorError, InputError, InputProblem
 from .layers import SPECS_ENV, overlay_paths
-from .manifest import describe_operation, manifest
+from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -56,7 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
     sub.add_parser("validate", help="check every spec file, shipped and overlays")
-    sub.add_parser("manifest", help="print the whole component as JSON")
+    manifest_cmd = sub.add_parser("manifest", help="print the whole component as JSON")
+    manifest_cmd.add_argument(
+        "--schema", action="store_true", help="print the manifest's JSON Schema instead"
+    )
     docs = sub.add_parser("docs", help="generate the Markdown reference of the loaded specs")
     docs.add_argument("--out", type=Path, metavar="DIR", help="write DIR/reference.md")
     docs.add_argument(
@@ -150,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        if args.command == "manifest" and args.schema:
+            print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
+            return 0
         if args.command == "validate":
             return _validate(args)
         if args.command == "run":

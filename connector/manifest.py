@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .spec import ComponentSpec, InputSpec, OperationSpec
+
+MANIFEST_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "manifest.schema.json"
 
 
 def describe_input(spec: InputSpec) -> dict[str, Any]:
@@ -23,8 +26,7 @@ def describe_input(spec: InputSpec) -> dict[str, Any]:
             {"value": v, "label": label}
             for v, label in zip(spec.choices, spec.choice_labels, strict=True)
         ]
-    if spec.is_secret:
-        data["secret"] = True
+    data["secret"] = spec.is_secret
     if spec.deprecated:
         data["deprecated"] = spec.deprecated
     if spec.group:
