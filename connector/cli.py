@@ -16,6 +16,7 @@ import yaml
 from .catalog import check_specs, load_specs, specs_root
 from .component import load_component
 from .docs import render_reference, write_reference
+from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
 from .layers import SPECS_ENV, overlay_paths
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
@@ -55,7 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
-    sub.add_parser("validate", help="check every spec file, shipped and overlays")
+    validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
+    validate.add_argument(
+        "--print-schema-path",
+        action="store_true",
+        help="print the folder of the specs' JSON schemas (for editors) and exit",
+    )
     manifest_cmd = sub.add_parser("manifest", help="print the whole component as JSON")
     manifest_cmd.add_argument(
         "--schema", action="store_true", help="print the manifest's JSON Schema instead"
@@ -128,6 +134,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    if args.print_schema_path:
+        print(schema_dir())
+        return 0
     root, overlays = specs_root(), _overlays(args)
     component, problems = check_specs(root, overlays)
     for problem in problems:
