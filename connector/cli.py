@@ -17,6 +17,7 @@ from .catalog import check_specs, load_specs, specs_root
 from .component import load_component
 from .errors import ConnectorError, InputError, InputProblem
 from .manifest import describe_operation, manifest
+from .plugins import load_plugin, plugin_names
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -44,9 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
+    run.add_argument(
+        "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
+    )
     validate = sub.add_parser("validate", help="check every spec file")
     validate.add_argument("--specs", type=Path, help="the specs folder (default: shipped specs)")
     sub.add_parser("manifest", help="print the whole component as JSON")
+    for name in plugin_names():
+        sub.add_parser(name, add_help=False, help=f"see `mixpanel-connector {name} --help`")
     return parser
 
 
@@ -81,7 +87,7 @@ def _print(data: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    component = load_component(base_url=args.base_url)
+    component = load_component(base_url=args.base_url, sandbox=args.sandbox)
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
@@ -111,6 +117,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in plugin_names():  # a plugin's own command, e.g. `sandbox`
+        return int(load_plugin(argv[0]).main(argv[1:]))
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
