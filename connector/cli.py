@@ -20,6 +20,7 @@ from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
 from .layers import SPECS_ENV, overlay_paths
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
+from .plugins import load_plugin, plugin_names
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
+    run.add_argument(
+        "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
+    )
     validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
     validate.add_argument(
         "--print-schema-path",
@@ -71,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument(
         "--check", action="store_true", help="with --out: exit 1 if DIR/reference.md differs"
     )
+    for name in plugin_names():
+        sub.add_parser(name, add_help=False, help=f"see `mixpanel-connector {name} --help`")
     return parser
 
 
@@ -122,7 +128,9 @@ def _print(data: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    component = load_component(base_url=args.base_url, spec_paths=_overlays(args))
+    component = load_component(
+        base_url=args.base_url, spec_paths=_overlays(args), sandbox=args.sandbox
+    )
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
@@ -155,6 +163,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in plugin_names():  # a plugin's own command, e.g. `sandbox`
+        return int(load_plugin(argv[0]).main(argv[1:]))
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
