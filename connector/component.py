@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
@@ -13,6 +14,7 @@ from .auth import authorization_header, describe_scheme, scheme_for
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
+from .layers import overlay_paths
 from .parse import RawResponse, parse_response
 from .plugins import load_plugin
 from .ratelimit import BudgetRegistry
@@ -157,7 +159,14 @@ class Component:
             inputs, connection = self.embedded.adapt(keys, inputs, connection)
         secrets = self._secrets(op, connection, inputs)
         values = validate_inputs(op, inputs, connection)
-        request = render_request(op, values, connection, base_url=self.base_url, secrets=secrets)
+        request = render_request(
+            op,
+            values,
+            connection,
+            base_url=self.base_url,
+            rebase_hosts=self.spec.trusted_hosts,
+            secrets=secrets,
+        )
         header = authorization_header(
             request,
             self.spec.connection,
@@ -203,6 +212,7 @@ class Component:
 def load_component(
     base_url: str | None = None,
     *,
+    spec_paths: Sequence[Path | str] | None = None,
     transport: Transport | None = None,
     retry: RetryPolicy | None = None,
     rate_wait_s: float = 0.0,
@@ -213,6 +223,9 @@ def load_component(
 ) -> Component:
     """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
 
+    `spec_paths` are overlay folders laid out like specs/ (default: $MIXPANEL_CONNECTOR_SPECS, a
+    path-separator list); their actions and data sources add to or replace the shipped ones.
+
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
     clock and jitter source. `sandbox=True` sends everything to the embedded sandbox plugin
     (state kept between runs; its own credentials), and each result says so under "sandbox".
@@ -221,7 +234,7 @@ def load_component(
     if embedded is not None:
         base_url = embedded.base_url
     return Component(
-        load_specs(),
+        load_specs(overlays=overlay_paths(spec_paths)),
         base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
         transport=transport,
         retry=retry,
