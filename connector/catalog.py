@@ -156,6 +156,8 @@ def _build_operation(
         openapi=data.get("openapi") or {},
         seed_sample=data.get("seed_sample"),
         file=str(doc.path.relative_to(root)),
+        stream=data.get("stream") or {},
+        paging=data.get("paging") or {},
     )
 
 

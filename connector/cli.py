@@ -17,6 +17,10 @@ from .catalog import check_specs, load_specs, specs_root
 from .component import load_component
 from .errors import ConnectorError, InputError, InputProblem
 from .manifest import describe_operation, manifest
+from .output import write_stream
+
+#: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
+OUTPUT_RATE_WAIT_S = 3600.0
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -44,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
+    run.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="stream the records to PATH as JSON lines (.gz: gzip; -: stdout) and print a "
+        "one-line JSON summary",
+    )
     validate = sub.add_parser("validate", help="check every spec file")
     validate.add_argument("--specs", type=Path, help="the specs folder (default: shipped specs)")
     sub.add_parser("manifest", help="print the whole component as JSON")
@@ -85,6 +96,10 @@ def _run(args: argparse.Namespace) -> int:
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
+    elif args.output:
+        stream = component.iter(args.key, inputs, connection, rate_wait_s=OUTPUT_RATE_WAIT_S)
+        summary = write_stream(stream, args.output)
+        print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.key in component.spec.data_sources:
         _print(component.fetch(args.key, inputs, connection))
     else:
