@@ -116,6 +116,7 @@ class OperationSpec:
     openapi: dict[str, str] = field(default_factory=dict)
     seed_sample: Any = None
     file: str = ""
+    source: str = "shipped"  # "shipped", or the overlay folder it came from
     stream: dict[str, Any] = field(default_factory=dict)
     paging: dict[str, Any] = field(default_factory=dict)
 
