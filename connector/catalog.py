@@ -202,6 +202,7 @@ def _build_component(
         ),
         actions=dict(sorted(operations["action"].items())),
         data_sources=dict(sorted(operations["data_source"].items())),
+        environment=dict(component.get("environment") or {}),
     )
 
 

@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
+    run.add_argument(
+        "--budgets",
+        metavar="URL",
+        help="where rate budgets live: sqlite:///PATH, redis://HOST:PORT/DB or memory",
+    )
     validate = sub.add_parser("validate", help="check every spec file")
     validate.add_argument("--specs", type=Path, help="the specs folder (default: shipped specs)")
     sub.add_parser("manifest", help="print the whole component as JSON")
@@ -81,7 +86,7 @@ def _print(data: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    component = load_component(base_url=args.base_url)
+    component = load_component(base_url=args.base_url, budgets=args.budgets)
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
