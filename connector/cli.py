@@ -16,7 +16,9 @@ import yaml
 from .catalog import check_specs, load_specs, specs_root
 from .component import load_component
 from .errors import ConnectorError, InputError, InputProblem
+from .layers import SPECS_ENV, overlay_paths
 from .manifest import describe_operation, manifest
+from .plugins import load_plugin, plugin_names
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -30,7 +32,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="mixpanel-connector", description="Run Mixpanel actions declared in YAML specs."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
-    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--specs",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="an overlay folder laid out like specs/ (repeatable; default: "
+        f"${SPECS_ENV}, a path-separator list)",
+    )
+    sub = _Subparsers(parser.add_subparsers(dest="command", required=True), common)
     sub.add_parser("list", help="list actions and data sources")
     describe = sub.add_parser("describe", help="show one action or data source")
     describe.add_argument("key")
@@ -45,14 +56,35 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
     run.add_argument(
+        "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
+    )
+    run.add_argument(
         "--budgets",
         metavar="URL",
         help="where rate budgets live: sqlite:///PATH, redis://HOST:PORT/DB or memory",
     )
-    validate = sub.add_parser("validate", help="check every spec file")
-    validate.add_argument("--specs", type=Path, help="the specs folder (default: shipped specs)")
+    sub.add_parser("validate", help="check every spec file, shipped and overlays")
     sub.add_parser("manifest", help="print the whole component as JSON")
+    for name in plugin_names():
+        sub.add_parser(name, add_help=False, help=f"see `mixpanel-connector {name} --help`")
     return parser
+
+
+class _Subparsers:
+    """Adds every subcommand with the options all of them share (--specs)."""
+
+    def __init__(self, action: Any, common: argparse.ArgumentParser) -> None:
+        self.action, self.common = action, common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self.action.add_parser(
+            name, parents=[self.common], **kwargs
+        )
+        return parser
+
+
+def _overlays(args: argparse.Namespace) -> list[Path]:
+    return overlay_paths(args.specs)
 
 
 def _read_mapping(path: str, what: str) -> dict[str, Any]:
@@ -86,7 +118,12 @@ def _print(data: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    component = load_component(base_url=args.base_url, budgets=args.budgets)
+    component = load_component(
+        base_url=args.base_url,
+        spec_paths=_overlays(args),
+        sandbox=args.sandbox,
+        budgets=args.budgets,
+    )
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
@@ -98,8 +135,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    root = args.specs or specs_root()
-    component, problems = check_specs(root)
+    root, overlays = specs_root(), _overlays(args)
+    component, problems = check_specs(root, overlays)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -108,14 +145,17 @@ def _validate(args: argparse.Namespace) -> int:
     assert component is not None
     count = len(component.actions) + len(component.data_sources)
     print(
-        f"OK: {count} specs in {root} ({len(component.actions)} actions, "
-        f"{len(component.data_sources)} data sources)."
+        f"OK: {count} specs in {', '.join(map(str, [root, *overlays]))} "
+        f"({len(component.actions)} actions, {len(component.data_sources)} data sources)."
     )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in plugin_names():  # a plugin's own command, e.g. `sandbox`
+        return int(load_plugin(argv[0]).main(argv[1:]))
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -127,11 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "run":
             return _run(args)
-        spec = load_specs()
+        spec = load_specs(overlays=_overlays(args))
         if args.command == "list":
             for kind, table in (("action", spec.actions), ("data source", spec.data_sources)):
                 for key, op in table.items():
-                    print(f"{kind:<12} {key:<28} {op.label}")
+                    print(f"{kind:<12} {key:<28} {op.label:<40} {op.source}")
         elif args.command == "describe":
             if args.key not in {**spec.actions, **spec.data_sources}:
                 raise InputError(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
@@ -14,7 +15,9 @@ from .budgets import resolve_budgets
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
+from .layers import overlay_paths
 from .parse import RawResponse, parse_response
+from .plugins import load_plugin
 from .ratelimit import Registry
 from .redact import Redactor
 from .render import render_request, render_value
@@ -55,9 +58,13 @@ class Component:
         rate_registry: Registry | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        embedded: Any = None,
         budgets: str | None = None,
     ) -> None:
         self.spec = spec
+        # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
+        # connection, and each result carries its note under a key of its own.
+        self.embedded = embedded
         self.base_url = base_url.rstrip("/") if base_url else None
         self.transport = transport or Transport()
         self.retry = retry or DEFAULT_RETRY
@@ -88,7 +95,8 @@ class Component:
         `retry` and `rate_wait_s` override the component's settings for this call.
         """
         op = self._operation(action_key, self.spec.actions, "action")
-        return {"data": self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)}
+        data = self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
+        return self._noted({"data": data})
 
     def preview(
         self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
@@ -122,7 +130,12 @@ class Component:
             label = render_value(picklist["label"], scope, action=op.key, field="picklist.label")
             key = render_value(picklist["key"], scope, action=op.key, field="picklist.key")
             result.append({"label": str(label), "key": str(key)})
-        return {"result": result}
+        return self._noted({"result": result})
+
+    def _noted(self, result: dict[str, Any]) -> dict[str, Any]:
+        if self.embedded is not None:
+            result["sandbox"] = self.embedded.note
+        return result
 
     # --- pipeline -----------------------------------------------------------------------------
 
@@ -149,9 +162,19 @@ class Component:
         self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
     ) -> tuple[HTTPRequest, str | None]:
         connection = {k: v for k, v in (connection or {}).items()}
+        if self.embedded is not None:
+            keys = [spec.key for spec in op.value_inputs]
+            inputs, connection = self.embedded.adapt(keys, inputs, connection)
         secrets = self._secrets(op, connection, inputs)
         values = validate_inputs(op, inputs, connection)
-        request = render_request(op, values, connection, base_url=self.base_url, secrets=secrets)
+        request = render_request(
+            op,
+            values,
+            connection,
+            base_url=self.base_url,
+            rebase_hosts=self.spec.trusted_hosts,
+            secrets=secrets,
+        )
         header = authorization_header(
             request,
             self.spec.connection,
@@ -197,22 +220,31 @@ class Component:
 def load_component(
     base_url: str | None = None,
     *,
+    spec_paths: Sequence[Path | str] | None = None,
     transport: Transport | None = None,
     retry: RetryPolicy | None = None,
     rate_wait_s: float = 0.0,
     rate_registry: Registry | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    sandbox: bool = False,
     budgets: str | None = None,
 ) -> Component:
     """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
 
+    `spec_paths` are overlay folders laid out like specs/ (default: $MIXPANEL_CONNECTOR_SPECS, a
+    path-separator list); their actions and data sources add to or replace the shipped ones.
+
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
     clock, jitter source and where the budgets live (`budgets`: memory, sqlite:///PATH or
-    redis://HOST:PORT/DB).
+    redis://HOST:PORT/DB). `sandbox=True` sends everything to the embedded sandbox plugin
+    (state kept between runs; its own credentials), and each result says so under "sandbox".
     """
+    embedded = load_plugin("sandbox").embed() if sandbox else None
+    if embedded is not None:
+        base_url = embedded.base_url
     return Component(
-        load_specs(),
+        load_specs(overlays=overlay_paths(spec_paths)),
         base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
         transport=transport,
         retry=retry,
@@ -220,5 +252,6 @@ def load_component(
         rate_registry=rate_registry,
         clock=clock,
         rng=rng,
+        embedded=embedded,
         budgets=budgets,
     )

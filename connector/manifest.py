@@ -36,7 +36,13 @@ def describe_input(spec: InputSpec) -> dict[str, Any]:
 
 def describe_operation(op: OperationSpec) -> dict[str, Any]:
     """One action or data source as plain data."""
-    data: dict[str, Any] = {"key": op.key, "label": op.label, "description": op.description}
+    data: dict[str, Any] = {
+        "key": op.key,
+        "label": op.label,
+        "description": op.description,
+        "source": op.source,
+        "file": op.file,
+    }
     if op.type:
         data["type"] = op.type
     if op.notes:

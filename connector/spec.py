@@ -116,6 +116,7 @@ class OperationSpec:
     openapi: dict[str, str] = field(default_factory=dict)
     seed_sample: Any = None
     file: str = ""
+    source: str = "shipped"  # "shipped", or the overlay folder it came from
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""
