@@ -251,6 +251,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
         ),
         actions=dict(sorted(operations["action"].items())),
         data_sources=dict(sorted(operations["data_source"].items())),
+        environment=dict(component.get("environment") or {}),
     )
 
 

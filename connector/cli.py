@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
     )
+    run.add_argument(
+        "--budgets",
+        metavar="URL",
+        help="where rate budgets live: sqlite:///PATH, redis://HOST:PORT/DB or memory",
+    )
     validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
     validate.add_argument(
         "--print-schema-path",
@@ -140,7 +145,10 @@ def _print(data: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     component = load_component(
-        base_url=args.base_url, spec_paths=_overlays(args), sandbox=args.sandbox
+        base_url=args.base_url,
+        spec_paths=_overlays(args),
+        sandbox=args.sandbox,
+        budgets=args.budgets,
     )
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:

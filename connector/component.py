@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
+from .budgets import resolve_budgets
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
@@ -18,7 +19,7 @@ from .layers import overlay_paths
 from .paging import collect_pages
 from .parse import RawResponse, parse_response
 from .plugins import load_plugin
-from .ratelimit import BudgetRegistry
+from .ratelimit import Registry
 from .redact import Redactor
 from .render import render_request, render_value
 from .request import HTTPRequest
@@ -41,7 +42,11 @@ class Component:
             Errors inputs override it field by field.
         rate_wait_s: how long a call may wait for a client-side rate budget (0: fail fast
             with a RateLimitError saying when the budget frees up).
-        rate_registry: the budgets to draw from (default: the process-wide registry).
+        rate_registry: the budgets to draw from; overrides `budgets`.
+        budgets: where the budgets live: "sqlite:///PATH" (every process on this host),
+            "redis://HOST:PORT/DB" (every host) or "memory" (this process only); when None,
+            the environment variable the spec declares (`environment.budgets`), else a SQLite
+            file in the user state directory.
         clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
         rng: random source for backoff jitter.
     """
@@ -54,10 +59,11 @@ class Component:
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
         rate_wait_s: float = 0.0,
-        rate_registry: BudgetRegistry | None = None,
+        rate_registry: Registry | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         embedded: Any = None,
+        budgets: str | None = None,
     ) -> None:
         self.spec = spec
         # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
@@ -67,7 +73,9 @@ class Component:
         self.transport = transport or Transport()
         self.retry = retry or DEFAULT_RETRY
         self.rate_wait_s = rate_wait_s
-        self.rate_registry = rate_registry
+        self.rate_registry = rate_registry or resolve_budgets(
+            budgets, spec.environment.get("budgets", ""), f"{spec.key}-connector"
+        )
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
 
@@ -257,10 +265,11 @@ def load_component(
     transport: Transport | None = None,
     retry: RetryPolicy | None = None,
     rate_wait_s: float = 0.0,
-    rate_registry: BudgetRegistry | None = None,
+    rate_registry: Registry | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
     sandbox: bool = False,
+    budgets: str | None = None,
 ) -> Component:
     """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
 
@@ -268,7 +277,8 @@ def load_component(
     path-separator list); their actions and data sources add to or replace the shipped ones.
 
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
-    clock and jitter source. `sandbox=True` sends everything to the embedded sandbox plugin
+    clock, jitter source and where the budgets live (`budgets`: memory, sqlite:///PATH or
+    redis://HOST:PORT/DB). `sandbox=True` sends everything to the embedded sandbox plugin
     (state kept between runs; its own credentials), and each result says so under "sandbox".
     """
     embedded = load_plugin("sandbox").embed() if sandbox else None
@@ -284,4 +294,5 @@ def load_component(
         clock=clock,
         rng=rng,
         embedded=embedded,
+        budgets=budgets,
     )

@@ -147,6 +147,7 @@ class ComponentSpec:
     connection: ConnectionSpec
     actions: dict[str, OperationSpec]
     data_sources: dict[str, OperationSpec]
+    environment: dict[str, str] = field(default_factory=dict)
 
     def operation(self, key: str) -> OperationSpec:
         """Return the action or data source `key`; KeyError if there is none."""

@@ -113,6 +113,13 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
 
 
+@pytest.fixture(autouse=True)
+def _budgets_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate budgets stay in the test process (not the user's state directory) unless a test
+    chooses a store; subprocesses started by the test inherit the choice."""
+    monkeypatch.setenv("MIXPANEL_CONNECTOR_BUDGETS", "memory")
+
+
 @pytest.fixture
 def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
     """The component for cassette tests: one attempt (a cassette holds one exchange per call)
