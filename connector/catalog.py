@@ -156,6 +156,7 @@ def _build_operation(
         openapi=data.get("openapi") or {},
         seed_sample=data.get("seed_sample"),
         file=str(doc.path.relative_to(root)),
+        batch=data.get("batch") or {},
     )
 
 

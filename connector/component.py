@@ -10,6 +10,8 @@ from typing import Any
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
+from .batch import DEFAULT_WORKERS
+from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
@@ -37,6 +39,8 @@ class Component:
         rate_registry: the budgets to draw from (default: the process-wide registry).
         clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
         rng: random source for backoff jitter.
+        workers: requests a batched action (one whose spec has `batch:`) keeps in flight
+            (default: the spec's `batch.workers`, else 4).
     """
 
     def __init__(
@@ -50,8 +54,10 @@ class Component:
         rate_registry: BudgetRegistry | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        workers: int | None = None,
     ) -> None:
         self.spec = spec
+        self.workers = workers
         self.base_url = base_url.rstrip("/") if base_url else None
         self.transport = transport or Transport()
         self.retry = retry or DEFAULT_RETRY
@@ -74,12 +80,19 @@ class Component:
         *,
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
+        workers: int | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
-        `retry` and `rate_wait_s` override the component's settings for this call.
+        `retry` and `rate_wait_s` override the component's settings for this call. An action
+        with a `batch:` spec takes any number of records (a list, iterable or generator) and
+        sends them in requests within its limits, `workers` (default: the component's) at once.
         """
         op = self._operation(action_key, self.spec.actions, "action")
+        if op.batch:
+            pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
+            data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
+            return {"data": data}
         return {"data": self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)}
 
     def preview(
@@ -87,6 +100,9 @@ class Component:
     ) -> list[dict[str, Any]]:
         """Return the requests `run` would send (secrets masked), sending nothing."""
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        if op.batch:
+            requests = batch_requests(self, op, inputs, connection)
+            return [request.to_dict() for request, _ in requests]
         request, _ = self._prepare(op, inputs, connection)
         return [request.to_dict()]
 
@@ -140,9 +156,21 @@ class Component:
     def _prepare(
         self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
     ) -> tuple[HTTPRequest, str | None]:
+        """The one request of an action (of a batched action: its first request)."""
+        if op.batch:
+            return next(iter(batch_requests(self, op, inputs, connection)))
         connection = {k: v for k, v in (connection or {}).items()}
         secrets = self._secrets(op, connection, inputs)
         values = validate_inputs(op, inputs, connection)
+        return self._render(op, values, connection, secrets)
+
+    def _render(
+        self,
+        op: OperationSpec,
+        values: Mapping[str, Any],
+        connection: dict[str, Any],
+        secrets: Redactor,
+    ) -> tuple[HTTPRequest, str | None]:
         request = render_request(op, values, connection, base_url=self.base_url, secrets=secrets)
         header = authorization_header(
             request,
@@ -164,10 +192,23 @@ class Component:
         rate_wait_s: float | None = None,
     ) -> Any:
         request, header = self._prepare(op, inputs, connection)
+        return self._send(request, header, retry=retry, rate_wait_s=rate_wait_s)
+
+    def _send(
+        self,
+        request: HTTPRequest,
+        header: str | None,
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
+        attempts: list[int] | None = None,
+    ) -> Any:
         policy = policy_for(request, retry or self.retry)
         hint = describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
 
         def send() -> RawResponse:
+            if attempts is not None:
+                attempts[0] += 1
             return self.transport.send(request, header)
 
         def parse(response: RawResponse) -> Any:
@@ -195,11 +236,12 @@ def load_component(
     rate_registry: BudgetRegistry | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    workers: int | None = None,
 ) -> Component:
     """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
 
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
-    clock and jitter source.
+    clock, jitter source and the workers of batched actions.
     """
     return Component(
         load_specs(),
@@ -210,4 +252,5 @@ def load_component(
         rate_registry=rate_registry,
         clock=clock,
         rng=rng,
+        workers=workers,
     )

@@ -116,6 +116,7 @@ class OperationSpec:
     openapi: dict[str, str] = field(default_factory=dict)
     seed_sample: Any = None
     file: str = ""
+    batch: dict[str, Any] = field(default_factory=dict)
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""

@@ -58,7 +58,18 @@ def test_create_alias_rejected(component: Component, connection: dict[str, str])
 @pytest.mark.vcr
 def test_import_events(component: Component, connection: dict[str, str]) -> None:
     result = component.run("importEvents", {"events": EVENTS, "project_id": "2891273"}, connection)
-    assert result == {"data": {"code": 200, "num_records_imported": 2, "status": "OK"}}
+    assert result == {
+        "data": {
+            "code": 200,
+            "num_records_imported": 2,
+            "status": "OK",
+            "records_sent": 2,
+            "records_imported": 2,
+            "records_failed": 0,
+            "requests": 1,
+            "requests_retried": 0,
+        }
+    }
 
 
 @pytest.mark.vcr
@@ -161,10 +172,10 @@ BAD = [
         "importEvents",
         {
             "events": '[{"event": "x", "properties": '
-            '{"time": 1, "distinct_id": "d", "$insert_id": "no spaces!"}}]'
+            '{"time": 1618716477, "distinct_id": "d", "$insert_id": "no spaces!"}}]'
         },
         "events",
-        "at [0].properties.$insert_id",
+        "at Events[0].properties.$insert_id",
         id="import-insert-id",
     ),
     pytest.param(
