@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .batch import Batch, Totals, batches, counter, merged, nothing_sent_error, records_of, send_all
-from .inputs import validate_inputs
+from .inputs import check_rules, validate_inputs
 from .records import RecordPlan, Refusal
 from .request import HTTPRequest
 from .retry import RetryPolicy
@@ -40,10 +40,10 @@ def batch_plan(
     )
 
     def render(batch: Batch) -> tuple[HTTPRequest, str | None]:
-        if batch.number == 0:  # the whole pipeline once: coercion, schema and rules
-            first = validate_inputs(op, {**inputs, key: batch.records}, conn)
-            return component._render(op, first, conn, secrets)
-        return component._render(op, {**values, key: batch.records}, conn, secrets)
+        batch_values = {**values, key: batch.records}
+        if batch.number == 0:  # the records were checked one by one; the rules read them all
+            check_rules(op, batch_values, conn)
+        return component._render(op, batch_values, conn, secrets)
 
     return plan, render, stream, refused
 

@@ -317,6 +317,17 @@ def _required_message(spec: InputSpec) -> str:
     return f"is required.{example}"
 
 
+def check_rules(op: OperationSpec, values: dict[str, Any], connection: Mapping[str, Any]) -> None:
+    """Evaluate the spec's cross-input rules on checked values (validate_inputs does it too).
+
+    Raises:
+        InputError: naming the first input of each rule that fails.
+    """
+    problems = _check_rules(op, values, connection)
+    if problems:
+        raise InputError(op.key, problems)
+
+
 def _check_rules(
     op: OperationSpec, values: dict[str, Any], connection: Mapping[str, Any]
 ) -> list[InputProblem]:
