@@ -26,7 +26,7 @@ def batch_plan(
 ) -> tuple[RecordPlan, Render, Iterator[Batch], list[Refusal]]:
     """Check the other inputs once; return the record plan, a renderer and the batches."""
     key = op.batch["input"]
-    conn = dict(connection or {})
+    inputs, conn = component._adapted(op, inputs, connection)
     secrets = component._secrets(op, conn, inputs)
     values = validate_inputs(op, inputs, conn, deferred=key)
     plan = RecordPlan(op, values, conn)

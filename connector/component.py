@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import os
 import random
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
@@ -15,14 +16,20 @@ from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
+from .layers import overlay_paths
+from .paging import collect_pages
 from .parse import RawResponse, parse_response
+from .plugins import load_plugin
 from .ratelimit import BudgetRegistry
 from .redact import Redactor
 from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
+from .stream import RecordStream, iter_records
 from .transport import Transport
+
+T = TypeVar("T")
 
 BASE_URL_ENV = "MIXPANEL_BASE_URL"
 
@@ -54,10 +61,14 @@ class Component:
         rate_registry: BudgetRegistry | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        embedded: Any = None,
         workers: int | None = None,
     ) -> None:
         self.spec = spec
         self.workers = workers
+        # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
+        # connection, and each result carries its note under a key of its own.
+        self.embedded = embedded
         self.base_url = base_url.rstrip("/") if base_url else None
         self.transport = transport or Transport()
         self.retry = retry or DEFAULT_RETRY
@@ -92,8 +103,32 @@ class Component:
         if op.batch:
             pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
             data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
-            return {"data": data}
-        return {"data": self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)}
+            return self._noted({"data": data})
+        if op.paging:
+            options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
+            return self._noted({"data": collect_pages(self, op, inputs, connection, **options)})
+        data = self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
+        return self._noted({"data": data})
+
+    def iter(
+        self,
+        action_key: str,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
+    ) -> RecordStream:
+        """Yield an action's records one by one, with flat memory (see connector.stream).
+
+        Streamed actions (a spec `stream:` section, e.g. exports) are read as they arrive and
+        resume after a cut; paged actions (`paging:`) walk every page when their spec says so;
+        any other action yields the items of its result. Inputs are checked before this
+        returns, so bad input raises here and nothing is sent. A stream's requests wait up
+        to `rate_wait_s` (default: a minute, stream.STREAM_RATE_WAIT_S) for the rate budget.
+        """
+        op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        return iter_records(self, op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
 
     def preview(
         self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
@@ -130,7 +165,12 @@ class Component:
             label = render_value(picklist["label"], scope, action=op.key, field="picklist.label")
             key = render_value(picklist["key"], scope, action=op.key, field="picklist.key")
             result.append({"label": str(label), "key": str(key)})
-        return {"result": result}
+        return self._noted({"result": result})
+
+    def _noted(self, result: dict[str, Any]) -> dict[str, Any]:
+        if self.embedded is not None:
+            result["sandbox"] = self.embedded.note
+        return result
 
     # --- pipeline -----------------------------------------------------------------------------
 
@@ -159,10 +199,21 @@ class Component:
         """The one request of an action (of a batched action: its first request)."""
         if op.batch:
             return next(iter(batch_requests(self, op, inputs, connection)))
-        connection = {k: v for k, v in (connection or {}).items()}
+        inputs, connection = self._adapted(op, inputs, connection)
         secrets = self._secrets(op, connection, inputs)
         values = validate_inputs(op, inputs, connection)
         return self._render(op, values, connection, secrets)
+
+    def _adapted(
+        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """The inputs and a copy of the connection, as an embedded plugin server adapts them."""
+        connection = {k: v for k, v in (connection or {}).items()}
+        if self.embedded is not None:
+            keys = [spec.key for spec in op.value_inputs]
+            inputs, adapted = self.embedded.adapt(keys, inputs, connection)
+            connection = dict(adapted)
+        return inputs, connection
 
     def _render(
         self,
@@ -171,7 +222,14 @@ class Component:
         connection: dict[str, Any],
         secrets: Redactor,
     ) -> tuple[HTTPRequest, str | None]:
-        request = render_request(op, values, connection, base_url=self.base_url, secrets=secrets)
+        request = render_request(
+            op,
+            values,
+            connection,
+            base_url=self.base_url,
+            rebase_hosts=self.spec.trusted_hosts,
+            secrets=secrets,
+        )
         header = authorization_header(
             request,
             self.spec.connection,
@@ -203,8 +261,8 @@ class Component:
         rate_wait_s: float | None = None,
         attempts: list[int] | None = None,
     ) -> Any:
-        policy = policy_for(request, retry or self.retry)
-        hint = describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
+        """Send one rendered request with retries; `attempts[0]` counts the tries."""
+        hint = self._auth_hint(request)
 
         def send() -> RawResponse:
             if attempts is not None:
@@ -214,11 +272,26 @@ class Component:
         def parse(response: RawResponse) -> Any:
             return parse_response(request, response, auth_hint=hint)
 
+        return self._with_retries(request, send, parse, retry=retry, rate_wait_s=rate_wait_s)
+
+    def _auth_hint(self, request: HTTPRequest) -> str:
+        return describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
+
+    def _with_retries(
+        self,
+        request: HTTPRequest,
+        send: Callable[[], RawResponse],
+        parse: Callable[[RawResponse], T],
+        *,
+        retry: RetryPolicy | None,
+        rate_wait_s: float | None,
+    ) -> T:
+        """One call's attempts: the retry policy, the rate budgets and the clock."""
         return send_with_retries(
             send,
             parse,
             request=request,
-            policy=policy,
+            policy=policy_for(request, retry or self.retry),
             clock=self.clock,
             rng=self.rng,
             registry=self.rate_registry,
@@ -230,21 +303,31 @@ class Component:
 def load_component(
     base_url: str | None = None,
     *,
+    spec_paths: Sequence[Path | str] | None = None,
     transport: Transport | None = None,
     retry: RetryPolicy | None = None,
     rate_wait_s: float = 0.0,
     rate_registry: BudgetRegistry | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    sandbox: bool = False,
     workers: int | None = None,
 ) -> Component:
     """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
 
+    `spec_paths` are overlay folders laid out like specs/ (default: $MIXPANEL_CONNECTOR_SPECS, a
+    path-separator list); their actions and data sources add to or replace the shipped ones.
+
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
-    clock, jitter source and the workers of batched actions.
+    clock, jitter source and the workers of batched actions. `sandbox=True` sends everything
+    to the embedded sandbox plugin (state kept between runs; its own credentials), and each
+    result says so under "sandbox".
     """
+    embedded = load_plugin("sandbox").embed() if sandbox else None
+    if embedded is not None:
+        base_url = embedded.base_url
     return Component(
-        load_specs(),
+        load_specs(overlays=overlay_paths(spec_paths)),
         base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
         transport=transport,
         retry=retry,
@@ -252,5 +335,6 @@ def load_component(
         rate_registry=rate_registry,
         clock=clock,
         rng=rng,
+        embedded=embedded,
         workers=workers,
     )

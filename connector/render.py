@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import gzip as gzip_lib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -289,11 +290,16 @@ def _dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _rebase(url: str, base_url: str | None) -> str:
-    """Send to `base_url`'s scheme and host instead, keeping path and query."""
-    if not base_url:
+def _rebase(url: str, base_url: str | None, hosts: Iterable[str]) -> str:
+    """Send to `base_url`'s scheme and host instead, keeping path and query.
+
+    Only a URL whose host matches one of the `hosts` patterns moves; any other host is kept.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not base_url or not any(fnmatch.fnmatchcase(host, p.lower()) for p in hosts):
         return url
-    base, parts = urlsplit(base_url), urlsplit(url)
+    base = urlsplit(base_url)
     return parts._replace(scheme=base.scheme, netloc=base.netloc).geturl()
 
 
@@ -303,14 +309,18 @@ def render_request(
     connection: Mapping[str, Any],
     *,
     base_url: str | None = None,
+    rebase_hosts: Iterable[str] = (),
     secrets: Redactor | None = None,
 ) -> HTTPRequest:
-    """Render the operation's request template with validated input values. Pure: no I/O."""
+    """Render the operation's request template with validated input values. Pure: no I/O.
+
+    With `base_url`, a URL whose host matches a `rebase_hosts` pattern goes to that base instead.
+    """
     spec = op.request
     context: dict[str, Any] = {**values, "connection": dict(connection)}
     action = op.key
     method = str(render_value(spec["method"], context, action=action, field="request.method"))
-    url = _rebase(render_url(spec["url"], context, action=action), base_url)
+    url = _rebase(render_url(spec["url"], context, action=action), base_url, rebase_hosts)
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise RenderError(action, "request.url", f"{url!r} is not an absolute http(s) URL")
     params = encode_pairs(_render_mapping(spec.get("query"), context, action, "request.query"))

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
 from connector import Component, load_component
 from connector.attempts import NO_RETRY
+from connector.catalog import load_specs
 from connector.ratelimit import BudgetRegistry
 from connector.redact import basic_header
+from tests.wire_match import fingerprint_request, wire_matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -59,16 +58,26 @@ def _scrub(text: str) -> str:
     return text
 
 
+def _auth_headers(connection: dict[str, str]) -> dict[str, str]:
+    """Each Basic header the connection's auth schemes produce, mapped to the scheme's name."""
+    headers = {}
+    for name, scheme in load_specs().connection.auth_schemes.items():
+        username = connection.get(scheme.username or "", "")
+        if scheme.type == "basic" and username:
+            password = connection.get(scheme.password, "") if scheme.password else ""
+            headers[basic_header(username, password)] = name
+    return headers
+
+
+KNOWN_AUTH = {
+    **_auth_headers(TEST_CONNECTION),
+    **(_auth_headers(REAL_CONNECTION) if RECORDING else {}),
+}
+
+
 def _scrub_request(request: Any) -> Any:
-    """Remove credentials from a request before it is recorded or matched."""
-    body = request.body
-    if body:
-        raw = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-        if isinstance(raw, bytes):
-            raw = raw.decode("utf-8", "replace")
-        request.body = _scrub(raw).encode()
-    request.uri = _scrub(request.uri)
-    return request
+    """Mask the auth header to its scheme, decompress declared gzip, remove credentials."""
+    return fingerprint_request(request, KNOWN_AUTH, _scrub)
 
 
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -76,34 +85,6 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         k: v for k, v in response["headers"].items() if k.lower() not in {"set-cookie", "cookie"}
     }
     return response
-
-
-def _canonical(value: str) -> Any:
-    """Parse JSON-looking text so key order and spacing do not matter; keep other text."""
-    try:
-        return json.loads(value)
-    except (ValueError, TypeError):
-        return value
-
-
-def canonical_body(request: Any) -> Any:
-    """The request body as data: forms as sorted pairs with JSON values parsed, JSON parsed."""
-    body = request.body or b""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    content_type = ""
-    for name, value in request.headers.items():
-        if name.lower() == "content-type":
-            content_type = value if isinstance(value, str) else value[0]
-    if "x-www-form-urlencoded" in content_type:
-        return sorted((k, json.dumps(_canonical(v), sort_keys=True)) for k, v in parse_qsl(body))
-    if "ndjson" in content_type:
-        return [json.loads(line) for line in body.splitlines() if line.strip()]
-    return _canonical(body)
-
-
-def _wire_body_matcher(r1: Any, r2: Any) -> None:
-    assert canonical_body(r1) == canonical_body(r2), "request bodies differ"
 
 
 class NothingMayBeSent:
@@ -116,16 +97,15 @@ class NothingMayBeSent:
 @pytest.fixture(scope="session")
 def vcr_config() -> dict[str, Any]:
     return {
-        "filter_headers": ["authorization", "cookie"],
         "before_record_request": _scrub_request,
         "before_record_response": _scrub_response,
-        "match_on": ["method", "uri", "wire_body"],
+        "match_on": ["wire"],
         "decode_compressed_response": True,
     }
 
 
 def pytest_recording_configure(config: Any, vcr: Any) -> None:
-    vcr.register_matcher("wire_body", _wire_body_matcher)
+    vcr.register_matcher("wire", wire_matcher)
 
 
 @pytest.fixture

@@ -57,7 +57,9 @@ def test_create_alias_rejected(component: Component, connection: dict[str, str])
 
 @pytest.mark.vcr
 def test_import_events(component: Component, connection: dict[str, str]) -> None:
-    result = component.run("importEvents", {"events": EVENTS, "project_id": "2891273"}, connection)
+    # gzip off: the cassette predates gzip as /import's default and matches Content-Encoding.
+    inputs = {"events": EVENTS, "project_id": "2891273", "gzip": "false"}
+    result = component.run("importEvents", inputs, connection)
     assert result == {
         "data": {
             "code": 200,
@@ -75,7 +77,7 @@ def test_import_events(component: Component, connection: dict[str, str]) -> None
 @pytest.mark.vcr
 def test_import_events_partial_failure(component: Component, connection: dict[str, str]) -> None:
     """A 400 with failed_records reports what was imported and what failed; no exception."""
-    inputs = {"events": EVENTS, "project_id": "2891273", "region": "api-eu"}
+    inputs = {"events": EVENTS, "project_id": "2891273", "region": "api-eu", "gzip": "false"}
     data = component.run("importEvents", inputs, connection)["data"]
     assert data["num_records_imported"] == 1
     assert data["failed_records"] == [
