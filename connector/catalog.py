@@ -202,6 +202,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         lifecycle=data.get("lifecycle") or {},
         stream=data.get("stream") or {},
         paging=data.get("paging") or {},
+        batch=data.get("batch") or {},
     )
 
 

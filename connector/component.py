@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
 from .budgets import resolve_budgets
+from .batch import DEFAULT_WORKERS
+from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
@@ -49,6 +51,8 @@ class Component:
             file in the user state directory.
         clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
         rng: random source for backoff jitter.
+        workers: requests a batched action (one whose spec has `batch:`) keeps in flight
+            (default: the spec's `batch.workers`, else 4).
     """
 
     def __init__(
@@ -64,8 +68,10 @@ class Component:
         rng: random.Random | None = None,
         embedded: Any = None,
         budgets: str | None = None,
+        workers: int | None = None,
     ) -> None:
         self.spec = spec
+        self.workers = workers
         # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
         # connection, and each result carries its note under a key of its own.
         self.embedded = embedded
@@ -93,12 +99,19 @@ class Component:
         *,
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
+        workers: int | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
-        `retry` and `rate_wait_s` override the component's settings for this call.
+        `retry` and `rate_wait_s` override the component's settings for this call. An action
+        with a `batch:` spec takes any number of records (a list, iterable or generator) and
+        sends them in requests within its limits, `workers` (default: the component's) at once.
         """
         op = self._operation(action_key, self.spec.actions, "action")
+        if op.batch:
+            pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
+            data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
+            return self._noted({"data": data})
         if op.paging:
             options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
             return self._noted({"data": collect_pages(self, op, inputs, connection, **options)})
@@ -130,6 +143,9 @@ class Component:
     ) -> list[dict[str, Any]]:
         """Return the requests `run` would send (secrets masked), sending nothing."""
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        if op.batch:
+            requests = batch_requests(self, op, inputs, connection)
+            return [request.to_dict() for request, _ in requests]
         request, _ = self._prepare(op, inputs, connection)
         return [request.to_dict()]
 
@@ -188,12 +204,32 @@ class Component:
     def _prepare(
         self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
     ) -> tuple[HTTPRequest, str | None]:
+        """The one request of an action (of a batched action: its first request)."""
+        if op.batch:
+            return next(iter(batch_requests(self, op, inputs, connection)))
+        inputs, connection = self._adapted(op, inputs, connection)
+        secrets = self._secrets(op, connection, inputs)
+        values = validate_inputs(op, inputs, connection)
+        return self._render(op, values, connection, secrets)
+
+    def _adapted(
+        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """The inputs and a copy of the connection, as an embedded plugin server adapts them."""
         connection = {k: v for k, v in (connection or {}).items()}
         if self.embedded is not None:
             keys = [spec.key for spec in op.value_inputs]
-            inputs, connection = self.embedded.adapt(keys, inputs, connection)
-        secrets = self._secrets(op, connection, inputs)
-        values = validate_inputs(op, inputs, connection)
+            inputs, adapted = self.embedded.adapt(keys, inputs, connection)
+            connection = dict(adapted)
+        return inputs, connection
+
+    def _render(
+        self,
+        op: OperationSpec,
+        values: Mapping[str, Any],
+        connection: dict[str, Any],
+        secrets: Redactor,
+    ) -> tuple[HTTPRequest, str | None]:
         request = render_request(
             op,
             values,
@@ -222,9 +258,23 @@ class Component:
         rate_wait_s: float | None = None,
     ) -> Any:
         request, header = self._prepare(op, inputs, connection)
+        return self._send(request, header, retry=retry, rate_wait_s=rate_wait_s)
+
+    def _send(
+        self,
+        request: HTTPRequest,
+        header: str | None,
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
+        attempts: list[int] | None = None,
+    ) -> Any:
+        """Send one rendered request with retries; `attempts[0]` counts the tries."""
         hint = self._auth_hint(request)
 
         def send() -> RawResponse:
+            if attempts is not None:
+                attempts[0] += 1
             return self.transport.send(request, header)
 
         def parse(response: RawResponse) -> Any:
@@ -270,6 +320,7 @@ def load_component(
     rng: random.Random | None = None,
     sandbox: bool = False,
     budgets: str | None = None,
+    workers: int | None = None,
 ) -> Component:
     """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
 
@@ -277,9 +328,10 @@ def load_component(
     path-separator list); their actions and data sources add to or replace the shipped ones.
 
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
-    clock, jitter source and where the budgets live (`budgets`: memory, sqlite:///PATH or
-    redis://HOST:PORT/DB). `sandbox=True` sends everything to the embedded sandbox plugin
-    (state kept between runs; its own credentials), and each result says so under "sandbox".
+    clock, jitter source, where the budgets live (`budgets`: memory, sqlite:///PATH or
+    redis://HOST:PORT/DB) and the workers of batched actions. `sandbox=True` sends
+    everything to the embedded sandbox plugin (state kept between runs; its own
+    credentials), and each result says so under "sandbox".
     """
     embedded = load_plugin("sandbox").embed() if sandbox else None
     if embedded is not None:
@@ -295,4 +347,5 @@ def load_component(
         rng=rng,
         embedded=embedded,
         budgets=budgets,
+        workers=workers,
     )

@@ -118,6 +118,7 @@ class OperationSpec:
     openapi: dict[str, str] = field(default_factory=dict)
     seed_sample: Any = None
     file: str = ""
+    batch: dict[str, Any] = field(default_factory=dict)
     source: str = "shipped"  # "shipped", or the overlay folder it came from
     lifecycle: dict[str, Any] = field(default_factory=dict)
     stream: dict[str, Any] = field(default_factory=dict)
