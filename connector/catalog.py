@@ -201,6 +201,8 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         file=entry["file"],
         source=entry["source"],
         lifecycle=data.get("lifecycle") or {},
+        stream=data.get("stream") or {},
+        paging=data.get("paging") or {},
     )
 
 

@@ -20,7 +20,11 @@ from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
 from .layers import SPECS_ENV, overlay_paths
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
+from .output import write_stream
 from .plugins import load_plugin, plugin_names
+
+#: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
+OUTPUT_RATE_WAIT_S = 3600.0
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -57,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
+    run.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="stream the records to PATH as JSON lines (.gz: gzip; -: stdout) and print a "
+        "one-line JSON summary",
+    )
     run.add_argument(
         "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
     )
@@ -134,6 +145,10 @@ def _run(args: argparse.Namespace) -> int:
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
+    elif args.output:
+        stream = component.iter(args.key, inputs, connection, rate_wait_s=OUTPUT_RATE_WAIT_S)
+        summary = write_stream(stream, args.output)
+        print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.key in component.spec.data_sources:
         _print(component.fetch(args.key, inputs, connection))
     else:

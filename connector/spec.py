@@ -120,6 +120,8 @@ class OperationSpec:
     file: str = ""
     source: str = "shipped"  # "shipped", or the overlay folder it came from
     lifecycle: dict[str, Any] = field(default_factory=dict)
+    stream: dict[str, Any] = field(default_factory=dict)
+    paging: dict[str, Any] = field(default_factory=dict)
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""
