@@ -30,6 +30,7 @@ __all__ = [
     "RecordStream",
     "StreamStats",
     "iter_records",
+    "raise_on_cut_marker",
     "record_key",
 ]
 
@@ -325,6 +326,20 @@ def _records(response: StreamedResponse, markers: tuple[bytes, ...], where: str)
             yield orjson.loads(pending)
         except orjson.JSONDecodeError:
             _not_a_record(response.request, pending, number + 1, markers, where, last=True)
+
+
+def raise_on_cut_marker(op: OperationSpec, request: HTTPRequest, response: RawResponse) -> None:
+    """For `run`: raise TransportError when a 2xx answer ends with a cut marker.
+
+    The call is then retried like a dropped connection, never parsed as data.
+    """
+    markers = op.stream.get("cut_markers") if op.stream else None
+    if not markers or not 200 <= response.status < 300:
+        return
+    last = response.content.rstrip().rsplit(b"\n", 1)[-1]
+    if last[:1] != b"{" and any(m.encode() in last for m in markers):
+        lines = response.content.count(b"\n")
+        _not_a_record(request, last, lines + 1, tuple(m.encode() for m in markers), "", last=True)
 
 
 def _not_a_record(

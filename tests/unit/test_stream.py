@@ -247,3 +247,19 @@ def test_streaming_200k_events_keeps_peak_memory_small() -> None:
     # Holding the events would take over 150 MB; streaming keeps 8 bytes of key per event
     # (1.6 MB) and a few read chunks (measured: 3.6 MB).
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_run_retries_an_answer_cut_by_terminated_early_and_never_returns_it(
+    server: ExportServer, events: dict[str, list[dict[str, Any]]]
+) -> None:
+    inputs = {**INPUTS, "to_date": DAYS[0]}
+    server.plans[DAYS[0]] = [Plan(cut_after=4, how="marker")]
+    assert _component(server).run("downloadData", inputs, TEST_CONNECTION) == {
+        "data": events[DAYS[0]]
+    }
+    assert len(server.requests) == 2
+    server.plans[DAYS[0]] = [Plan(cut_after=4, how="marker") for _ in range(2)]
+    component = _component(server, retry=RetryPolicy(max_attempts=2, base_delay_s=0.0))
+    with pytest.raises(TransportError, match="early .'terminated early'.") as caught:
+        component.run("downloadData", inputs, TEST_CONNECTION)
+    assert caught.value.attempts == 2
