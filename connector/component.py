@@ -27,7 +27,7 @@ from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
-from .stream import RecordStream, iter_records
+from .stream import RecordStream, iter_records, raise_on_cut_marker
 from .transport import Transport
 
 T = TypeVar("T")
@@ -278,6 +278,7 @@ class Component:
             return self.transport.send(request, header)
 
         def parse(response: RawResponse) -> Any:
+            raise_on_cut_marker(op, request, response)
             return parse_response(request, response, auth_hint=hint)
 
         return self._with_retries(request, send, parse, retry=retry, rate_wait_s=rate_wait_s)

@@ -195,6 +195,34 @@ def test_record_key_reads_dotted_paths_and_unhashable_values() -> None:
     assert whole({"a": 1, "b": 2}) == whole({"b": 2, "a": 1}) != whole({"a": 1})
 
 
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["event", "properties.distinct_id", "properties.time", "properties.$insert_id"],
+        ["properties.time", "properties.$insert_id", "context.id"],
+    ],
+)
+def test_record_key_fast_paths_agree_with_the_record_and_fall_back_on_odd_shapes(
+    paths: list[str],
+) -> None:
+    key = record_key(paths)
+    base = event("2024-01-01", 7)
+    base["context"] = {"id": 1}
+    assert key(base) == key(json.loads(json.dumps(base)))
+    changed = json.loads(json.dumps(base))
+    changed["properties"]["$insert_id"] = "other"
+    assert key(changed) != key(base)
+    odd: list[Any] = [
+        {"event": "x"},  # no properties
+        {"event": "x", "properties": "text"},
+        {"event": ["a"], "properties": {"time": [1], "$insert_id": {"n": 1}}},
+        [1, 2],
+    ]
+    for record in odd:
+        assert key(record) == key(json.loads(json.dumps(record)))
+    assert key(odd[2]) != key(odd[0])  # unhashable values are keyed by their JSON
+
+
 def test_streaming_200k_events_keeps_peak_memory_small() -> None:
     count, block = 200_000, 1_000
 
@@ -219,3 +247,19 @@ def test_streaming_200k_events_keeps_peak_memory_small() -> None:
     # Holding the events would take over 150 MB; streaming keeps 8 bytes of key per event
     # (1.6 MB) and a few read chunks (measured: 3.6 MB).
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_run_retries_an_answer_cut_by_terminated_early_and_never_returns_it(
+    server: ExportServer, events: dict[str, list[dict[str, Any]]]
+) -> None:
+    inputs = {**INPUTS, "to_date": DAYS[0]}
+    server.plans[DAYS[0]] = [Plan(cut_after=4, how="marker")]
+    assert _component(server).run("downloadData", inputs, TEST_CONNECTION) == {
+        "data": events[DAYS[0]]
+    }
+    assert len(server.requests) == 2
+    server.plans[DAYS[0]] = [Plan(cut_after=4, how="marker") for _ in range(2)]
+    component = _component(server, retry=RetryPolicy(max_attempts=2, base_delay_s=0.0))
+    with pytest.raises(TransportError, match="early .'terminated early'.") as caught:
+        component.run("downloadData", inputs, TEST_CONNECTION)
+    assert caught.value.attempts == 2
