@@ -88,19 +88,6 @@ class RecordingServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def arrivals(self) -> list[float]:
-        with self._lock:
-            return sorted(h.arrived for h in self.hits)
-
-    def max_in_window(self, window_s: float) -> int:
-        """The most requests that arrived within any `window_s`-long span."""
-        times, best, first = self.arrivals(), 0, 0
-        for last, at in enumerate(times):
-            while at - times[first] >= window_s:
-                first += 1
-            best = max(best, last - first + 1)
-        return best
-
     def max_concurrent(self) -> int:
         """The most requests the server was handling at one instant."""
         with self._lock:
@@ -113,10 +100,14 @@ class RecordingServer:
         return best
 
 
-@pytest.fixture
-def recording_server() -> Iterator[RecordingServer]:
-    with RecordingServer() as server:
-        yield server
+def max_in_window(arrivals: list[float], window_s: float) -> int:
+    """The most of `arrivals` (seconds) that fall within any `window_s`-long span."""
+    times, best, first = sorted(arrivals), 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= window_s:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
 
 
 @pytest.fixture

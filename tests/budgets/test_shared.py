@@ -11,7 +11,6 @@ from pytest_httpserver import HTTPServer
 
 from connector import Component
 from connector.budgets import open_budgets
-from connector.budgets.sqlite_store import SQLiteStore
 from connector.catalog import load_specs
 from connector.ratelimit import BudgetExceeded, RateLimit
 from tests.budgets.conftest import EXPORT_LINE, scaled_specs
@@ -85,15 +84,6 @@ def test_a_waiting_call_gets_the_slot_another_process_frees(budgets_url: str) ->
     with budget.acquire("p1", max_wait_s=5):
         assert 0.25 < time.monotonic() - began < 2.0
     held[1].release()
-
-
-def test_sqlite_budgets_live_in_the_named_file(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "b.sqlite3"
-    open_budgets(f"sqlite:///{path}").budget(ONE_PER_HOUR).acquire("p1", max_wait_s=0).release()
-    assert path.is_file()
-    # A second connection to the same file (as another process would open) sees the call.
-    other = SQLiteStore(path, "other")
-    assert other.seconds_until_free(ONE_PER_HOUR, "p1") > 3599
 
 
 def test_mixpanel_429_and_retry_after_are_still_honoured(

@@ -1,5 +1,8 @@
 """The proof: six processes share one store (SQLite, then Redis) and a loopback server counts
-what reaches it. Windows, concurrency and a killed holder's slot are all measured there."""
+what reaches it. Windows, concurrency and a killed holder's slot are all measured there: the
+windows at the sandbox (the local Mixpanel stand-in, which logs each request's arrival), the
+concurrency at a recording server that stamps each completion before its answer leaves (the
+sandbox logs it after, which would count an overlap the client never caused)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ import pytest
 from connector.budgets import open_budgets
 from connector.catalog import load_specs
 from connector.ratelimit import BudgetExceeded
-from tests.budgets.conftest import RecordingServer, scaled_specs
+from connector.sandbox import Sandbox
+from tests.budgets.conftest import RecordingServer, max_in_window, scaled_specs
 from tests.conftest import ROOT
 
 PROCESSES = 6
@@ -59,30 +63,43 @@ def go(workers: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
     return results
 
 
-def job(specs: Path, server: RecordingServer, budgets: str, **options: Any) -> dict[str, Any]:
-    return {"specs": str(specs), "base_url": server.url, "budgets": budgets, **options}
+def job(specs: Path, base_url: str, budgets: str, **options: Any) -> dict[str, Any]:
+    return {"specs": str(specs), "base_url": base_url, "budgets": budgets, **options}
 
 
-def test_six_processes_keep_the_export_windows(
-    tmp_path: Path, budgets_url: str, recording_server: RecordingServer
-) -> None:
+def test_six_processes_keep_the_export_windows(tmp_path: Path, budgets_url: str) -> None:
     specs = scaled_specs(tmp_path, {"export": EXPORT_12, "query": QUERY})
-    options = {"action": "downloadData", "inputs": EXPORT_INPUTS, "threads": 1, "calls": 10}
-    workers = start_workers(
-        PROCESSES, job(specs, recording_server, budgets_url, **options, rate_wait_s=5.0)
-    )
-    results = go(workers)
+    with Sandbox() as sandbox:
+        inputs = {**EXPORT_INPUTS, "project_id": sandbox.project_id}
+        options = {"action": "downloadData", "inputs": inputs, "threads": 1, "calls": 10}
+        workers = start_workers(
+            PROCESSES,
+            job(
+                specs,
+                sandbox.base_url,
+                budgets_url,
+                **options,
+                rate_wait_s=5.0,
+                connection=sandbox.connection,
+            ),
+        )
+        results = go(workers)
+        served = [r for r in sandbox.store.requests() if r["path"] == "/api/2.0/export"]
 
     assert [r["errors"] for r in results] == [[]] * PROCESSES
-    # The hour allows 12: exactly 12 reached the server, then every process was refused.
-    assert len(recording_server.hits) == sum(r["ok"] for r in results) == 12
+    assert {r["status"] for r in served} == {200}
+    # The hour allows 12: exactly 12 reached the sandbox, then every process was refused.
+    assert len(served) == sum(r["ok"] for r in results) == 12
     refusals = [m for r in results for m in r["refused"]]
     assert len(refusals) == PROCESSES
     for message in refusals:
-        assert "Raw Export API budget of 12 queries per hour for project 1234 is used up" in message
-        assert "frees up in 5" in message  # "59 min ..." or "58 min ..."
-    # Never a fourth request inside one second, measured at the server; 3 did arrive together.
-    assert recording_server.max_in_window(1.0) == 3
+        assert (
+            f"Raw Export API budget of 12 queries per hour for project {sandbox.project_id} "
+            "is used up; it frees up in 5"  # "59 min ..." or "58 min ..."
+        ) in message
+    # Never a fourth request inside one second, as the sandbox saw them (arrival times, ms);
+    # 3 did arrive together, so the limit was reached.
+    assert max_in_window([r["started"] / 1000 for r in served], 1.0) == 3
 
 
 def test_six_processes_keep_the_query_concurrency(
@@ -91,7 +108,7 @@ def test_six_processes_keep_the_query_concurrency(
     specs = scaled_specs(tmp_path, {"export": EXPORT_12, "query": QUERY})
     options = {"action": "queryProfiles", "inputs": QUERY_INPUTS, "threads": 3, "calls": 3}
     workers = start_workers(
-        PROCESSES, job(specs, slow_server, budgets_url, **options, rate_wait_s=60.0)
+        PROCESSES, job(specs, slow_server.url, budgets_url, **options, rate_wait_s=60.0)
     )
     results = go(workers)
 
@@ -107,7 +124,9 @@ def test_a_killed_process_frees_its_slot(tmp_path: Path, budgets_url: str) -> No
     budget = open_budgets(budgets_url).budget(limit)
     options = {"action": "queryProfiles", "inputs": QUERY_INPUTS, "threads": 1, "calls": 1}
     with RecordingServer(delay_s=60.0) as hanging:
-        [worker] = start_workers(1, job(specs, hanging, budgets_url, **options, rate_wait_s=0.0))
+        [worker] = start_workers(
+            1, job(specs, hanging.url, budgets_url, **options, rate_wait_s=0.0)
+        )
         assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()

@@ -26,13 +26,14 @@ def main() -> None:
         retry=NO_RETRY,
         rate_wait_s=job["rate_wait_s"],
     )
+    connection = job.get("connection") or TEST_CONNECTION
     results: dict[str, Any] = {"ok": 0, "refused": [], "errors": []}
     lock = threading.Lock()
 
     def hammer() -> None:
         for _ in range(job["calls"]):
             try:
-                component.run(job["action"], job["inputs"], TEST_CONNECTION)
+                component.run(job["action"], job["inputs"], connection)
             except BudgetExceeded as exc:
                 with lock:
                     results["refused"].append(str(exc))
