@@ -19,12 +19,13 @@ from .paging import collect_pages
 from .parse import RawResponse, parse_response
 from .plugins import load_plugin
 from .ratelimit import BudgetRegistry
+from .records import raise_on_cut_marker
 from .redact import Redactor
 from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
-from .stream import RecordStream, iter_records, raise_on_cut_marker
+from .stream import RecordStream, iter_records
 from .transport import Transport
 
 T = TypeVar("T")
