@@ -18,6 +18,7 @@ from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
+from .jsonlines import raise_on_cut_marker
 from .layers import overlay_paths
 from .paging import collect_pages
 from .parse import RawResponse, parse_response
@@ -28,7 +29,7 @@ from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
-from .stream import RecordStream, iter_records, raise_on_cut_marker
+from .stream import RecordStream, iter_records
 from .transport import Transport
 
 T = TypeVar("T")

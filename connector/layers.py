@@ -69,7 +69,8 @@ def spec_layers(root: Path, overlays: Sequence[Path | str]) -> list[Layer]:
 
 def merge_component(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """An overlay's component.yaml over the shipped one: rate limits and environment variables
-    by name, the rest replaced."""
+    by name, the rest replaced.
+    """
     merged = {**base, **over}
     for section in ("rate_limits", "environment"):
         if section in over:
