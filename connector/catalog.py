@@ -199,6 +199,9 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         seed_sample=data.get("seed_sample"),
         file=entry["file"],
         source=entry["source"],
+        lifecycle=data.get("lifecycle") or {},
+        stream=data.get("stream") or {},
+        paging=data.get("paging") or {},
     )
 
 
@@ -215,6 +218,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
             username=s.get("username"),
             password=s.get("password"),
             description=s.get("description", ""),
+            lifecycle=s.get("lifecycle") or {},
         )
         for name, s in connection["auth_schemes"].items()
     }
@@ -243,6 +247,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
             setup=connection.get("setup", ""),
             inputs=tuple(InputSpec.from_dict(i) for i in connection["inputs"]),
             auth_schemes=schemes,
+            lifecycle=tuple(connection.get("lifecycle") or ()),
         ),
         actions=dict(sorted(operations["action"].items())),
         data_sources=dict(sorted(operations["data_source"].items())),

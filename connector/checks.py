@@ -21,6 +21,7 @@ _SECTION_NAMES: dict[str, set[str]] = {
     "rules": {"connection"},
     "response": _RESPONSE_NAMES,
     "picklist": _RESPONSE_NAMES | {"item"},
+    "paging": _RESPONSE_NAMES,
 }
 
 
@@ -35,7 +36,7 @@ def _strings(tree: Any, pointer: str) -> Iterator[tuple[str, str]]:
             yield from _strings(value, f"{pointer}/{index}")
 
 
-_EXPRESSION_FIELDS = {"when", "if", "ok_when", "items"}
+_EXPRESSION_FIELDS = {"when", "if", "ok_when", "items", "enabled", "stop_when"}
 
 
 def check_templates(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
@@ -186,6 +187,26 @@ def check_rate_limit(op: dict[str, Any], rate_limits: set[str]) -> list[Problem]
     return []
 
 
+def check_streaming(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
+    """`stream` and `paging` name declared inputs; a streamed response is JSON lines."""
+    declared = {i["key"]: i for i in inputs}
+    known = ", ".join(sorted(declared))
+    stream, paging = op.get("stream") or {}, op.get("paging") or {}
+    named = [
+        (f"/stream/split/{end}", (stream.get("split") or {}).get(end)) for end in ("from", "to")
+    ]
+    named.append(("/stream/limit", stream.get("limit")))
+    named.extend((f"/paging/next/{escape_pointer(k)}", k) for k in paging.get("next") or {})
+    problems = [
+        (pointer, f"names no input {key!r}; declared: {known}")
+        for pointer, key in named
+        if key is not None and key not in declared
+    ]
+    if stream and (op.get("response") or {}).get("format", "jsonl") != "jsonl":
+        problems.append(("/response/format", "a `stream` action's response format is jsonl"))
+    return problems
+
+
 def check_operation(
     op: dict[str, Any], inputs: list[dict[str, Any]], doc: SpecDocument, kind: str, names: Names
 ) -> list[Problem]:
@@ -201,5 +222,6 @@ def check_operation(
         lambda: check_templates(op, inputs),
         lambda: check_data_sources(inputs, names.data_sources),
         lambda: check_rate_limit(op, names.rate_limits),
+        lambda: check_streaming(op, inputs),
     ]
     return [problem for check in checks for problem in check()]

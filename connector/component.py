@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
@@ -16,6 +16,7 @@ from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
 from .layers import overlay_paths
+from .paging import collect_pages
 from .parse import RawResponse, parse_response
 from .plugins import load_plugin
 from .ratelimit import Registry
@@ -24,7 +25,10 @@ from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
+from .stream import RecordStream, iter_records
 from .transport import Transport
+
+T = TypeVar("T")
 
 BASE_URL_ENV = "MIXPANEL_BASE_URL"
 
@@ -95,8 +99,31 @@ class Component:
         `retry` and `rate_wait_s` override the component's settings for this call.
         """
         op = self._operation(action_key, self.spec.actions, "action")
+        if op.paging:
+            options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
+            return self._noted({"data": collect_pages(self, op, inputs, connection, **options)})
         data = self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
         return self._noted({"data": data})
+
+    def iter(
+        self,
+        action_key: str,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
+    ) -> RecordStream:
+        """Yield an action's records one by one, with flat memory (see connector.stream).
+
+        Streamed actions (a spec `stream:` section, e.g. exports) are read as they arrive and
+        resume after a cut; paged actions (`paging:`) walk every page when their spec says so;
+        any other action yields the items of its result. Inputs are checked before this
+        returns, so bad input raises here and nothing is sent. A stream's requests wait up
+        to `rate_wait_s` (default: a minute, stream.STREAM_RATE_WAIT_S) for the rate budget.
+        """
+        op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        return iter_records(self, op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
 
     def preview(
         self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
@@ -195,8 +222,7 @@ class Component:
         rate_wait_s: float | None = None,
     ) -> Any:
         request, header = self._prepare(op, inputs, connection)
-        policy = policy_for(request, retry or self.retry)
-        hint = describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
+        hint = self._auth_hint(request)
 
         def send() -> RawResponse:
             return self.transport.send(request, header)
@@ -204,11 +230,26 @@ class Component:
         def parse(response: RawResponse) -> Any:
             return parse_response(request, response, auth_hint=hint)
 
+        return self._with_retries(request, send, parse, retry=retry, rate_wait_s=rate_wait_s)
+
+    def _auth_hint(self, request: HTTPRequest) -> str:
+        return describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
+
+    def _with_retries(
+        self,
+        request: HTTPRequest,
+        send: Callable[[], RawResponse],
+        parse: Callable[[RawResponse], T],
+        *,
+        retry: RetryPolicy | None,
+        rate_wait_s: float | None,
+    ) -> T:
+        """One call's attempts: the retry policy, the rate budgets and the clock."""
         return send_with_retries(
             send,
             parse,
             request=request,
-            policy=policy,
+            policy=policy_for(request, retry or self.retry),
             clock=self.clock,
             rng=self.rng,
             registry=self.rate_registry,

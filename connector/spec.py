@@ -77,6 +77,7 @@ class AuthSchemeSpec:
     username: str | None = None
     password: str | None = None
     description: str = ""
+    lifecycle: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class ConnectionSpec:
     setup: str
     inputs: tuple[InputSpec, ...]
     auth_schemes: dict[str, AuthSchemeSpec]
+    lifecycle: tuple[dict[str, Any], ...] = ()
 
     def field(self, key: str) -> InputSpec:
         """Return the connection field `key`."""
@@ -117,6 +119,9 @@ class OperationSpec:
     seed_sample: Any = None
     file: str = ""
     source: str = "shipped"  # "shipped", or the overlay folder it came from
+    lifecycle: dict[str, Any] = field(default_factory=dict)
+    stream: dict[str, Any] = field(default_factory=dict)
+    paging: dict[str, Any] = field(default_factory=dict)
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""
