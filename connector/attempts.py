@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from .errors import APIError, InputError, InputProblem, TransportError
 from .parse import RawResponse
-from .ratelimit import DEFAULT_REGISTRY, BudgetExceeded, BudgetRegistry, RateLimit
+from .ratelimit import DEFAULT_REGISTRY, BudgetExceeded, RateLimit, Registry
 from .render import FALSE_WORDS, TRUE_WORDS
 from .request import HTTPRequest
 from .retry import RetryPolicy, decide, parse_retry_after
@@ -138,7 +138,7 @@ def send_with_retries(
     policy: RetryPolicy,
     clock: Clock | None = None,
     rng: random.Random | None = None,
-    registry: BudgetRegistry | None = None,
+    registry: Registry | None = None,
     limits: Mapping[str, RateLimit] | None = None,
     rate_wait_s: float = 0.0,
 ) -> T:

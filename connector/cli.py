@@ -15,10 +15,16 @@ import yaml
 
 from .catalog import check_specs, load_specs, specs_root
 from .component import load_component
+from .docs import render_reference, write_reference
+from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
 from .layers import SPECS_ENV, overlay_paths
-from .manifest import describe_operation, manifest
+from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
+from .output import write_stream
 from .plugins import load_plugin, plugin_names
+
+#: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
+OUTPUT_RATE_WAIT_S = 3600.0
 
 CONNECTION_ENV = {
     "username": "MIXPANEL_USERNAME",
@@ -56,10 +62,35 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     run.add_argument("--base-url", help="send requests to this scheme and host instead")
     run.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="stream the records to PATH as JSON lines (.gz: gzip; -: stdout) and print a "
+        "one-line JSON summary",
+    )
+    run.add_argument(
         "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
     )
-    sub.add_parser("validate", help="check every spec file, shipped and overlays")
-    sub.add_parser("manifest", help="print the whole component as JSON")
+    run.add_argument(
+        "--budgets",
+        metavar="URL",
+        help="where rate budgets live: sqlite:///PATH, redis://HOST:PORT/DB or memory",
+    )
+    validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
+    validate.add_argument(
+        "--print-schema-path",
+        action="store_true",
+        help="print the folder of the specs' JSON schemas (for editors) and exit",
+    )
+    manifest_cmd = sub.add_parser("manifest", help="print the whole component as JSON")
+    manifest_cmd.add_argument(
+        "--schema", action="store_true", help="print the manifest's JSON Schema instead"
+    )
+    docs = sub.add_parser("docs", help="generate the Markdown reference of the loaded specs")
+    docs.add_argument("--out", type=Path, metavar="DIR", help="write DIR/reference.md")
+    docs.add_argument(
+        "--check", action="store_true", help="with --out: exit 1 if DIR/reference.md differs"
+    )
     for name in plugin_names():
         sub.add_parser(name, add_help=False, help=f"see `mixpanel-connector {name} --help`")
     return parser
@@ -114,11 +145,18 @@ def _print(data: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     component = load_component(
-        base_url=args.base_url, spec_paths=_overlays(args), sandbox=args.sandbox
+        base_url=args.base_url,
+        spec_paths=_overlays(args),
+        sandbox=args.sandbox,
+        budgets=args.budgets,
     )
     inputs, connection = _inputs(args), _connection(args)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
+    elif args.output:
+        stream = component.iter(args.key, inputs, connection, rate_wait_s=OUTPUT_RATE_WAIT_S)
+        summary = write_stream(stream, args.output)
+        print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.key in component.spec.data_sources:
         _print(component.fetch(args.key, inputs, connection))
     else:
@@ -127,6 +165,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    if args.print_schema_path:
+        print(schema_dir())
+        return 0
     root, overlays = specs_root(), _overlays(args)
     component, problems = check_specs(root, overlays)
     for problem in problems:
@@ -155,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        if args.command == "manifest" and args.schema:
+            print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
+            return 0
         if args.command == "validate":
             return _validate(args)
         if args.command == "run":
@@ -176,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(yaml.safe_dump(described, sort_keys=False, allow_unicode=True))
         elif args.command == "manifest":
             _print(manifest(spec))
+        elif args.command == "docs":
+            return write_reference(render_reference(spec), args.out, check=args.check)
         return 0
     except ConnectorError as exc:
         # One line, so a workflow log or a shell pipeline shows the whole error at once.

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import orjson
 from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -283,7 +284,10 @@ def _encode_body(
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    try:  # orjson writes the same compact UTF-8 JSON, several times faster
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _rebase(url: str, base_url: str | None, hosts: Iterable[str]) -> str:

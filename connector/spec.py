@@ -77,6 +77,7 @@ class AuthSchemeSpec:
     username: str | None = None
     password: str | None = None
     description: str = ""
+    lifecycle: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class ConnectionSpec:
     setup: str
     inputs: tuple[InputSpec, ...]
     auth_schemes: dict[str, AuthSchemeSpec]
+    lifecycle: tuple[dict[str, Any], ...] = ()
 
     def field(self, key: str) -> InputSpec:
         """Return the connection field `key`."""
@@ -116,7 +118,11 @@ class OperationSpec:
     openapi: dict[str, str] = field(default_factory=dict)
     seed_sample: Any = None
     file: str = ""
+    batch: dict[str, Any] = field(default_factory=dict)
     source: str = "shipped"  # "shipped", or the overlay folder it came from
+    lifecycle: dict[str, Any] = field(default_factory=dict)
+    stream: dict[str, Any] = field(default_factory=dict)
+    paging: dict[str, Any] = field(default_factory=dict)
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""
@@ -142,6 +148,7 @@ class ComponentSpec:
     connection: ConnectionSpec
     actions: dict[str, OperationSpec]
     data_sources: dict[str, OperationSpec]
+    environment: dict[str, str] = field(default_factory=dict)
 
     def operation(self, key: str) -> OperationSpec:
         """Return the action or data source `key`; KeyError if there is none."""

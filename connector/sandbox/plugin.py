@@ -73,6 +73,14 @@ def embed(db: str | os.PathLike[str] | None = None) -> Embedded:
         return _embedded[key]
 
 
+def stop_embedded() -> None:
+    """Stop every embedded sandbox of this process (tests; otherwise they stop at exit)."""
+    with _lock:
+        for embedded in _embedded.values():
+            embedded.sandbox.stop()
+        _embedded.clear()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mixpanel-connector sandbox",

@@ -250,8 +250,5 @@ def insights(call: Call) -> Reply:
 
 def jql(call: Call) -> Reply:
     """JQL is not emulated: 501 with a message saying so."""
-    message = (
-        "The Mixpanel sandbox does not run JQL scripts (Mixpanel's JQL engine is not "
-        "emulated); run this action against a real project."
-    )
+    message = "The sandbox does not run JQL; run this action against a real Mixpanel project."
     return error(501, message, style="query", path=call.path)

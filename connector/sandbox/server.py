@@ -8,6 +8,7 @@ import socket
 import struct
 import threading
 import time
+import traceback
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -71,6 +72,7 @@ class Handler(BaseHTTPRequestHandler):
                 "status": status,
                 "started": started,
                 "finished": now_ms(),
+                "fault": decision.label,
             }
         )
 
@@ -114,7 +116,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             return dispatch(call)
         except Exception as exc:  # a sandbox bug: answer 500 and keep serving
-            sandbox.errors.append(f"{self.command} {path}: {exc!r}")
+            trace = traceback.format_exc(limit=-3)
+            sandbox.errors.append(f"{self.command} {path}: {exc!r}\n{trace}")
             return json_reply(
                 500, {"error": f"sandbox error: {type(exc).__name__}", "status": "error"}
             )

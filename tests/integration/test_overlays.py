@@ -221,3 +221,15 @@ def test_override_previews_and_passes_the_contract(region_overlay: Path) -> None
 def test_override_runs_against_a_cassette(region_overlay: Path) -> None:
     result = _component(region_overlay).run("createAlias", ALIAS_INPUTS, TEST_CONNECTION)
     assert result == {"data": 1}
+
+
+def test_yaml_only_action_is_in_the_generated_docs(
+    group_overlay: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["docs", "--specs", str(group_overlay)]) == 0
+    text = capsys.readouterr().out
+    section = text.split("### Set Group Properties\n", 1)[1].split("\n### ", 1)[0]
+    assert f"From the overlay folder `{group_overlay}`" in section
+    assert "Region (`region`) `api-eu`: `https://api-eu.mixpanel.com/groups`" in section
+    assert "| Group Key | `groupKey` | text; required |" in section
+    assert "Mixpanel operation: `group-set-property` in `ingestion.openapi.yaml`." in section
