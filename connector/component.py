@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
-from .budgets import resolve_budgets
 from .batch import DEFAULT_WORKERS
+from .budgets import resolve_budgets
 from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
@@ -271,6 +271,7 @@ class Component:
     ) -> Any:
         """Send one rendered request with retries; `attempts[0]` counts the tries."""
         hint = self._auth_hint(request)
+        op = self.spec.operation(request.action)
 
         def send() -> RawResponse:
             if attempts is not None:
