@@ -8,6 +8,14 @@ from typing import Any
 from connector.sandbox import Sandbox
 
 PROFILE_ID = "engine-user-1"
+# What Mixpanel sees when a run does ingest, profile, query, export and pipeline in that order.
+EVERY_KIND_PATHS = [
+    "/import",
+    "/engage",
+    "/api/query/engage",
+    "/api/2.0/export",
+    "/api/2.0/nessie/pipeline/create",
+]
 
 
 def today() -> str:

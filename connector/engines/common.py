@@ -117,22 +117,33 @@ def write_jsonl(rows: Iterable[Any], target: IO[bytes]) -> int:
 
 @contextlib.contextmanager
 def open_target(path: Any) -> Iterator[IO[bytes]]:
-    """Open an export target for writing.
+    """Open an export target for writing; a failed export leaves nothing behind.
 
     A local path is written beside its place and renamed there only when complete; an object
-    with `open()` (Airflow's ObjectStoragePath) or a `scheme://` URL (through fsspec) is opened
-    as it is.
+    with `open()` and `unlink()` (Airflow's ObjectStoragePath) or a `scheme://` URL (through
+    fsspec) is removed again when the export fails.
     """
+    text = os.fspath(path) if isinstance(path, str | os.PathLike) else ""
     if hasattr(path, "open") and not isinstance(path, Path):
-        with path.open("wb") as handle:
-            yield handle
+        try:
+            with path.open("wb") as handle:
+                yield handle
+        except BaseException:
+            with contextlib.suppress(Exception):
+                path.unlink(missing_ok=True)
+            raise
         return
-    text = os.fspath(path)
     if "://" in text and not text.startswith("file://"):
         import fsspec  # comes with both engines
 
-        with fsspec.open(text, "wb") as handle:
-            yield handle
+        target = fsspec.open(text, "wb")
+        try:
+            with target as handle:
+                yield handle
+        except BaseException:
+            with contextlib.suppress(Exception):
+                target.fs.rm(target.path)
+            raise
         return
     local = Path(text.removeprefix("file://"))
     local.parent.mkdir(parents=True, exist_ok=True)

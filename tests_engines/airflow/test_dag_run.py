@@ -11,7 +11,7 @@ import pytest
 
 from connector.sandbox import Sandbox
 
-from ..scenario import PROFILE_ID, events, profile_inputs
+from ..scenario import EVERY_KIND_PATHS, PROFILE_ID, events, profile_inputs
 from .conftest import set_connection
 
 TASKS = ["ingest", "profile", "query", "export", "pipeline"]
@@ -53,14 +53,7 @@ def test_the_sandbox_holds_what_the_run_sent(dag_run: Any) -> None:
     _, sandbox, _ = dag_run
     assert sandbox.store.dedup_event_count() == 4
     assert sandbox.store.profile(PROFILE_ID) == {"plan": "pro"}
-    paths = [r["path"] for r in sandbox.store.requests()]
-    assert paths == [
-        "/import",
-        "/engage",
-        "/api/query/engage",
-        "/api/2.0/export",
-        "/api/2.0/nessie/pipeline/create",
-    ]
+    assert [r["path"] for r in sandbox.store.requests()] == EVERY_KIND_PATHS
 
 
 def test_results_are_the_xcoms(dag_run: Any) -> None:

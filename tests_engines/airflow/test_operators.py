@@ -121,6 +121,19 @@ def test_export_operator_writes_to_an_fsspec_url(conn: Sandbox) -> None:
         assert [json.loads(line)["event"] for line in handle] == ["Played", "Played"]
 
 
+def test_a_failed_export_leaves_no_object_behind(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fsspec
+
+    set_connection(monkeypatch, sandbox, password="not-the-sandbox-secret")
+    url = "memory://exports/failing/events.jsonl"
+    op = MixpanelExportOperator(task_id="e", path=url, inputs=export_inputs(sandbox))
+    with pytest.raises(AuthError):
+        op.execute({})
+    assert not fsspec.filesystem("memory").exists("/exports/failing/events.jsonl")
+
+
 def test_hook_registers_secrets_and_derived_headers_with_airflows_masker(conn: Sandbox) -> None:
     from airflow.sdk.log import mask_logs
 

@@ -19,7 +19,14 @@ from connector.engines.prefect import (
 from connector.sandbox import Sandbox
 
 from ..conftest import secrets_of
-from ..scenario import PROFILE_ID, events, export_inputs, pipeline_inputs, profile_inputs
+from ..scenario import (
+    EVERY_KIND_PATHS,
+    PROFILE_ID,
+    events,
+    export_inputs,
+    pipeline_inputs,
+    profile_inputs,
+)
 
 
 @flow
@@ -88,14 +95,7 @@ def test_the_flow_creates_a_pipeline_and_lists_it(flow_run: Any) -> None:
         }
     ]
     paths = [r["path"] for r in sandbox.store.requests()]
-    assert paths == [
-        "/import",
-        "/engage",
-        "/api/query/engage",
-        "/api/2.0/export",
-        "/api/2.0/nessie/pipeline/create",
-        "/api/2.0/nessie/pipeline/jobs",
-    ]
+    assert paths == [*EVERY_KIND_PATHS, "/api/2.0/nessie/pipeline/jobs"]
 
 
 def test_region_on_the_block_reaches_every_location_input(harness: None) -> None:

@@ -35,10 +35,10 @@ class MixpanelOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.rate_wait_s = rate_wait_s
         self.action = action
         self.inputs = dict(inputs or {})
         self.mixpanel_conn_id = mixpanel_conn_id
+        self.rate_wait_s = rate_wait_s
 
     @property
     def hook(self) -> MixpanelHook:
@@ -47,14 +47,13 @@ class MixpanelOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         """Run the action and return its result."""
-        hook = self.hook
         self.log.info("Running Mixpanel action %s", self.action)
-        result = hook.run(self.action, self.inputs)
+        result = self.hook.run(self.action, self.inputs)
         self.log.info("Mixpanel action %s finished", self.action)
         return result
 
 
-class MixpanelExportOperator(BaseOperator):
+class MixpanelExportOperator(MixpanelOperator):
     """Stream an export action's records to `path` as JSON lines; XCom gets path and count only.
 
     Args:
@@ -63,34 +62,18 @@ class MixpanelExportOperator(BaseOperator):
             the export is complete.
         inputs: the action's inputs (dates, filters); templated.
         action: the exporting action, `downloadData` by default.
-        mixpanel_conn_id: the Airflow connection of type `mixpanel` to use.
-        rate_wait_s: how long to wait for a client-side rate budget before failing.
+        Other arguments are MixpanelOperator's.
     """
 
     template_fields: Sequence[str] = ("path", "inputs", "action")
-    template_fields_renderers = {"inputs": "json"}
-    ui_color = "#7856ff"
 
-    def __init__(
-        self,
-        *,
-        path: Any,
-        inputs: Mapping[str, Any] | None = None,
-        action: str = "downloadData",
-        mixpanel_conn_id: str = MixpanelHook.default_conn_name,
-        rate_wait_s: float = RATE_WAIT_S,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.rate_wait_s = rate_wait_s
+    def __init__(self, *, path: Any, action: str = "downloadData", **kwargs: Any) -> None:
+        super().__init__(action=action, **kwargs)
         self.path = path
-        self.inputs = dict(inputs or {})
-        self.action = action
-        self.mixpanel_conn_id = mixpanel_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Export and return `{"path": ..., "count": ...}`."""
-        hook = MixpanelHook(mixpanel_conn_id=self.mixpanel_conn_id, rate_wait_s=self.rate_wait_s)
+        hook = self.hook
         inputs = hook.inputs_for(self.action, self.inputs)
         count = export_to(hook.component, self.action, inputs, hook.get_conn(), self.path)
         self.log.info("Exported %d records to %s", count, self.path)
