@@ -48,6 +48,20 @@ def test_a_call_waits_for_the_window_when_allowed(budgets_url: str) -> None:
     assert 1.0 <= time.monotonic() - began < 3.0
 
 
+def test_a_call_counts_from_its_completion(budgets_url: str) -> None:
+    # Its request reached the server at some moment before its answer, so a window counted
+    # from the grant could let the next window's calls arrive too close after it.
+    budget = open_budgets(budgets_url).budget(TWO_PER_SECOND)
+    slow = budget.acquire("p1", max_wait_s=0)
+    time.sleep(0.6)
+    slow.release()
+    budget.acquire("p1", max_wait_s=0).release()
+    with pytest.raises(BudgetExceeded) as caught:
+        budget.acquire("p1", max_wait_s=0)
+    # Counted from the grant, the slow call would leave its second 0.4 s from now.
+    assert caught.value.wait_s is not None and caught.value.wait_s > 0.9
+
+
 def test_the_hour_window_is_reported_in_minutes(budgets_url: str) -> None:
     budget = open_budgets(budgets_url).budget(ONE_PER_HOUR)
     assert budget.seconds_until_free("p1") == 0.0
