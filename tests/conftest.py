@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tests.wire_match import fingerprint_request, wire_matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
+# The checked-spec cache goes to a folder of this run, never the user's cache directory.
+os.environ.setdefault("MIXPANEL_CONNECTOR_CACHE", tempfile.mkdtemp(prefix="spec-cache-"))
 
 # Fake credentials: never valid anywhere; a test proves none of them reaches a cassette.
 TEST_CONNECTION = {
