@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from . import speccache
 from .checks import Names, check_defaults_in_choices, check_operation
 from .errors import SpecError, SpecProblem
+from .layers import Layer, merge_component, spec_layers
 from .loader import SpecDocument, escape_pointer, load_yaml
 from .ratelimit import RateLimit
 from .spec import (
@@ -50,9 +53,13 @@ def _pointer(error: ValidationError) -> str:
     return "".join(f"/{escape_pointer(str(p))}" for p in error.absolute_path)
 
 
-def _schema_problems(doc: SpecDocument, definition: str, root: Path) -> list[SpecProblem]:
+def _schema_problems(
+    doc: SpecDocument, definition: str, root: Path | None, *, partial: bool = False
+) -> list[SpecProblem]:
     problems = []
     for error in _validator(definition).iter_errors(doc.data):
+        if partial and error.validator == "required" and not error.absolute_path:
+            continue
         if error.context:
             # Of a oneOf's branches, the deepest error is the one that says what is wrong.
             error = max(error.context, key=lambda e: len(e.absolute_path))
@@ -61,7 +68,7 @@ def _schema_problems(doc: SpecDocument, definition: str, root: Path) -> list[Spe
 
 
 def _resolve_inputs(
-    raw: list[dict[str, Any]], shared: dict[str, Any], doc: SpecDocument, root: Path
+    raw: list[dict[str, Any]], shared: dict[str, Any], doc: SpecDocument, root: Path | None
 ) -> tuple[list[dict[str, Any]], list[SpecProblem]]:
     resolved, problems = [], []
     for index, item in enumerate(raw):
@@ -72,7 +79,7 @@ def _resolve_inputs(
                 problems.append(
                     doc.problem(
                         f"/inputs/{index}/use",
-                        f"no shared input {item['use']!r}; specs/inputs.yaml defines: {known}",
+                        f"no shared input {item['use']!r}; inputs.yaml defines: {known}",
                         root,
                     )
                 )
@@ -85,65 +92,101 @@ def _resolve_inputs(
 class _Collector:
     """Collects problems across files so `validate` can report all of them at once."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self) -> None:
         self.problems: list[SpecProblem] = []
 
-    def load(self, path: Path, definition: str) -> SpecDocument | None:
+    def load(
+        self, path: Path, definition: str, root: Path | None, *, partial: bool = False
+    ) -> SpecDocument | None:
+        """Load and schema-check one file; `partial` ignores missing required fields."""
         try:
             doc = load_yaml(path)
         except SpecError as exc:
             self.problems.extend(exc.problems)
             return None
-        found = _schema_problems(doc, definition, self.root)
+        found = _schema_problems(doc, definition, root, partial=partial)
         self.problems.extend(found)
         return None if found else doc
 
 
-def check_specs(root: Path | None = None) -> tuple[ComponentSpec | None, list[SpecProblem]]:
-    """Load and check every spec; return the component (None if any problem) and all problems."""
-    root = root or specs_root()
-    collect = _Collector(root)
-    component = collect.load(root / "component.yaml", "component")
-    connection = collect.load(root / "connection.yaml", "connection")
-    shared_doc = collect.load(root / "inputs.yaml", "shared_inputs")
-    shared: dict[str, Any] = shared_doc.data if shared_doc else {}
-    if shared_doc:
-        by_pointer = {f"/{escape_pointer(name)}": spec for name, spec in shared.items()}
-        for pointer, message in check_defaults_in_choices(by_pointer):
-            collect.problems.append(shared_doc.problem(pointer, message, root))
-    schemes = set((connection.data if connection else {}).get("auth_schemes", {}))
-    operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
-    data_sources = {path.stem for path in (root / "data_sources").glob("*.yaml")}
-    rate_limits = set((component.data if component else {}).get("rate_limits") or {})
-    for kind, folder in (("action", "actions"), ("data_source", "data_sources")):
-        for path in sorted((root / folder).glob("*.yaml")):
-            doc = collect.load(path, "operation")
-            if doc is None:
-                continue
-            inputs, problems = _resolve_inputs(doc.data["inputs"], shared, doc, root)
-            collect.problems.extend(problems)
-            found = check_operation(
-                doc.data, inputs, doc, kind, Names(schemes, data_sources, rate_limits)
-            )
-            collect.problems.extend(doc.problem(p, m, root) for p, m in found)
-            if not problems and not found:
-                operations[kind][doc.data["key"]] = _build_operation(doc, inputs, kind, root)
-    if collect.problems or not (component and connection):
+def check_specs(
+    root: Path | None = None, overlays: Sequence[Path | str] = ()
+) -> tuple[ComponentSpec | None, list[SpecProblem]]:
+    """Load and check every spec, then each overlay folder over them (later ones win).
+
+    Returns the component (None if any problem) and all problems.
+    """
+    resolved, problems = check_layers(spec_layers(root or specs_root(), overlays))
+    if resolved is None:
+        return None, problems
+    return build_component(resolved), []
+
+
+def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[SpecProblem]]:
+    """Check every layer's files; return the merged, resolved specs as plain data, or problems."""
+    collect = _Collector()
+    component: dict[str, Any] = {}
+    connection: dict[str, Any] | None = None
+    shared: dict[str, Any] = {}
+    pending: list[tuple[Layer, str, Path]] = []
+    for layer in layers:
+        collect.problems.extend(layer.problems())
+        shown = layer.shown_root
+        path = layer.root / "component.yaml"
+        if path.is_file() or not layer.overlay:
+            doc = collect.load(path, "component", shown, partial=layer.overlay)
+            component = merge_component(component, doc.data if doc else {})
+        path = layer.root / "connection.yaml"
+        if path.is_file() or not layer.overlay:
+            doc = collect.load(path, "connection", shown)
+            connection = doc.data if doc else connection
+        path = layer.root / "inputs.yaml"
+        if path.is_file() or not layer.overlay:
+            doc = collect.load(path, "shared_inputs", shown)
+            if doc:
+                found = check_defaults_in_choices(
+                    {f"/{escape_pointer(name)}": spec for name, spec in doc.data.items()}
+                )
+                collect.problems.extend(doc.problem(p, m, shown) for p, m in found)
+                shared = {**shared, **doc.data}
+        for kind, folder in (("action", "actions"), ("data_source", "data_sources")):
+            pending += [(layer, kind, p) for p in sorted((layer.root / folder).glob("*.yaml"))]
+        layer.shared = dict(shared)
+    schemes = set((connection or {}).get("auth_schemes", {}))
+    data_sources = {path.stem for _, kind, path in pending if kind == "data_source"}
+    names = Names(schemes, data_sources, set(component.get("rate_limits") or {}))
+    operations: dict[tuple[str, str], dict[str, Any]] = {}
+    for layer, kind, path in pending:
+        doc = collect.load(path, "operation", layer.shown_root)
+        if doc is None:
+            continue
+        inputs, problems = _resolve_inputs(doc.data["inputs"], layer.shared, doc, layer.shown_root)
+        collect.problems.extend(problems)
+        found = check_operation(doc.data, inputs, doc, kind, names)
+        collect.problems.extend(doc.problem(p, m, layer.shown_root) for p, m in found)
+        if not problems and not found:
+            file = str(path.relative_to(layer.root))
+            operations[kind, doc.data["key"]] = {
+                "kind": kind,
+                "source": layer.source,
+                "file": file,
+                "data": doc.data,
+                "inputs": inputs,
+            }
+    if collect.problems or not connection or not component:
         return None, collect.problems
-    return _build_component(component.data, connection.data, operations), []
+    ordered = [operations[k] for k in sorted(operations, key=lambda k: k[1])]
+    return {"component": component, "connection": connection, "operations": ordered}, []
 
 
-def _build_operation(
-    doc: SpecDocument, inputs: list[dict[str, Any]], kind: str, root: Path
-) -> OperationSpec:
-    data = doc.data
+def _build_operation(entry: dict[str, Any]) -> OperationSpec:
+    data = entry["data"]
     return OperationSpec(
         key=data["key"],
-        kind=kind,
+        kind=entry["kind"],
         label=data["label"],
         description=data["description"],
-        inputs=tuple(InputSpec.from_dict(i) for i in inputs),
+        inputs=tuple(InputSpec.from_dict(i) for i in entry["inputs"]),
         request=data["request"],
         sample=data["sample"],
         notes=data.get("notes", ""),
@@ -155,15 +198,21 @@ def _build_operation(
         output_schema=data.get("output_schema") or {},
         openapi=data.get("openapi") or {},
         seed_sample=data.get("seed_sample"),
-        file=str(doc.path.relative_to(root)),
+        file=entry["file"],
+        source=entry["source"],
+        lifecycle=data.get("lifecycle") or {},
+        stream=data.get("stream") or {},
+        paging=data.get("paging") or {},
+        batch=data.get("batch") or {},
     )
 
 
-def _build_component(
-    component: dict[str, Any],
-    connection: dict[str, Any],
-    operations: dict[str, dict[str, OperationSpec]],
-) -> ComponentSpec:
+def build_component(resolved: dict[str, Any]) -> ComponentSpec:
+    """Build the component from checked, resolved plain data (what check_layers returns)."""
+    component, connection = resolved["component"], resolved["connection"]
+    operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
+    for entry in resolved["operations"]:
+        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry)
     schemes = {
         name: AuthSchemeSpec(
             name=name,
@@ -171,6 +220,7 @@ def _build_component(
             username=s.get("username"),
             password=s.get("password"),
             description=s.get("description", ""),
+            lifecycle=s.get("lifecycle") or {},
         )
         for name, s in connection["auth_schemes"].items()
     }
@@ -189,6 +239,7 @@ def _build_component(
                 max_concurrent=limit.get("max_concurrent"),
                 label=limit.get("label", ""),
                 unit=limit.get("unit", "calls"),
+                scope=limit.get("scope", ""),
             )
             for name, limit in (component.get("rate_limits") or {}).items()
         },
@@ -199,15 +250,30 @@ def _build_component(
             setup=connection.get("setup", ""),
             inputs=tuple(InputSpec.from_dict(i) for i in connection["inputs"]),
             auth_schemes=schemes,
+            lifecycle=tuple(connection.get("lifecycle") or ()),
         ),
         actions=dict(sorted(operations["action"].items())),
         data_sources=dict(sorted(operations["data_source"].items())),
+        environment=dict(component.get("environment") or {}),
+        retry=component.get("retry") or {},
     )
 
 
-def load_specs(root: Path | None = None) -> ComponentSpec:
-    """Load and check the specs; raise SpecError listing every problem."""
-    component, problems = check_specs(root)
-    if component is None:
+def load_specs(root: Path | None = None, overlays: Sequence[Path | str] = ()) -> ComponentSpec:
+    """Load the specs and overlay folders; raise SpecError listing every problem.
+
+    Checked specs are cached on disk under a key made from the content of every file loaded, so
+    an unchanged set is not checked again at each process start (`check_specs` always checks).
+    """
+    layers = spec_layers(root or specs_root(), overlays)
+    key = speccache.cache_key(layers) if not any(layer.problems() for layer in layers) else ""
+    cached = speccache.read(key) if key else None
+    if cached is not None:
+        return build_component(cached)
+    resolved, problems = check_layers(layers)
+    if resolved is None:
         raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
+    component = build_component(resolved)
+    if key:
+        speccache.write(key, resolved)
     return component

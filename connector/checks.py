@@ -21,6 +21,8 @@ _SECTION_NAMES: dict[str, set[str]] = {
     "rules": {"connection"},
     "response": _RESPONSE_NAMES,
     "picklist": _RESPONSE_NAMES | {"item"},
+    "batch": {"connection", "body"},
+    "paging": _RESPONSE_NAMES,
 }
 
 
@@ -35,7 +37,7 @@ def _strings(tree: Any, pointer: str) -> Iterator[tuple[str, str]]:
             yield from _strings(value, f"{pointer}/{index}")
 
 
-_EXPRESSION_FIELDS = {"when", "if", "ok_when", "items"}
+_EXPRESSION_FIELDS = {"when", "if", "ok_when", "items", "enabled", "stop_when"}
 
 
 def check_templates(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
@@ -186,6 +188,50 @@ def check_rate_limit(op: dict[str, Any], rate_limits: set[str]) -> list[Problem]
     return []
 
 
+def check_batch(op: dict[str, Any], inputs: list[dict[str, Any]], kind: str) -> list[Problem]:
+    """A batch splits a declared `json` input of an action, with sane limits and fills."""
+    batch = op.get("batch")
+    if not batch:
+        return []
+    if kind != "action":
+        return [("/batch", "only actions take `batch`")]
+    problems: list[Problem] = []
+    spec = next((i for i in inputs if i["key"] == batch["input"]), None)
+    if spec is None or spec["type"] != "json":
+        problems.append(("/batch/input", f"batch input {batch['input']!r} is not a `json` input"))
+    elif (spec.get("schema") or {}).get("type") != "array":
+        problems.append(("/batch/input", f"input {batch['input']!r} needs `schema.type: array`"))
+    limits = [batch.get("max_item_bytes"), batch.get("max_bytes")]
+    if None not in limits and limits[0] > limits[1]:
+        problems.append(("/batch/max_item_bytes", "is larger than max_bytes"))
+    for index, fill in enumerate(batch.get("fill") or ()):
+        if fill.get("generate") == "content_id" and not fill.get("from"):
+            problems.append((f"/batch/fill/{index}/from", "content_id needs `from` paths"))
+        elif fill.get("generate") != "content_id" and ("from" in fill or "length" in fill):
+            problems.append((f"/batch/fill/{index}", "`from` and `length` need content_id"))
+    return problems
+
+
+def check_streaming(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
+    """`stream` and `paging` name declared inputs; a streamed response is JSON lines."""
+    declared = {i["key"]: i for i in inputs}
+    known = ", ".join(sorted(declared))
+    stream, paging = op.get("stream") or {}, op.get("paging") or {}
+    named = [
+        (f"/stream/split/{end}", (stream.get("split") or {}).get(end)) for end in ("from", "to")
+    ]
+    named.append(("/stream/limit", stream.get("limit")))
+    named.extend((f"/paging/next/{escape_pointer(k)}", k) for k in paging.get("next") or {})
+    problems = [
+        (pointer, f"names no input {key!r}; declared: {known}")
+        for pointer, key in named
+        if key is not None and key not in declared
+    ]
+    if stream and (op.get("response") or {}).get("format", "jsonl") != "jsonl":
+        problems.append(("/response/format", "a `stream` action's response format is jsonl"))
+    return problems
+
+
 def check_operation(
     op: dict[str, Any], inputs: list[dict[str, Any]], doc: SpecDocument, kind: str, names: Names
 ) -> list[Problem]:
@@ -201,5 +247,7 @@ def check_operation(
         lambda: check_templates(op, inputs),
         lambda: check_data_sources(inputs, names.data_sources),
         lambda: check_rate_limit(op, names.rate_limits),
+        lambda: check_batch(op, inputs, kind),
+        lambda: check_streaming(op, inputs),
     ]
     return [problem for check in checks for problem in check()]

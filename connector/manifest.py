@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .spec import ComponentSpec, InputSpec, OperationSpec
+
+MANIFEST_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "manifest.schema.json"
 
 
 def describe_input(spec: InputSpec) -> dict[str, Any]:
@@ -23,24 +26,33 @@ def describe_input(spec: InputSpec) -> dict[str, Any]:
             {"value": v, "label": label}
             for v, label in zip(spec.choices, spec.choice_labels, strict=True)
         ]
-    if spec.is_secret:
-        data["secret"] = True
+    data["secret"] = spec.is_secret
     if spec.deprecated:
         data["deprecated"] = spec.deprecated
     if spec.group:
         data["group"] = spec.group
     if spec.data_source:
         data["data_source"] = spec.data_source
+    if spec.env:
+        data["env"] = spec.env
     return data
 
 
 def describe_operation(op: OperationSpec) -> dict[str, Any]:
     """One action or data source as plain data."""
-    data: dict[str, Any] = {"key": op.key, "label": op.label, "description": op.description}
+    data: dict[str, Any] = {
+        "key": op.key,
+        "label": op.label,
+        "description": op.description,
+        "source": op.source,
+        "file": op.file,
+    }
     if op.type:
         data["type"] = op.type
     if op.notes:
         data["notes"] = op.notes
+    if op.lifecycle:
+        data["lifecycle"] = op.lifecycle
     data["inputs"] = [describe_input(i) for i in op.inputs]
     data["sample_output"] = op.sample
     if op.seed_sample is not None:
@@ -62,9 +74,14 @@ def manifest(spec: ComponentSpec) -> dict[str, Any]:
             "description": spec.connection.description,
             "inputs": [describe_input(i) for i in spec.connection.inputs],
             "auth_schemes": {
-                name: {"type": s.type, "description": s.description}
+                name: {
+                    "type": s.type,
+                    "description": s.description,
+                    **({"lifecycle": s.lifecycle} if s.lifecycle else {}),
+                }
                 for name, s in spec.connection.auth_schemes.items()
             },
+            "lifecycle": list(spec.connection.lifecycle),
         },
         "data_sources": [describe_operation(op) for op in spec.data_sources.values()],
         "actions": [describe_operation(op) for op in spec.actions.values()],

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -27,7 +28,13 @@ from .retry import (
     ERROR_RESET,
 )
 
-__all__ = ["DEFAULT_TIMEOUT_S", "IDEMPOTENT_METHODS", "Transport"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "IDEMPOTENT_METHODS",
+    "STREAM_CHUNK_BYTES",
+    "StreamedResponse",
+    "Transport",
+]
 
 log = logging.getLogger("connector.transport")
 
@@ -36,6 +43,8 @@ USER_AGENT = "mixpanel-connector/0.1"
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+#: How much of a streamed body is read at a time.
+STREAM_CHUNK_BYTES = 256 * 1024
 
 # --- secrets in third-party logs ------------------------------------------------------------
 
@@ -128,6 +137,27 @@ class Transport:
             RedirectError: too many redirects, or a redirect that would re-send a body holding
                 a secret (such as the project token) to another host.
         """
+        response = self._follow(request, authorization, stream=False)
+        return RawResponse(
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            content=response.content,
+        )
+
+    def open_stream(self, request: HTTPRequest, authorization: str | None) -> StreamedResponse:
+        """Send once like `send`, asking for gzip, but leave the body unread for streaming.
+
+        Raises:
+            TransportError, RedirectError: as `send`.
+        """
+        if not any(k.lower() == "accept-encoding" for k in request.headers):
+            request = replace(request, headers={**request.headers, "Accept-Encoding": "gzip"})
+        response = self._follow(request, authorization, stream=True)
+        return StreamedResponse(request, response, request.timeout_s or self.timeout_s, self)
+
+    def _follow(
+        self, request: HTTPRequest, authorization: str | None, *, stream: bool
+    ) -> requests.Response:
         timeout = request.timeout_s or self.timeout_s
         headers = {"User-Agent": USER_AGENT, **request.headers}
         if authorization:
@@ -147,15 +177,11 @@ class Transport:
         try:
             for hop in range(MAX_REDIRECTS + 1):
                 log.debug("sending %s", request.secrets.text(f"{request.action}: {method} {url}"))
-                response = self._once(request, method, url, params, headers, body, timeout)
+                response = self._once(request, method, url, params, headers, body, timeout, stream)
                 location = response.headers.get("location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
                     log.debug("%s answered HTTP %s", urlsplit(url).hostname, response.status_code)
-                    return RawResponse(
-                        status=response.status_code,
-                        headers={k.lower(): v for k, v in response.headers.items()},
-                        content=response.content,
-                    )
+                    return response
                 response.close()
                 if hop == MAX_REDIRECTS:
                     raise RedirectError(
@@ -190,7 +216,8 @@ class Transport:
                         }
                     if body.get("data") is not None and _carries_secret(request):
                         raise RedirectError(
-                            f"{request.action}: Mixpanel answered HTTP {response.status_code} "
+                            f"{request.action}: {request.api_name} answered HTTP "
+                            f"{response.status_code} "
                             f"redirecting to another host ({new_origin[1]}); not followed because "
                             "the request body would be re-sent there and it contains a "
                             "credential (such as the project token).",
@@ -212,8 +239,8 @@ class Transport:
         headers: Mapping[str, str],
         body: Mapping[str, Any],
         timeout: float,
+        stream: bool = False,
     ) -> requests.Response:
-        host = urlsplit(url).hostname or ""
         try:
             return self.session.request(
                 method,
@@ -222,27 +249,97 @@ class Transport:
                 headers=dict(headers),
                 timeout=timeout,
                 allow_redirects=False,
+                stream=stream,
                 **body,
             )
         except requests.RequestException as exc:
-            kind, sent = _classify(exc)
-            if isinstance(exc, requests.Timeout):
-                phase = "connect to" if kind == ERROR_CONNECT else "get an answer from"
-                message = (
-                    f"{request.action}: could not {phase} {host} within the timeout of "
-                    f"{timeout:g} s (the action's Timeout input or request.timeout_s; "
-                    f"default {self.timeout_s:g} s)"
-                )
-            else:
-                reason = request.secrets.text(f"{type(exc).__name__}: {exc}")
-                what = (
-                    "could not reach"
-                    if kind == ERROR_CONNECT
-                    else "lost the connection to"
-                    if kind == ERROR_RESET
-                    else "failed talking to"
-                )
-                message = f"{request.action}: {what} {host}: {reason}"
-            raise TransportError(
-                message, request=request, kind=kind, sent=sent, timeout_s=timeout
+            raise _transport_error(exc, request, url, timeout, self.timeout_s) from None
+
+
+def _transport_error(
+    exc: requests.RequestException,
+    request: HTTPRequest,
+    url: str,
+    timeout: float,
+    default_timeout: float,
+) -> TransportError:
+    """The TransportError for a requests failure, naming the host and never a secret."""
+    host = urlsplit(url).hostname or ""
+    kind, sent = _classify(exc)
+    if isinstance(exc, requests.Timeout) or kind == ERROR_READ_TIMEOUT:
+        phase = "connect to" if kind == ERROR_CONNECT else "get an answer from"
+        message = (
+            f"{request.action}: could not {phase} {host} within the timeout of "
+            f"{timeout:g} s (the action's Timeout input or request.timeout_s; "
+            f"default {default_timeout:g} s)"
+        )
+    else:
+        reason = request.secrets.text(f"{type(exc).__name__}: {exc}")
+        what = (
+            "could not reach"
+            if kind == ERROR_CONNECT
+            else "lost the connection to"
+            if kind == ERROR_RESET
+            else "failed talking to"
+        )
+        message = f"{request.action}: {what} {host}: {reason}"
+    return TransportError(message, request=request, kind=kind, sent=sent, timeout_s=timeout)
+
+
+class StreamedResponse:
+    """A response read chunk by chunk; read failures raise TransportError as `send` does."""
+
+    def __init__(
+        self,
+        request: HTTPRequest,
+        response: requests.Response,
+        timeout: float,
+        transport: Transport,
+    ) -> None:
+        self.request = request
+        self._default_timeout = transport.timeout_s
+        self.status = response.status_code
+        self.headers = {k.lower(): v for k, v in response.headers.items()}
+        self._response = response
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<StreamedResponse HTTP {self.status} for {self.request.action}>"
+
+    def chunks(self, size: int = STREAM_CHUNK_BYTES) -> Iterator[bytes]:
+        """The body in decompressed chunks of at most about `size` bytes."""
+        try:
+            yield from self._response.raw.stream(size, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _transport_error(
+                _as_requests_error(exc),
+                self.request,
+                self._response.url,
+                self._timeout,
+                self._default_timeout,
             ) from None
+
+    def read(self) -> RawResponse:
+        """Read the whole body (for error answers) and close."""
+        try:
+            content = self._response.content
+        except requests.RequestException as exc:
+            raise _transport_error(
+                exc, self.request, self._response.url, self._timeout, self._default_timeout
+            ) from None
+        finally:
+            self.close()
+        return RawResponse(status=self.status, headers=self.headers, content=content)
+
+    def close(self) -> None:
+        """Release the connection (dropping what was not read)."""
+        self._response.close()
+
+
+def _as_requests_error(exc: Exception) -> requests.RequestException:
+    """The requests exception a urllib3 read failure would have become in iter_content."""
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(exc)
+    if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
+        return requests.exceptions.ChunkedEncodingError(exc)
+    return requests.ConnectionError(exc)

@@ -31,6 +31,7 @@ def test_wheel_ships_specs_and_runs_outside_the_checkout(tmp_path: Path) -> None
     shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "specs").rglob("*.yaml")}
     assert {f"connector/{name}" for name in shipped} <= names
     assert "connector/schemas/spec.schema.yaml" in names
+    assert "connector/specs/schemas/operation.schema.json" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"

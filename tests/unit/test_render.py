@@ -105,7 +105,17 @@ def test_render_request_rebases_to_base_url_keeping_path() -> None:
     op = _op(
         {"method": "GET", "url": "https://data-eu.mixpanel.com/api/2.0/export", "auth": "none"}
     )
-    request = render_request(op, {"a": None, "b": None}, {}, base_url="http://127.0.0.1:8080")
+    request = render_request(
+        op, {"a": None, "b": None}, {}, base_url="http://127.0.0.1:8080", rebase_hosts=("*.x",)
+    )
+    assert request.url == "https://data-eu.mixpanel.com/api/2.0/export"
+    request = render_request(
+        op,
+        {"a": None, "b": None},
+        {},
+        base_url="http://127.0.0.1:8080",
+        rebase_hosts=("mixpanel.com", "*.mixpanel.com"),
+    )
     assert request.url == "http://127.0.0.1:8080/api/2.0/export"
 
 

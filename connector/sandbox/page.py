@@ -1,0 +1,100 @@
+"""The live view at `/`: what the sandbox received, as plain HTML that refreshes itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from .reply import Reply
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+REFRESH_S = 2
+SECRET_KEYS = {"token", "$token", "password", "secret", "api_secret"}
+STYLE = """
+body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
+h1{font-size:1.3em}h2{font-size:1.05em;margin-top:1.6em}
+table{border-collapse:collapse;background:#fff;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}code{font-size:12px;white-space:pre-wrap;word-break:break-all}
+.s2{color:#17702b}.s4{color:#a15c00}.s5,.s0{color:#b00020}.note{color:#666}
+"""
+
+
+def _mask(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if k in SECRET_KEYS else _mask(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, secrets) for v in value]
+    if isinstance(value, str) and any(s and s in value for s in secrets):
+        return "***"
+    return value
+
+
+def _table(headers: list[str], rows: list[list[str]], empty: str) -> str:
+    if not rows:
+        return f'<p class="note">{escape(empty)}</p>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _when(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def _code(value: Any, secrets: tuple[str, ...]) -> str:
+    return f"<code>{escape(json.dumps(_mask(value, secrets), ensure_ascii=False))}</code>"
+
+
+def render(sandbox: Sandbox) -> Reply:
+    """The whole page; every secret the sandbox knows is masked."""
+    store = sandbox.store
+    secrets = (sandbox.password, sandbox.project_token)
+    counts = [[escape(n), str(raw), str(dedup)] for n, raw, dedup in store.event_counts()]
+    events = [
+        [escape(str(e.get("event"))), _code(e.get("properties"), secrets)]
+        for e in store.recent_events(50)
+    ]
+    profiles = [[escape(d), _code(p, secrets)] for d, p in store.profiles()[:100]]
+    pipes = [
+        [escape(str(n)), escape(str(s)), _code(json.loads(p), secrets)]
+        for n, s, p in store.rows("SELECT name, state, params FROM pipelines ORDER BY created_ms")
+    ]
+    requests = [
+        [
+            _when(r["started"]),
+            escape(r["method"]),
+            escape(r["path"]),
+            f'<span class="s{str(r["status"])[0]}">{r["status"] or "reset"}</span>',
+            f"{r['finished'] - r['started']} ms",
+        ]
+        for r in reversed(store.requests()[-50:])
+    ]
+    faults = sandbox.faults
+    settings = (
+        f"fail rate {faults.fail_rate}, rate limit {faults.rate_limit or 'none'}, "
+        f"reset rate {faults.reset_rate}, latency {faults.latency_ms} ms"
+    )
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{REFRESH_S}"><title>Mixpanel sandbox</title>
+<style>{STYLE}</style></head><body>
+<h1>Mixpanel sandbox &mdash; project {escape(sandbox.project_id)}</h1>
+<p class="note">A local stand-in for Mixpanel, not Mixpanel. Service account
+<code>{escape(sandbox.username)}</code>, secret and project token ***. Faults: {escape(settings)}.
+Database: <code>{escape(sandbox.db)}</code>. Refreshes every {REFRESH_S} s.</p>
+<h2>Events per name (raw, de-duplicated)</h2>
+{_table(["event", "raw", "de-duplicated"], counts, "No events yet.")}
+<h2>Last 50 events</h2>
+{_table(["event", "properties"], events, "No events yet.")}
+<h2>Profiles ({store.profile_count()})</h2>
+{_table(["distinct id", "properties"], profiles, "No profiles yet.")}
+<h2>Pipelines</h2>
+{_table(["name", "state", "parameters"], pipes, "No pipelines yet.")}
+<h2>Last 50 requests</h2>
+{_table(["time (UTC)", "method", "path", "status", "took"], requests, "No requests yet.")}
+</body></html>"""
+    return Reply(200, html.encode(), "text/html; charset=utf-8")

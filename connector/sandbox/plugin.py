@@ -1,0 +1,170 @@
+"""The `sandbox` plugin: the `mixpanel-connector sandbox` command and the embedded sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .server import Sandbox
+
+DB_ENV = "MIXPANEL_CONNECTOR_SANDBOX_DB"
+APP_NAME = "mixpanel-connector"
+NOTE = "This result came from the local Mixpanel sandbox, not from Mixpanel."
+
+_lock = threading.Lock()
+_embedded: dict[str, Embedded] = {}
+
+
+def default_db() -> Path:
+    """The embedded sandbox's state file: $MIXPANEL_CONNECTOR_SANDBOX_DB or the user data dir."""
+    override = os.environ.get(DB_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "sandbox.sqlite3"
+
+
+@dataclass
+class Embedded:
+    """An in-process sandbox that a component sends every request to."""
+
+    sandbox: Sandbox
+
+    @property
+    def base_url(self) -> str:
+        """Where the component sends requests."""
+        return self.sandbox.base_url
+
+    @property
+    def note(self) -> dict[str, Any]:
+        """What each result carries so nobody mistakes it for Mixpanel's answer."""
+        sb = self.sandbox
+        return {"note": NOTE, "base_url": sb.base_url, "project_id": sb.project_id, "db": sb.db}
+
+    def adapt(
+        self, input_keys: Sequence[str], inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Use the sandbox's own credentials, and its project id when none was given."""
+        values = dict(inputs)
+        if "project_id" in input_keys and values.get("project_id") in (None, ""):
+            values["project_id"] = self.sandbox.project_id
+        return values, dict(self.sandbox.connection)
+
+
+def embed(db: str | os.PathLike[str] | None = None) -> Embedded:
+    """Start (once per process and state file) the embedded sandbox and return it."""
+    path = Path(db) if db is not None else default_db()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
+    with _lock:
+        if key not in _embedded:
+            sandbox = Sandbox(db=key).start()
+            atexit.register(sandbox.stop)
+            _embedded[key] = Embedded(sandbox)
+        return _embedded[key]
+
+
+def stop_embedded() -> None:
+    """Stop every embedded sandbox of this process (tests; otherwise they stop at exit)."""
+    with _lock:
+        for embedded in _embedded.values():
+            embedded.sandbox.stop()
+        _embedded.clear()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mixpanel-connector sandbox",
+        description="Serve a local stand-in for Mixpanel (ingestion, identity, query, export, "
+        "pipelines) until interrupted.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--db", help="SQLite file for the state (default: in memory)")
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help=f"empty the state file (--db, else the embedded one: {default_db()})",
+    )
+    parser.add_argument("--username", help="service account username (default: generated)")
+    parser.add_argument("--password", help="service account secret (default: generated)")
+    parser.add_argument("--project-token", help="project token (default: generated)")
+    parser.add_argument("--project-id", help="project id (default: generated)")
+    parser.add_argument(
+        "--fail-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="answer 500/502/503 to this share of requests",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="N",
+        help="allow N requests per second, then answer 429 with Retry-After",
+    )
+    parser.add_argument(
+        "--reset-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="drop the connection mid-response for this share of requests",
+    )
+    parser.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
+    parser.add_argument("--seed", type=int, help="make the injected faults reproducible")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    """`mixpanel-connector sandbox ...`; returns the exit code."""
+    args = _parser().parse_args(list(argv))
+    if args.reset:
+        path = Path(args.db) if args.db else default_db()
+        if path.exists():
+            sandbox = Sandbox(db=str(path))
+            sandbox.store.reset()
+            sandbox.store.close()
+        print(f"Emptied the sandbox state in {path}.")
+        return 0
+    try:
+        sandbox = Sandbox(
+            db=args.db or ":memory:",
+            port=args.port,
+            host=args.host,
+            seed=args.seed,
+            fail_rate=args.fail_rate,
+            rate_limit=args.rate_limit,
+            reset_rate=args.reset_rate,
+            latency_ms=args.latency,
+            username=args.username,
+            password=args.password,
+            project_token=args.project_token,
+            project_id=args.project_id,
+        )
+        sandbox.start()
+    except (ValueError, OSError) as exc:
+        print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(sandbox.base_url)
+    print(f"username: {sandbox.username}")
+    print(f"password: {sandbox.password}")
+    print(f"project token: {sandbox.project_token}")
+    print(f"project id: {sandbox.project_id}")
+    print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0

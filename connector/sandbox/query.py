@@ -1,0 +1,254 @@
+"""The Query API: profiles (/api/query/engage), saved funnels and insights, and JQL's refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from .reply import Call, Problem, Reply, error, json_reply
+from .store import canonical
+from .where import WhereError, parse_where
+
+UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+MAX_SESSIONS = 256
+
+
+def _bad(call: Call, message: str, status: int = 400) -> Problem:
+    return Problem(error(status, message, style="query", path=call.path))
+
+
+def _json_list(call: Call, key: str) -> list[Any] | None:
+    text = call.params.get(key)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(value, list):
+        raise _bad(call, f"{key} must be a JSON array")
+    return value
+
+
+def _where(call: Call, key: str = "where") -> Any:
+    text = call.params.get(key)
+    if not text:
+        return None
+    try:
+        return parse_where(text)
+    except WhereError as exc:
+        raise _bad(call, str(exc)) from None
+
+
+def _int(call: Call, key: str, default: int | None = None) -> int:
+    text = call.params.get(key)
+    if text in (None, ""):
+        if default is None:
+            raise _bad(call, f"{key} is required")
+        return default
+    try:
+        return int(str(text))
+    except ValueError:
+        raise _bad(call, f"{key} must be an integer, not {text!r}") from None
+
+
+def engage_query(call: Call) -> Reply:
+    """Profiles filtered by distinct ids and `where`, paged with session_id/page."""
+    sb, store = call.sandbox, call.sandbox.store
+    page = _int(call, "page", 0)
+    session_id = call.params.get("session_id") or ""
+    page_size = sb.engage_page_size
+    if page > 0 or session_id:
+        if session_id not in sb.sessions:
+            raise _bad(call, "session_id is unknown or expired; query page 0 again")
+        ids = sb.sessions[session_id]
+    else:
+        wanted = _json_list(call, "distinct_ids")
+        if call.params.get("distinct_id"):
+            wanted = (wanted or []) + [call.params["distinct_id"]]
+        match = _where(call)
+        aliases = store.alias_map()
+        keys = {canonical(aliases, str(d)) for d in wanted} if wanted is not None else None
+        ids = [
+            did
+            for did, props in store.profiles()
+            if (keys is None or did in keys) and (match is None or match(props))
+        ]
+        session_id = secrets.token_hex(8)
+        sb.sessions[session_id] = ids
+        while len(sb.sessions) > MAX_SESSIONS:
+            sb.sessions.pop(next(iter(sb.sessions)))
+    if page < 0:
+        raise _bad(call, "page must be 0 or more")
+    wanted_props = _json_list(call, "output_properties")
+    results = []
+    for did in ids[page * page_size : (page + 1) * page_size]:
+        props = store.profile(did)
+        if props is None:
+            continue
+        if wanted_props is not None:
+            props = {k: v for k, v in props.items() if k in wanted_props}
+        results.append({"$distinct_id": did, "$properties": props})
+    return json_reply(
+        200,
+        {
+            "page": page,
+            "page_size": page_size,
+            "session_id": session_id,
+            "status": "ok",
+            "total": len(ids),
+            "results": results,
+        },
+    )
+
+
+def funnels_list(call: Call) -> Reply:
+    """Saved funnels: `[{"funnel_id", "name"}]`."""
+    found = call.sandbox.store.reports("funnels")
+    return json_reply(200, [{"funnel_id": i, "name": n} for i, n, _ in found])
+
+
+def _date(call: Call, key: str) -> dt.date:
+    text = call.params.get(key)
+    if not text:
+        raise _bad(call, f"{key} is required (yyyy-mm-dd)")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _bad(call, f"{key} must be a date yyyy-mm-dd, not {text!r}") from None
+
+
+def day_start(day: dt.date) -> int:
+    """Seconds since the epoch at 00:00 UTC of `day`."""
+    return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+
+
+def bucket(seconds: int, unit: str) -> str:
+    """The ISO date that starts the day, week (Monday) or month holding `seconds`."""
+    day = dt.datetime.fromtimestamp(seconds, dt.UTC).date()
+    if unit == "week":
+        day -= dt.timedelta(days=day.weekday())
+    elif unit == "month":
+        day = day.replace(day=1)
+    return day.isoformat()
+
+
+def funnels(call: Call) -> Reply:
+    """A saved funnel's step counts, computed from the de-duplicated stored events."""
+    funnel_id = _int(call, "funnel_id")
+    saved = {i: d for i, _, d in call.sandbox.store.reports("funnels")}
+    if funnel_id not in saved:
+        raise _bad(call, f"funnel_id {funnel_id} is not a saved funnel of this project")
+    steps = list(saved[funnel_id]["steps"])
+    start, end = _date(call, "from_date"), _date(call, "to_date")
+    if end < start:
+        raise _bad(call, "to_date must not be before from_date")
+    unit = call.params.get("unit") or "day"
+    length_unit = call.params.get("length_unit") or saved[funnel_id].get("length_unit", "day")
+    if unit not in ("day", "week", "month") or length_unit not in UNIT_SECONDS:
+        raise _bad(call, "unit must be day, week or month; length_unit day, hour, minute or second")
+    window = (
+        _int(call, "length", int(saved[funnel_id].get("length", 14))) * UNIT_SECONDS[length_unit]
+    )
+    match = _where(call)
+    from_s, to_s = day_start(start), day_start(end) + 86399
+    by_user: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for event, did, t, props in call.sandbox.store.dedup_events(from_s, to_s + window, steps):
+        if match is None or match(props):
+            by_user[did].append((event, t))
+    dates = sorted({bucket(s, unit) for s in range(from_s, to_s + 1, 86400)})
+    reached: dict[str, list[list[int]]] = {d: [[] for _ in steps] for d in dates}
+    for events in by_user.values():
+        times = _walk(events, steps, from_s, to_s, window)
+        if times:
+            for index, t in enumerate(times):
+                reached[bucket(times[0], unit)][index].append(t - times[max(index - 1, 0)])
+    data = {d: _steps(steps, reached[d]) for d in dates}
+    return json_reply(200, {"meta": {"dates": dates}, "data": data})
+
+
+def _walk(
+    events: list[tuple[str, int]], steps: list[str], from_s: int, to_s: int, window: int
+) -> list[int]:
+    """Times at which one user reached each step, entering in range, within the window."""
+    times: list[int] = []
+    for event, t in events:
+        if len(times) == len(steps):
+            break
+        if not times:
+            if event == steps[0] and from_s <= t <= to_s:
+                times.append(t)
+        elif event == steps[len(times)] and t >= times[-1] and t - times[0] <= window:
+            times.append(t)
+    return times
+
+
+def _steps(steps: list[str], gaps: list[list[int]]) -> dict[str, Any]:
+    counts = [len(g) for g in gaps]
+    out: list[dict[str, Any]] = []
+    for index, name in enumerate(steps):
+        count = counts[index]
+        previous = counts[index - 1] if index else count
+        out.append(
+            {
+                "count": count,
+                "goal": name,
+                "event": name,
+                "step_conv_ratio": (count / previous) if previous else 0.0,
+                "overall_conv_ratio": (count / counts[0]) if counts[0] else 0.0,
+                "avg_time": int(sum(gaps[index]) / count) if count and index else 0,
+                "avg_time_from_start": 0,
+            }
+        )
+    ratios = [float(step["step_conv_ratio"]) for step in out]
+    worst = min(range(1, len(steps)), key=lambda i: ratios[i], default=0)
+    return {
+        "steps": out,
+        "analysis": {
+            "completion": counts[-1],
+            "starting_amount": counts[0],
+            "steps": len(steps),
+            "worst": worst,
+        },
+    }
+
+
+def insights(call: Call) -> Reply:
+    """A saved insights report: de-duplicated event counts per day over its date range."""
+    bookmark_id = _int(call, "bookmark_id")
+    saved = {i: d for i, _, d in call.sandbox.store.reports("insights")}
+    if bookmark_id not in saved:
+        raise _bad(call, f"bookmark_id {bookmark_id} is not a saved report of this project")
+    report = saved[bookmark_id]
+    unit = str(report.get("unit", "day"))
+    end = dt.datetime.now(dt.UTC).date()
+    start = end - dt.timedelta(days=int(report.get("days", 30)) - 1)
+    from_s, to_s = day_start(start), day_start(end) + 86399
+    events = list(report["events"])
+    series: dict[str, dict[str, int]] = {name: {} for name in events}
+    for day in range(from_s, to_s + 1, 86400):
+        for name in events:
+            series[name][bucket(day, unit) + "T00:00:00+00:00"] = 0
+    for event, _, t, _ in call.sandbox.store.dedup_events(from_s, to_s, events):
+        series[event][bucket(t, unit) + "T00:00:00+00:00"] += 1
+    return json_reply(
+        200,
+        {
+            "computed_at": dt.datetime.now(dt.UTC).isoformat(),
+            "date_range": {
+                "from_date": f"{start}T00:00:00+00:00",
+                "to_date": f"{end}T23:59:59+00:00",
+            },
+            "headers": ["$event"],
+            "series": series,
+        },
+    )
+
+
+def jql(call: Call) -> Reply:
+    """JQL is not emulated: 501 with a message saying so."""
+    message = "The sandbox does not run JQL; run this action against a real Mixpanel project."
+    return error(501, message, style="query", path=call.path)

@@ -1,0 +1,269 @@
+"""`mixpanel-connector tour`: every action and data source once, against a throwaway sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connector import Component, ConnectorError, load_component
+from connector.ratelimit import BudgetRegistry
+
+from .server import Sandbox
+
+Inputs = Callable[[Sandbox], dict[str, Any]]
+Summary = Callable[[Any], str]
+ANON_ID = "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation of the tour; `expect_error` marks JQL, which the sandbox refuses."""
+
+    key: str
+    inputs: Inputs
+    summary: Summary
+    expect_error: str = ""
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _events(sb: Sandbox) -> list[dict[str, Any]]:
+    now = int(time.time()) - 300
+    plan = [("user-alice", ["App Open", "Signed Up", "Purchase"]), ("user-bob", ["App Open"])]
+    return [
+        {
+            "event": name,
+            "properties": {
+                "distinct_id": who,
+                "time": now + i * 10,
+                "$insert_id": f"tour-{who}-{i}",
+                "source": "tour",
+            },
+        }
+        for who, names in plan
+        for i, name in enumerate(names)
+    ]
+
+
+def _pid(extra: dict[str, Any] | None = None) -> Inputs:
+    return lambda sb: {"project_id": sb.project_id, **(extra or {})}
+
+
+def _count(what: str) -> Summary:
+    return lambda data: f"{len(data)} {what}"
+
+
+def _pipeline_names(data: Any) -> str:
+    return "created " + ", ".join(data.get("pipeline_names", []))
+
+
+def _funnel(data: Any) -> str:
+    steps = next(iter(data["data"].values()))["steps"] if data.get("data") else []
+    return "step counts " + " → ".join(f"{s['goal']} {s['count']}" for s in steps)
+
+
+def _insights(data: Any) -> str:
+    return ", ".join(f"{name}: {sum(days.values())}" for name, days in data["series"].items())
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "trackEvents",
+        lambda sb: {
+            "events": [
+                {"event": "App Open", "properties": {"distinct_id": "user-carol", "source": "tour"}}
+            ]
+        },
+        lambda d: "accepted (1)" if d == 1 else f"answered {d!r}",
+    ),
+    Step(
+        "importEvents",
+        lambda sb: {"events": _events(sb), "project_id": sb.project_id},
+        lambda d: f"{d['num_records_imported']} events imported",
+    ),
+    Step(
+        "createAlias",
+        lambda sb: {"alias": "alice@example.com", "distinct_id": "user-alice"},
+        lambda d: "alice@example.com → user-alice",
+    ),
+    Step(
+        "createIdentity",
+        lambda sb: {"identified_id": "user-bob", "anon_id": ANON_ID},
+        lambda d: "anonymous device merged into user-bob",
+    ),
+    Step(
+        "createProfile",
+        lambda sb: {
+            "properties": [
+                {"$distinct_id": "user-alice", "$set": {"$name": "Alice", "plan": "pro"}},
+                {"$distinct_id": "user-bob", "$set": {"$name": "Bob", "plan": "free"}},
+            ]
+        },
+        lambda d: "2 profiles set",
+    ),
+    Step(
+        "updateMultipleProfiles",
+        lambda sb: {
+            "propertiesToUpdate": [
+                {"$distinct_id": "alice@example.com", "$add": {"logins": 3}},
+                {"$distinct_id": "user-alice", "$union": {"tags": ["beta"]}},
+            ]
+        },
+        lambda d: "2 updates applied (one through the alias)",
+    ),
+    Step(
+        "queryProfiles",
+        _pid({"where": 'properties["plan"] == "pro"'}),
+        lambda d: (
+            f"{d['total']} pro profile(s): "
+            + ", ".join(r["$properties"].get("$name", "?") for r in d["results"])
+        ),
+    ),
+    Step(
+        "deleteProfile",
+        lambda sb: {"deleteProfiles": [{"$distinct_id": "user-bob", "$delete": ""}]},
+        lambda d: "user-bob deleted",
+    ),
+    Step("listSavedFunnels", _pid(), _count("saved funnels")),
+    Step("funnels", _pid(), lambda d: f"{len(d)} picklist entries"),
+    Step(
+        "queryFunnelSavedReports",
+        lambda sb: {
+            "project_id": sb.project_id,
+            "funnel_id": "7509",
+            "from_date": _today(),
+            "to_date": _today(),
+        },
+        _funnel,
+    ),
+    Step("queryInsightsSavedReports", _pid({"bookmark_id": "44592511"}), _insights),
+    Step(
+        "downloadData",
+        lambda sb: {"project_id": sb.project_id, "from_date": _today(), "to_date": _today()},
+        _count("raw events exported"),
+    ),
+    Step(
+        "createGCSPipeline",
+        _pid({"gcs_bucket": "tour-bucket", "gcs_region": "us-central1", "trial": "true"}),
+        _pipeline_names,
+    ),
+    Step(
+        "createGenericPipeline",
+        lambda sb: {
+            "url": "/nessie/pipeline/create",
+            "method": "POST",
+            "responseType": "json",
+            "formData": {
+                "type": "s3-raw",
+                "project_id": sb.project_id,
+                "from_date": _today(),
+                "s3_bucket": "tour",
+                "s3_region": "us-east-1",
+                "s3_role": "arn:tour",
+            },
+        },
+        _pipeline_names,
+    ),
+    Step("pipelines", _pid(), lambda d: f"{len(d)} picklist entries"),
+    Step("listPipelines", _pid(), lambda d: f"{sum(len(v) for v in d.values())} active pipelines"),
+    Step(
+        "getPipeline",
+        _pid({"name": "trial-events-daily-gcs-raw"}),
+        lambda d: ", ".join(f"{len(v)} {k}" for k, v in d.items()) or "no runs yet",
+    ),
+    Step(
+        "editGCSPipeline",
+        _pid({"name": "trial-events-daily-gcs-raw", "events": "Purchase"}),
+        lambda d: "events limited to Purchase",
+    ),
+    Step(
+        "editGenericPipeline",
+        lambda sb: {
+            "name": "events-daily-s3-raw",
+            "url": "/nessie/pipeline/edit",
+            "method": "POST",
+            "responseType": "text",
+            "formData": {"project_id": sb.project_id, "where": "true"},
+        },
+        lambda d: "where changed",
+    ),
+    Step("deletePipeline", _pid({"name": "events-daily-s3-raw"}), lambda d: "pipeline canceled"),
+    Step(
+        "rawRequest",
+        lambda sb: {
+            "baseUrl": "https://mixpanel.com",
+            "url": "/api/query/funnels/list",
+            "method": "GET",
+            "responseType": "json",
+            "queryParams": {"project_id": sb.project_id},
+        },
+        _count("saved funnels via a raw GET"),
+    ),
+    Step(
+        "customJQLQuery",
+        _pid({"script": "function main() { return Events(params); }"}),
+        lambda d: "unexpected answer",
+        expect_error="does not run JQL",
+    ),
+)
+
+
+def run_step(component: Component, sb: Sandbox, step: Step) -> tuple[str, str]:
+    """Run one step as `mixpanel-connector run` would; return (outcome, one-line summary)."""
+    inputs = step.inputs(sb)
+    try:
+        if step.key in component.spec.data_sources:
+            data: Any = component.fetch(step.key, inputs, sb.connection)["result"]
+        else:
+            data = component.run(step.key, inputs, sb.connection)["data"]
+    except ConnectorError as exc:
+        message = " ".join(str(exc).split())
+        if step.expect_error and step.expect_error in message:
+            return "refused (expected)", message.split(": ", 1)[-1][:110]
+        return "FAILED", message[:110]
+    if step.expect_error:
+        return "FAILED", f"expected an error, got {str(data)[:80]}"
+    return "ok", step.summary(data)
+
+
+def main(argv: Sequence[str]) -> int:
+    """`mixpanel-connector tour`; exit 0 when every step behaved as expected."""
+    parser = argparse.ArgumentParser(
+        prog="mixpanel-connector tour",
+        description="Start a throwaway sandbox, run every action and data source once, print a "
+        "table, and stop. Nothing is sent to Mixpanel and nothing is left behind.",
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="keep the live view up this many seconds at the end",
+    )
+    args = parser.parse_args(list(argv))
+    started = time.monotonic()
+    rows: list[tuple[str, str, str]] = []
+    with Sandbox() as sb:
+        print(f"Sandbox running at {sb.base_url} (live view: {sb.base_url}/)", flush=True)
+        component = load_component(base_url=sb.base_url, rate_registry=BudgetRegistry())
+        for step in STEPS:
+            rows.append((step.key, *run_step(component, sb, step)))
+        if args.pause > 0:
+            print(f"Live view stays up {args.pause:g} s: {sb.base_url}/", flush=True)
+            time.sleep(args.pause)
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'action':<{width}}  {'outcome':<18}  summary")
+    print(f"{'-' * width}  {'-' * 18}  {'-' * 40}")
+    for key, outcome, summary in rows:
+        print(f"{key:<{width}}  {outcome:<18}  {summary}")
+    failed = [r for r in rows if r[1] == "FAILED"]
+    took = time.monotonic() - started
+    print(f"\n{len(rows) - len(failed)}/{len(rows)} as expected in {took:.1f} s;", end="")
+    print(" the sandbox is stopped and nothing was kept.")
+    return 1 if failed else 0

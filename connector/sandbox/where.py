@@ -1,0 +1,157 @@
+"""Mixpanel's segmentation expressions (`properties["plan"] == "pro" and ...`), evaluated."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+Value = Callable[[Mapping[str, Any]], Any]
+
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<number>-?\d+(?:\.\d+)?)"""
+    r"""|(?P<op>==|!=|>=|<=|>|<|\(|\)|\[|\])|(?P<word>[A-Za-z_$][\w$]*))"""
+)
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+class WhereError(ValueError):
+    """The expression cannot be parsed; the message says where and what is supported."""
+
+
+def parse_where(text: str) -> Predicate:
+    """Compile an expression into a predicate over a properties mapping."""
+    tokens = _tokenize(text)
+    parser = _Parser(tokens, text)
+    value = parser.expression()
+    if parser.pos != len(tokens):
+        raise WhereError(f"unexpected {tokens[parser.pos][1]!r} in where expression {text!r}")
+    return lambda props: bool(_safe(value, props))
+
+
+def _safe(value: Value, props: Mapping[str, Any]) -> Any:
+    try:
+        return value(props)
+    except TypeError:  # comparing a number with a string: no match, as in Mixpanel
+        return False
+
+
+def _either(a: Value, b: Value) -> Value:
+    return lambda p: bool(_safe(a, p)) or bool(_safe(b, p))
+
+
+def _both(a: Value, b: Value) -> Value:
+    return lambda p: bool(_safe(a, p)) and bool(_safe(b, p))
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN.match(text, pos)
+        if not match:
+            raise WhereError(
+                f"cannot read where expression at character {pos}: {text[pos : pos + 20]!r}"
+            )
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], text: str) -> None:
+        self.tokens, self.text, self.pos = tokens, text, 0
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> tuple[str, str]:
+        if self.pos >= len(self.tokens):
+            raise WhereError(f"where expression {self.text!r} ends too early")
+        token = self.tokens[self.pos]
+        if expected is not None and token[1] != expected:
+            raise WhereError(f"expected {expected!r} but found {token[1]!r} in {self.text!r}")
+        self.pos += 1
+        return token
+
+    def expression(self) -> Value:
+        left = self._and()
+        while self._peek() == "or":
+            self._take()
+            left = _either(left, self._and())
+        return left
+
+    def _and(self) -> Value:
+        left = self._not()
+        while self._peek() == "and":
+            self._take()
+            left = _both(left, self._not())
+        return left
+
+    def _not(self) -> Value:
+        if self._peek() == "not":
+            self._take()
+            inner = self._not()
+            return lambda p: not _safe(inner, p)
+        return self._compare()
+
+    def _compare(self) -> Value:
+        left = self._atom()
+        op = self._peek()
+        if op in _COMPARE:
+            self._take()
+            right, compare = self._atom(), _COMPARE[str(op)]
+
+            def check(p: Mapping[str, Any]) -> bool:
+                a, b = left(p), right(p)
+                if op == "!=":
+                    return bool(a != b)
+                return a is not None and b is not None and compare(a, b)
+
+            return check
+        return left
+
+    def _atom(self) -> Value:
+        kind, text = self._take()
+        if kind == "string":
+            literal = json.loads('"' + text[1:-1].replace('\\"', '"').replace('"', '\\"') + '"')
+            return lambda p: literal
+        if kind == "number":
+            number = float(text) if "." in text else int(text)
+            return lambda p: number
+        if text == "(":
+            inner = self.expression()
+            self._take(")")
+            return inner
+        if text in ("properties", "user", "event"):
+            self._take("[")
+            key_kind, key = self._take()
+            if key_kind != "string":
+                raise WhereError(f"{text}[...] needs a quoted property name in {self.text!r}")
+            self._take("]")
+            name = key[1:-1]
+            return lambda p: p.get(name)
+        if text == "defined":
+            self._take("(")
+            inner = self._atom()
+            self._take(")")
+            return lambda p: inner(p) is not None
+        if text in ("true", "false", "null"):
+            constant = {"true": True, "false": False, "null": None}[text]
+            return lambda p: constant
+        raise WhereError(
+            f"unsupported {text!r} in where expression {self.text!r}; the sandbox supports "
+            'properties["name"], strings, numbers, ==, !=, >, <, >=, <=, defined(), and, or, not'
+        )

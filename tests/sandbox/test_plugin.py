@@ -1,0 +1,108 @@
+"""The `sandbox` command, `run --sandbox`, `load_component(sandbox=True)` and `sandbox --reset`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connector import load_component
+from connector.cli import main
+from connector.ratelimit import BudgetRegistry
+from connector.sandbox import Sandbox, plugin
+
+
+@pytest.fixture
+def state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "state" / "sandbox.sqlite3"
+    monkeypatch.setenv(plugin.DB_ENV, str(path))
+    yield path
+    plugin.stop_embedded()
+
+
+def test_embedded_sandbox_keeps_state_between_components_and_says_so(state_file: Path) -> None:
+    first = load_component(sandbox=True, rate_registry=BudgetRegistry())
+    events = [{"event": "Opened", "properties": {"distinct_id": "u1"}}]
+    result = first.run("trackEvents", {"events": events}, {})
+    assert result["data"] == 1
+    assert result["sandbox"]["note"] == plugin.NOTE
+    assert result["sandbox"]["db"] == str(state_file.resolve())
+    plugin.stop_embedded()  # a later process: same file, same credentials, same events
+    second = load_component(sandbox=True, rate_registry=BudgetRegistry())
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    exported = second.run("downloadData", {"from_date": day, "to_date": day}, {})
+    assert [e["event"] for e in exported["data"]] == ["Opened"]
+    assert set(exported) == {"data", "sandbox"}
+
+
+def test_run_sandbox_prints_the_note(state_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "listSavedFunnels", "--sandbox"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["data"][0] == {"funnel_id": 7509, "name": "Signup funnel"}
+    assert "not from Mixpanel" in printed["sandbox"]["note"]
+
+
+def test_jql_through_the_cli_is_one_clear_line(
+    state_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "customJQLQuery", "--sandbox", "--input", "script=x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "The sandbox does not run JQL" in err
+
+
+def test_reset_empties_the_state_file(state_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    component = load_component(sandbox=True, rate_registry=BudgetRegistry())
+    component.run("createProfile", {"properties": [{"$distinct_id": "a", "$set": {"x": 1}}]}, {})
+    plugin.stop_embedded()
+    assert main(["sandbox", "--reset"]) == 0
+    assert str(state_file) in capsys.readouterr().out
+    with Sandbox(db=str(state_file)) as sb:
+        assert sb.store.profile_count() == 0
+        assert len(sb.store.reports("funnels")) == 2  # saved reports are seeded again
+
+
+def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
+    args = [sys.executable, "-m", "connector.cli", "sandbox", "--project-id", "4242", "--seed", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(5)]
+        base_url = lines[0]
+        assert base_url.startswith("http://127.0.0.1:")
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        assert set(fields) == {"username", "password", "project token", "project id"}
+        assert fields["project id"] == "4242"
+        env = {
+            **os.environ,
+            "MIXPANEL_USERNAME": fields["username"],
+            "MIXPANEL_PASSWORD": fields["password"],
+            "MIXPANEL_PROJECT_TOKEN": fields["project token"],
+        }
+        cli = [
+            sys.executable,
+            "-m",
+            "connector.cli",
+            "run",
+            "listPipelines",
+            "--base-url",
+            base_url,
+            "--input",
+            "project_id=4242",
+        ]
+        done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"data": {"4242": []}}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert code == 0

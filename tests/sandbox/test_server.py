@@ -1,0 +1,278 @@
+"""The sandbox over HTTP: auth shapes, ingestion validation, de-duplication, queries, export."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from connector import AuthError, Component, InputError, ServerError
+from connector.sandbox import Sandbox
+
+
+def _events(n: int, *, prefix: str = "e", name: str = "Played", ago: int = 60) -> list[Any]:
+    now = int(time.time()) - ago
+    return [
+        {
+            "event": name,
+            "properties": {
+                "distinct_id": f"u{i % 7}",
+                "time": now + i,
+                "$insert_id": f"{prefix}{i}",
+            },
+        }
+        for i in range(n)
+    ]
+
+
+def _basic(user: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
+
+
+def test_import_stores_duplicates_and_queries_count_them_once(
+    sandbox: Sandbox, component: Component
+) -> None:
+    inputs = {"events": _events(10), "project_id": sandbox.project_id}
+    first = component.run("importEvents", inputs, sandbox.connection)
+    component.run("importEvents", inputs, sandbox.connection)
+    assert first["data"] == {
+        "code": 200,
+        "num_records_imported": 10,
+        "status": "OK",
+        "records_sent": 10,
+        "records_imported": 10,
+        "records_failed": 0,
+        "requests": 1,
+        "requests_retried": 0,
+    }
+    assert sandbox.store.raw_event_count() == 20
+    assert sandbox.store.dedup_event_count() == 10
+
+
+def test_import_strict_partial_failure_names_each_record(sandbox: Sandbox) -> None:
+    events = _events(3)
+    events[1]["properties"]["$insert_id"] = "not valid!"
+    events[2]["properties"]["time"] = "yesterday"
+    response = requests.post(
+        f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}",
+        json=events,
+        headers=_basic(sandbox.username, sandbox.password),
+        timeout=5,
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["num_records_imported"] == 1
+    assert [(f["index"], f["field"]) for f in body["failed_records"]] == [
+        (1, "properties.$insert_id"),
+        (2, "properties.time"),
+    ]
+    assert sandbox.store.raw_event_count() == 1
+
+
+def test_import_limits_and_gzip(sandbox: Sandbox) -> None:
+    url = f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}"
+    auth = _basic(sandbox.username, sandbox.password)
+    too_many = requests.post(url, json=_events(2001), headers=auth, timeout=5)
+    assert too_many.status_code == 413
+    assert too_many.json()["error"] == "request exceeds max limit of 2000 records"
+    body = gzip.compress(json.dumps(_events(5)).encode())
+    zipped = requests.post(
+        url,
+        data=body,
+        headers={**auth, "Content-Encoding": "gzip", "Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert zipped.json()["num_records_imported"] == 5
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "status", "message"),
+    [
+        ({}, "project_id={pid}", 401, "Unable to authenticate request"),
+        ("wrong", "project_id={pid}", 401, "Invalid credentials"),
+        ("right", "", 400, "project_id is required"),
+        ("right", "project_id=1", 403, "no access to project 1"),
+    ],
+)
+def test_service_account_checks(
+    sandbox: Sandbox, headers: Any, query: str, status: int, message: str
+) -> None:
+    if headers == "wrong":
+        headers = _basic(sandbox.username, "nope")
+    elif headers == "right":
+        headers = _basic(sandbox.username, sandbox.password)
+    url = f"{sandbox.base_url}/api/query/funnels/list?" + query.format(pid=sandbox.project_id)
+    response = requests.get(url, headers=headers, timeout=5)
+    assert response.status_code == status
+    assert set(response.json()) == {"request", "error"}
+    assert message in response.json()["error"]
+
+
+def test_wrong_credentials_raise_auth_error(sandbox: Sandbox, component: Component) -> None:
+    connection = {**sandbox.connection, "password": "wrong-secret"}
+    with pytest.raises(AuthError):
+        component.run("listSavedFunnels", {"project_id": sandbox.project_id}, connection)
+
+
+def test_track_checks_the_token_in_the_body(sandbox: Sandbox, component: Component) -> None:
+    event = [{"event": "Opened", "properties": {"distinct_id": "u1"}}]
+    assert component.run("trackEvents", {"events": event}, sandbox.connection)["data"] == 1
+    other = {**sandbox.connection, "projectToken": "0123456789abcdef"}
+    with pytest.raises(AuthError):
+        component.run("trackEvents", {"events": event}, other)
+    assert sandbox.store.raw_event_count() == 1
+    stored = sandbox.store.recent_events(1)[0]
+    assert stored["properties"]["token"] == sandbox.project_token  # stored as delivered
+
+
+def test_track_rejects_old_events_verbosely(sandbox: Sandbox) -> None:
+    data = json.dumps(_events(1, ago=10 * 86400))
+    data = data.replace('"properties": {', f'"properties": {{"token": "{sandbox.project_token}", ')
+    response = requests.post(f"{sandbox.base_url}/track?verbose=1", data={"data": data}, timeout=5)
+    assert response.status_code == 200
+    assert response.json()["status"] == 0
+    assert "more than 5 days old" in response.json()["error"]
+
+
+def test_engage_operations(sandbox: Sandbox, component: Component) -> None:
+    updates = [
+        {"$distinct_id": "u1", "$set": {"plan": "free", "n": 1, "tags": ["a"]}},
+        {"$distinct_id": "u1", "$set_once": {"plan": "pro", "first": "x"}},
+        {"$distinct_id": "u1", "$add": {"n": 4}},
+        {"$distinct_id": "u1", "$union": {"tags": ["a", "b"]}},
+        {"$distinct_id": "u1", "$append": {"tags": "a"}},
+        {"$distinct_id": "u1", "$remove": {"tags": "b"}},
+        {"$distinct_id": "u1", "$unset": ["first"]},
+        {"$distinct_id": "u2", "$set": {"plan": "pro"}},
+        {"$distinct_id": "u2", "$delete": ""},
+    ]
+    component.run("updateMultipleProfiles", {"propertiesToUpdate": updates}, sandbox.connection)
+    assert sandbox.store.profile("u1") == {"plan": "free", "n": 5, "tags": ["a", "a"]}
+    assert sandbox.store.profile("u2") is None
+
+
+def test_profile_query_where_and_paging(sandbox: Sandbox, component: Component) -> None:
+    sandbox.engage_page_size = 3
+    updates = [{"$distinct_id": f"u{i}", "$set": {"n": i, "even": i % 2 == 0}} for i in range(8)]
+    component.run("updateMultipleProfiles", {"propertiesToUpdate": updates}, sandbox.connection)
+    pid = sandbox.project_id
+    first = component.run(
+        "queryProfiles",
+        {"project_id": pid, "where": 'properties["n"] > 1 and properties["even"] == true'},
+        sandbox.connection,
+    )["data"]
+    assert [r["$distinct_id"] for r in first["results"]] == ["u2", "u4", "u6"]
+    assert first["total"] == 3
+    everyone = component.run(
+        "queryProfiles", {"project_id": pid, "output_properties": '["n"]'}, sandbox.connection
+    )["data"]
+    assert everyone["total"] == 8 and len(everyone["results"]) == 3
+    assert everyone["results"][0]["$properties"] == {"n": 0}
+    page2 = component.run(
+        "queryProfiles",
+        {"project_id": pid, "session_id": everyone["session_id"], "page": "2"},
+        sandbox.connection,
+    )["data"]
+    assert [r["$distinct_id"] for r in page2["results"]] == ["u6", "u7"]
+
+
+def test_alias_and_identify_merge_ids(sandbox: Sandbox, component: Component) -> None:
+    conn = sandbox.connection
+    component.run("createAlias", {"alias": "mail@x", "distinct_id": "user-1"}, conn)
+    component.run(
+        "createIdentity",
+        {"identified_id": "user-1", "anon_id": "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b"},
+        conn,
+    )
+    component.run(
+        "createProfile",
+        {
+            "properties": [
+                {"$distinct_id": "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b", "$set": {"a": 1}}
+            ]
+        },
+        conn,
+    )
+    assert sandbox.store.profile("user-1") == {"a": 1}
+    assert sandbox.store.profile("mail@x") == {"a": 1}
+    found = component.run(
+        "queryProfiles", {"project_id": sandbox.project_id, "distinct_ids": '["mail@x"]'}, conn
+    )["data"]
+    assert [r["$distinct_id"] for r in found["results"]] == ["user-1"]
+
+
+def test_funnel_counts_deduplicated_events(sandbox: Sandbox, component: Component) -> None:
+    now = int(time.time()) - 600
+    steps = ["App Open", "Signed Up", "Purchase"]
+    events = []
+    for user, reached in (("a", 3), ("b", 2), ("c", 1)):
+        for i in range(reached):
+            events.append(
+                {
+                    "event": steps[i],
+                    "properties": {
+                        "distinct_id": user,
+                        "time": now + i,
+                        "$insert_id": f"{user}{i}",
+                    },
+                }
+            )
+    pid = sandbox.project_id
+    for _ in range(2):  # duplicates must not count twice
+        component.run("importEvents", {"events": events, "project_id": pid}, sandbox.connection)
+    day = time.strftime("%Y-%m-%d", time.gmtime(now))
+    result = component.run(
+        "queryFunnelSavedReports",
+        {"project_id": pid, "funnel_id": "7509", "from_date": day, "to_date": day},
+        sandbox.connection,
+    )["data"]
+    assert [s["count"] for s in result["data"][day]["steps"]] == [3, 2, 1]
+    assert result["data"][day]["analysis"]["completion"] == 1
+
+
+def test_export_filters_and_keeps_duplicates(sandbox: Sandbox, component: Component) -> None:
+    pid = sandbox.project_id
+    events = _events(4) + _events(2, prefix="x", name="Other")
+    events[0]["properties"]["plan"] = "pro"
+    for _ in range(2):
+        component.run("importEvents", {"events": events, "project_id": pid}, sandbox.connection)
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    base = {"project_id": pid, "from_date": day, "to_date": day}
+    everything = component.run("downloadData", base, sandbox.connection)["data"]
+    assert len(everything) == 12
+    played = component.run("downloadData", {**base, "event": '["Played"]'}, sandbox.connection)
+    assert len(played["data"]) == 8
+    pro = component.run(
+        "downloadData",
+        {**base, "where": 'properties["plan"] == "pro"', "limit": "1"},
+        sandbox.connection,
+    )["data"]
+    assert [e["properties"]["$insert_id"] for e in pro] == ["e0"]
+
+
+def test_jql_answers_501_with_a_clear_message(sandbox: Sandbox, component: Component) -> None:
+    with pytest.raises(ServerError) as caught:
+        component.run(
+            "customJQLQuery",
+            {"project_id": sandbox.project_id, "script": "function main(){}"},
+            sandbox.connection,
+        )
+    assert caught.value.status == 501
+    assert "does not run JQL" in str(caught.value)
+
+
+def test_unknown_path_is_404_in_mixpanel_shape(sandbox: Sandbox) -> None:
+    response = requests.get(f"{sandbox.base_url}/api/2.0/nope", timeout=5)
+    assert response.status_code == 404
+    assert response.json() == {"error": "unknown path /api/2.0/nope", "status": "error"}
+
+
+def test_bad_input_never_reaches_the_sandbox(sandbox: Sandbox, component: Component) -> None:
+    with pytest.raises(InputError):
+        component.run("importEvents", {"events": "not json"}, sandbox.connection)
+    assert sandbox.store.requests() == []

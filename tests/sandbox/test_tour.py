@@ -1,0 +1,98 @@
+"""Every action and data source once against a sandbox, through the tour's (and `run`'s) path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from connector import load_component
+from connector.cli import main
+from connector.ratelimit import BudgetRegistry
+from connector.sandbox import Sandbox
+from connector.sandbox.tour import STEPS, run_step
+
+EXPECTED = {
+    "trackEvents": "accepted (1)",
+    "importEvents": "4 events imported",
+    "createAlias": "alice@example.com → user-alice",
+    "createIdentity": "anonymous device merged into user-bob",
+    "createProfile": "2 profiles set",
+    "updateMultipleProfiles": "2 updates applied (one through the alias)",
+    "queryProfiles": "1 pro profile(s): Alice",
+    "deleteProfile": "user-bob deleted",
+    "listSavedFunnels": "2 saved funnels",
+    "funnels": "2 picklist entries",
+    "queryFunnelSavedReports": "step counts App Open 3 → Signed Up 1 → Purchase 1",
+    "queryInsightsSavedReports": "Signed Up: 1, Purchase: 1",
+    "downloadData": "7 raw events exported",
+    "createGCSPipeline": "created trial-events-daily-gcs-raw",
+    "createGenericPipeline": "created events-daily-s3-raw",
+    "pipelines": "2 picklist entries",
+    "listPipelines": "2 active pipelines",
+    "editGCSPipeline": "events limited to Purchase",
+    "editGenericPipeline": "where changed",
+    "deletePipeline": "pipeline canceled",
+    "rawRequest": "2 saved funnels via a raw GET",
+    "customJQLQuery": "The sandbox does not run JQL; run this action against a real Mixpanel"
+    " project.",
+}
+
+
+@pytest.fixture(scope="module")
+def toured() -> Iterator[tuple[Sandbox, dict[str, tuple[str, str]]]]:
+    with Sandbox() as sb:
+        component = load_component(base_url=sb.base_url, rate_registry=BudgetRegistry())
+        yield sb, {step.key: run_step(component, sb, step) for step in STEPS}
+
+
+def test_the_tour_covers_every_action_and_data_source() -> None:
+    spec = load_component().spec
+    assert sorted(step.key for step in STEPS) == sorted({*spec.actions, *spec.data_sources})
+
+
+@pytest.mark.parametrize("key", [step.key for step in STEPS])
+def test_round_trip(toured: tuple[Sandbox, dict[str, tuple[str, str]]], key: str) -> None:
+    _, results = toured
+    outcome, summary = results[key]
+    assert outcome == ("refused (expected)" if key == "customJQLQuery" else "ok"), summary
+    if key == "getPipeline":
+        assert summary.endswith("succeeded")
+    else:
+        assert summary == EXPECTED[key]
+
+
+def test_the_tour_left_the_state_it_describes(
+    toured: tuple[Sandbox, dict[str, tuple[str, str]]],
+) -> None:
+    sb, _ = toured
+    assert sb.store.profile("alice@example.com") == {
+        "$name": "Alice",
+        "plan": "pro",
+        "logins": 3,
+        "tags": ["beta"],
+    }
+    assert sb.store.profile("user-bob") is None
+    states = dict(sb.store.rows("SELECT name, state FROM pipelines"))
+    assert states == {"trial-events-daily-gcs-raw": "active", "events-daily-s3-raw": "canceled"}
+    events = {e["properties"].get("$insert_id") for e in sb.store.recent_events(50)}
+    assert "tour-user-alice-2" in events
+    assert sb.errors == []
+
+
+def _servers() -> int:
+    return sum(t.name == "mixpanel-sandbox" for t in threading.enumerate())
+
+
+def test_tour_command_prints_the_table_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = _servers()
+    assert main(["tour"]) == 0
+    assert _servers() == before  # its server thread is gone
+    out = capsys.readouterr().out
+    assert "live view: http://127.0.0.1:" in out
+    assert "23/23 as expected" in out
+    for key in EXPECTED:
+        assert key in out
