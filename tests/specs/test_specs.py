@@ -121,7 +121,7 @@ def test_component_repr_names_no_secret(component: Component, connection: dict[s
     """After handling a call with real-looking credentials, no repr shows any of them."""
     op = component.spec.actions["importEvents"]
     inputs = {
-        "events": '[{"event": "e", "properties": {"time": 1, "distinct_id": "d", '
+        "events": '[{"event": "e", "properties": {"time": 1618716477, "distinct_id": "d", '
         '"$insert_id": "i"}}]',
         "project_id": "1",
     }
