@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from .attempts import policy_for
-from .errors import ClientError, InputError, InputProblem, TransportError
+from .errors import InputError, InputProblem, TransportError
 from .inputs import validate_inputs
+from .jsonlines import read_records, record_key
 from .ledger import Ledger
 from .paging import iter_pages, paging_enabled, records_at
 from .parse import RawResponse, parse_response, status_error
 from .request import HTTPRequest
-from .retry import ERROR_RESET, RetryPolicy, decide
+from .retry import RetryPolicy, decide
 from .spec import OperationSpec
 from .transport import StreamedResponse
 
@@ -29,13 +28,10 @@ __all__ = [
     "RecordStream",
     "StreamStats",
     "iter_records",
-    "record_key",
 ]
 
 log = logging.getLogger("connector.stream")
 
-#: How much of an unparsable line an error quotes.
-QUOTE_CHARS = 200
 #: How long a streamed request waits for the rate budget unless told otherwise: a range of
 #: days is several requests in a row, and a per-second budget should slow them, not fail them.
 STREAM_RATE_WAIT_S = 60.0
@@ -58,6 +54,10 @@ class RecordStream(Iterator[Any]):
 
     def __next__(self) -> Any:
         return next(self._records)
+
+    def __iter__(self) -> Iterator[Any]:
+        # A for loop runs the generator itself, saving a Python call per record.
+        return self._records
 
     def close(self) -> None:
         """Stop early, releasing the connection."""
@@ -115,30 +115,6 @@ def _items(
         yield data
 
 
-def record_key(paths: list[str]) -> Callable[[Any], int]:
-    """A function hashing the values at dotted `paths` of a record (missing parts are None).
-
-    With no paths, the whole record is the key.
-    """
-    if not paths:
-        return lambda record: hash(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
-    split = [tuple(path.split(".")) for path in paths]
-
-    def key(record: Any) -> int:
-        parts = []
-        for path in split:
-            node = record
-            for name in path:
-                node = node.get(name) if isinstance(node, dict) else None
-            parts.append(node)
-        try:
-            return hash(tuple(parts))
-        except TypeError:  # a dict or list among the values
-            return hash(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS))
-
-    return key
-
-
 def _days(op: OperationSpec, values: Mapping[str, Any]) -> list[str | None]:
     """The days of the range inputs, in order; [None] when the stream is not split."""
     split = op.stream.get("split")
@@ -188,7 +164,7 @@ def _stream(
             response = _open(component, request, header, retry, rate_wait_s)
             skip = yielded.multiset() if cuts else None
             try:
-                for record in _records(response, markers, where):
+                for record in read_records(response, markers, where):
                     digest = key_of(record)
                     if skip is not None and skip.take(digest):
                         continue
@@ -259,50 +235,3 @@ def _open(
         raise status_error(request, raw, raw.content.decode("utf-8", "replace"), hint)
 
     return component._with_retries(request, send, check, retry=retry, rate_wait_s=rate_wait_s)
-
-
-def _records(response: StreamedResponse, markers: tuple[bytes, ...], where: str) -> Iterator[Any]:
-    """Parse each line as it arrives; a cut marker or a torn last line raises TransportError."""
-    pending = b""
-    number = 0
-    for chunk in response.chunks():
-        if pending:
-            chunk = pending + chunk
-        lines = chunk.split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            number += 1
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError:
-                if line.strip():
-                    _not_a_record(response.request, line, number, markers, where, last=False)
-    if pending.strip():
-        try:
-            yield orjson.loads(pending)
-        except orjson.JSONDecodeError:
-            _not_a_record(response.request, pending, number + 1, markers, where, last=True)
-
-
-def _not_a_record(
-    request: HTTPRequest,
-    line: bytes,
-    number: int,
-    markers: tuple[bytes, ...],
-    where: str,
-    *,
-    last: bool,
-) -> None:
-    """Raise for a line that is not JSON: a cut (marker, or a torn last line) or bad data."""
-    text = line.decode("utf-8", "replace").strip()
-    shown = text[:QUOTE_CHARS] + ("…" if len(text) > QUOTE_CHARS else "")
-    if any(marker in line for marker in markers):
-        message = f"{request.action}: the server stopped the answer{where} early ({shown!r})"
-    elif last:
-        message = f"{request.action}: the answer{where} ended inside line {number}"
-    else:
-        raise ClientError(
-            f"{request.action}: line {number} of the answer{where} is not JSON: {shown!r}",
-            request=request,
-        )
-    raise TransportError(message, request=request, kind=ERROR_RESET, sent=True)

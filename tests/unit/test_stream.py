@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from connector import AuthError, ClientError, Component, InputError, TransportError, load_component
 from connector.retry import RetryPolicy
-from connector.stream import record_key
 from connector.transport import Transport
 from tests.conftest import TEST_CONNECTION
 from tests.http.helpers import FakeClock
@@ -183,18 +183,6 @@ def test_a_line_that_is_not_json_is_a_clear_error_quoting_at_most_200_characters
     assert len(str(caught.value)) < 400
 
 
-def test_record_key_reads_dotted_paths_and_unhashable_values() -> None:
-    key = record_key(["event", "properties.time", "properties.missing.deeper"])
-    a = {"event": "x", "properties": {"time": 1, "other": 2}}
-    assert key(a) == key({"event": "x", "properties": {"time": 1, "other": 3}})
-    assert key(a) != key({"event": "x", "properties": {"time": 2}})
-    assert key({"event": ["list"], "properties": {"time": {"n": 1}}}) == key(
-        {"event": ["list"], "properties": {"time": {"n": 1}}}
-    )
-    whole = record_key([])
-    assert whole({"a": 1, "b": 2}) == whole({"b": 2, "a": 1}) != whole({"a": 1})
-
-
 def test_streaming_200k_events_keeps_peak_memory_small() -> None:
     count, block = 200_000, 1_000
 
@@ -219,3 +207,37 @@ def test_streaming_200k_events_keeps_peak_memory_small() -> None:
     # Holding the events would take over 150 MB; streaming keeps 8 bytes of key per event
     # (1.6 MB) and a few read chunks (measured: 3.6 MB).
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_run_retries_an_answer_cut_by_terminated_early_and_never_returns_it(
+    server: ExportServer, events: dict[str, list[dict[str, Any]]]
+) -> None:
+    inputs = {**INPUTS, "to_date": DAYS[0]}
+    server.plans[DAYS[0]] = [Plan(cut_after=4, how="marker")]
+    assert _component(server).run("downloadData", inputs, TEST_CONNECTION) == {
+        "data": events[DAYS[0]]
+    }
+    assert len(server.requests) == 2
+    server.plans[DAYS[0]] = [Plan(cut_after=4, how="marker") for _ in range(2)]
+    component = _component(server, retry=RetryPolicy(max_attempts=2, base_delay_s=0.0))
+    with pytest.raises(TransportError, match="early .'terminated early'.") as caught:
+        component.run("downloadData", inputs, TEST_CONNECTION)
+    assert caught.value.attempts == 2
+
+
+def test_iter_of_a_plain_action_yields_the_items_of_its_result() -> None:
+    funnels = [{"funnel_id": 7509, "name": "Signup"}, {"funnel_id": 7510, "name": "Buy"}]
+    http = HTTPServer(host="127.0.0.1")
+    http.start()
+    try:
+        http.expect_request("/api/query/funnels/list").respond_with_json(funnels)
+        clock = FakeClock()
+        component = load_component(
+            http.url_for("/"), clock=clock, rate_registry=clock.registry(), retry=FAST
+        )
+        stream = component.iter("listSavedFunnels", {"project_id": "2891273"}, TEST_CONNECTION)
+        assert list(stream) == funnels
+        assert len(http.log) == 1
+    finally:
+        http.clear()
+        http.stop()
