@@ -13,9 +13,7 @@ import select
 import struct
 import sys
 import termios
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pytest
 from connector import InputError, load_component
 from connector.cli import main
 from connector.infile import _Counting, input_files, read_records
+from tests.unit.import_server import import_server
 
 OP = load_component().spec.actions["importEvents"]
 EVENTS = [
@@ -118,35 +117,14 @@ def test_the_progress_bar_shows_records_mb_and_rate_only_on_a_terminal(tmp_path:
 # --- the command, end to end over loopback HTTP -------------------------------------------------
 
 
-class _Import(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    bodies: list[list[Any]] = []
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        events = json.loads(body)
-        _Import.bodies.append(events)
-        answer = json.dumps({"code": 200, "num_records_imported": len(events), "status": "OK"})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer.encode())
-
-
 @pytest.fixture
 def sink() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Import)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Import.bodies = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with import_server() as (url, received):
+        RECEIVED[:] = [received]
+        yield url
+
+
+RECEIVED: list[Any] = []
 
 
 @pytest.fixture
@@ -178,7 +156,7 @@ def test_run_imports_a_file_or_stdin(
     assert main([*argv, "--base-url", sink]) == 0
     result = json.loads(capsys.readouterr().out)["data"]
     assert (result["records_imported"], result["requests"]) == (4500, 3)
-    assert sorted(len(b) for b in _Import.bodies) == [500, 2000, 2000]
+    assert sorted(len(b) for b in RECEIVED[0].bodies) == [500, 2000, 2000]
 
 
 @pytest.mark.usefixtures("env")
