@@ -88,7 +88,8 @@ def iter_records(
         wait = (
             max(component.rate_wait_s, STREAM_RATE_WAIT_S) if rate_wait_s is None else rate_wait_s
         )
-        records = _stream(component, op, values, connection, retry, wait, stats)
+        days = _days(op, values)  # now: a date like 2024-02-30 is an input error here
+        records = _stream(component, op, values, connection, retry, wait, stats, days)
     elif op.paging and paging_enabled(op, values):
         records = iter_pages(
             component, op, values, connection, retry=retry, rate_wait_s=rate_wait_s
@@ -141,6 +142,7 @@ def _stream(
     retry: RetryPolicy | None,
     rate_wait_s: float | None,
     stats: StreamStats,
+    days: list[str | None],
 ) -> Iterator[Any]:
     spec = op.stream
     key_of = record_key(list(spec.get("dedup_key") or ()))
@@ -149,7 +151,7 @@ def _stream(
     cap = values.get(limit_key) if limit_key else None
     split = spec.get("split") or {}
     emitted = 0
-    for day in _days(op, values):
+    for day in days:
         day_values = dict(values)
         if day is not None:
             day_values[split["from"]] = day_values[split["to"]] = day
