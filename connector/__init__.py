@@ -5,6 +5,7 @@ from .component import Component, load_component
 from .errors import (
     APIError,
     AuthError,
+    BudgetStoreError,
     ClientError,
     ConnectorError,
     InputError,
@@ -24,6 +25,7 @@ from .retry import RetryPolicy
 __all__ = [
     "APIError",
     "AuthError",
+    "BudgetStoreError",
     "ClientError",
     "Component",
     "ConnectorError",

@@ -11,6 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from . import speccache
 from .checks import Names, check_defaults_in_choices, check_operation
 from .errors import SpecError, SpecProblem
 from .layers import Layer, merge_component, spec_layers
@@ -202,6 +203,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         lifecycle=data.get("lifecycle") or {},
         stream=data.get("stream") or {},
         paging=data.get("paging") or {},
+        batch=data.get("batch") or {},
     )
 
 
@@ -237,6 +239,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
                 max_concurrent=limit.get("max_concurrent"),
                 label=limit.get("label", ""),
                 unit=limit.get("unit", "calls"),
+                scope=limit.get("scope", ""),
             )
             for name, limit in (component.get("rate_limits") or {}).items()
         },
@@ -251,12 +254,26 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
         ),
         actions=dict(sorted(operations["action"].items())),
         data_sources=dict(sorted(operations["data_source"].items())),
+        environment=dict(component.get("environment") or {}),
+        retry=component.get("retry") or {},
     )
 
 
 def load_specs(root: Path | None = None, overlays: Sequence[Path | str] = ()) -> ComponentSpec:
-    """Load and check the specs and overlay folders; raise SpecError listing every problem."""
-    component, problems = check_specs(root, overlays)
-    if component is None:
+    """Load the specs and overlay folders; raise SpecError listing every problem.
+
+    Checked specs are cached on disk under a key made from the content of every file loaded, so
+    an unchanged set is not checked again at each process start (`check_specs` always checks).
+    """
+    layers = spec_layers(root or specs_root(), overlays)
+    key = speccache.cache_key(layers) if not any(layer.problems() for layer in layers) else ""
+    cached = speccache.read(key) if key else None
+    if cached is not None:
+        return build_component(cached)
+    resolved, problems = check_layers(layers)
+    if resolved is None:
         raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
+    component = build_component(resolved)
+    if key:
+        speccache.write(key, resolved)
     return component

@@ -21,6 +21,7 @@ _SECTION_NAMES: dict[str, set[str]] = {
     "rules": {"connection"},
     "response": _RESPONSE_NAMES,
     "picklist": _RESPONSE_NAMES | {"item"},
+    "batch": {"connection", "body"},
     "paging": _RESPONSE_NAMES,
 }
 
@@ -187,6 +188,30 @@ def check_rate_limit(op: dict[str, Any], rate_limits: set[str]) -> list[Problem]
     return []
 
 
+def check_batch(op: dict[str, Any], inputs: list[dict[str, Any]], kind: str) -> list[Problem]:
+    """A batch splits a declared `json` input of an action, with sane limits and fills."""
+    batch = op.get("batch")
+    if not batch:
+        return []
+    if kind != "action":
+        return [("/batch", "only actions take `batch`")]
+    problems: list[Problem] = []
+    spec = next((i for i in inputs if i["key"] == batch["input"]), None)
+    if spec is None or spec["type"] != "json":
+        problems.append(("/batch/input", f"batch input {batch['input']!r} is not a `json` input"))
+    elif (spec.get("schema") or {}).get("type") != "array":
+        problems.append(("/batch/input", f"input {batch['input']!r} needs `schema.type: array`"))
+    limits = [batch.get("max_item_bytes"), batch.get("max_bytes")]
+    if None not in limits and limits[0] > limits[1]:
+        problems.append(("/batch/max_item_bytes", "is larger than max_bytes"))
+    for index, fill in enumerate(batch.get("fill") or ()):
+        if fill.get("generate") == "content_id" and not fill.get("from"):
+            problems.append((f"/batch/fill/{index}/from", "content_id needs `from` paths"))
+        elif fill.get("generate") != "content_id" and ("from" in fill or "length" in fill):
+            problems.append((f"/batch/fill/{index}", "`from` and `length` need content_id"))
+    return problems
+
+
 def check_streaming(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
     """`stream` and `paging` name declared inputs; a streamed response is JSON lines."""
     declared = {i["key"]: i for i in inputs}
@@ -222,6 +247,7 @@ def check_operation(
         lambda: check_templates(op, inputs),
         lambda: check_data_sources(inputs, names.data_sources),
         lambda: check_rate_limit(op, names.rate_limits),
+        lambda: check_batch(op, inputs, kind),
         lambda: check_streaming(op, inputs),
     ]
     return [problem for check in checks for problem in check()]

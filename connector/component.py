@@ -6,20 +6,24 @@ import difflib
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
+from .batch import DEFAULT_WORKERS
+from .budgets import resolve_budgets
+from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
+from .jsonlines import raise_on_cut_marker
 from .layers import overlay_paths
 from .paging import collect_pages
 from .parse import RawResponse, parse_response
 from .plugins import load_plugin
-from .ratelimit import BudgetRegistry
-from .records import raise_on_cut_marker
+from .ratelimit import Registry
 from .redact import Redactor
 from .render import render_request, render_value
 from .request import HTTPRequest
@@ -29,8 +33,6 @@ from .stream import RecordStream, iter_records
 from .transport import Transport
 
 T = TypeVar("T")
-
-BASE_URL_ENV = "MIXPANEL_BASE_URL"
 
 
 class Component:
@@ -42,9 +44,15 @@ class Component:
             Errors inputs override it field by field.
         rate_wait_s: how long a call may wait for a client-side rate budget (0: fail fast
             with a RateLimitError saying when the budget frees up).
-        rate_registry: the budgets to draw from (default: the process-wide registry).
+        rate_registry: the budgets to draw from; overrides `budgets`.
+        budgets: where the budgets live: "sqlite:///PATH" (every process on this host),
+            "redis://HOST:PORT/DB" (every host) or "memory" (this process only); when None,
+            the environment variable the spec declares (`environment.budgets`), else a SQLite
+            file in the user state directory.
         clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
         rng: random source for backoff jitter.
+        workers: requests a batched action (one whose spec has `batch:`) keeps in flight
+            (default: the spec's `batch.workers`, else 4).
     """
 
     def __init__(
@@ -55,20 +63,25 @@ class Component:
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
         rate_wait_s: float = 0.0,
-        rate_registry: BudgetRegistry | None = None,
+        rate_registry: Registry | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         embedded: Any = None,
+        budgets: str | None = None,
+        workers: int | None = None,
     ) -> None:
         self.spec = spec
+        self.workers = workers
         # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
         # connection, and each result carries its note under a key of its own.
         self.embedded = embedded
         self.base_url = base_url.rstrip("/") if base_url else None
         self.transport = transport or Transport()
-        self.retry = retry or DEFAULT_RETRY
+        self.retry = self._guided(retry or DEFAULT_RETRY, statuses=retry is None)
         self.rate_wait_s = rate_wait_s
-        self.rate_registry = rate_registry
+        self.rate_registry = rate_registry or resolve_budgets(
+            budgets, spec.environment.get("budgets", ""), f"{spec.key}-connector"
+        )
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
 
@@ -86,12 +99,19 @@ class Component:
         *,
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
+        workers: int | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
-        `retry` and `rate_wait_s` override the component's settings for this call.
+        `retry` and `rate_wait_s` override the component's settings for this call. An action
+        with a `batch:` spec takes any number of records (a list, iterable or generator) and
+        sends them in requests within its limits, `workers` (default: the component's) at once.
         """
         op = self._operation(action_key, self.spec.actions, "action")
+        if op.batch:
+            pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
+            data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
+            return self._noted({"data": data})
         if op.paging:
             options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
             return self._noted({"data": collect_pages(self, op, inputs, connection, **options)})
@@ -123,6 +143,9 @@ class Component:
     ) -> list[dict[str, Any]]:
         """Return the requests `run` would send (secrets masked), sending nothing."""
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        if op.batch:
+            requests = batch_requests(self, op, inputs, connection)
+            return [request.to_dict() for request, _ in requests]
         request, _ = self._prepare(op, inputs, connection)
         return [request.to_dict()]
 
@@ -159,6 +182,22 @@ class Component:
 
     # --- pipeline -----------------------------------------------------------------------------
 
+    def _guided(self, policy: RetryPolicy, *, statuses: bool = False) -> RetryPolicy:
+        """Apply the spec's retry guidance to `policy`.
+
+        Not-processed statuses fill in where the policy leaves them open; `statuses` also sets
+        the statuses to retry (for the component's own default policy).
+        """
+        guidance = self.spec.retry
+        if policy.not_processed_statuses is None:
+            policy = replace(
+                policy,
+                not_processed_statuses=frozenset(guidance.get("not_processed_statuses") or ()),
+            )
+        if statuses and "statuses" in guidance:
+            policy = replace(policy, retry_statuses=frozenset(guidance["statuses"]))
+        return policy
+
     def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
         if key in table:
             return table[key]
@@ -181,12 +220,32 @@ class Component:
     def _prepare(
         self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
     ) -> tuple[HTTPRequest, str | None]:
+        """The one request of an action (of a batched action: its first request)."""
+        if op.batch:
+            return next(iter(batch_requests(self, op, inputs, connection)))
+        inputs, connection = self._adapted(op, inputs, connection)
+        secrets = self._secrets(op, connection, inputs)
+        values = validate_inputs(op, inputs, connection)
+        return self._render(op, values, connection, secrets)
+
+    def _adapted(
+        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """The inputs and a copy of the connection, as an embedded plugin server adapts them."""
         connection = {k: v for k, v in (connection or {}).items()}
         if self.embedded is not None:
             keys = [spec.key for spec in op.value_inputs]
-            inputs, connection = self.embedded.adapt(keys, inputs, connection)
-        secrets = self._secrets(op, connection, inputs)
-        values = validate_inputs(op, inputs, connection)
+            inputs, adapted = self.embedded.adapt(keys, inputs, connection)
+            connection = dict(adapted)
+        return inputs, connection
+
+    def _render(
+        self,
+        op: OperationSpec,
+        values: Mapping[str, Any],
+        connection: dict[str, Any],
+        secrets: Redactor,
+    ) -> tuple[HTTPRequest, str | None]:
         request = render_request(
             op,
             values,
@@ -195,6 +254,7 @@ class Component:
             rebase_hosts=self.spec.trusted_hosts,
             secrets=secrets,
         )
+        request = replace(request, api=self.spec.name)
         header = authorization_header(
             request,
             self.spec.connection,
@@ -215,9 +275,24 @@ class Component:
         rate_wait_s: float | None = None,
     ) -> Any:
         request, header = self._prepare(op, inputs, connection)
+        return self._send(request, header, retry=retry, rate_wait_s=rate_wait_s)
+
+    def _send(
+        self,
+        request: HTTPRequest,
+        header: str | None,
+        *,
+        retry: RetryPolicy | None = None,
+        rate_wait_s: float | None = None,
+        attempts: list[int] | None = None,
+    ) -> Any:
+        """Send one rendered request with retries; `attempts[0]` counts the tries."""
         hint = self._auth_hint(request)
+        op = self.spec.operation(request.action)
 
         def send() -> RawResponse:
+            if attempts is not None:
+                attempts[0] += 1
             return self.transport.send(request, header)
 
         def parse(response: RawResponse) -> Any:
@@ -259,26 +334,35 @@ def load_component(
     transport: Transport | None = None,
     retry: RetryPolicy | None = None,
     rate_wait_s: float = 0.0,
-    rate_registry: BudgetRegistry | None = None,
+    rate_registry: Registry | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
     sandbox: bool = False,
+    budgets: str | None = None,
+    workers: int | None = None,
 ) -> Component:
-    """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
+    """Load the shipped specs (and overlays); `base_url` redirects trusted-host requests there.
+
+    Without `base_url`, the variable component.yaml's `environment.base_url` names is read.
 
     `spec_paths` are overlay folders laid out like specs/ (default: $MIXPANEL_CONNECTOR_SPECS, a
     path-separator list); their actions and data sources add to or replace the shipped ones.
 
     The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
-    clock and jitter source. `sandbox=True` sends everything to the embedded sandbox plugin
-    (state kept between runs; its own credentials), and each result says so under "sandbox".
+    clock, jitter source, where the budgets live (`budgets`: memory, sqlite:///PATH or
+    redis://HOST:PORT/DB) and the workers of batched actions. `sandbox=True` sends
+    everything to the embedded sandbox plugin (state kept between runs; its own
+    credentials), and each result says so under "sandbox".
     """
     embedded = load_plugin("sandbox").embed() if sandbox else None
     if embedded is not None:
         base_url = embedded.base_url
+    spec = load_specs(overlays=overlay_paths(spec_paths))
+    env_name = spec.environment.get("base_url")
+    env_url = os.environ.get(env_name) if env_name else None
     return Component(
-        load_specs(overlays=overlay_paths(spec_paths)),
-        base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
+        spec,
+        base_url=base_url or env_url or None,
         transport=transport,
         retry=retry,
         rate_wait_s=rate_wait_s,
@@ -286,4 +370,6 @@ def load_component(
         clock=clock,
         rng=rng,
         embedded=embedded,
+        budgets=budgets,
+        workers=workers,
     )

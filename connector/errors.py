@@ -4,6 +4,7 @@ ConnectorError
 ├── SpecError            a spec file is wrong: file, line, JSON pointer
 ├── InputError           caller inputs are wrong (also ValueError): .errors = [InputProblem]
 ├── RenderError          a template failed: names the spec field and the undefined variable
+├── BudgetStoreError     the rate budgets' store (SQLite file, Redis) is unusable: .url, masked
 └── APIError             Mixpanel (or the network) answered badly: .status, .request (redacted)
     ├── AuthError            401/403, fatal
     ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
@@ -95,6 +96,20 @@ class RenderError(ConnectorError):
         self.action = action
         self.field = field
         super().__init__(f"Cannot render `{field}` of {action}: {reason}")
+
+
+# --- budget store -----------------------------------------------------------------------------
+
+
+class BudgetStoreError(ConnectorError):
+    """The store that holds the shared rate budgets cannot be used; nothing was sent.
+
+    `.url` is the store's URL with any password masked.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"Rate budgets at {url} cannot be used: {reason}")
 
 
 # --- API stage --------------------------------------------------------------------------------

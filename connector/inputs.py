@@ -6,10 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .errors import InputError, InputProblem
+from .fastcheck import SchemaCheck
 from .render import FALSE_WORDS, TRUE_WORDS, evaluate
 from .spec import InputSpec, OperationSpec
 
@@ -189,15 +189,15 @@ def input_schema(op: OperationSpec) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required}
 
 
-def _validator(op: OperationSpec) -> Draft202012Validator:
+def _validator(op: OperationSpec) -> SchemaCheck:
     cached = _VALIDATORS.get(id(op))
     if cached is None or cached[0] is not op:
-        cached = (op, Draft202012Validator(input_schema(op)))
+        cached = (op, SchemaCheck(input_schema(op)))
         _VALIDATORS[id(op)] = cached
     return cached[1]
 
 
-_VALIDATORS: dict[int, tuple[OperationSpec, Draft202012Validator]] = {}
+_VALIDATORS: dict[int, tuple[OperationSpec, SchemaCheck]] = {}
 
 
 def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,9 +219,16 @@ def _valid_choices(spec: InputSpec) -> str:
 
 
 def validate_inputs(
-    op: OperationSpec, raw: Mapping[str, Any], connection: Mapping[str, Any] | None = None
+    op: OperationSpec,
+    raw: Mapping[str, Any],
+    connection: Mapping[str, Any] | None = None,
+    *,
+    deferred: str = "",
 ) -> dict[str, Any]:
     """Coerce, default and validate inputs; return every declared key, None when left empty.
+
+    The `deferred` input (a batch's records, checked one by one elsewhere) is left out: it is
+    None in the result, and the rules, which may read it, are not evaluated.
 
     Raises:
         InputError: listing every invalid input by label and key, with what would be valid.
@@ -241,6 +248,9 @@ def validate_inputs(
     values: dict[str, Any] = {}
     for spec in op.value_inputs:
         value = flat.get(spec.key)
+        if spec.key == deferred:
+            values[spec.key] = None
+            continue
         if _is_empty(value):
             value = spec.default
         if _is_empty(value):
@@ -259,12 +269,13 @@ def validate_inputs(
             if spec.required:
                 problems.append(InputProblem(spec.key, spec.label, _required_message(spec)))
     checked = {k: v for k, v in values.items() if v is not None}
-    errors = _validator(op).iter_errors(checked)
+    check = _validator(op)
+    errors = [] if check.is_valid(checked) else check.errors(checked)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
         owner = known.get(str(error.path[0]) if error.path else "")
         if owner is not None:
             problems.append(InputProblem(owner.key, owner.label, _schema_message(owner, error)))
-    if not problems:
+    if not problems and not deferred:
         problems.extend(_check_rules(op, values, connection or {}))
     if problems:
         raise InputError(op.key, problems)
@@ -282,9 +293,21 @@ def _schema_message(spec: InputSpec, error: ValidationError) -> str:
             f"{_show(error.instance)} does not have the expected form {error.validator_value}."
         )
     else:
-        message = f"{error.message}."
+        message = f"{short_message(error)}."
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.path)[1:])
     return f"at {where.lstrip('.')}: {message}" if where else message
+
+
+def short_message(error: ValidationError, limit: int = 200) -> str:
+    """Jsonschema's message with the offending value quoted in at most ~`limit` characters."""
+    message = error.message
+    if len(message) > limit:
+        shown = repr(error.instance)
+        if len(shown) > limit:
+            message = message.replace(shown, shown[: limit - 3] + "...")
+        if len(message) > limit + 100:
+            message = message[: limit + 97] + "..."
+    return message
 
 
 def _required_message(spec: InputSpec) -> str:
@@ -292,6 +315,17 @@ def _required_message(spec: InputSpec) -> str:
         return f"is required. Valid values are: {_valid_choices(spec)}."
     example = f" For example: {spec.example}" if spec.example not in (None, "") else ""
     return f"is required.{example}"
+
+
+def check_rules(op: OperationSpec, values: dict[str, Any], connection: Mapping[str, Any]) -> None:
+    """Evaluate the spec's cross-input rules on checked values (validate_inputs does it too).
+
+    Raises:
+        InputError: naming the first input of each rule that fails.
+    """
+    problems = _check_rules(op, values, connection)
+    if problems:
+        raise InputError(op.key, problems)
 
 
 def _check_rules(

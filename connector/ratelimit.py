@@ -1,4 +1,9 @@
-"""Client-side, thread-safe rate budgets that keep calls within an API's documented limits."""
+"""Client-side rate budgets that keep calls within an API's documented limits (the interface).
+
+This module holds the limits, the error, the pure window arithmetic and the in-process
+``RateBudget``; ``connector.budgets`` keeps the same budgets in SQLite or Redis so that every
+process (or every host) shares them.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,26 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol
 
 from .errors import RateLimitError
 
 __all__ = [
     "DEFAULT_REGISTRY",
     "BudgetExceeded",
+    "Budget",
     "BudgetRegistry",
     "RateBudget",
     "RateLimit",
+    "Registry",
     "Slot",
+    "budget_message",
     "format_duration",
+    "window_horizon",
+    "window_wait",
 ]
 
 _HOUR_S = 3600.0
@@ -37,7 +48,8 @@ class RateLimit:
         max_concurrent: Calls allowed in flight at once, or None for no limit.
         label: Human name used in messages (defaults to ``name``).
         unit: Plural noun for one call, used in messages.
-        scope: What a key identifies, used in messages ("project 123").
+        scope: What a key identifies, used in messages ("project 123"); named by the spec
+            that declares the budget (component.yaml `rate_limits.<name>.scope`).
     """
 
     name: str
@@ -46,7 +58,7 @@ class RateLimit:
     max_concurrent: int | None
     label: str = ""
     unit: str = "calls"
-    scope: str = "project"
+    scope: str = ""
 
     def __post_init__(self) -> None:
         for attr in ("per_hour", "per_second", "max_concurrent"):
@@ -77,6 +89,68 @@ def format_duration(seconds: float) -> str:
         return f"{whole} s"
     minutes, secs = divmod(whole, 60)
     return f"{minutes} min {secs} s"
+
+
+def window_horizon(limit: RateLimit, margin_s: float = 0.0) -> float:
+    """How long a granted call can still count against one of ``limit``'s windows."""
+    return (_HOUR_S if limit.per_hour is not None else _SECOND_S) + margin_s
+
+
+def window_wait(
+    limit: RateLimit, starts: Sequence[float], now: float, margin_s: float = 0.0
+) -> tuple[float, str]:
+    """Seconds until one more call fits ``limit``'s hourly and per-second windows.
+
+    Args:
+        limit: The limits.
+        starts: Grant times of earlier calls, oldest first (older ones are ignored).
+        now: The current time on the same clock as ``starts``.
+        margin_s: Extra time each call counts for, beyond its window.
+
+    Returns:
+        The wait (0.0 when a call fits now) and the binding window, "hour" or "second".
+    """
+    wait, window = 0.0, ""
+    for allowed, span, name in (
+        (limit.per_hour, _HOUR_S, "hour"),
+        (limit.per_second, _SECOND_S, "second"),
+    ):
+        if allowed is None:
+            continue
+        span += margin_s
+        in_window = [t for t in starts if t + span > now]
+        if len(in_window) >= allowed:
+            # The call fits once all but allowed - 1 of these have left the window.
+            frees_at = in_window[len(in_window) - allowed] + span
+            if frees_at - now > wait:
+                wait, window = frees_at - now, name
+    return wait, window
+
+
+def budget_message(limit: RateLimit, key: str, window: str, wait_s: float | None) -> str:
+    """The message of a used-up budget: which limit, for whom, and when it frees up.
+
+    Args:
+        limit: The exhausted limit.
+        key: The budget key (e.g. the project id).
+        window: "hour", "second" or "concurrency".
+        wait_s: Seconds until a call fits (ignored for "concurrency").
+
+    Returns:
+        One sentence, e.g. "Query API budget of 60 queries per hour for project 1 is used up;
+        it frees up in 12 min 3 s".
+    """
+    who = f"{limit.scope} {key}" if limit.scope else key
+    if window == "concurrency":
+        return (
+            f"{limit.display_name} budget of {limit.max_concurrent} concurrent "
+            f"{limit.unit} for {who} is used up; it frees up when a running call finishes"
+        )
+    allowed = limit.per_hour if window == "hour" else limit.per_second
+    return (
+        f"{limit.display_name} budget of {allowed} {limit.unit} per {window} for {who} "
+        f"is used up; it frees up in {format_duration(wait_s or 0.0)}"
+    )
 
 
 class BudgetExceeded(RateLimitError):
@@ -112,12 +186,17 @@ class BudgetExceeded(RateLimitError):
         super().__init__(message, retry_after_s=wait_s)
 
 
+class _Releaser(Protocol):
+    def _release(self, key: str, token: str = "") -> None: ...
+
+
 class Slot:
     """A granted call; a context manager that frees its concurrency slot on exit."""
 
-    def __init__(self, budget: RateBudget, key: str) -> None:
+    def __init__(self, budget: _Releaser, key: str, *, token: str = "") -> None:
         self._budget = budget
         self._key = key
+        self._token = token
         self._released = False
 
     @property
@@ -129,7 +208,7 @@ class Slot:
         """Free the concurrency slot; further calls do nothing."""
         if not self._released:
             self._released = True
-            self._budget._release(self._key)
+            self._budget._release(self._key, self._token)
 
     def __enter__(self) -> Slot:
         return self
@@ -141,6 +220,32 @@ class Slot:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class Budget(Protocol):
+    """What a caller needs of one limit's budget, wherever it is kept."""
+
+    limit: RateLimit
+
+    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
+        """Reserve one call for ``key``, waiting up to ``max_wait_s``; raise BudgetExceeded."""
+        ...
+
+    def seconds_until_free(self, key: str) -> float:
+        """Seconds until the rate windows admit another call for ``key``."""
+        ...
+
+    def in_flight(self, key: str) -> int:
+        """Number of calls currently holding a slot for ``key``."""
+        ...
+
+
+class Registry(Protocol):
+    """Hands out the budget of each limit; ``BudgetRegistry`` and ``connector.budgets``'s."""
+
+    def budget(self, limit: RateLimit) -> Budget:
+        """Return the shared budget for ``limit``."""
+        ...
 
 
 class _KeyState:
@@ -191,37 +296,13 @@ class RateBudget:
     def _rate_wait(self, state: _KeyState, now: float) -> tuple[float, str]:
         """Seconds until one more call fits both windows, and the binding window's name."""
         starts = state.starts
-        horizon = _HOUR_S if self.limit.per_hour is not None else _SECOND_S
+        horizon = window_horizon(self.limit)
         while starts and starts[0] + horizon <= now:
             starts.popleft()
-        wait, window = 0.0, ""
-        for allowed, span, name in (
-            (self.limit.per_hour, _HOUR_S, "hour"),
-            (self.limit.per_second, _SECOND_S, "second"),
-        ):
-            if allowed is None:
-                continue
-            in_window = [t for t in starts if t + span > now]
-            if len(in_window) >= allowed:
-                # The call fits once all but allowed - 1 of these have left the window.
-                frees_at = in_window[len(in_window) - allowed] + span
-                if frees_at - now > wait:
-                    wait, window = frees_at - now, name
-        return wait, window
+        return window_wait(self.limit, starts, now)
 
     def _message(self, key: str, window: str, wait_s: float | None) -> str:
-        limit = self.limit
-        who = f"{limit.scope} {key}" if limit.scope else key
-        if window == "concurrency":
-            return (
-                f"{limit.display_name} budget of {limit.max_concurrent} concurrent "
-                f"{limit.unit} for {who} is used up; it frees up when a running call finishes"
-            )
-        allowed = limit.per_hour if window == "hour" else limit.per_second
-        return (
-            f"{limit.display_name} budget of {allowed} {limit.unit} per {window} for {who} "
-            f"is used up; it frees up in {format_duration(wait_s or 0.0)}"
-        )
+        return budget_message(self.limit, key, window, wait_s)
 
     def acquire(self, key: str, *, max_wait_s: float) -> Slot:
         """Reserve one call for ``key``, waiting up to ``max_wait_s`` for it to fit.
@@ -306,7 +387,7 @@ class RateBudget:
         with self._cond:
             return self._state(key).in_flight
 
-    def _release(self, key: str) -> None:
+    def _release(self, key: str, token: str = "") -> None:
         with self._cond:
             state = self._state(key)
             state.in_flight = max(0, state.in_flight - 1)

@@ -1,149 +1,287 @@
-"""Parses streamed JSON lines into records, keys records for de-duplication, spots cuts."""
+"""Prepares each record of a batch as its spec declares: fill values, check it, encode it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from operator import itemgetter
+import hashlib
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from .errors import ClientError, TransportError
-from .parse import RawResponse
-from .request import HTTPRequest
-from .retry import ERROR_RESET
+from .fastcheck import SchemaCheck
+from .inputs import short_message
+from .render import render_value
 from .spec import OperationSpec
-from .transport import StreamedResponse
 
-__all__ = ["QUOTE_CHARS", "raise_on_cut_marker", "read_records", "record_key"]
+_EMPTY = (None, "")
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+_ID_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
 
-#: How much of an unparsable line an error quotes.
-QUOTE_CHARS = 200
-
-
-def record_key(paths: list[str]) -> Callable[[Any], int]:
-    """A function hashing the values at dotted `paths` of a record (missing parts are None).
-
-    With no paths, the whole record is the key. Records that have every path, one or two
-    levels deep, take a fast path of C-level lookups; the others walk the paths one by one.
-    """
-    if not paths:
-        return lambda record: _hash_json(record)
-    split = [tuple(path.split(".")) for path in paths]
-
-    def walk(record: Any) -> int:
-        parts = []
-        for path in split:
-            node = record
-            for name in path:
-                node = node.get(name) if isinstance(node, dict) else None
-            parts.append(node)
-        try:
-            return hash(tuple(parts))
-        except TypeError:  # a dict or list among the values
-            return _hash_json(parts)
-
-    if any(len(path) > 2 for path in split):
-        return walk
-    top = (
-        itemgetter(*[p[0] for p in split if len(p) == 1])
-        if any(len(p) == 1 for p in split)
-        else None
-    )
-    nested: dict[str, list[str]] = {}
-    for path in split:
-        if len(path) == 2:
-            nested.setdefault(path[0], []).append(path[1])
-    inner = [(parent, itemgetter(*names)) for parent, names in nested.items()]
-
-    if top is not None and len(inner) == 1:  # e.g. an event name and its properties
-        parent, getter = inner[0]
-
-        def pair(record: Any) -> int:
-            try:
-                return hash((getter(record[parent]), top(record)))
-            except (KeyError, TypeError, IndexError):
-                return walk(record)
-
-        return pair
-
-    def fast(record: Any) -> int:
-        try:
-            found = [getter(record[parent]) for parent, getter in inner]
-            if top is not None:
-                found.append(top(record))
-            return hash(tuple(found))
-        except (KeyError, TypeError, IndexError):
-            return walk(record)
-
-    return fast
+Path = tuple[str, ...]
 
 
-def _hash_json(value: Any) -> int:
-    return hash(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+def dotted(path: str) -> Path:
+    """Split a dotted path (`properties.$insert_id`) into its keys."""
+    return tuple(path.split("."))
 
 
-def read_records(
-    response: StreamedResponse, markers: tuple[bytes, ...], where: str
-) -> Iterator[Any]:
-    """Parse each line as it arrives; a cut marker or a torn last line raises TransportError.
-
-    `where` (e.g. " on 2024-01-31") places the answer in error messages.
-    """
-    pending = b""
-    number = 0
-    for chunk in response.chunks():
-        if pending:
-            chunk = pending + chunk
-        lines = chunk.split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            number += 1
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError:
-                if line.strip():
-                    _not_a_record(response.request, line, number, markers, where, last=False)
-    if pending.strip():
-        try:
-            yield orjson.loads(pending)
-        except orjson.JSONDecodeError:
-            _not_a_record(response.request, pending, number + 1, markers, where, last=True)
+def lookup(record: Any, keys: Path) -> Any:
+    """The value at `keys` in nested mappings, or None."""
+    node = record
+    for key in keys:
+        if type(node) is not dict and not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
 
 
-def raise_on_cut_marker(op: OperationSpec, request: HTTPRequest, response: RawResponse) -> None:
-    """For `run`: raise TransportError when a 2xx answer ends with a cut marker.
-
-    The call is then retried like a dropped connection, never parsed as data.
-    """
-    markers = op.stream.get("cut_markers") if op.stream else None
-    if not markers or not 200 <= response.status < 300:
-        return
-    last = response.content.rstrip().rsplit(b"\n", 1)[-1]
-    if last[:1] != b"{" and any(m.encode() in last for m in markers):
-        lines = response.content.count(b"\n")
-        _not_a_record(request, last, lines + 1, tuple(m.encode() for m in markers), "", last=True)
+def content_id(values: list[Any], length: int = 36) -> str:
+    """A deterministic id of `values`: blake2b of their canonical JSON, hex (uuid-shaped at 36)."""
+    digest = hashlib.blake2b(orjson.dumps(values, option=_ID_OPTIONS), digest_size=16).hexdigest()
+    if length >= 36:
+        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+    return digest[:length]
 
 
-def _not_a_record(
-    request: HTTPRequest,
-    line: bytes,
-    number: int,
-    markers: tuple[bytes, ...],
-    where: str,
-    *,
-    last: bool,
-) -> None:
-    """Raise for a line that is not JSON: a cut (marker, or a torn last line) or bad data."""
-    text = line.decode("utf-8", "replace").strip()
-    shown = text[:QUOTE_CHARS] + ("…" if len(text) > QUOTE_CHARS else "")
-    if any(marker in line for marker in markers):
-        message = f"{request.action}: the server stopped the answer{where} early ({shown!r})"
-    elif last:
-        message = f"{request.action}: the answer{where} ended inside line {number}"
-    else:
-        raise ClientError(
-            f"{request.action}: line {number} of the answer{where} is not JSON: {shown!r}",
-            request=request,
+def encode(value: Any) -> bytes:
+    """Compact JSON bytes, as requests carry them (orjson; keys that are not text become text)."""
+    return orjson.dumps(value, option=_JSON_OPTIONS)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record that was not sent: its index in the caller's input, its id, field and reason."""
+
+    index: int
+    record_id: Any
+    field: str
+    message: str
+
+    def to_dict(self, id_key: str) -> dict[str, Any]:
+        """The failed-record entry of a batch result."""
+        entry: dict[str, Any] = {"index": self.index}
+        if id_key and self.record_id not in _EMPTY:
+            entry[id_key] = self.record_id
+        entry.update(field=self.field, message=self.message)
+        return entry
+
+
+@dataclass(frozen=True)
+class _Fill:
+    keys: Path
+    kind: str  # value | now_ms | now_s | content_id
+    value: Any = None
+    sources: tuple[Path, ...] = ()
+    ignore: tuple[Path, ...] = ()
+    length: int = 36
+
+
+def _without(value: Any, keys: Path) -> Any:
+    """`value` with the entry at `keys` left out (a copy only when it is there)."""
+    if not isinstance(value, Mapping) or keys[0] not in value:
+        return value
+    if len(keys) == 1:
+        return {k: v for k, v in value.items() if k != keys[0]}
+    return {**value, keys[0]: _without(value[keys[0]], keys[1:])}
+
+
+def _too_deep(value: Any, allowed: int) -> bool:
+    """True when objects or arrays nest more than `allowed` levels inside `value`'s values."""
+    children = value.values() if isinstance(value, dict) else value
+    for child in children:
+        if type(child) is dict or type(child) is list:
+            if allowed == 0 or _too_deep(child, allowed - 1):
+                return True
+    return False
+
+
+class RecordPlan:
+    """What the spec's `batch:` says to do with each record, resolved for one call."""
+
+    def __init__(
+        self, op: OperationSpec, values: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> None:
+        batch = op.batch
+        spec = op.input(batch["input"])
+        self.action = op.key
+        self.key = spec.key
+        self.label = spec.label
+        self.item = str(batch["item"])
+        self.check = _checks(op, spec.key)
+        self.max_item_bytes: int = batch.get("max_item_bytes") or sys.maxsize
+        depth = batch.get("max_depth")
+        self.depth: tuple[Path, int] | None = (
+            (dotted(depth["path"]), int(depth["depth"])) if depth else None
         )
-    raise TransportError(message, request=request, kind=ERROR_RESET, sent=True)
+        # Brackets a record may hold without any nesting below depth.path: one per level on the way
+        self.brackets = len(self.depth[0]) + 1 if self.depth else 0
+        self.fast = self.check.fast
+        context = {**values, "connection": dict(connection)}
+        self.fills: list[_Fill] = []
+        self.id_keys: Path = ()
+        for n, fill in enumerate(batch.get("fill") or ()):
+            keys = dotted(fill["path"])
+            kind = fill.get("generate", "value")
+            if kind == "value":
+                where = f"batch.fill[{n}]"
+                value = render_value(fill["value"], context, action=op.key, field=where)
+                if value in _EMPTY:
+                    continue
+                self.fills.append(_Fill(keys, kind, value))
+            elif kind == "content_id":
+                self.id_keys = keys
+                ignore = tuple(dotted(p) for p in fill.get("ignore") or ()) + (keys,)
+                sources = tuple(dotted(p) for p in fill["from"])
+                self.fills.append(_Fill(keys, kind, None, sources, ignore, fill.get("length", 36)))
+            else:
+                self.fills.append(_Fill(keys, kind))
+        self.id_key = self.id_keys[-1] if self.id_keys else ""
+
+    def record_id(self, record: Any) -> Any:
+        """The record's id (such as `$insert_id`), when the plan fills one."""
+        return lookup(record, self.id_keys) if self.id_keys else None
+
+    def _fill(self, record: Any) -> Any:
+        owned: set[Path] = set()
+        for fill in self.fills:
+            if lookup(record, fill.keys) not in _EMPTY:
+                continue
+            if fill.kind == "value":
+                value = fill.value
+            elif fill.kind == "now_ms":
+                value = int(time.time() * 1000)
+            elif fill.kind == "now_s":
+                value = int(time.time())
+            else:
+                parts = [lookup(record, source) for source in fill.sources]
+                for keys in fill.ignore:
+                    parts = [
+                        _without(part, keys[len(src) :]) if keys[: len(src)] == src else part
+                        for part, src in zip(parts, fill.sources, strict=True)
+                    ]
+                value = content_id(parts, fill.length)
+            record = _put(record, fill.keys, value, owned)
+        return record
+
+    def fill(self, record: Any) -> Any:
+        """The record with the declared values filled in (a copy when anything was filled)."""
+        if self.fills and (type(record) is dict or isinstance(record, Mapping)):
+            try:
+                return self._fill(record)
+            except (TypeError, orjson.JSONEncodeError):
+                return record  # prepare() refuses it, saying why
+        return record
+
+    def encode_all(self, records: list[Any]) -> list[bytes] | None:
+        """The JSON of filled `records` when all of them pass at once, else None.
+
+        Returned as parts to join with commas, each within the per-record byte limit (so no
+        record can exceed it); None means "check and encode them one by one".
+        """
+        if not self.check.all_valid(records):
+            return None
+        try:
+            parts = self._parts(records)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+        if parts is None:
+            return None
+        if self.depth is not None:
+            brackets = sum(p.count(b"{") + p.count(b"[") for p in parts)
+            if brackets > len(records) * self.brackets:
+                return None  # some record may nest too deeply: check each one
+        return parts
+
+    def _parts(self, records: list[Any]) -> list[bytes] | None:
+        data = orjson.dumps(records, option=_JSON_OPTIONS)[1:-1]
+        if len(data) <= self.max_item_bytes:
+            return [data]
+        if len(records) == 1:
+            return None  # this one is too big: prepare() says so
+        half = len(records) // 2
+        left, right = self._parts(records[:half]), self._parts(records[half:])
+        return None if left is None or right is None else left + right
+
+    def prepare(self, record: Any, index: int) -> tuple[Any, bytes] | Refusal:
+        """The record as it will be sent and its JSON, or why it is refused."""
+        # The happy path is written for speed: it runs once per record of every batch.
+        if self.fills and (type(record) is dict or isinstance(record, Mapping)):
+            try:
+                record = self._fill(record)
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                return Refusal(index, None, "", f"cannot be written as JSON: {exc}")
+        try:
+            valid = self.fast is not None and self.fast.is_valid(record)
+        except (ValueError, TypeError, OverflowError):
+            valid = False  # a value the compiled check cannot read: jsonschema decides
+        if not valid and not self.check.is_valid(record):
+            error = next(iter(self.check.errors(record)))
+            field = ".".join(str(p) for p in error.absolute_path)
+            described = None
+            if error.validator in ("not", "pattern", "minimum") and isinstance(error.schema, dict):
+                described = error.schema.get("description")  # the spec's words for the rule
+            message = f"{_show(error.instance)} {described}" if described else short_message(error)
+            return Refusal(index, self.record_id(record), field, message)
+        try:
+            data = orjson.dumps(record, option=_JSON_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            return Refusal(index, self.record_id(record), "", f"cannot be written as JSON: {exc}")
+        # Too deep needs more brackets than the record's own levels allow: count them in C first.
+        if self.depth is not None and data.count(b"{") + data.count(b"[") > self.brackets:
+            keys, allowed = self.depth
+            container = lookup(record, keys)
+            if type(container) in (dict, list) and _too_deep(container, allowed):
+                where = ".".join(keys)
+                message = f"nests objects or arrays more than {allowed} levels deep below {where}"
+                return Refusal(index, self.record_id(record), where, message)
+        if len(data) > self.max_item_bytes:
+            message = (
+                f"is {len(data):,} bytes of JSON; at most {self.max_item_bytes:,} bytes are "
+                f"allowed per {self.item}"
+            )
+            return Refusal(index, self.record_id(record), "", message)
+        return record, data
+
+    def where(self, index: int, field: str) -> str:
+        """Point into the input by path, as messages do: `Events[12047].properties.time`."""
+        return f"{self.label}[{index}]" + (f".{field}" if field else "")
+
+
+_CHECKS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}
+
+
+def _checks(op: OperationSpec, key: str) -> SchemaCheck:
+    """The compiled check of one batch input's records, built once per loaded spec."""
+    cached = _CHECKS.get((id(op), key))
+    if cached is None or cached[0] is not op:
+        cached = (op, SchemaCheck(op.input(key).schema.get("items") or {}))
+        _CHECKS[(id(op), key)] = cached
+    return cached[1]
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _put(record: Any, keys: Path, value: Any, owned: set[Path]) -> Any:
+    """`record` with `value` at `keys`; containers on the way are copied once, never changed."""
+    if () not in owned:
+        record = dict(record)
+        owned.add(())
+    node = record
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if not isinstance(child, Mapping):
+            return record  # nothing to fill into: the record's check says what is wrong
+        prefix = keys[: depth + 1]
+        if prefix not in owned:
+            child = dict(child)
+            owned.add(prefix)
+        node[key] = child
+        node = child
+    node[keys[-1]] = value
+    return record

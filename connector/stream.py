@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from .attempts import policy_for
 from .errors import InputError, InputProblem, TransportError
 from .inputs import validate_inputs
+from .jsonlines import read_records, record_key
 from .ledger import Ledger
 from .paging import iter_pages, paging_enabled, records_at
 from .parse import RawResponse, parse_response, status_error
-from .records import read_records, record_key
 from .request import HTTPRequest
 from .retry import RetryPolicy, decide
 from .spec import OperationSpec

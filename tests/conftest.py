@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tests.wire_match import fingerprint_request, wire_matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
+# The checked-spec cache goes to a folder of this run, never the user's cache directory.
+os.environ.setdefault("MIXPANEL_CONNECTOR_CACHE", tempfile.mkdtemp(prefix="spec-cache-"))
 
 # Fake credentials: never valid anywhere; a test proves none of them reaches a cassette.
 TEST_CONNECTION = {
@@ -111,6 +114,13 @@ def pytest_recording_configure(config: Any, vcr: Any) -> None:
 @pytest.fixture
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(autouse=True)
+def _budgets_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate budgets stay in the test process (not the user's state directory) unless a test
+    chooses a store; subprocesses started by the test inherit the choice."""
+    monkeypatch.setenv("MIXPANEL_CONNECTOR_BUDGETS", "memory")
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import ROOT
 
 CHECKS = {
-    "ruff-lint": ["ruff", "check", "connector", "tests", "tools"],
-    "ruff-format": ["ruff", "format", "--check", "connector", "tests", "tools"],
+    "ruff-lint": ["ruff", "check", "connector", "tests", "tests_engines", "tools"],
+    "ruff-format": ["ruff", "format", "--check", "connector", "tests", "tests_engines", "tools"],
     "mypy-strict": ["mypy"],
 }
 

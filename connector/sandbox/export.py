@@ -8,6 +8,7 @@ import json
 
 from .query import day_start
 from .reply import Call, Problem, Reply, error
+from .store import seconds
 from .where import WhereError, parse_where
 
 SECRET_PROPERTIES = ("token",)
@@ -63,8 +64,7 @@ def export(call: Call) -> Reply:
             continue
         if match is not None and not match(props):
             continue
-        if in_ms:
-            props["time"] = int(props["time"]) * 1000
+        props["time"] = seconds(props["time"]) * (1000 if in_ms else 1)
         props["mp_processing_time_ms"] = received_ms
         lines.append(
             json.dumps({"event": record["event"], "properties": props}, separators=(",", ":"))

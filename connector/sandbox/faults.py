@@ -19,6 +19,13 @@ class Decision:
     retry_after_s: int | None = None
     reset: str | None = None  # "before" (nothing stored) or "after" (stored, answer lost)
 
+    @property
+    def label(self) -> str | None:
+        """What was injected: "500", "429", "reset-before", "reset-after", or None."""
+        if self.reset:
+            return f"reset-{self.reset}"
+        return None if self.status is None else str(self.status)
+
 
 @dataclass
 class Faults:

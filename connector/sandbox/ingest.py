@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from .store import Store, canonical, now_ms
+from .store import seconds as to_seconds
 
 MAX_RECORDS = 2000
 MAX_BYTES = 10 * 1024 * 1024
@@ -74,7 +74,7 @@ def check_time(value: Any, *, kind: str, now_s: float) -> None:
             "properties.time",
             "'properties.time' is invalid: must be specified as seconds since epoch",
         )
-    seconds = value / 1000 if value > 1e11 else value
+    seconds = to_seconds(value)
     if seconds > now_s + FUTURE_SLACK_S:
         raise Rejected("properties.time", "'properties.time' is invalid: it is in the future")
     if kind == "track" and seconds < now_s - TRACK_MAX_AGE_S:
@@ -82,19 +82,6 @@ def check_time(value: Any, *, kind: str, now_s: float) -> None:
             "properties.time",
             "'properties.time' is more than 5 days old: /track takes recent events; use /import",
         )
-
-
-def event_seconds(record: Mapping[str, Any]) -> int:
-    """The event's time in whole seconds."""
-    value = record["properties"]["time"]
-    return int(value / 1000 if value > 1e11 else value)
-
-
-def normalized(record: dict[str, Any]) -> dict[str, Any]:
-    """A copy whose `properties.time` is in seconds, for the time index."""
-    props = dict(record["properties"])
-    props["time"] = event_seconds(record)
-    return {**record, "properties": props}
 
 
 def ingest_events(
@@ -105,7 +92,7 @@ def ingest_events(
     accepted, failed = [], []
     for index, record in enumerate(records):
         try:
-            accepted.append(normalized(check_event(record, kind=kind, token=token, now_s=now_s)))
+            accepted.append(check_event(record, kind=kind, token=token, now_s=now_s))
         except Rejected as problem:
             props = record.get("properties") if isinstance(record, dict) else None
             insert_id = props.get("$insert_id") if isinstance(props, dict) else None

@@ -72,6 +72,7 @@ class Handler(BaseHTTPRequestHandler):
                 "status": status,
                 "started": started,
                 "finished": now_ms(),
+                "fault": decision.label,
             }
         )
 

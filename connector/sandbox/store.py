@@ -31,6 +31,14 @@ DEDUP_KEY = "event, distinct_id, time, COALESCE(insert_id, 'row:' || id)"
 MAX_REQUEST_LOG = 10_000
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def seconds(value: float) -> int:
+    """An event time in whole seconds (Mixpanel takes seconds or milliseconds)."""
+    return int(value / 1000 if value > 1e11 else value)
+
+
 def now_ms() -> int:
     """Wall-clock milliseconds since the epoch."""
     return int(time.time() * 1000)
@@ -112,10 +120,10 @@ class Store:
             (
                 str(e["event"]),
                 str(e["properties"].get("distinct_id", "")),
-                int(e["properties"]["time"]),
+                seconds(e["properties"]["time"]),
                 e["properties"].get("$insert_id"),
                 received,
-                json.dumps(e, separators=(",", ":")),
+                _encode(e),
             )
             for e in events
         ]

@@ -40,7 +40,16 @@ def test_import_stores_duplicates_and_queries_count_them_once(
     inputs = {"events": _events(10), "project_id": sandbox.project_id}
     first = component.run("importEvents", inputs, sandbox.connection)
     component.run("importEvents", inputs, sandbox.connection)
-    assert first["data"] == {"code": 200, "num_records_imported": 10, "status": "OK"}
+    assert first["data"] == {
+        "code": 200,
+        "num_records_imported": 10,
+        "status": "OK",
+        "records_sent": 10,
+        "records_imported": 10,
+        "records_failed": 0,
+        "requests": 1,
+        "requests_retried": 0,
+    }
     assert sandbox.store.raw_event_count() == 20
     assert sandbox.store.dedup_event_count() == 10
 

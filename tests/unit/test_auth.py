@@ -35,7 +35,7 @@ def test_project_token_mode_sends_the_token_as_username_with_empty_password() ->
     op = COMPONENT.spec.actions["importEvents"]
     inputs = {
         "events": '[{"event": "e", "properties": '
-        '{"time": 1, "distinct_id": "d", "$insert_id": "i"}}]',
+        '{"time": 1618716477, "distinct_id": "d", "$insert_id": "i"}}]',
         "useProjectToken": "true",
     }
     request, header = COMPONENT._prepare(op, inputs, {"projectToken": "tok-123456"})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +167,57 @@ def test_shared_input_default_outside_choices_points_at_the_shared_input(specs: 
     assert problem.pointer == "/region/default"
     assert problem.line is not None
     assert "default 'api-us' of input 'region' is not one of its choices" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        pytest.param(
+            "batch:\n  input: mode\n  item: thing\n  max_items: 10\n",
+            [("/batch/input", "batch input 'mode' is not a `json` input")],
+            id="input-not-json",
+        ),
+        pytest.param(
+            "batch:\n  input: nope\n  item: thing\n  max_items: 10\n",
+            [("/batch/input", "batch input 'nope' is not a `json` input")],
+            id="input-unknown",
+        ),
+        pytest.param(
+            "batch:\n  input: mode\n  item: thing\n  max_items: 0\n",
+            [("/batch/max_items", "0 is less than the minimum of 1")],
+            id="max-items-zero",
+        ),
+        pytest.param(
+            "batch:\n  input: mode\n  item: t\n  max_items: 1\n  fill:\n"
+            "    - {path: a, value: '{{ nope }}'}\n",
+            [
+                ("/batch/input", "batch input 'mode' is not a `json` input"),
+                (
+                    "/batch/fill/0/value",
+                    "template uses undeclared name(s) nope; declared here: body, connection, mode,"
+                    " region",
+                ),
+            ],
+            id="fill-template-undeclared",
+        ),
+    ],
+)
+def test_batch_sections_are_checked(specs: Path, batch: str, expected: list[Any]) -> None:
+    (specs / "actions" / "sample.yaml").write_text(
+        GOOD_ACTION.replace("sample:\n", batch + "sample:\n")
+    )
+    _, problems = check_specs(specs)
+    assert sorted((p.pointer, p.message) for p in problems) == sorted(expected)
+
+
+def test_a_batch_section_with_a_json_array_input_loads(specs: Path) -> None:
+    action = GOOD_ACTION.replace(
+        "request:",
+        "  - key: rows\n    label: Rows\n    type: json\n    schema: {type: array}\nrequest:",
+    ).replace("sample:\n", "batch:\n  input: rows\n  item: row\n  max_items: 5\nsample:\n")
+    (specs / "actions" / "sample.yaml").write_text(action)
+    assert load_specs(specs).actions["sample"].batch == {
+        "input": "rows",
+        "item": "row",
+        "max_items": 5,
+    }

@@ -1,0 +1,218 @@
+"""Budgets in Redis, shared by every host: one Lua script checks and records on Redis's clock.
+
+Each budget key has two sorted sets: the calls (scored by grant time) and the concurrency
+leases (scored by expiry). The acquire script reads Redis's own ``TIME`` and runs atomically,
+so grants from every host are checked and recorded in one order on one clock; no client's
+clock is trusted. A lease expires ``lease_s`` after its last renewal; a background thread
+renews the leases this process holds, so a process that dies frees its slots within
+``lease_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..errors import BudgetStoreError
+from ..ratelimit import RateLimit
+from .shared import MARGIN_S, Verdict
+
+__all__ = ["DEFAULT_LEASE_S", "RedisStore"]
+
+log = logging.getLogger("connector.budgets")
+
+#: Seconds a concurrency slot outlives its holder's last sign of life (override: ?lease_s=).
+DEFAULT_LEASE_S = 15.0
+
+_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
+_F = "local function f(x) return string.format('%.6f', x) end "
+
+# KEYS: calls, leases. ARGV: per_hour, per_second, max_concurrent (0: none), margin_s, lease_s,
+# token, take (1: record the call; 0: only report). Returns {granted, wait_s, window}.
+_ACQUIRE = (
+    _NOW
+    + _F
+    + """
+local per_hour, per_second = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max_concurrent, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease, token, take = tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1'
+local horizon = (per_hour > 0 and 3600 or 1) + margin
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', f(now - horizon))
+local wait, window = 0, ''
+for _, w in ipairs({{per_hour, 3600, 'hour'}, {per_second, 1, 'second'}}) do
+  local allowed, span = w[1], w[2] + margin
+  if allowed > 0 then
+    local inside = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. f(now - span), '+inf', 'WITHSCORES')
+    local n = #inside / 2
+    if n >= allowed then
+      local frees = tonumber(inside[(n - allowed) * 2 + 2]) + span
+      if frees - now > wait then wait, window = frees - now, w[3] end
+    end
+  end
+end
+if wait > 0 then return {0, f(wait), window} end
+if max_concurrent > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', f(now))
+  if redis.call('ZCARD', KEYS[2]) >= max_concurrent then return {0, '0', 'concurrency'} end
+end
+if not take then return {1, '0', ''} end
+if max_concurrent > 0 then
+  redis.call('ZADD', KEYS[2], f(now + lease), token)
+  redis.call('EXPIRE', KEYS[2], math.ceil(lease) + 1)
+end
+if per_hour > 0 or per_second > 0 then
+  redis.call('ZADD', KEYS[1], f(now), token)
+  redis.call('EXPIRE', KEYS[1], math.ceil(horizon) + 1)
+end
+return {1, '0', ''}
+"""
+)
+# KEYS: leases. ARGV: token, lease_s. Extends a live lease; 0 if it had already expired.
+_RENEW = (
+    _NOW
+    + _F
+    + """
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not expiry or tonumber(expiry) <= now then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', f(now + tonumber(ARGV[2])), ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return 1
+"""
+)
+# KEYS: leases. Returns how many leases are still live.
+_LIVE = _NOW + _F + "return redis.call('ZCOUNT', KEYS[1], '(' .. f(now), '+inf')"
+
+
+class RedisStore:
+    """The ``Store`` of ``redis://`` and ``rediss://`` URLs (options: lease_s, prefix)."""
+
+    def __init__(self, url: str, masked: str, *, margin_s: float = MARGIN_S) -> None:
+        """Make a client for ``url``; nothing is sent until the first call.
+
+        Args:
+            url: ``redis://[[user]:password@]host[:port][/db][?lease_s=15&prefix=budgets]``.
+            masked: The URL with its password masked, for messages.
+            margin_s: Extra time each call counts against its windows.
+
+        Raises:
+            BudgetStoreError: If the redis client is not installed or the URL is malformed.
+        """
+        self.url = masked
+        self._margin_s = margin_s
+        try:
+            import redis
+        except ImportError:
+            raise BudgetStoreError(
+                masked,
+                "the redis client is not installed; install the extra: "
+                "pip install 'mixpanel-connector[redis]'",
+            ) from None
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        parts = urlsplit(url)
+        options = dict(parse_qsl(parts.query))
+        try:
+            self._lease_s = float(options.pop("lease_s", DEFAULT_LEASE_S))
+            if not self._lease_s > 0:
+                raise ValueError("lease_s must be positive")
+            self._prefix = options.pop("prefix", "budgets")
+            client_url = urlunsplit(parts._replace(query=urlencode(options)))
+            self._client = redis.Redis.from_url(
+                client_url, socket_connect_timeout=5.0, socket_timeout=5.0, decode_responses=True
+            )
+        except ValueError as exc:
+            raise BudgetStoreError(masked, str(exc)) from None
+        self._acquire = self._client.register_script(_ACQUIRE)
+        self._renew = self._client.register_script(_RENEW)
+        self._live = self._client.register_script(_LIVE)
+        self._held: dict[str, str] = {}  # token -> leases key
+        self._lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"<RedisStore {self.url}>"
+
+    def _keys(self, limit: RateLimit, key: str) -> list[str]:
+        # The braces make both keys land on one Redis Cluster slot, as a script needs.
+        base = f"{self._prefix}:{{{limit.name}:{key}}}"
+        return [f"{base}:calls", f"{base}:leases"]
+
+    def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return script(keys=keys, args=args)
+        except self._errors as exc:
+            raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
+
+    def _check(self, limit: RateLimit, key: str, token: str, take: bool) -> list[Any]:
+        args = [
+            limit.per_hour or 0,
+            limit.per_second or 0,
+            limit.max_concurrent or 0,
+            self._margin_s,
+            self._lease_s,
+            token,
+            1 if take else 0,
+        ]
+        result: list[Any] = self._run(self._acquire, self._keys(limit, key), args)
+        return result
+
+    def try_acquire(self, limit: RateLimit, key: str) -> Verdict:
+        """Run the acquire script; start renewing the lease of a granted slot."""
+        token = uuid.uuid4().hex
+        granted, wait, window = self._check(limit, key, token, True)
+        if not granted:
+            return Verdict(None, float(wait), str(window))
+        if limit.max_concurrent is not None:
+            with self._lock:
+                self._held[token] = self._keys(limit, key)[1]
+                if self._renewer is None:
+                    self._renewer = threading.Thread(
+                        target=self._renew_forever, name="budget-lease-renewer", daemon=True
+                    )
+                    self._renewer.start()
+        return Verdict(token)
+
+    def release(self, limit: RateLimit, key: str, token: str) -> None:
+        """Drop the lease; if Redis cannot be reached it expires by itself within lease_s."""
+        with self._lock:
+            leases = self._held.pop(token, None)
+        if leases is None:
+            return
+        try:
+            self._client.zrem(leases, token)
+        except self._errors as exc:
+            log.warning(
+                "cannot release a slot at %s (it expires within %s s): %s",
+                self.url,
+                self._lease_s,
+                exc,
+            )
+
+    def seconds_until_free(self, limit: RateLimit, key: str) -> float:
+        """Seconds until the rate windows admit another call (0 if now)."""
+        granted, wait, window = self._check(limit, key, "", False)
+        return 0.0 if granted or window == "concurrency" else float(wait)
+
+    def in_flight(self, limit: RateLimit, key: str) -> int:
+        """Live leases for ``key`` across every host."""
+        if limit.max_concurrent is None:
+            return 0
+        return int(self._run(self._live, [self._keys(limit, key)[1]], []))
+
+    def _renew_forever(self) -> None:
+        interval = self._lease_s / 3
+        while True:
+            time.sleep(interval)
+            with self._lock:
+                held = list(self._held.items())
+            for token, leases in held:
+                try:
+                    alive = self._renew(keys=[leases], args=[token, self._lease_s])
+                except self._errors as exc:
+                    log.warning("cannot renew a slot lease at %s: %s", self.url, exc)
+                    continue
+                if not alive and token in self._held:
+                    log.warning("a slot lease at %s expired while its call ran", self.url)

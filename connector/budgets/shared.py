@@ -1,0 +1,173 @@
+"""A budget kept outside the process: the wait loop around a store's atomic check-and-record."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..ratelimit import BudgetExceeded, RateLimit, Slot, budget_message
+
+__all__ = ["MARGIN_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdict"]
+
+#: Each call counts against its window this much longer than the window itself, so that the
+#: gap between the grant and the request's arrival (a few ms, more under load) can never let a
+#: fourth call reach the server inside one second.
+MARGIN_S = 0.1
+#: How often a call waiting for a concurrency slot held by another process looks again.
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A store's answer: a slot token when granted, else how long and which window binds.
+
+    Attributes:
+        token: Identifies the granted call (pass it to ``release``); None when refused.
+        wait_s: Seconds until the rate windows admit the call (0 for a concurrency refusal).
+        window: "hour", "second" or "concurrency" when refused.
+    """
+
+    token: str | None
+    wait_s: float = 0.0
+    window: str = ""
+
+
+class Store(Protocol):
+    """Where shared budgets are kept; each method is atomic across every sharing process."""
+
+    url: str
+
+    def try_acquire(self, limit: RateLimit, key: str) -> Verdict:
+        """Grant and record one call for ``key`` if it fits every limit now; else say why."""
+        ...
+
+    def release(self, limit: RateLimit, key: str, token: str) -> None:
+        """Free the concurrency slot of a granted call."""
+        ...
+
+    def seconds_until_free(self, limit: RateLimit, key: str) -> float:
+        """Seconds until the rate windows admit another call (0 if now)."""
+        ...
+
+    def in_flight(self, limit: RateLimit, key: str) -> int:
+        """Calls holding a concurrency slot for ``key`` in every sharing process."""
+        ...
+
+
+class SharedBudget:
+    """One limit's budget in a ``Store``: same API and errors as ``ratelimit.RateBudget``."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Create a budget.
+
+        Args:
+            limit: The limits to enforce for every key.
+            store: Where calls are recorded.
+            clock: Local monotonic clock, only to measure this caller's waits.
+            sleep: Called to wait for the windows to free up or a slot to be released.
+        """
+        self.limit = limit
+        self._store = store
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
+        """Reserve one call for ``key``, waiting up to ``max_wait_s`` for it to fit.
+
+        Args:
+            key: Budget key, e.g. the project id.
+            max_wait_s: Longest acceptable total wait in seconds (0 fails fast).
+
+        Returns:
+            A slot; release it (or use it as a context manager) when the call finishes.
+
+        Raises:
+            BudgetExceeded: If the call cannot fit within ``max_wait_s``.
+            BudgetStoreError: If the store cannot be used.
+        """
+        deadline = self._clock() + max(0.0, max_wait_s)
+        limit = self.limit
+        while True:
+            verdict = self._store.try_acquire(limit, key)
+            if verdict.token is not None:
+                return Slot(self, key, token=verdict.token)
+            now = self._clock()
+            remaining = deadline - now
+            if verdict.window == "concurrency":
+                if remaining <= 0.0:
+                    message = budget_message(limit, key, "concurrency", None)
+                    raise BudgetExceeded(limit.name, None, None, key=key, message=message)
+                # Jittered, so that waiting processes do not all look at the same instant.
+                self._sleep(min(remaining, POLL_S * random.uniform(0.5, 1.5)))
+                continue
+            if verdict.wait_s > remaining:
+                message = budget_message(limit, key, verdict.window, verdict.wait_s)
+                raise BudgetExceeded(
+                    limit.name, now + verdict.wait_s, verdict.wait_s, key=key, message=message
+                )
+            self._sleep(verdict.wait_s)
+
+    def seconds_until_free(self, key: str) -> float:
+        """Seconds until the rate windows admit another call for ``key`` (0 if now)."""
+        return self._store.seconds_until_free(self.limit, key)
+
+    def in_flight(self, key: str) -> int:
+        """Calls holding a concurrency slot for ``key``, in every process sharing the store."""
+        return self._store.in_flight(self.limit, key)
+
+    def _release(self, key: str, token: str = "") -> None:
+        self._store.release(self.limit, key, token)
+
+
+class SharedRegistry:
+    """Hands out ``SharedBudget``s over one store, opened on first use (again after a fork)."""
+
+    def __init__(self, url: str, opener: Callable[[], Store]) -> None:
+        """Create a registry.
+
+        Args:
+            url: The store's URL with any password masked, for messages.
+            opener: Opens the store; called on first use and in a forked child.
+        """
+        self.url = url
+        self._opener = opener
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._pid = 0
+        self._budgets: dict[RateLimit, SharedBudget] = {}
+
+    def __repr__(self) -> str:
+        return f"<SharedRegistry {self.url}>"
+
+    def store(self) -> Store:
+        """The open store (opening it now if needed)."""
+        with self._lock:
+            if self._store is None or self._pid != os.getpid():
+                # A forked child must not share its parent's SQLite connection or lock files.
+                self._store, self._pid, self._budgets = self._opener(), os.getpid(), {}
+            return self._store
+
+    def budget(self, limit: RateLimit) -> SharedBudget:
+        """Return the budget for ``limit`` in this registry's store.
+
+        Raises:
+            BudgetStoreError: If the store cannot be opened.
+        """
+        store = self.store()
+        with self._lock:
+            budget = self._budgets.get(limit)
+            if budget is None:
+                budget = self._budgets[limit] = SharedBudget(limit, store)
+            return budget

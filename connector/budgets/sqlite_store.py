@@ -1,0 +1,179 @@
+"""Budgets in a SQLite file shared by every process on a host; slots are OS file locks.
+
+The rate windows are rows of grant times. Each check-and-record runs in one ``BEGIN IMMEDIATE``
+transaction (one writer at a time across processes) and reads the clock inside it, so grants
+are recorded in the order they happen, on one clock. A concurrency slot is an exclusive lock on
+one of ``max_concurrent`` files (portalocker: ``flock`` on POSIX, ``LockFileEx`` on Windows);
+the operating system drops it when its holder exits or is killed, so a dead process never keeps
+a slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import IO
+
+import portalocker
+
+from ..errors import BudgetStoreError
+from ..ratelimit import RateLimit, window_horizon, window_wait
+from .shared import MARGIN_S, Verdict
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (budget TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS calls_by_key ON calls (budget, key, at);
+"""
+_LOCK_FLAGS = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+
+
+class SQLiteStore:
+    """The ``Store`` of ``sqlite:///PATH`` URLs."""
+
+    def __init__(self, path: Path, url: str, *, margin_s: float = MARGIN_S) -> None:
+        """Open (creating if needed) the database at ``path`` and its slot folder beside it.
+
+        Args:
+            path: The database file.
+            url: The URL it was named by, for messages.
+            margin_s: Extra time each call counts against its windows.
+
+        Raises:
+            BudgetStoreError: If the file cannot be created or opened.
+        """
+        self.url = url
+        self._margin_s = margin_s
+        self._slots = path.with_name(path.name + ".slots")
+        self._lock = threading.Lock()
+        self._held: dict[str, IO[str]] = {}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), timeout=60.0, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise BudgetStoreError(url, f"{type(exc).__name__}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {self.url}>"
+
+    # --- rate windows -------------------------------------------------------------------------
+
+    def _windows(self, limit: RateLimit, key: str, *, record: bool) -> tuple[float, str]:
+        """Drop expired calls, compute the wait and, if it is 0 and ``record``, record a call."""
+        if limit.per_hour is None and limit.per_second is None:
+            return 0.0, ""
+        where = (limit.name, key)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    now = time.time()  # read once the write lock is ours: grants stay ordered
+                    self._db.execute(
+                        "DELETE FROM calls WHERE budget = ? AND key = ? AND at <= ?",
+                        (*where, now - window_horizon(limit, self._margin_s)),
+                    )
+                    starts = [
+                        at
+                        for (at,) in self._db.execute(
+                            "SELECT at FROM calls WHERE budget = ? AND key = ? ORDER BY at", where
+                        )
+                    ]
+                    wait, window = window_wait(limit, starts, now, self._margin_s)
+                    if record and wait <= 0.0:
+                        self._db.execute("INSERT INTO calls VALUES (?, ?, ?)", (*where, now))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
+        return wait, window
+
+    # --- concurrency slots --------------------------------------------------------------------
+
+    def _slot_files(self, limit: RateLimit, key: str) -> list[Path]:
+        if limit.max_concurrent is None:
+            return []
+        digest = hashlib.sha256(f"{limit.name}\0{key}".encode()).hexdigest()[:16]
+        folder = self._slots / f"{limit.name}-{digest}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BudgetStoreError(self.url, f"cannot create {folder}: {exc}") from None
+        return [folder / f"{n}.lock" for n in range(limit.max_concurrent)]
+
+    def _lock_one(self, files: list[Path]) -> IO[str] | None:
+        """Lock the first free slot file and return it open, or None if all are held."""
+        for path in files:
+            handle = path.open("a", encoding="utf-8")
+            try:
+                portalocker.lock(handle, _LOCK_FLAGS)
+            except portalocker.LockException:
+                handle.close()
+                continue
+            return handle
+        return None
+
+    def _take_slot(self, limit: RateLimit, key: str) -> str | None:
+        """A token for a newly taken slot ("" when the limit has none), or None if all are held."""
+        files = self._slot_files(limit, key)
+        if not files:
+            return ""
+        handle = self._lock_one(files)
+        if handle is None:
+            return None
+        token = uuid.uuid4().hex
+        with self._lock:
+            self._held[token] = handle
+        return token
+
+    def release(self, limit: RateLimit, key: str, token: str) -> None:
+        """Unlock the slot file of ``token`` (closing it drops the lock)."""
+        with self._lock:
+            handle = self._held.pop(token, None)
+        if handle is not None:
+            portalocker.unlock(handle)
+            handle.close()
+
+    # --- the Store API ------------------------------------------------------------------------
+
+    def try_acquire(self, limit: RateLimit, key: str) -> Verdict:
+        """Take a slot, then record the call if the windows admit it (else give the slot back)."""
+        token = self._take_slot(limit, key)
+        if token is None:
+            wait, window = self._windows(limit, key, record=False)
+            return Verdict(None, wait, window) if wait > 0.0 else Verdict(None, 0.0, "concurrency")
+        try:
+            wait, window = self._windows(limit, key, record=True)
+        except BaseException:
+            self.release(limit, key, token)
+            raise
+        if wait > 0.0:
+            self.release(limit, key, token)
+            return Verdict(None, wait, window)
+        return Verdict(token)
+
+    def seconds_until_free(self, limit: RateLimit, key: str) -> float:
+        """Seconds until the rate windows admit another call (0 if now)."""
+        return self._windows(limit, key, record=False)[0]
+
+    def in_flight(self, limit: RateLimit, key: str) -> int:
+        """Slot files some process holds locked."""
+        held = 0
+        for path in self._slot_files(limit, key):
+            handle = self._lock_one([path])
+            if handle is None:
+                held += 1
+            else:
+                portalocker.unlock(handle)
+                handle.close()
+        return held

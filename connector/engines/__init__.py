@@ -1,0 +1,1 @@
+"""Workflow-engine adapters (Airflow, Prefect): thin layers the core never imports."""

@@ -1,0 +1,1 @@
+"""Apache Airflow provider: the `mixpanel` connection type, MixpanelHook and the operators."""

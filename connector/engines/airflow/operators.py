@@ -1,0 +1,80 @@
+"""MixpanelOperator runs any action; MixpanelExportOperator streams an export to a file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+
+from ..common import RATE_WAIT_S, export_to
+from .hooks import MixpanelHook
+
+
+class MixpanelOperator(BaseOperator):
+    """Run one Mixpanel action; its result (`{"data": ...}`) is the task's XCom.
+
+    Args:
+        action: the action's key, e.g. `importEvents`, `queryProfiles`, `createGCSPipeline`.
+        inputs: the action's inputs by key; templated, so `{{ ds }}` and XCom pulls work.
+        mixpanel_conn_id: the Airflow connection of type `mixpanel` to use.
+        rate_wait_s: how long to wait for a client-side rate budget before failing.
+    """
+
+    template_fields: Sequence[str] = ("action", "inputs")
+    template_fields_renderers = {"inputs": "json"}
+    ui_color = "#7856ff"
+
+    def __init__(
+        self,
+        *,
+        action: str,
+        inputs: Mapping[str, Any] | None = None,
+        mixpanel_conn_id: str = MixpanelHook.default_conn_name,
+        rate_wait_s: float = RATE_WAIT_S,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.action = action
+        self.inputs = dict(inputs or {})
+        self.mixpanel_conn_id = mixpanel_conn_id
+        self.rate_wait_s = rate_wait_s
+
+    @property
+    def hook(self) -> MixpanelHook:
+        """The hook for this task's connection."""
+        return MixpanelHook(mixpanel_conn_id=self.mixpanel_conn_id, rate_wait_s=self.rate_wait_s)
+
+    def execute(self, context: Context) -> Any:
+        """Run the action and return its result."""
+        self.log.info("Running Mixpanel action %s", self.action)
+        result = self.hook.run(self.action, self.inputs)
+        self.log.info("Mixpanel action %s finished", self.action)
+        return result
+
+
+class MixpanelExportOperator(MixpanelOperator):
+    """Stream an export action's records to `path` as JSON lines; XCom gets path and count only.
+
+    Args:
+        path: a local file path, an object-store URL (`s3://…`, `gs://…`, any fsspec scheme
+            installed) or an `ObjectStoragePath`; templated. A local file appears only when
+            the export is complete.
+        inputs: the action's inputs (dates, filters); templated.
+        action: the exporting action, `downloadData` by default.
+        Other arguments are MixpanelOperator's.
+    """
+
+    template_fields: Sequence[str] = ("path", "inputs", "action")
+
+    def __init__(self, *, path: Any, action: str = "downloadData", **kwargs: Any) -> None:
+        super().__init__(action=action, **kwargs)
+        self.path = path
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Export and return `{"path": ..., "count": ...}`."""
+        hook = self.hook
+        inputs = hook.inputs_for(self.action, self.inputs)
+        count = export_to(hook.component, self.action, inputs, hook.get_conn(), self.path)
+        self.log.info("Exported %d records to %s", count, self.path)
+        return {"path": str(self.path), "count": count}

@@ -1,0 +1,57 @@
+"""Prefect tasks over the component: run any action, fetch a picklist, export to a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from ..common import export_to
+from .credentials import CredentialsMethods
+
+# Actions have side effects (imports, deletes); a task run never reuses an earlier result.
+
+
+@task(name="mixpanel-run-action", cache_policy=NO_CACHE)
+def run_action(
+    credentials: CredentialsMethods, action: str, inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run one Mixpanel action (e.g. `importEvents`, `queryProfiles`); returns `{"data": ...}`."""
+    component = credentials.component()
+    logger = get_run_logger()
+    logger.info("Running Mixpanel action %s", action)
+    values = credentials.inputs_for(component, action, inputs or {})
+    return component.run(action, values, credentials.connection())
+
+
+@task(name="mixpanel-fetch-picklist", cache_policy=NO_CACHE)
+def fetch_picklist(
+    credentials: CredentialsMethods, data_source: str, inputs: dict[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """A data source's choices, `[{"label", "key"}, ...]` (e.g. saved funnels, pipelines)."""
+    component = credentials.component()
+    values = credentials.inputs_for(component, data_source, inputs or {})
+    items: list[dict[str, str]] = component.fetch(data_source, values, credentials.connection())[
+        "result"
+    ]
+    return items
+
+
+@task(name="mixpanel-export-to-file", cache_policy=NO_CACHE)
+def export_to_file(
+    credentials: CredentialsMethods,
+    path: str,
+    inputs: dict[str, Any],
+    action: str = "downloadData",
+) -> dict[str, Any]:
+    """Stream an export to `path` (local file or fsspec URL) as JSON lines.
+
+    Returns `{"path", "count"}`, never the records themselves.
+    """
+    component = credentials.component()
+    values = credentials.inputs_for(component, action, inputs)
+    count = export_to(component, action, values, credentials.connection(), path)
+    get_run_logger().info("Exported %d records to %s", count, path)
+    return {"path": path, "count": count}

@@ -1,0 +1,52 @@
+"""JSON Schema checks: a compiled validator on the happy path, jsonschema for the messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+
+class SchemaCheck:
+    """Validates values against one JSON Schema (2020-12); `errors` explains a refusal.
+
+    The compiled validator (jsonschema-rs) answers first; whenever it refuses a value,
+    jsonschema decides and words the message, so the fast path can only ever accept what is
+    valid under both.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._slow = Draft202012Validator(schema)
+        try:
+            self.fast: Any = jsonschema_rs.Draft202012Validator(schema)
+            every = {"type": "array", "items": schema}
+            self.fast_all: Any = jsonschema_rs.Draft202012Validator(every)
+        except (ValueError, jsonschema_rs.ValidationError):  # a construct it cannot compile
+            self.fast = self.fast_all = None
+
+    def is_valid(self, value: Any) -> bool:
+        """True when `value` satisfies the schema."""
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(value):
+                    return True
+            except (ValueError, TypeError, OverflowError):
+                pass  # a value it cannot read (e.g. a non-JSON type): jsonschema decides
+        return not any(True for _ in self._slow.iter_errors(value))
+
+    def all_valid(self, values: list[Any]) -> bool:
+        """True when the compiled check accepts all `values` at once (False: ask one by one)."""
+        if self.fast_all is None:
+            return False
+        try:
+            return bool(self.fast_all.is_valid(values))
+        except (ValueError, TypeError, OverflowError):
+            return False
+
+    def errors(self, value: Any) -> Iterator[ValidationError]:
+        """The errors jsonschema finds in `value` (none when it is valid)."""
+        return self._slow.iter_errors(value)

@@ -1,0 +1,45 @@
+"""Redis-specific behaviour: leases renewed while a call runs, keys that clean themselves up."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from connector.budgets import open_budgets
+from connector.ratelimit import BudgetExceeded, RateLimit
+
+ONE_AT_A_TIME = RateLimit("solo", per_hour=None, per_second=None, max_concurrent=1)
+THREE_PER_SECOND = RateLimit("burst", per_hour=None, per_second=3, max_concurrent=1)
+
+
+def test_a_call_longer_than_the_lease_keeps_its_slot(redis_url: str) -> None:
+    budget = open_budgets(f"{redis_url}?prefix=renewal&lease_s=0.6").budget(ONE_AT_A_TIME)
+    with budget.acquire("p1", max_wait_s=0):
+        time.sleep(2.0)  # more than three leases long: the renewer must have extended it
+        assert budget.in_flight("p1") == 1
+        with pytest.raises(BudgetExceeded, match="1 concurrent calls"):
+            budget.acquire("p1", max_wait_s=0)
+    assert budget.in_flight("p1") == 0
+
+
+def test_keys_are_namespaced_and_expire(redis_url: str) -> None:
+    budget = open_budgets(f"{redis_url}?prefix=tidy&lease_s=2").budget(THREE_PER_SECOND)
+    with budget.acquire("p 1", max_wait_s=0):
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        keys = sorted(client.keys("tidy:*"))
+        assert keys == ["tidy:{burst:p 1}:calls", "tidy:{burst:p 1}:leases"]
+        # The calls expire once out of every window; the leases once their lease runs out.
+        assert 0 < client.ttl(keys[0]) <= 3
+        assert 0 < client.ttl(keys[1]) <= 3
+        assert client.zcard(keys[1]) == 1
+    assert client.zcard(keys[1]) == 0
+    assert client.zcard(keys[0]) == 1  # the call still counts against its second
+
+
+def test_redis_options_are_checked() -> None:
+    from connector import BudgetStoreError
+
+    with pytest.raises(BudgetStoreError, match="lease_s must be positive"):
+        open_budgets("redis://127.0.0.1:1/0?lease_s=0").budget(ONE_AT_A_TIME)

@@ -1,0 +1,35 @@
+"""SQLite-specific behaviour: the file is where the URL says, and other connections see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connector.budgets import open_budgets
+from connector.budgets.sqlite_store import SQLiteStore
+from connector.ratelimit import RateLimit
+
+ONE_PER_HOUR = RateLimit("hourly", per_hour=1, per_second=None, max_concurrent=None)
+TWO_AT_ONCE = RateLimit("duo", per_hour=None, per_second=None, max_concurrent=2)
+
+
+def test_sqlite_budgets_live_in_the_named_file(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "b.sqlite3"
+    open_budgets(f"sqlite:///{path}").budget(ONE_PER_HOUR).acquire("p1", max_wait_s=0).release()
+    assert path.is_file()
+    # A second connection to the same file (as another process would open) sees the call.
+    other = SQLiteStore(path, "other")
+    assert other.seconds_until_free(ONE_PER_HOUR, "p1") > 3599
+
+
+def test_slots_are_lock_files_beside_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "b.sqlite3"
+    budget = open_budgets(f"sqlite:///{path}").budget(TWO_AT_ONCE)
+    first = budget.acquire("p1", max_wait_s=0)
+    with budget.acquire("p1", max_wait_s=0):
+        [folder] = (tmp_path / "b.sqlite3.slots").iterdir()
+        assert folder.name.startswith("duo-")
+        assert sorted(f.name for f in folder.iterdir()) == ["0.lock", "1.lock"]
+        # Another connection (as in another process) counts the slots this one holds.
+        assert SQLiteStore(path, "other").in_flight(TWO_AT_ONCE, "p1") == 2
+    first.release()
+    assert SQLiteStore(path, "other").in_flight(TWO_AT_ONCE, "p1") == 0

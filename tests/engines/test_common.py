@@ -1,0 +1,107 @@
+"""The adapters' shared layer: location defaults, secrets for an engine's masker, exports."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from connector import load_component
+from connector.engines.common import (
+    LOCATION_INPUTS,
+    export_to,
+    location_input,
+    location_values,
+    region_choices,
+    secret_values,
+    with_defaults,
+)
+from connector.redact import basic_header
+from tests.conftest import TEST_CONNECTION
+
+
+def _place(label: str) -> str:
+    found = re.search(r"\(([^)]+)\)", label)
+    assert found, label
+    return found.group(1)
+
+
+def test_location_inputs_list_the_same_places_in_the_same_order() -> None:
+    # One Region maps onto every location input by position; a reordered list would send an
+    # EU project's calls to US servers.
+    places = [[_place(c["label"]) for c in location_input(k)["choices"]] for k in LOCATION_INPUTS]
+    assert places[0] == ["US", "EU", "India"]
+    assert all(p == places[0] for p in places)
+
+
+def test_one_region_sets_every_location_input() -> None:
+    assert region_choices() == ["api", "api-eu", "api-in"]
+    assert location_values("api-eu") == {
+        "region": "api-eu",
+        "regionAndDomain": "eu.mixpanel",
+        "dataAndDomain": "data-eu",
+    }
+    assert location_values(None) == {}
+    with pytest.raises(ValueError, match=r"Region \(`region`\) must be one of"):
+        location_values("eu")
+
+
+def test_defaults_fill_only_inputs_the_action_declares_and_the_caller_left_out() -> None:
+    component = load_component()
+    defaults = location_values("api-in")
+    assert with_defaults(component, "downloadData", {"limit": 5}, defaults) == {
+        "dataAndDomain": "data-in",
+        "limit": 5,
+    }
+    explicit = with_defaults(component, "importEvents", {"region": "api"}, defaults)
+    assert explicit == {"region": "api"}
+
+
+def test_secret_values_cover_fields_and_derived_basic_headers() -> None:
+    values = secret_values(load_component(), TEST_CONNECTION)
+    service = basic_header(TEST_CONNECTION["username"], TEST_CONNECTION["password"])
+    token = basic_header(TEST_CONNECTION["projectToken"], "")
+    assert set(values) == {
+        TEST_CONNECTION["password"],
+        TEST_CONNECTION["projectToken"],
+        service,
+        service.split()[1],
+        token,
+        token.split()[1],
+    }
+    assert TEST_CONNECTION["username"] not in values
+
+
+EVENTS = [
+    {"event": "A", "properties": {"time": 1, "distinct_id": "u", "$insert_id": "i1"}},
+    {"event": "B", "properties": {"time": 2, "distinct_id": "u", "$insert_id": "i2"}},
+]
+EXPORT = {"project_id": "7", "from_date": "2024-01-01", "to_date": "2024-01-01"}
+
+
+def test_export_writes_json_lines_and_counts(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_oneshot_request(
+        "/api/2.0/export", query_string={**EXPORT, "limit": "2"}
+    ).respond_with_data("".join(json.dumps(e) + "\n" for e in EVENTS))
+    component = load_component(base_url=httpserver.url_for("/"))
+    target = tmp_path / "deep" / "out.jsonl"
+    count = export_to(component, "downloadData", {**EXPORT, "limit": 2}, TEST_CONNECTION, target)
+    httpserver.check_assertions()
+    assert count == 2
+    assert [json.loads(line) for line in target.read_text().splitlines()] == EVENTS
+
+
+def test_a_failed_export_leaves_neither_file_nor_partial(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/api/2.0/export").respond_with_json({"error": "no"}, status=403)
+    component = load_component(base_url=httpserver.url_for("/"))
+    target = tmp_path / "out.jsonl"
+    target.write_text("yesterday's export\n")
+    with pytest.raises(Exception, match="403"):
+        export_to(component, "downloadData", EXPORT, TEST_CONNECTION, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+    assert target.read_text() == "yesterday's export\n"

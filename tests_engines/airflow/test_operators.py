@@ -1,0 +1,148 @@
+"""MixpanelOperator and MixpanelExportOperator: execute() against the sandbox, every kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from connector.engines.airflow.hooks import MixpanelHook
+from connector.engines.airflow.operators import MixpanelExportOperator, MixpanelOperator
+from connector.errors import AuthError
+from connector.sandbox import Sandbox
+
+from ..conftest import secrets_of
+from ..scenario import (
+    PROFILE_ID,
+    events,
+    export_inputs,
+    pipeline_inputs,
+    profile_inputs,
+)
+from .conftest import set_connection
+
+
+def run(action: str, inputs: dict[str, object]) -> object:
+    return MixpanelOperator(task_id=action, action=action, inputs=inputs).execute({})
+
+
+def test_hook_builds_the_connection_mapping_from_the_env_variable(conn: Sandbox) -> None:
+    hook = MixpanelHook()
+    assert hook.mixpanel_conn_id == "mixpanel_default"
+    assert hook.get_conn() == conn.connection
+    assert hook.component.base_url == conn.base_url
+
+
+def test_operator_ingests_events_and_returns_the_result_as_xcom(conn: Sandbox) -> None:
+    result = run("importEvents", {"project_id": conn.project_id, "events": events(3)})
+    assert result == {"data": {"code": 200, "num_records_imported": 3, "status": "OK"}}
+    assert conn.store.dedup_event_count() == 3
+
+
+def test_operator_runs_a_profile_query(conn: Sandbox) -> None:
+    assert run("createProfile", profile_inputs()) == {"data": 1}
+    assert conn.store.profile(PROFILE_ID) == {"plan": "pro"}
+    found = run("queryProfiles", {"project_id": conn.project_id, "distinct_ids": [PROFILE_ID]})
+    assert isinstance(found, dict)
+    assert [(r["$distinct_id"], r["$properties"]) for r in found["data"]["results"]] == [
+        (PROFILE_ID, {"plan": "pro"})
+    ]
+
+
+def test_operator_creates_a_pipeline_and_the_picklist_helper_lists_it(conn: Sandbox) -> None:
+    created = run("createGCSPipeline", pipeline_inputs(conn))
+    assert created == {"data": {"pipeline_names": ["events-daily-gcs-raw"]}}
+    items = MixpanelHook().picklist("pipelines", {"project_id": conn.project_id})
+    assert items == [
+        {
+            "label": f"events-daily-gcs-raw - PipelineId: {conn.project_id}",
+            "key": "events-daily-gcs-raw",
+        }
+    ]
+
+
+def test_connection_region_fills_the_actions_location_inputs(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_connection(monkeypatch, sandbox, region="api-eu")
+    hook = MixpanelHook()
+    assert hook.inputs_for("importEvents", {})["region"] == "api-eu"
+    assert hook.inputs_for("queryProfiles", {})["regionAndDomain"] == "eu.mixpanel"
+    assert hook.inputs_for("downloadData", {})["dataAndDomain"] == "data-eu"
+    # A task's own choice wins over the connection's.
+    assert hook.inputs_for("downloadData", {"dataAndDomain": "data"})["dataAndDomain"] == "data"
+
+
+def test_export_operator_writes_json_lines_and_returns_only_path_and_count(
+    conn: Sandbox, tmp_path: Path
+) -> None:
+    sent = events(5)
+    run("importEvents", {"project_id": conn.project_id, "events": sent})
+    target = tmp_path / "out" / "events.jsonl"
+    op = MixpanelExportOperator(task_id="e", path=str(target), inputs=export_inputs(conn))
+    xcom = op.execute({})
+    assert xcom == {"path": str(target), "count": 5}
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert sorted(r["properties"]["$insert_id"] for r in rows) == [f"eng{i}" for i in range(5)]
+    assert list(target.parent.iterdir()) == [target]  # no partial file left behind
+
+
+def test_export_operator_leaves_no_file_when_the_export_fails(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    set_connection(monkeypatch, sandbox, password="not-the-sandbox-secret")
+    target = tmp_path / "events.jsonl"
+    op = MixpanelExportOperator(task_id="e", path=str(target), inputs=export_inputs(sandbox))
+    with pytest.raises(AuthError):
+        op.execute({})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_operator_writes_to_an_object_storage_path(conn: Sandbox, tmp_path: Path) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    run("importEvents", {"project_id": conn.project_id, "events": events(2)})
+    target = ObjectStoragePath(f"file://{tmp_path}/exports/events.jsonl")
+    target.parent.mkdir(parents=True)
+    xcom = MixpanelExportOperator(task_id="e", path=target, inputs=export_inputs(conn)).execute({})
+    assert xcom == {"path": str(target), "count": 2}
+    assert len(target.read_text().splitlines()) == 2
+
+
+def test_export_operator_writes_to_an_fsspec_url(conn: Sandbox) -> None:
+    import fsspec
+
+    run("importEvents", {"project_id": conn.project_id, "events": events(2)})
+    url = "memory://exports/mixpanel/events.jsonl"
+    xcom = MixpanelExportOperator(task_id="e", path=url, inputs=export_inputs(conn)).execute({})
+    assert xcom == {"path": url, "count": 2}
+    with fsspec.open(url, "rt") as handle:
+        assert [json.loads(line)["event"] for line in handle] == ["Played", "Played"]
+
+
+def test_a_failed_export_leaves_no_object_behind(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fsspec
+
+    set_connection(monkeypatch, sandbox, password="not-the-sandbox-secret")
+    url = "memory://exports/failing/events.jsonl"
+    op = MixpanelExportOperator(task_id="e", path=url, inputs=export_inputs(sandbox))
+    with pytest.raises(AuthError):
+        op.execute({})
+    assert not fsspec.filesystem("memory").exists("/exports/failing/events.jsonl")
+
+
+def test_hook_registers_secrets_and_derived_headers_with_airflows_masker(conn: Sandbox) -> None:
+    from airflow.sdk.log import mask_logs
+
+    MixpanelHook().get_conn()
+    secrets = secrets_of(conn.connection)
+    line = f"creds {sorted(conn.connection.values())} headers {secrets}"
+    # mask_logs is the processor Airflow's task runner applies to every task log line.
+    masked = mask_logs(None, "info", {"event": line})["event"]
+    assert conn.connection["username"] in masked  # not a secret: the line is otherwise intact
+    for secret in secrets:
+        assert secret not in masked
+    assert masked.count("***") == 6

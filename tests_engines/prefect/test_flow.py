@@ -1,0 +1,125 @@
+"""A Prefect flow imports, queries profiles, exports and creates a pipeline against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect import flow
+
+from connector.engines.prefect import (
+    MixpanelCredentials,
+    export_to_file,
+    fetch_picklist,
+    run_action,
+)
+from connector.sandbox import Sandbox
+
+from ..conftest import secrets_of
+from ..scenario import (
+    EVERY_KIND_PATHS,
+    PROFILE_ID,
+    events,
+    export_inputs,
+    pipeline_inputs,
+    profile_inputs,
+)
+
+
+@flow
+def every_kind(
+    project_id: str, export_path: str, export: dict[str, Any], pipeline: dict[str, Any]
+) -> dict[str, Any]:
+    credentials = MixpanelCredentials.load("sandbox")
+    ingested = run_action(
+        credentials, "importEvents", {"project_id": project_id, "events": events(4)}
+    )
+    profile = run_action(credentials, "createProfile", profile_inputs())
+    query = run_action(
+        credentials, "queryProfiles", {"project_id": project_id, "distinct_ids": [PROFILE_ID]}
+    )
+    exported = export_to_file(credentials, export_path, export)
+    created = run_action(credentials, "createGCSPipeline", pipeline)
+    picklist = fetch_picklist(credentials, "pipelines", {"project_id": project_id})
+    return {
+        "ingested": ingested,
+        "profile": profile,
+        "query": query,
+        "exported": exported,
+        "created": created,
+        "picklist": picklist,
+    }
+
+
+@pytest.fixture(scope="module")
+def flow_run(harness: None, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    export_path = str(tmp_path_factory.mktemp("export") / "events.jsonl")
+    with Sandbox() as sandbox:
+        MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url).save(
+            "sandbox", overwrite=True
+        )
+        result = every_kind(
+            sandbox.project_id, export_path, export_inputs(sandbox), pipeline_inputs(sandbox)
+        )
+        yield result, sandbox, export_path
+        assert sandbox.errors == []
+
+
+def test_the_flow_ingests_and_queries(flow_run: Any) -> None:
+    result, sandbox, _ = flow_run
+    assert result["ingested"] == {"data": {"code": 200, "num_records_imported": 4, "status": "OK"}}
+    assert sandbox.store.dedup_event_count() == 4
+    assert result["profile"] == {"data": 1}
+    assert sandbox.store.profile(PROFILE_ID) == {"plan": "pro"}
+    found = result["query"]["data"]["results"]
+    assert [(r["$distinct_id"], r["$properties"]) for r in found] == [(PROFILE_ID, {"plan": "pro"})]
+
+
+def test_the_flow_exports_to_a_file_and_returns_only_path_and_count(flow_run: Any) -> None:
+    result, _, export_path = flow_run
+    assert result["exported"] == {"path": export_path, "count": 4}
+    rows = [json.loads(line) for line in Path(export_path).read_text().splitlines()]
+    assert sorted(r["properties"]["$insert_id"] for r in rows) == [f"eng{i}" for i in range(4)]
+
+
+def test_the_flow_creates_a_pipeline_and_lists_it(flow_run: Any) -> None:
+    result, sandbox, _ = flow_run
+    assert result["created"] == {"data": {"pipeline_names": ["events-daily-gcs-raw"]}}
+    assert result["picklist"] == [
+        {
+            "label": f"events-daily-gcs-raw - PipelineId: {sandbox.project_id}",
+            "key": "events-daily-gcs-raw",
+        }
+    ]
+    paths = [r["path"] for r in sandbox.store.requests()]
+    assert paths == [*EVERY_KIND_PATHS, "/api/2.0/nessie/pipeline/jobs"]
+
+
+def test_region_on_the_block_reaches_every_location_input(harness: None) -> None:
+    block = MixpanelCredentials(region="api-in")
+    component = block.component()
+    assert block.inputs_for(component, "importEvents", {})["region"] == "api-in"
+    assert block.inputs_for(component, "downloadData", {})["dataAndDomain"] == "data-in"
+    assert block.inputs_for(component, "queryProfiles", {})["regionAndDomain"] == "in.mixpanel"
+
+
+def test_task_logs_carry_no_secret(
+    harness: None, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    @flow
+    def failing() -> None:
+        credentials = MixpanelCredentials(
+            **{**sandbox.connection, "password": "WRONGSECRET-prefect-42"},
+            base_url=sandbox.base_url,
+        )
+        run_action(credentials, "downloadData", export_inputs(sandbox))
+
+    caplog.set_level(logging.DEBUG)
+    state = failing(return_state=True)
+    assert state.is_failed()
+    assert "401" in caplog.text or "Auth" in caplog.text
+    for secret in [*secrets_of(sandbox.connection), "WRONGSECRET-prefect-42"]:
+        assert secret not in caplog.text

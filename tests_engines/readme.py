@@ -1,0 +1,25 @@
+"""The README's engine examples, pointed at the sandbox, so tests can run them as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+PROJECT_ID = "2891273"
+DATA_DIR = "/data/mixpanel/"
+
+
+def example(section: str) -> str:
+    """The first Python block under the README heading `### <section>`."""
+    text = README.read_text(encoding="utf-8")
+    body = text.split(f"\n### {section}\n", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"```python\n(.*?)```", body, re.S)
+    assert found, f"no python example under ### {section}"
+    return found.group(1)
+
+
+def retarget(code: str, project_id: str, data_dir: str) -> str:
+    """The example with the sandbox's project and a temporary folder for exports."""
+    assert PROJECT_ID in code and DATA_DIR in code
+    return code.replace(PROJECT_ID, project_id).replace(DATA_DIR, data_dir.rstrip("/") + "/")

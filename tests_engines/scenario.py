@@ -1,0 +1,55 @@
+"""One scenario both engines run against the sandbox: an action of every kind, and its checks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from connector.sandbox import Sandbox
+
+PROFILE_ID = "engine-user-1"
+# What Mixpanel sees when a run does ingest, profile, query, export and pipeline in that order.
+EVERY_KIND_PATHS = [
+    "/import",
+    "/engage",
+    "/api/query/engage",
+    "/api/2.0/export",
+    "/api/2.0/nessie/pipeline/create",
+]
+
+
+def today() -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def events(n: int = 3, prefix: str = "eng") -> list[dict[str, Any]]:
+    """Recent events (the sandbox, like Mixpanel, files them by time)."""
+    now = int(time.time()) - 120
+    return [
+        {
+            "event": "Played",
+            "properties": {
+                "distinct_id": PROFILE_ID,
+                "time": now + i,
+                "$insert_id": f"{prefix}{i}",
+            },
+        }
+        for i in range(n)
+    ]
+
+
+def profile_inputs() -> dict[str, Any]:
+    return {"properties": [{"$distinct_id": PROFILE_ID, "$set": {"plan": "pro"}}]}
+
+
+def pipeline_inputs(sandbox: Sandbox) -> dict[str, Any]:
+    return {
+        "project_id": sandbox.project_id,
+        "gcs_bucket": "engine-exports",
+        "gcs_region": "us-east1",
+        "from_date": today(),
+    }
+
+
+def export_inputs(sandbox: Sandbox) -> dict[str, Any]:
+    return {"project_id": sandbox.project_id, "from_date": today(), "to_date": today()}
