@@ -209,7 +209,7 @@ def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callabl
             position = entry.get("index")
             if isinstance(position, int) and 0 <= position < len(batch.indexes):
                 entry["index"] = batch.indexes[position]
-                if plan.id_key and not entry.get(plan.id_key) and not entry.get("insert_id"):
+                if plan.id_key and not entry.get(plan.id_key):
                     entry[plan.id_key] = plan.record_id(batch.records[position])
             totals.failed.append(entry)
         if len(totals.answers) < 2:

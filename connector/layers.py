@@ -68,8 +68,9 @@ def spec_layers(root: Path, overlays: Sequence[Path | str]) -> list[Layer]:
 
 
 def merge_component(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """An overlay's component.yaml over the shipped one: rate limits and environment variables
-    by name, the rest replaced.
+    """An overlay's component.yaml over the shipped one: named sections merged, the rest replaced.
+
+    Rate limits and environment variables are merged by name.
     """
     merged = {**base, **over}
     for section in ("rate_limits", "environment"):

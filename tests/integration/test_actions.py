@@ -86,7 +86,18 @@ def test_import_events_project_token_gzip(component: Component, connection: dict
     """Project-token auth needs no project_id; the body goes gzip-compressed."""
     inputs = {"events": EVENTS[:1], "useProjectToken": "true", "gzip": "true"}
     result = component.run("importEvents", inputs, connection)
-    assert result == {"data": {"code": 200, "num_records_imported": 1, "status": "OK"}}
+    assert result == {
+        "data": {
+            "code": 200,
+            "num_records_imported": 1,
+            "status": "OK",
+            "records_sent": 1,
+            "records_imported": 1,
+            "records_failed": 0,
+            "requests": 1,
+            "requests_retried": 0,
+        }
+    }
 
 
 @pytest.mark.vcr
