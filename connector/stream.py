@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .attempts import policy_for
-from .errors import InputError, InputProblem, TransportError
+from .errors import APIError, InputError, InputProblem, TransportError
 from .inputs import validate_inputs
 from .jsonlines import read_records, record_key
 from .ledger import Ledger
@@ -163,7 +163,14 @@ def _stream(
         started = component.clock.monotonic()
         while True:
             request, header = component._prepare(op, day_values, connection)
-            response = _open(component, request, header, retry, rate_wait_s)
+            try:
+                response = _open(component, request, header, retry, rate_wait_s)
+            except APIError as exc:  # e.g. the hourly budget: say where the export stopped
+                if emitted or day != days[0]:
+                    exc.add_note_to_message(
+                        f" (the stream stopped{where}, after {emitted} record(s) were yielded)"
+                    )
+                raise
             skip = yielded.multiset() if cuts else None
             try:
                 for record in read_records(response, markers, where):
