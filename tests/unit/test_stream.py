@@ -156,8 +156,11 @@ def test_each_request_draws_from_the_export_budget(server: ExportServer) -> None
     component = _component(server, clock=clock, rate_registry=clock.registry())
     assert len(list(component.iter("downloadData", inputs, TEST_CONNECTION))) == 120
     assert clock.sleeps == [pytest.approx(1.0)]  # the 4th request waits: 3 per second
-    with pytest.raises(Exception, match="3 queries per second"):
-        list(component.iter("downloadData", INPUTS, TEST_CONNECTION, rate_wait_s=0))
+    got: list[Any] = []
+    with pytest.raises(Exception, match="3 queries per second") as caught:
+        got.extend(component.iter("downloadData", INPUTS, TEST_CONNECTION, rate_wait_s=0))
+    assert len(got) == 80  # the 4th request of the last run used 1 of this second's 3 slots
+    assert "stream stopped on 2024-01-03, after 80 record(s) were yielded" in str(caught.value)
 
 
 def test_error_statuses_raise_typed_errors(server: ExportServer) -> None:
@@ -171,6 +174,10 @@ def test_error_statuses_raise_typed_errors(server: ExportServer) -> None:
 def test_bad_input_raises_when_iter_is_called_and_sends_nothing(server: ExportServer) -> None:
     with pytest.raises(InputError, match="`from_date`"):
         _component(server).iter("downloadData", {**INPUTS, "from_date": "2024-1-1"}, {})
+    with pytest.raises(InputError, match="To Date .`to_date`.: expected a date such as"):
+        _component(server).iter(
+            "downloadData", {**INPUTS, "to_date": "2024-02-30"}, TEST_CONNECTION
+        )
     assert server.requests == []
 
 
