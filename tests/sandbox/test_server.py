@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector import AuthError, Component, InputError, ServerError
+from connector import AuthError, ClientError, Component, InputError, ServerError
 from connector.sandbox import Sandbox
 
 
@@ -276,3 +276,70 @@ def test_bad_input_never_reaches_the_sandbox(sandbox: Sandbox, component: Compon
     with pytest.raises(InputError):
         component.run("importEvents", {"events": "not json"}, sandbox.connection)
     assert sandbox.store.requests() == []
+
+
+def test_import_refuses_more_than_10_mb(sandbox: Sandbox) -> None:
+    events = _events(1000)
+    for event in events:
+        event["properties"]["padding"] = "x" * 10_500
+    response = requests.post(
+        f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}",
+        json=events,
+        headers=_basic(sandbox.username, sandbox.password),
+        timeout=10,
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "request exceeds max limit of 10485760 bytes"
+    assert sandbox.store.raw_event_count() == 0
+
+
+def test_track_img_answers_a_gif(sandbox: Sandbox, component: Component) -> None:
+    event = [{"event": "Opened", "properties": {"distinct_id": "u1"}}]
+    answer = component.run("trackEvents", {"events": event, "img": "1"}, sandbox.connection)
+    assert base64.b64decode(answer["data"])[:6] == b"GIF89a"
+
+
+def test_export_is_gzipped_only_when_asked(sandbox: Sandbox, component: Component) -> None:
+    component.run(
+        "importEvents", {"events": _events(3), "project_id": sandbox.project_id}, sandbox.connection
+    )
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    url = f"{sandbox.base_url}/api/2.0/export?project_id={sandbox.project_id}"
+    url += f"&from_date={day}&to_date={day}&time_in_ms=true"
+    auth = _basic(sandbox.username, sandbox.password)
+    plain = requests.get(url, headers={**auth, "Accept-Encoding": "identity"}, timeout=5)
+    assert "Content-Encoding" not in plain.headers
+    lines = [json.loads(line) for line in plain.text.splitlines()]
+    assert len(lines) == 3 and lines[0]["properties"]["time"] % 1000 == 0
+    assert "token" not in lines[0]["properties"]
+    zipped = requests.get(url, headers={**auth, "Accept-Encoding": "gzip"}, timeout=5, stream=True)
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.raw.read()) == plain.content
+
+
+def test_pipeline_limits_and_lifecycle(sandbox: Sandbox, component: Component) -> None:
+    conn, pid = sandbox.connection, sandbox.project_id
+    gcs = {"project_id": pid, "gcs_bucket": "b", "gcs_region": "us-east1"}
+    old = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 200 * 86400))
+    with pytest.raises(ClientError, match="cannot be more than six months in the past"):
+        component.run("createGCSPipeline", {**gcs, "from_date": old}, conn)
+    created = component.run("createGCSPipeline", {**gcs, "trial": "true"}, conn)["data"]
+    assert created == {"pipeline_names": ["trial-events-daily-gcs-raw"]}
+    with pytest.raises(ClientError, match="already exists"):
+        component.run("createGCSPipeline", {**gcs, "trial": "true"}, conn)
+    name = {"project_id": pid, "name": "trial-events-daily-gcs-raw"}
+    component.run("editGCSPipeline", {**name, "events": "Purchase"}, conn)
+    params = json.loads(sandbox.store.scalar("SELECT params FROM pipelines"))
+    assert params["events"] == "Purchase" and params["gcs_bucket"] == "b"
+    component.run("deletePipeline", name, conn)
+    assert component.run("listPipelines", {"project_id": pid}, conn)["data"] == {pid: []}
+    status = component.run("getPipeline", name, conn)["data"]
+    assert status["canceled"][0]["state"] == "canceled"
+    auth = _basic(sandbox.username, sandbox.password)
+    paused = requests.post(
+        f"{sandbox.base_url}/api/2.0/nessie/pipeline/pause",
+        data={"name": "nope", "project_id": pid},
+        headers=auth,
+        timeout=5,
+    )
+    assert paused.status_code == 404 and paused.json()["status"] == "error"
