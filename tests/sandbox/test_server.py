@@ -34,6 +34,13 @@ def _basic(user: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
 
 
+def _import(sandbox: Sandbox, events: list[Any]) -> requests.Response:
+    """POST /import with strict=1 and the service account, bypassing the connector's checks."""
+    url = f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}"
+    auth = _basic(sandbox.username, sandbox.password)
+    return requests.post(url, json=events, headers=auth, timeout=10)
+
+
 def test_import_stores_duplicates_and_queries_count_them_once(
     sandbox: Sandbox, component: Component
 ) -> None:
@@ -58,12 +65,7 @@ def test_import_strict_partial_failure_names_each_record(sandbox: Sandbox) -> No
     events = _events(3)
     events[1]["properties"]["$insert_id"] = "not valid!"
     events[2]["properties"]["time"] = "yesterday"
-    response = requests.post(
-        f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}",
-        json=events,
-        headers=_basic(sandbox.username, sandbox.password),
-        timeout=5,
-    )
+    response = _import(sandbox, events)
     assert response.status_code == 400
     body = response.json()
     assert body["num_records_imported"] == 1
@@ -77,7 +79,7 @@ def test_import_strict_partial_failure_names_each_record(sandbox: Sandbox) -> No
 def test_import_limits_and_gzip(sandbox: Sandbox) -> None:
     url = f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}"
     auth = _basic(sandbox.username, sandbox.password)
-    too_many = requests.post(url, json=_events(2001), headers=auth, timeout=5)
+    too_many = _import(sandbox, _events(2001))
     assert too_many.status_code == 413
     assert too_many.json()["error"] == "request exceeds max limit of 2000 records"
     body = gzip.compress(json.dumps(_events(5)).encode())
@@ -282,12 +284,7 @@ def test_import_refuses_more_than_10_mb(sandbox: Sandbox) -> None:
     events = _events(1000)
     for event in events:
         event["properties"]["padding"] = "x" * 10_500
-    response = requests.post(
-        f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}",
-        json=events,
-        headers=_basic(sandbox.username, sandbox.password),
-        timeout=10,
-    )
+    response = _import(sandbox, events)
     assert response.status_code == 413
     assert response.json()["error"] == "request exceeds max limit of 10485760 bytes"
     assert sandbox.store.raw_event_count() == 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import statistics
 import sys
 import threading
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench_prepare import _interleaved  # noqa: E402  (this folder: run as a script)
 
 from connector.sandbox import Sandbox, Store  # noqa: E402
 from connector.sandbox.ingest import ingest_events  # noqa: E402
@@ -107,18 +108,6 @@ def _poster(url: str, auth: tuple[str, str], bodies: list[bytes]) -> Callable[[]
             list(pool.map(post, bodies))
 
     return run
-
-
-def _interleaved(
-    ours: Callable[[], None], base: Callable[[], None], rounds: int
-) -> tuple[float, float]:
-    mine, theirs = [], []
-    for _ in range(rounds):
-        for func, times in ((ours, mine), (base, theirs)):
-            start = time.perf_counter()
-            func()
-            times.append(time.perf_counter() - start)
-    return statistics.median(mine), statistics.median(theirs)
 
 
 def main(argv: list[str] | None = None) -> int:
