@@ -340,3 +340,31 @@ def test_pipeline_limits_and_lifecycle(sandbox: Sandbox, component: Component) -
         timeout=5,
     )
     assert paused.status_code == 404 and paused.json()["status"] == "error"
+
+
+def test_each_api_answers_auth_errors_in_its_own_shape(sandbox: Sandbox) -> None:
+    wrong = _basic(sandbox.username, "wrong")
+    pid = sandbox.project_id
+    imported = requests.post(
+        f"{sandbox.base_url}/import?project_id={pid}", json=_events(1), headers=wrong, timeout=5
+    )
+    assert imported.status_code == 401
+    assert imported.json() == {
+        "code": 401,
+        "error": "Invalid credentials",
+        "status": "Unauthorized",
+    }
+    jobs = requests.get(
+        f"{sandbox.base_url}/api/2.0/nessie/pipeline/jobs?project_id={pid}",
+        headers=wrong,
+        timeout=5,
+    )
+    assert jobs.status_code == 401
+    assert jobs.json() == {"error": "Invalid credentials", "status": "error"}
+
+
+def test_import_with_the_project_token_as_username(sandbox: Sandbox, component: Component) -> None:
+    inputs = {"events": _events(2), "useProjectToken": "true", "project_id": sandbox.project_id}
+    result = component.run("importEvents", inputs, sandbox.connection)
+    assert result["data"]["num_records_imported"] == 2
+    assert sandbox.store.raw_event_count() == 2
