@@ -38,6 +38,17 @@ def events(n: int = 3, prefix: str = "eng") -> list[dict[str, Any]]:
     ]
 
 
+def imported(result: dict[str, Any]) -> tuple[int, int, int]:
+    """What an importEvents result says was sent, imported and failed."""
+    data = result["data"]
+    return data["records_sent"], data["num_records_imported"], data["records_failed"]
+
+
+def exported(path: str, count: int) -> dict[str, Any]:
+    """An export's summary (its XCom or task result) for one day and no cut."""
+    return {"path": path, "count": count, "days": 1, "resumed_cuts": 0}
+
+
 def profile_inputs() -> dict[str, Any]:
     return {"properties": [{"$distinct_id": PROFILE_ID, "$set": {"plan": "pro"}}]}
 

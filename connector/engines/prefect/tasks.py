@@ -46,12 +46,12 @@ def export_to_file(
     inputs: dict[str, Any],
     action: str = "downloadData",
 ) -> dict[str, Any]:
-    """Stream an export to `path` (local file or fsspec URL) as JSON lines.
+    """Stream an export to `path` (local file or fsspec URL) as JSON lines, gzip for `.gz`.
 
-    Returns `{"path", "count"}`, never the records themselves.
+    Returns `{"path", "count", "days", "resumed_cuts"}`, never the records themselves.
     """
     component = credentials.component()
     values = credentials.inputs_for(component, action, inputs)
-    count = export_to(component, action, values, credentials.connection(), path)
-    get_run_logger().info("Exported %d records to %s", count, path)
-    return {"path": path, "count": count}
+    summary = export_to(component, action, values, credentials.connection(), path)
+    get_run_logger().info("Exported %d records to %s", summary["count"], path)
+    return summary
