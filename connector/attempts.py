@@ -158,7 +158,7 @@ def send_with_retries(
     idempotent = is_idempotent(request)
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
-    budget_key = str(request.retry.get("rate_key") or "(no project id)")
+    budget_key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
     start = clock.monotonic()
     attempt = 0
     while True:
@@ -200,9 +200,9 @@ def send_with_retries(
             log.info("%s: giving up: %s", request.action, decision.reason)
             if "non-idempotent" in decision.reason:
                 error.add_note_to_message(
-                    ". Not retried: the request may have reached Mixpanel and repeating it "
-                    "could apply it twice; pass retry=RetryPolicy(retry_non_idempotent=True) "
-                    "to retry anyway."
+                    f". Not retried: the request may have reached {request.api_name} and "
+                    "repeating it could apply it twice; pass "
+                    "retry=RetryPolicy(retry_non_idempotent=True) to retry anyway."
                 )
             elif attempt > 1:
                 error.add_note_to_message(f" (gave up after {attempt} attempts: {decision.reason})")

@@ -21,6 +21,11 @@ def is_trusted_host(host: str, trusted: Iterable[str], base_url: str | None = No
     return any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in trusted)
 
 
+def _a(api: str) -> str:
+    """'a Mixpanel' for an API named Mixpanel, 'a trusted' when the API has no name."""
+    return f"a {api}" if api else "a trusted"
+
+
 def scheme_for(request: HTTPRequest, connection: ConnectionSpec) -> AuthSchemeSpec:
     """The auth scheme the request names; a spec naming an unknown one is a render error."""
     scheme = connection.auth_schemes.get(request.auth_scheme)
@@ -85,9 +90,10 @@ def authorization_header(
                 InputProblem(
                     "url",
                     "URL",
-                    f"host {request.host!r} is not a Mixpanel host; connection credentials are "
-                    f"only sent to {', '.join(trusted_hosts)} or the configured base URL. Point "
-                    "the request at a Mixpanel host, or allow sending credentials to any host.",
+                    f"host {request.host!r} is not {_a(request.api)} host; connection credentials "
+                    f"are only sent to {', '.join(trusted_hosts)} or the configured base URL. "
+                    f"Point the request at {_a(request.api)} host, or allow sending credentials "
+                    "to any host.",
                 )
             ],
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import ConnectorError, InputError, InputProblem
 from .records import RecordPlan, Refusal
-from .render import render_value
+from .render import EncodedList, render_value
 
 DEFAULT_WORKERS = 4
 #: Problems an InputError lists before it says "and N more", so huge inputs keep short errors.
@@ -70,12 +70,47 @@ def batches(
     max_items: int,
     max_bytes: int | None = None,
 ) -> Iterator[Batch]:
-    """Prepare each record and yield requests' worth of them; refusals go to `refused`."""
+    """Prepare the records and yield requests' worth of them; refusals go to `refused`.
+
+    Records are taken `max_items` at a time. Such a chunk is checked and encoded in one go when
+    every record passes and it fits `max_bytes` (the usual case, a few C calls per chunk);
+    otherwise record by record, splitting at the exact byte limit.
+    """
+    number = 0
     items: list[Any] = []
     indexes: list[int] = []
-    size = 1  # "[" and "]", less the comma the first record does not need
-    number = 0
     for index, record in enumerate(records):
+        items.append(plan.fill(record))
+        indexes.append(index)
+        if len(items) == max_items:
+            for batch in _split(items, indexes, plan, refused, number, max_items, max_bytes):
+                number += 1
+                yield batch
+            items, indexes = [], []
+    if items:
+        yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
+
+
+def _split(
+    items: list[Any],
+    indexes: list[int],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    number: int,
+    max_items: int,
+    max_bytes: int | None,
+) -> Iterator[Batch]:
+    parts = plan.encode_all(items)
+    if parts is not None:
+        size = sum(len(p) for p in parts) + len(parts) + 1
+        if max_bytes is None or size <= max_bytes:
+            yield Batch(number, EncodedList(items, parts), indexes, size)
+            return
+    kept: list[Any] = []
+    encoded: list[bytes] = []
+    where: list[int] = []
+    size = 1  # "[" and "]", less the comma the first record does not need
+    for record, index in zip(items, indexes, strict=True):
         prepared = plan.prepare(record, index)
         if isinstance(prepared, Refusal):
             refused.append(prepared)
@@ -86,17 +121,18 @@ def batches(
             message = f"is {len(data):,} bytes of JSON, more than a whole request may carry"
             refused.append(Refusal(index, plan.record_id(value), "", message))
             continue
-        if indexes and (
-            len(indexes) >= max_items or (max_bytes is not None and size + extra > max_bytes)
+        if where and (
+            len(where) >= max_items or (max_bytes is not None and size + extra > max_bytes)
         ):
-            yield Batch(number, items, indexes, size)
+            yield Batch(number, EncodedList(kept, encoded), where, size)
             number += 1
-            items, indexes, size = [], [], 1
-        items.append(value)
-        indexes.append(index)
+            kept, encoded, where, size = [], [], [], 1
+        kept.append(value)
+        encoded.append(data)
+        where.append(index)
         size += extra
-    if indexes:
-        yield Batch(number, items, indexes, size)
+    if where:
+        yield Batch(number, EncodedList(kept, encoded), where, size)
 
 
 Send = Callable[[Batch], tuple[Any, int]]  # -> (the action's answer, attempts made)
@@ -173,7 +209,7 @@ def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callabl
             position = entry.get("index")
             if isinstance(position, int) and 0 <= position < len(batch.indexes):
                 entry["index"] = batch.indexes[position]
-                if plan.id_key and not entry.get(plan.id_key) and not entry.get("insert_id"):
+                if plan.id_key and not entry.get(plan.id_key):
                     entry[plan.id_key] = plan.record_id(batch.records[position])
             totals.failed.append(entry)
         if len(totals.answers) < 2:

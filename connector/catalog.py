@@ -239,6 +239,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
                 max_concurrent=limit.get("max_concurrent"),
                 label=limit.get("label", ""),
                 unit=limit.get("unit", "calls"),
+                scope=limit.get("scope", ""),
             )
             for name, limit in (component.get("rate_limits") or {}).items()
         },
@@ -254,6 +255,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
         actions=dict(sorted(operations["action"].items())),
         data_sources=dict(sorted(operations["data_source"].items())),
         environment=dict(component.get("environment") or {}),
+        retry=component.get("retry") or {},
     )
 
 

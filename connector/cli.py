@@ -22,20 +22,16 @@ from .layers import SPECS_ENV, overlay_paths
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from .output import write_stream
 from .plugins import load_plugin, plugin_names
+from .spec import ConnectionSpec
 
 #: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
 OUTPUT_RATE_WAIT_S = 3600.0
 
-CONNECTION_ENV = {
-    "username": "MIXPANEL_USERNAME",
-    "password": "MIXPANEL_PASSWORD",
-    "projectToken": "MIXPANEL_PROJECT_TOKEN",
-}
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mixpanel-connector", description="Run Mixpanel actions declared in YAML specs."
+        prog="mixpanel-connector",
+        description="Run the actions and data sources declared in YAML specs.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     common = argparse.ArgumentParser(add_help=False)
@@ -69,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         "one-line JSON summary",
     )
     run.add_argument(
-        "--sandbox", action="store_true", help="run against the local sandbox, not Mixpanel"
+        "--sandbox", action="store_true", help="run against the local sandbox, not the real API"
     )
     run.add_argument(
         "--budgets",
@@ -133,10 +129,11 @@ def _inputs(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def _connection(args: argparse.Namespace) -> dict[str, Any]:
+def _connection(args: argparse.Namespace, spec: ConnectionSpec) -> dict[str, Any]:
+    """The --connection file, else each field from the variable its spec names (`env:`)."""
     if args.connection:
         return _read_mapping(args.connection, "--connection")
-    return {key: os.environ[env] for key, env in CONNECTION_ENV.items() if os.environ.get(env)}
+    return {f.key: os.environ[f.env] for f in spec.inputs if f.env and os.environ.get(f.env)}
 
 
 def _print(data: Any) -> None:
@@ -150,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         budgets=args.budgets,
     )
-    inputs, connection = _inputs(args), _connection(args)
+    inputs, connection = _inputs(args), _connection(args, component.spec.connection)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
     elif args.output:

@@ -6,6 +6,7 @@ import difflib
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
+from .jsonlines import raise_on_cut_marker
 from .layers import overlay_paths
 from .paging import collect_pages
 from .parse import RawResponse, parse_response
@@ -27,12 +29,10 @@ from .render import render_request, render_value
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
-from .stream import RecordStream, iter_records, raise_on_cut_marker
+from .stream import RecordStream, iter_records
 from .transport import Transport
 
 T = TypeVar("T")
-
-BASE_URL_ENV = "MIXPANEL_BASE_URL"
 
 
 class Component:
@@ -77,7 +77,7 @@ class Component:
         self.embedded = embedded
         self.base_url = base_url.rstrip("/") if base_url else None
         self.transport = transport or Transport()
-        self.retry = retry or DEFAULT_RETRY
+        self.retry = self._guided(retry or DEFAULT_RETRY, statuses=retry is None)
         self.rate_wait_s = rate_wait_s
         self.rate_registry = rate_registry or resolve_budgets(
             budgets, spec.environment.get("budgets", ""), f"{spec.key}-connector"
@@ -182,6 +182,22 @@ class Component:
 
     # --- pipeline -----------------------------------------------------------------------------
 
+    def _guided(self, policy: RetryPolicy, *, statuses: bool = False) -> RetryPolicy:
+        """Apply the spec's retry guidance to `policy`.
+
+        Not-processed statuses fill in where the policy leaves them open; `statuses` also sets
+        the statuses to retry (for the component's own default policy).
+        """
+        guidance = self.spec.retry
+        if policy.not_processed_statuses is None:
+            policy = replace(
+                policy,
+                not_processed_statuses=frozenset(guidance.get("not_processed_statuses") or ()),
+            )
+        if statuses and "statuses" in guidance:
+            policy = replace(policy, retry_statuses=frozenset(guidance["statuses"]))
+        return policy
+
     def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
         if key in table:
             return table[key]
@@ -238,6 +254,7 @@ class Component:
             rebase_hosts=self.spec.trusted_hosts,
             secrets=secrets,
         )
+        request = replace(request, api=self.spec.name)
         header = authorization_header(
             request,
             self.spec.connection,
@@ -324,7 +341,9 @@ def load_component(
     budgets: str | None = None,
     workers: int | None = None,
 ) -> Component:
-    """Load the shipped specs; `base_url` (or $MIXPANEL_BASE_URL) redirects every request there.
+    """Load the shipped specs (and overlays); `base_url` redirects trusted-host requests there.
+
+    Without `base_url`, the variable component.yaml's `environment.base_url` names is read.
 
     `spec_paths` are overlay folders laid out like specs/ (default: $MIXPANEL_CONNECTOR_SPECS, a
     path-separator list); their actions and data sources add to or replace the shipped ones.
@@ -338,9 +357,12 @@ def load_component(
     embedded = load_plugin("sandbox").embed() if sandbox else None
     if embedded is not None:
         base_url = embedded.base_url
+    spec = load_specs(overlays=overlay_paths(spec_paths))
+    env_name = spec.environment.get("base_url")
+    env_url = os.environ.get(env_name) if env_name else None
     return Component(
-        load_specs(overlays=overlay_paths(spec_paths)),
-        base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
+        spec,
+        base_url=base_url or env_url or None,
         transport=transport,
         retry=retry,
         rate_wait_s=rate_wait_s,

@@ -125,7 +125,8 @@ def _budget(limit: RateLimit) -> str:
         parts.append(f"{limit.per_second} per second")
     if limit.max_concurrent:
         parts.append(f"{limit.max_concurrent} at once")
-    return f"{limit.label or limit.name} (`{limit.name}`): {', '.join(parts)}, per {limit.scope}"
+    scope = f", per {limit.scope}" if limit.scope else ""
+    return f"{limit.label or limit.name} (`{limit.name}`): {', '.join(parts)}{scope}"
 
 
 def _request_facts(op: OperationSpec, spec: ComponentSpec) -> list[str]:
@@ -157,7 +158,7 @@ def _operation(op: OperationSpec, spec: ComponentSpec) -> list[str]:
         lines += [f"From the overlay folder `{op.source}` (`{op.file}`).", ""]
     if op.openapi:
         lines += [
-            f"Mixpanel operation: `{op.openapi.get('operation_id')}` in "
+            f"{spec.name} operation: `{op.openapi.get('operation_id')}` in "
             f"`{op.openapi.get('file')}`.",
             "",
         ]
@@ -168,8 +169,8 @@ def _operation(op: OperationSpec, spec: ComponentSpec) -> list[str]:
     if op.seed_sample is not None:
         lines += [
             "",
-            "The reference page showed this sample, which is not what Mixpanel returns for this "
-            "call (see the notes above):",
+            "The reference page showed this sample, which is not what "
+            f"{spec.name} returns for this call (see the notes above):",
             "",
         ]
         lines += _json_block(op.seed_sample)

@@ -23,8 +23,10 @@ class SchemaCheck:
         self._slow = Draft202012Validator(schema)
         try:
             self.fast: Any = jsonschema_rs.Draft202012Validator(schema)
+            every = {"type": "array", "items": schema}
+            self.fast_all: Any = jsonschema_rs.Draft202012Validator(every)
         except (ValueError, jsonschema_rs.ValidationError):  # a construct it cannot compile
-            self.fast = None
+            self.fast = self.fast_all = None
 
     def is_valid(self, value: Any) -> bool:
         """True when `value` satisfies the schema."""
@@ -35,6 +37,15 @@ class SchemaCheck:
             except (ValueError, TypeError, OverflowError):
                 pass  # a value it cannot read (e.g. a non-JSON type): jsonschema decides
         return not any(True for _ in self._slow.iter_errors(value))
+
+    def all_valid(self, values: list[Any]) -> bool:
+        """True when the compiled check accepts all `values` at once (False: ask one by one)."""
+        if self.fast_all is None:
+            return False
+        try:
+            return bool(self.fast_all.is_valid(values))
+        except (ValueError, TypeError, OverflowError):
+            return False
 
     def errors(self, value: Any) -> Iterator[ValidationError]:
         """The errors jsonschema finds in `value` (none when it is valid)."""

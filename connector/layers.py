@@ -68,8 +68,12 @@ def spec_layers(root: Path, overlays: Sequence[Path | str]) -> list[Layer]:
 
 
 def merge_component(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """An overlay's component.yaml over the shipped one: rate limits by name, the rest replaced."""
+    """An overlay's component.yaml over the shipped one: named sections merged, the rest replaced.
+
+    Rate limits and environment variables are merged by name.
+    """
     merged = {**base, **over}
-    if "rate_limits" in over:
-        merged["rate_limits"] = {**(base.get("rate_limits") or {}), **(over["rate_limits"] or {})}
+    for section in ("rate_limits", "environment"):
+        if section in over:
+            merged[section] = {**(base.get(section) or {}), **(over[section] or {})}
     return merged

@@ -33,6 +33,8 @@ def describe_input(spec: InputSpec) -> dict[str, Any]:
         data["group"] = spec.group
     if spec.data_source:
         data["data_source"] = spec.data_source
+    if spec.env:
+        data["env"] = spec.env
     return data
 
 

@@ -70,13 +70,17 @@ def error_message(body: Any) -> str:
 
 
 _STATUS_ERRORS: list[tuple[range, type[APIError], str]] = [
-    (range(401, 402), AuthError, "Mixpanel refused the credentials"),
-    (range(403, 404), AuthError, "Mixpanel denied access with these credentials"),
-    (range(413, 414), PayloadTooLargeError, "The request is larger than Mixpanel accepts"),
-    (range(429, 430), RateLimitError, "Mixpanel's rate limit was hit"),
-    (range(400, 500), ClientError, "Mixpanel rejected the request"),
-    (range(500, 600), ServerError, "Mixpanel failed to answer"),
+    (range(401, 402), AuthError, "{api} refused the credentials"),
+    (range(403, 404), AuthError, "{api} denied access with these credentials"),
+    (range(413, 414), PayloadTooLargeError, "The request is larger than {api} accepts"),
+    (range(429, 430), RateLimitError, "{api}'s rate limit was hit"),
+    (range(400, 500), ClientError, "{api} rejected the request"),
+    (range(500, 600), ServerError, "{api} failed to answer"),
 ]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def status_error(
@@ -84,11 +88,12 @@ def status_error(
 ) -> APIError:
     """The typed error for a non-2xx response, with Mixpanel's message and no secrets."""
     error_class: type[APIError] = APIError
-    summary = "Unexpected answer from Mixpanel"
+    summary = "Unexpected answer from {api}"
     for statuses, candidate, text in _STATUS_ERRORS:
         if response.status in statuses:
             error_class, summary = candidate, text
             break
+    summary = _sentence(summary.format(api=request.api_name))
     detail = error_message(body)
     message = f"{summary} (HTTP {response.status}) for {request.action}: {detail}"
     if error_class is AuthError and auth_hint:
@@ -102,7 +107,7 @@ def status_error(
         what = f"{size} bytes gzip-compressed" if packed else f"{size} bytes"
         message += f". The body sent was {what}; split the data into smaller requests"
     if error_class is RateLimitError and response.retry_after_s is not None:
-        message += f". Mixpanel asks to wait {response.retry_after_s:.0f} s"
+        message += f". {_sentence(request.api_name)} asks to wait {response.retry_after_s:.0f} s"
     hints = request.response.get("error_hints") or {}
     hint = hints.get(response.status) or hints.get(str(response.status))
     if hint:
@@ -136,7 +141,7 @@ def parse_response(request: HTTPRequest, response: RawResponse, auth_hint: str =
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         if 200 <= response.status < 300:
             raise ClientError(
-                f"{request.action}: Mixpanel's answer is not valid {fmt}: {exc}",
+                f"{request.action}: {request.api_name}'s answer is not valid {fmt}: {exc}",
                 status=response.status,
                 request=request,
             ) from None

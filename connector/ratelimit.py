@@ -48,7 +48,8 @@ class RateLimit:
         max_concurrent: Calls allowed in flight at once, or None for no limit.
         label: Human name used in messages (defaults to ``name``).
         unit: Plural noun for one call, used in messages.
-        scope: What a key identifies, used in messages ("project 123").
+        scope: What a key identifies, used in messages ("project 123"); named by the spec
+            that declares the budget (component.yaml `rate_limits.<name>.scope`).
     """
 
     name: str
@@ -57,7 +58,7 @@ class RateLimit:
     max_concurrent: int | None
     label: str = ""
     unit: str = "calls"
-    scope: str = "project"
+    scope: str = ""
 
     def __post_init__(self) -> None:
         for attr in ("per_hour", "per_second", "max_concurrent"):

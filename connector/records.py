@@ -116,6 +116,9 @@ class RecordPlan:
         self.depth: tuple[Path, int] | None = (
             (dotted(depth["path"]), int(depth["depth"])) if depth else None
         )
+        # Brackets a record may hold without any nesting below depth.path: one per level on the way
+        self.brackets = len(self.depth[0]) + 1 if self.depth else 0
+        self.fast = self.check.fast
         context = {**values, "connection": dict(connection)}
         self.fills: list[_Fill] = []
         self.id_keys: Path = ()
@@ -163,6 +166,45 @@ class RecordPlan:
             record = _put(record, fill.keys, value, owned)
         return record
 
+    def fill(self, record: Any) -> Any:
+        """The record with the declared values filled in (a copy when anything was filled)."""
+        if self.fills and (type(record) is dict or isinstance(record, Mapping)):
+            try:
+                return self._fill(record)
+            except (TypeError, orjson.JSONEncodeError):
+                return record  # prepare() refuses it, saying why
+        return record
+
+    def encode_all(self, records: list[Any]) -> list[bytes] | None:
+        """The JSON of filled `records` when all of them pass at once, else None.
+
+        Returned as parts to join with commas, each within the per-record byte limit (so no
+        record can exceed it); None means "check and encode them one by one".
+        """
+        if not self.check.all_valid(records):
+            return None
+        try:
+            parts = self._parts(records)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+        if parts is None:
+            return None
+        if self.depth is not None:
+            brackets = sum(p.count(b"{") + p.count(b"[") for p in parts)
+            if brackets > len(records) * self.brackets:
+                return None  # some record may nest too deeply: check each one
+        return parts
+
+    def _parts(self, records: list[Any]) -> list[bytes] | None:
+        data = orjson.dumps(records, option=_JSON_OPTIONS)[1:-1]
+        if len(data) <= self.max_item_bytes:
+            return [data]
+        if len(records) == 1:
+            return None  # this one is too big: prepare() says so
+        half = len(records) // 2
+        left, right = self._parts(records[:half]), self._parts(records[half:])
+        return None if left is None or right is None else left + right
+
     def prepare(self, record: Any, index: int) -> tuple[Any, bytes] | Refusal:
         """The record as it will be sent and its JSON, or why it is refused."""
         # The happy path is written for speed: it runs once per record of every batch.
@@ -171,8 +213,11 @@ class RecordPlan:
                 record = self._fill(record)
             except (TypeError, orjson.JSONEncodeError) as exc:
                 return Refusal(index, None, "", f"cannot be written as JSON: {exc}")
-        fast = self.check.fast
-        if not (fast is not None and _fast_valid(fast, record)) and not self.check.is_valid(record):
+        try:
+            valid = self.fast is not None and self.fast.is_valid(record)
+        except (ValueError, TypeError, OverflowError):
+            valid = False  # a value the compiled check cannot read: jsonschema decides
+        if not valid and not self.check.is_valid(record):
             error = next(iter(self.check.errors(record)))
             field = ".".join(str(p) for p in error.absolute_path)
             described = None
@@ -180,17 +225,18 @@ class RecordPlan:
                 described = error.schema.get("description")  # the spec's words for the rule
             message = f"{_show(error.instance)} {described}" if described else short_message(error)
             return Refusal(index, self.record_id(record), field, message)
-        if self.depth is not None:
+        try:
+            data = orjson.dumps(record, option=_JSON_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            return Refusal(index, self.record_id(record), "", f"cannot be written as JSON: {exc}")
+        # Too deep needs more brackets than the record's own levels allow: count them in C first.
+        if self.depth is not None and data.count(b"{") + data.count(b"[") > self.brackets:
             keys, allowed = self.depth
             container = lookup(record, keys)
             if type(container) in (dict, list) and _too_deep(container, allowed):
                 where = ".".join(keys)
                 message = f"nests objects or arrays more than {allowed} levels deep below {where}"
                 return Refusal(index, self.record_id(record), where, message)
-        try:
-            data = orjson.dumps(record, option=_JSON_OPTIONS)
-        except (TypeError, orjson.JSONEncodeError) as exc:
-            return Refusal(index, self.record_id(record), "", f"cannot be written as JSON: {exc}")
         if len(data) > self.max_item_bytes:
             message = (
                 f"is {len(data):,} bytes of JSON; at most {self.max_item_bytes:,} bytes are "
@@ -202,13 +248,6 @@ class RecordPlan:
     def where(self, index: int, field: str) -> str:
         """Point into the input by path, as messages do: `Events[12047].properties.time`."""
         return f"{self.label}[{index}]" + (f".{field}" if field else "")
-
-
-def _fast_valid(fast: Any, record: Any) -> bool:
-    try:
-        return bool(fast.is_valid(record))
-    except (ValueError, TypeError, OverflowError):
-        return False  # a value the compiled check cannot read: jsonschema decides
 
 
 _CHECKS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}

@@ -30,6 +30,12 @@ class HTTPRequest:
     response: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     secrets: Redactor = field(default_factory=Redactor, repr=False, compare=False)
+    api: str = ""  # the API's name for messages (the component's name)
+
+    @property
+    def api_name(self) -> str:
+        """The API's name as messages use it: the component's name, else "the API"."""
+        return self.api or "the API"
 
     @property
     def full_url(self) -> str:

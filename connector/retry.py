@@ -14,7 +14,6 @@ __all__ = [
     "ERROR_READ_TIMEOUT",
     "ERROR_RESET",
     "NETWORK_ERROR_KINDS",
-    "NOT_PROCESSED_STATUSES",
     "RetryDecision",
     "RetryPolicy",
     "decide",
@@ -30,10 +29,9 @@ ERROR_RESET = "reset"
 #: Network error kinds retried by default (every kind is retried under ``retry_all_errors``).
 NETWORK_ERROR_KINDS: frozenset[str] = frozenset({ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET})
 
-#: Statuses Mixpanel asks clients to retry with backoff: rate limiting and gateway trouble.
+#: Statuses retried by default: HTTP's transient answers (rate limiting and gateway trouble).
+#: A component may declare its API's own list in component.yaml (`retry.statuses`).
 DEFAULT_RETRY_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
-#: Statuses meaning Mixpanel rejected the request without processing it.
-NOT_PROCESSED_STATUSES: frozenset[int] = frozenset({429, 503})
 
 _DELTA_SECONDS = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
@@ -59,6 +57,9 @@ class RetryPolicy:
             server (risking a duplicate write).
         retry_5xx: Also retry every 5xx status, not just those in ``retry_statuses``.
             This is the seed's "HTTP 5xx and network errors" mode.
+        not_processed_statuses: Statuses the API documents as "rejected without processing",
+            so even a non-idempotent request may be resent after them. None: the component's
+            declaration (component.yaml `retry.not_processed_statuses`), else none.
     """
 
     max_attempts: int = 5
@@ -71,6 +72,7 @@ class RetryPolicy:
     fixed_delay_s: float | None = None
     retry_non_idempotent: bool = False
     retry_5xx: bool = False
+    not_processed_statuses: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -303,7 +305,7 @@ def decide(
         not idempotent
         and reached
         and not policy.retry_non_idempotent
-        and status not in NOT_PROCESSED_STATUSES
+        and status not in (policy.not_processed_statuses or ())
     ):
         return RetryDecision(
             None,

@@ -28,6 +28,7 @@ class InputSpec:
     deprecated: str = ""
     group: str = ""
     data_source: str = ""
+    env: str = ""  # connection fields: the environment variable the CLI reads
 
     @property
     def is_secret(self) -> bool:
@@ -65,6 +66,7 @@ class InputSpec:
             deprecated=data.get("deprecated", ""),
             group=data.get("group") or "",
             data_source=data.get("data_source", ""),
+            env=data.get("env", ""),
         )
 
 
@@ -149,6 +151,7 @@ class ComponentSpec:
     actions: dict[str, OperationSpec]
     data_sources: dict[str, OperationSpec]
     environment: dict[str, str] = field(default_factory=dict)
+    retry: dict[str, Any] = field(default_factory=dict)  # the API's retry guidance
 
     def operation(self, key: str) -> OperationSpec:
         """Return the action or data source `key`; KeyError if there is none."""

@@ -216,7 +216,8 @@ class Transport:
                         }
                     if body.get("data") is not None and _carries_secret(request):
                         raise RedirectError(
-                            f"{request.action}: Mixpanel answered HTTP {response.status_code} "
+                            f"{request.action}: {request.api_name} answered HTTP "
+                            f"{response.status_code} "
                             f"redirecting to another host ({new_origin[1]}); not followed because "
                             "the request body would be re-sent there and it contains a "
                             "credential (such as the project token).",

@@ -18,9 +18,13 @@ from tests.conftest import TEST_CONNECTION
 
 EXPORT_INPUTS = {"project_id": "77", "from_date": "2024-01-01", "to_date": "2024-01-02"}
 
-TWO_PER_SECOND = RateLimit("pairs", per_hour=None, per_second=2, max_concurrent=None, unit="calls")
+TWO_PER_SECOND = RateLimit(
+    "pairs", per_hour=None, per_second=2, max_concurrent=None, unit="calls", scope="project"
+)
 ONE_PER_HOUR = RateLimit("hourly", per_hour=1, per_second=None, max_concurrent=None)
-TWO_AT_ONCE = RateLimit("duo", per_hour=None, per_second=None, max_concurrent=2, label="Duo")
+TWO_AT_ONCE = RateLimit(
+    "duo", per_hour=None, per_second=None, max_concurrent=2, label="Duo", scope="project"
+)
 
 
 def test_a_used_up_window_refuses_saying_when_it_frees_up(budgets_url: str) -> None:
@@ -93,7 +97,7 @@ def test_mixpanel_429_and_retry_after_are_still_honoured(
         "slow down", status=429, headers={"Retry-After": "1"}
     )
     httpserver.expect_ordered_request("/api/2.0/export").respond_with_data(EXPORT_LINE)
-    export = {"per_hour": 2, "label": "Raw Export API", "unit": "queries"}
+    export = {"per_hour": 2, "label": "Raw Export API", "unit": "queries", "scope": "project"}
     specs = scaled_specs(tmp_path, {"export": export, "query": {"max_concurrent": 5}})
     component = Component(
         load_specs(specs), base_url=httpserver.url_for("/").rstrip("/"), budgets=budgets_url

@@ -27,8 +27,20 @@ PROJECT = "1234"
 EXPORT_INPUTS = {"project_id": PROJECT, "from_date": "2024-01-01", "to_date": "2024-01-02"}
 QUERY_INPUTS = {"project_id": PROJECT}
 # The export limit with its hour scaled down from 60 to 12, so a test can use it all up.
-EXPORT_12 = {"per_hour": 12, "per_second": 3, "label": "Raw Export API", "unit": "queries"}
-QUERY = {"per_hour": 1000, "max_concurrent": 5, "label": "Query API", "unit": "queries"}
+EXPORT_12 = {
+    "per_hour": 12,
+    "per_second": 3,
+    "label": "Raw Export API",
+    "unit": "queries",
+    "scope": "project",
+}
+QUERY = {
+    "per_hour": 1000,
+    "max_concurrent": 5,
+    "label": "Query API",
+    "unit": "queries",
+    "scope": "project",
+}
 
 
 def start_workers(count: int, job: dict[str, Any]) -> list[subprocess.Popen[str]]:

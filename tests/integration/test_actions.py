@@ -45,6 +45,13 @@ def test_create_alias(component: Component, connection: dict[str, str]) -> None:
 
 
 @pytest.mark.vcr
+def test_create_alias_verbose(component: Component, connection: dict[str, str]) -> None:
+    inputs = {"alias": "user-alias-67890", "distinct_id": "user-12345", "verbose": "1"}
+    result = component.run("createAlias", inputs, connection)
+    assert result == {"data": {"error": None, "status": 1}}
+
+
+@pytest.mark.vcr
 def test_create_alias_rejected(component: Component, connection: dict[str, str]) -> None:
     with pytest.raises(ClientError, match="Mixpanel rejected the alias \\(it answered 0\\)"):
         component.run(
@@ -67,6 +74,25 @@ def test_import_events(component: Component, connection: dict[str, str]) -> None
             "status": "OK",
             "records_sent": 2,
             "records_imported": 2,
+            "records_failed": 0,
+            "requests": 1,
+            "requests_retried": 0,
+        }
+    }
+
+
+@pytest.mark.vcr
+def test_import_events_project_token_gzip(component: Component, connection: dict[str, str]) -> None:
+    """Project-token auth needs no project_id; the body goes gzip-compressed."""
+    inputs = {"events": EVENTS[:1], "useProjectToken": "true", "gzip": "true"}
+    result = component.run("importEvents", inputs, connection)
+    assert result == {
+        "data": {
+            "code": 200,
+            "num_records_imported": 1,
+            "status": "OK",
+            "records_sent": 1,
+            "records_imported": 1,
             "records_failed": 0,
             "requests": 1,
             "requests_retried": 0,
@@ -120,7 +146,22 @@ def test_query_profiles_next_page(component: Component, connection: dict[str, st
     assert result["data"]["page"] == 1 and result["data"]["results"] == []
 
 
+@pytest.mark.vcr
+def test_query_profiles_cohort_default(component: Component, connection: dict[str, str]) -> None:
+    """A cohort filter alone sends Mixpanel's default include_all_users=true."""
+    inputs = {"project_id": "2891273", "cohortFilters": {"filter_by_cohort": '{"id":12345}'}}
+    result = component.run("queryProfiles", inputs, connection)
+    assert result["data"]["results"] == [] and result["data"]["total"] == 0
+
+
 # --- listSavedFunnels and the funnels data source ----------------------------------------------
+
+
+@pytest.mark.vcr
+def test_list_saved_funnels_project_token(component: Component, connection: dict[str, str]) -> None:
+    inputs = {"project_id": "2891273", "workspace_id": "3847562", "useProjectToken": "true"}
+    result = component.run("listSavedFunnels", inputs, connection)
+    assert result == {"data": FUNNELS}
 
 
 @pytest.mark.vcr

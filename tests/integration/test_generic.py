@@ -345,6 +345,42 @@ def test_edit_generic_pipeline(component: Component, connection: dict[str, str])
     assert result == {"data": None}
 
 
+GENERIC_PIPELINES = {
+    "createGenericPipeline": {},
+    "editGenericPipeline": {"name": "events-daily-export"},
+}
+
+
+@pytest.mark.parametrize("key", sorted(GENERIC_PIPELINES))
+def test_generic_pipeline_falls_back_to_project_token(component: Component, key: str) -> None:
+    adapter = _Capture()
+    _capturing(component, adapter)
+    inputs = {**GENERIC_PIPELINES[key], "data": '{"project_id": 2891273}'}
+    component.run(key, inputs, {"projectToken": TEST_CONNECTION["projectToken"]})
+    sent = adapter.sent[0]
+    assert sent.headers["Authorization"] == basic_header(TEST_CONNECTION["projectToken"], "")
+    assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize("key", sorted(GENERIC_PIPELINES))
+def test_generic_pipeline_file_data_goes_multipart(
+    component: Component, connection: dict[str, str], key: str
+) -> None:
+    adapter = _Capture()
+    _capturing(component, adapter)
+    inputs = {
+        **GENERIC_PIPELINES[key],
+        "formData": [{"key": "project_id", "value": "2891273"}],
+        "fileData": [{"key": "schema.json", "value": '{"events": []}'}],
+    }
+    component.run(key, inputs, connection)
+    sent = adapter.sent[0]
+    body = sent.body if isinstance(sent.body, bytes) else str(sent.body).encode()
+    assert sent.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert b'name="project_id"\r\n\r\n2891273' in body
+    assert b'name="schema.json"; filename="schema.json"\r\n\r\n{"events": []}' in body
+
+
 @pytest.mark.vcr
 def test_edit_generic_pipeline_form_data_text(
     component: Component, connection: dict[str, str]

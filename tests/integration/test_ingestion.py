@@ -214,6 +214,14 @@ def test_create_profile(component: Component, connection: dict[str, str]) -> Non
 
 
 @pytest.mark.vcr
+def test_create_profile_verbose(component: Component, connection: dict[str, str]) -> None:
+    properties = [{"$distinct_id": "13793", "$set": {"plan": "Premium"}}]
+    inputs = {"properties": json.dumps(properties), "verbose": "true"}
+    result = component.run("createProfile", inputs, connection)
+    assert result == {"data": {"error": None, "status": 1}}
+
+
+@pytest.mark.vcr
 def test_create_profile_rejected(component: Component, connection: dict[str, str]) -> None:
     properties = [{"$token": TOKEN, "$distinct_id": "13793", "$set": {"plan": "Premium"}}]
     with pytest.raises(ClientError, match="rejected the profile updates \\(it answered 0\\)"):
@@ -229,6 +237,14 @@ def test_delete_profile(component: Component, connection: dict[str, str]) -> Non
         connection,
     )
     assert result == {"data": 1}
+
+
+@pytest.mark.vcr
+def test_delete_profile_verbose(component: Component, connection: dict[str, str]) -> None:
+    deletions = [{"$distinct_id": "13793", "$delete": ""}]
+    inputs = {"region": "api-in", "deleteProfiles": json.dumps(deletions), "verbose": "1"}
+    result = component.run("deleteProfile", inputs, connection)
+    assert result == {"data": {"error": None, "status": 1}}
 
 
 @pytest.mark.vcr

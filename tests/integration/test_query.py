@@ -126,6 +126,22 @@ def test_query_funnel_saved_reports(component: Component, connection: dict[str, 
 
 
 @pytest.mark.vcr
+def test_query_funnel_saved_reports_segmented(
+    component: Component, connection: dict[str, str]
+) -> None:
+    inputs = {
+        "funnel_id": "7509",
+        "from_date": "2016-09-12",
+        "to_date": "2016-09-26",
+        "project_id": "2891273",
+        "interval": "7",
+        "segmentation": {"on": 'properties["$browser"]', "limit": "10"},
+    }
+    result = component.run("queryFunnelSavedReports", inputs, connection)
+    assert result == {"data": {"meta": {"dates": []}, "data": {}}}
+
+
+@pytest.mark.vcr
 def test_query_funnel_saved_reports_grouped_segmentation(
     component: Component, connection: dict[str, str]
 ) -> None:

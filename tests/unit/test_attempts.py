@@ -19,7 +19,9 @@ QUERY_API = RateLimit("query", per_hour=60, per_second=None, max_concurrent=5)
 
 
 def _request(method: str = "GET", **retry: Any) -> HTTPRequest:
-    return HTTPRequest(action="act", method=method, url="https://api.mixpanel.com/x", retry=retry)
+    return HTTPRequest(
+        action="act", method=method, url="https://api.mixpanel.com/x", retry=retry, api="Mixpanel"
+    )
 
 
 def _run(
@@ -116,11 +118,16 @@ def test_non_idempotent_500_is_not_retried_and_explains_why() -> None:
     assert "retry_non_idempotent=True" in str(info.value)
 
 
-def test_non_idempotent_429_is_retried() -> None:
-    result, _, sent = _run(
-        [RawResponse(429, {}, b"{}"), RawResponse(200, {}, b"1")], _request("POST")
-    )
+def test_non_idempotent_429_is_retried_when_the_api_says_it_was_not_processed() -> None:
+    guided = RetryPolicy(jitter=0, not_processed_statuses=frozenset({429}))
+    answers: list[RawResponse | Exception] = [
+        RawResponse(429, {}, b"{}"),
+        RawResponse(200, {}, b"1"),
+    ]
+    result, _, sent = _run(answers, _request("POST"), guided)
     assert (result, sent) == (1, 2)
+    with pytest.raises(RateLimitError):
+        _run(answers, _request("POST"))
 
 
 def test_connect_error_before_sending_is_retried_even_for_a_write() -> None:
@@ -167,4 +174,4 @@ def test_missing_rate_key_still_uses_a_budget() -> None:
     clock = FakeClock()
     registry = clock.registry()
     _run([RawResponse(200, {}, b"1")], _request(rate_limit="query"), registry=registry)
-    assert registry.budget(QUERY_API).seconds_until_free("(no project id)") == 0.0
+    assert registry.budget(QUERY_API).seconds_until_free("(no project key)") == 0.0

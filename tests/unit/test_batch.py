@@ -163,19 +163,21 @@ def test_partial_failures_map_back_to_the_callers_index() -> None:
     data = component(recorder).run(
         "importEvents", {**IMPORT, "events": events}, CONNECTION, workers=3
     )["data"]
-    # local refusal: index 5; Mixpanel's: the 2nd of each request. Requests hold callers' 0-2000
-    # (without 5), 2001-4000 and 4001: their 2nd records are callers' 1, 2002 and (none, 1 record)
+    # Local refusal: index 5. Records are taken 2000 at a time, so the requests hold callers'
+    # 0-1999 (without 5), 2000-3999 and 4000-4001; Mixpanel refuses the 2nd of each request,
+    # which is callers' 1, 2001 and 4001.
     sent_second = sorted(
         body[1]["properties"]["$insert_id"] for body in recorder.bodies if len(body) > 1
     )
     failed = data["failed_records"]
-    assert [f["index"] for f in failed] == [1, 5, 2002]
-    assert [f["$insert_id"] for f in failed] == ["id-1", "id-5", "id-2002"]
-    assert sent_second == ["id-1", "id-2002"]
+    assert sorted(len(body) for body in recorder.bodies) == [2, 1999, 2000]
+    assert [f["index"] for f in failed] == [1, 5, 2001, 4001]
+    assert [f["$insert_id"] for f in failed] == ["id-1", "id-5", "id-2001", "id-4001"]
+    assert sent_second == ["id-1", "id-2001", "id-4001"]
     assert failed[1]["field"] == "properties.time" and "before 1971" in failed[1]["message"]
-    assert data["records_failed"] == 3
+    assert data["records_failed"] == 4
     assert data["records_sent"] == 4001
-    assert data["num_records_imported"] == data["records_imported"] == 4001 - 2
+    assert data["num_records_imported"] == data["records_imported"] == 4001 - 3
 
 
 def test_retries_are_counted_and_repeat_the_same_body() -> None:

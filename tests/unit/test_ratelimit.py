@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -20,10 +21,22 @@ T0 = 10_000.0
 
 # The shapes of Mixpanel's Query API and Raw Export limits (specs/component.yaml declares them).
 QUERY_API = RateLimit(
-    "query", per_hour=60, per_second=None, max_concurrent=5, label="Query API", unit="queries"
+    "query",
+    per_hour=60,
+    per_second=None,
+    max_concurrent=5,
+    label="Query API",
+    unit="queries",
+    scope="project",
 )
 RAW_EXPORT = RateLimit(
-    "export", per_hour=60, per_second=3, max_concurrent=None, label="Raw Export API", unit="queries"
+    "export",
+    per_hour=60,
+    per_second=3,
+    max_concurrent=None,
+    label="Raw Export API",
+    unit="queries",
+    scope="project",
 )
 
 
@@ -63,7 +76,12 @@ def test_the_shipped_specs_declare_mixpanels_documented_limits() -> None:
     from connector.catalog import load_specs
 
     limits = load_specs().rate_limits
-    assert limits == {"query": QUERY_API, "export": RAW_EXPORT}
+    project = {name: replace(limit, scope="project") for name, limit in limits.items()}
+    assert limits == {
+        "query": replace(QUERY_API, scope="project"),
+        "export": replace(RAW_EXPORT, scope="project"),
+    }
+    assert project == limits
 
 
 def test_rate_limit_validation() -> None:

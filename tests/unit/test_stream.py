@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from connector import AuthError, ClientError, Component, InputError, TransportError, load_component
 from connector.retry import RetryPolicy
-from connector.stream import record_key
 from connector.transport import Transport
 from tests.conftest import TEST_CONNECTION
 from tests.http.helpers import FakeClock
@@ -183,46 +183,6 @@ def test_a_line_that_is_not_json_is_a_clear_error_quoting_at_most_200_characters
     assert len(str(caught.value)) < 400
 
 
-def test_record_key_reads_dotted_paths_and_unhashable_values() -> None:
-    key = record_key(["event", "properties.time", "properties.missing.deeper"])
-    a = {"event": "x", "properties": {"time": 1, "other": 2}}
-    assert key(a) == key({"event": "x", "properties": {"time": 1, "other": 3}})
-    assert key(a) != key({"event": "x", "properties": {"time": 2}})
-    assert key({"event": ["list"], "properties": {"time": {"n": 1}}}) == key(
-        {"event": ["list"], "properties": {"time": {"n": 1}}}
-    )
-    whole = record_key([])
-    assert whole({"a": 1, "b": 2}) == whole({"b": 2, "a": 1}) != whole({"a": 1})
-
-
-@pytest.mark.parametrize(
-    "paths",
-    [
-        ["event", "properties.distinct_id", "properties.time", "properties.$insert_id"],
-        ["properties.time", "properties.$insert_id", "context.id"],
-    ],
-)
-def test_record_key_fast_paths_agree_with_the_record_and_fall_back_on_odd_shapes(
-    paths: list[str],
-) -> None:
-    key = record_key(paths)
-    base = event("2024-01-01", 7)
-    base["context"] = {"id": 1}
-    assert key(base) == key(json.loads(json.dumps(base)))
-    changed = json.loads(json.dumps(base))
-    changed["properties"]["$insert_id"] = "other"
-    assert key(changed) != key(base)
-    odd: list[Any] = [
-        {"event": "x"},  # no properties
-        {"event": "x", "properties": "text"},
-        {"event": ["a"], "properties": {"time": [1], "$insert_id": {"n": 1}}},
-        [1, 2],
-    ]
-    for record in odd:
-        assert key(record) == key(json.loads(json.dumps(record)))
-    assert key(odd[2]) != key(odd[0])  # unhashable values are keyed by their JSON
-
-
 def test_streaming_200k_events_keeps_peak_memory_small() -> None:
     count, block = 200_000, 1_000
 
@@ -263,3 +223,21 @@ def test_run_retries_an_answer_cut_by_terminated_early_and_never_returns_it(
     with pytest.raises(TransportError, match="early .'terminated early'.") as caught:
         component.run("downloadData", inputs, TEST_CONNECTION)
     assert caught.value.attempts == 2
+
+
+def test_iter_of_a_plain_action_yields_the_items_of_its_result() -> None:
+    funnels = [{"funnel_id": 7509, "name": "Signup"}, {"funnel_id": 7510, "name": "Buy"}]
+    http = HTTPServer(host="127.0.0.1")
+    http.start()
+    try:
+        http.expect_request("/api/query/funnels/list").respond_with_json(funnels)
+        clock = FakeClock()
+        component = load_component(
+            http.url_for("/"), clock=clock, rate_registry=clock.registry(), retry=FAST
+        )
+        stream = component.iter("listSavedFunnels", {"project_id": "2891273"}, TEST_CONNECTION)
+        assert list(stream) == funnels
+        assert len(http.log) == 1
+    finally:
+        http.clear()
+        http.stop()

@@ -1,0 +1,191 @@
+"""A loopback Mixpanel sink for benchmarks: accepts /import, /track, /engage and /api/2.0/export.
+
+It answers as Mixpanel does (JSON or form bodies, gzip or not), counts every record and checks
+exactly-once delivery by `$insert_id`. Run it in its own process so it never shares a GIL with
+the client being measured:
+
+    python tools/bench/sink.py [--port 0]        # prints the port on the first line of stdout
+
+`GET /stats` returns the counts as JSON; `POST /reset` clears them. `GET /api/2.0/export?n=N`
+streams N JSON-lines events (for export benchmarks). Or from Python: `with Sink() as url:`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+EXPORT_LINE = (
+    b'{"event":"Played","properties":{"time":1618716477,"distinct_id":"user-%d",'
+    b'"$insert_id":"id-%d","plan":"pro","country":"DE","price":9.99}}\n'
+)
+
+
+class Counts:
+    """What the sink received, guarded by a lock (the server is threaded)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything."""
+        self.requests = 0
+        self.records = 0
+        self.bytes = 0
+        self.without_id = 0
+        self.ids: set[str] = set()
+        self.duplicates = 0
+        self.by_path: dict[str, int] = {}
+
+    def add(self, path: str, records: list[Any], size: int) -> None:
+        """Count one request's records and their ids."""
+        ids = []
+        for record in records:
+            props = record.get("properties") if isinstance(record, dict) else None
+            insert_id = props.get("$insert_id") if isinstance(props, dict) else None
+            ids.append(insert_id)
+        with self.lock:
+            self.requests += 1
+            self.records += len(records)
+            self.bytes += size
+            self.by_path[path] = self.by_path.get(path, 0) + len(records)
+            for insert_id in ids:
+                if insert_id is None:
+                    self.without_id += 1
+                elif insert_id in self.ids:
+                    self.duplicates += 1
+                else:
+                    self.ids.add(insert_id)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counts as JSON-ready data."""
+        with self.lock:
+            return {
+                "requests": self.requests,
+                "records": self.records,
+                "unique_ids": len(self.ids),
+                "duplicates": self.duplicates,
+                "without_id": self.without_id,
+                "bytes": self.bytes,
+                "by_path": dict(self.by_path),
+            }
+
+
+COUNTS = Counts()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Answers like Mixpanel's ingestion endpoints, as fast as http.server allows."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
+        """Stay quiet: logging every request would cost more than answering it."""
+
+    def _answer(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        """Stats, or an export stream."""
+        parts = urlsplit(self.path)
+        if parts.path == "/stats":
+            self._answer(200, orjson.dumps(COUNTS.snapshot()))
+        elif parts.path == "/api/2.0/export":
+            count = int(parse_qs(parts.query).get("n", ["1000"])[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, count, 1000):
+                chunk = b"".join(
+                    EXPORT_LINE % (n, n) for n in range(start, min(count, start + 1000))
+                )
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self._answer(404, b'{"error":"not found"}')
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        """Ingest a batch from any client: JSON or form, gzip or not."""
+        parts = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if parts.path == "/reset":
+            COUNTS.reset()
+            self._answer(200, b"{}")
+            return
+        if parts.path not in ("/import", "/track", "/engage"):
+            self._answer(404, b'{"error":"not found"}')
+            return
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":
+            raw = gzip.decompress(raw)
+        form = "x-www-form-urlencoded" in self.headers.get("Content-Type", "")
+        fields = parse_qs(raw.decode()) if form else {}
+        data = fields["data"][0] if form else raw
+        records = orjson.loads(data)
+        records = records if isinstance(records, list) else [records]
+        COUNTS.add(parts.path, records, len(raw))
+        verbose = form and fields.get("verbose", ["0"])[0] == "1"
+        if verbose or "verbose=1" in parts.query:
+            self._answer(200, b'{"status":1,"error":null}')
+        elif parts.path == "/import":
+            body = {"code": 200, "num_records_imported": len(records), "status": "OK"}
+            self._answer(200, orjson.dumps(body))
+        else:
+            self._answer(200, b"1", "text/plain")
+
+
+def serve(port: int = 0) -> ThreadingHTTPServer:
+    """A started sink server on 127.0.0.1 (daemon threads)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Sink:
+    """The sink in a child process: `with Sink() as url: ...`."""
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve())], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        port = int(self.process.stdout.readline())
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until killed; print the port first."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Mutation score of the tests over the specs: every wire mutant of every operation must die.
+
+    python tools/mutate.py [--operation KEY] [--verbose]
+
+Prints killed/generated per operation and in total, and exits 1 when a mutant survives that
+tools/mutation/allow.yaml does not list with a reason it cannot matter on the wire.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from connector.catalog import specs_root  # noqa: E402
+from tools.mutation.generate import mutants  # noqa: E402
+from tools.mutation.run import Outcome, run, timed  # noqa: E402
+
+ALLOW = Path(__file__).resolve().parent / "mutation" / "allow.yaml"
+# Tests that load the specs per test; the lint, packaging and property modules are left out
+# (they run subprocesses or render from specs loaded once at import).
+TEST_ARGS = [
+    "tests",
+    "--ignore=tests/test_quality.py",
+    "--ignore=tests/test_packaging.py",
+    "--ignore=tests/test_properties.py",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--operation", action="append", help="only this operation (repeatable)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print every mutant")
+    parser.add_argument("--allow", type=Path, default=ALLOW, help="the reviewed allow-list")
+    args = parser.parse_args(argv)
+    allowed: dict[str, str] = yaml.safe_load(args.allow.read_text(encoding="utf-8")) or {}
+    source = specs_root()
+    found = [m for m in mutants(source) if not args.operation or m.operation in args.operation]
+    out = sys.stdout
+
+    def progress(outcome: Outcome) -> None:
+        if args.verbose or outcome.status not in ("killed", "rejected"):
+            print(f"  {outcome.status:8} {outcome.mutant.id}  [{outcome.detail}]", file=out)
+            out.flush()
+
+    (outcomes, cover_s), run_s = timed(lambda: run(found, source, TEST_ARGS, progress))
+    by_op: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_op[outcome.mutant.operation].append(outcome)
+    print(f"\n{'operation':28} {'killed':>6} {'rejected':>8} {'allowed':>7} {'generated':>9}")
+    totals = [0, 0, 0, 0]
+    failing = []
+    for op, items in sorted(by_op.items()):
+        killed = sum(o.status == "killed" for o in items)
+        rejected = sum(o.status == "rejected" for o in items)
+        allow = sum(o.status == "survived" and o.mutant.id in allowed for o in items)
+        failing += [o for o in items if o.status == "error"]
+        failing += [o for o in items if o.status == "survived" and o.mutant.id not in allowed]
+        for i, n in enumerate((killed, rejected, allow, len(items))):
+            totals[i] += n
+        print(f"{op:28} {killed:6} {rejected:8} {allow:7} {len(items):9}")
+    killed, rejected, allow, total = totals
+    score = 100.0 * (killed + rejected) / total if total else 100.0
+    print(f"{'total':28} {killed:6} {rejected:8} {allow:7} {total:9}")
+    print(
+        f"\nscore {killed + rejected}/{total} = {score:.1f}% killed (rejected = refused by the "
+        f"spec checks); {allow} allow-listed survivors; {run_s:.0f} s in all, of which the "
+        f"coverage pass {cover_s:.0f} s"
+    )
+    stale = sorted(set(allowed) - {o.mutant.id for o in outcomes if o.status == "survived"})
+    if stale and not args.operation:
+        print("allow-list entries that no longer survive (remove them):", *stale, sep="\n  ")
+    if failing:
+        print("\nsurvivors not in the allow-list (add a test that kills them):")
+        for outcome in failing:
+            print(f"  {outcome.status:8} {outcome.mutant.id}  [{outcome.detail}]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,210 @@
+"""Runs the tests that cover each operation against each of its mutants, in one pytest session.
+
+pytest collects the candidate tests once. Our plugin then takes over the run loop: a coverage
+pass runs every test and records which operations each test renders from specs it loaded
+itself (a test rendering from specs cached at import cannot see a mutant, so it does not
+count). Then, per mutant, one spec file in a temporary copy of the specs is rewritten,
+`connector.catalog.specs_root` points there, and that operation's tests run again, cassette
+tests first, stopping at the first failure (the mutant is killed). Each test run tears all its
+fixtures down, so runs share no state but the imported modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from _pytest.runner import runtestprotocol
+
+import connector
+from connector import catalog
+
+from .generate import Mutant
+
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-W", "ignore"]
+_HOME = {"check_specs": "catalog", "render_request": "render", "specs_root": "catalog"}
+
+
+@dataclass
+class Outcome:
+    """What happened to one mutant: killed | rejected (by the spec checks) | survived."""
+
+    mutant: Mutant
+    status: str
+    detail: str = ""
+
+
+@contextlib.contextmanager
+def _replaced(name: str, replacement: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """Replace a runtime function in every connector module that holds it; yield the original."""
+    original = getattr(sys.modules[f"{connector.__name__}.{_HOME[name]}"], name)
+    holders = [
+        module
+        for module in list(sys.modules.values())
+        if getattr(module, "__name__", "").startswith(connector.__name__)
+        and getattr(module, name, None) is original
+    ]
+    for module in holders:
+        setattr(module, name, replacement)
+    try:
+        yield original
+    finally:
+        for module in holders:
+            setattr(module, name, original)
+
+
+def _digest(root: Path) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(root.rglob("*.yaml")):
+        sha.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+@dataclass(eq=False)
+class _Watch:
+    """Spec loads (checked once per content, a fresh copy each time) and rendered operations."""
+
+    fresh: set[int] = field(default_factory=set)
+    rendered: set[str] = field(default_factory=set)
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        originals: dict[str, Callable[..., Any]] = {}
+
+        def check_specs(root: Path | None = None) -> Any:
+            where = root or catalog.specs_root()
+            key = _digest(where)
+            if key not in self.memo:
+                self.memo[key] = originals["check_specs"](where)
+            component, problems = copy.deepcopy(self.memo[key])
+            if component is not None:
+                for op in (*component.actions.values(), *component.data_sources.values()):
+                    self.fresh.add(id(op))
+            return component, problems
+
+        def render_request(op: Any, *args: Any, **kwargs: Any) -> Any:
+            if id(op) in self.fresh:
+                self.rendered.add(op.key)
+            return originals["render_request"](op, *args, **kwargs)
+
+        with (
+            _replaced("check_specs", check_specs) as originals["check_specs"],
+            _replaced("render_request", render_request) as originals["render_request"],
+        ):
+            yield
+
+
+@contextlib.contextmanager
+def specs_at(root: Path) -> Iterator[None]:
+    """Make every spec load in this process read `root`."""
+    with _replaced("specs_root", lambda: root):
+        yield
+
+
+def _write(root: Path, mutant: Mutant, source: Path) -> None:
+    doc = yaml.safe_load((source / mutant.file).read_text(encoding="utf-8"))
+    mutant.apply(doc)
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096)
+    (root / mutant.file).write_text(text, encoding="utf-8")
+
+
+def _kill_order(nodeid: str) -> tuple[int, str]:
+    return (0 if nodeid.startswith("tests/integration/") else 1, nodeid)
+
+
+@dataclass(eq=False)
+class _Loop:
+    """The pytest plugin that replaces the run loop with the coverage pass and the mutants."""
+
+    mutants: list[Mutant]
+    source: Path
+    progress: Callable[[Outcome], None]
+    outcomes: list[Outcome] = field(default_factory=list)
+    covered: dict[str, list[str]] = field(default_factory=dict)
+    coverage_s: float = 0.0
+
+    def _run(self, item: Any, watch: _Watch) -> str | None:
+        """Run one test with all fixtures torn down after; the failing phase, if any."""
+        watch.fresh.clear()
+        for report in runtestprotocol(item, log=False, nextitem=None):
+            if report.failed:
+                return f"{item.nodeid} ({report.when})"
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        started = time.perf_counter()
+        watch = _Watch()
+        with watch.installed():
+            for item in session.items:
+                watch.rendered.clear()
+                failed = self._run(item, watch)
+                if failed:
+                    raise SystemExit(f"the tests fail without any mutant: {failed}")
+                for key in watch.rendered:
+                    self.covered.setdefault(key, []).append(item.nodeid)
+            self.coverage_s = time.perf_counter() - started
+            by_id = {item.nodeid: item for item in session.items}
+            with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
+                work = Path(tmp) / "specs"
+                shutil.copytree(self.source, work)
+                with specs_at(work):
+                    for mutant in self.mutants:
+                        tests = sorted(self.covered.get(mutant.operation, []), key=_kill_order)
+                        outcome = self._mutant(mutant, work, [by_id[t] for t in tests], watch)
+                        self.outcomes.append(outcome)
+                        self.progress(outcome)
+        return True
+
+    def _mutant(self, mutant: Mutant, work: Path, items: list[Any], watch: _Watch) -> Outcome:
+        _write(work, mutant, self.source)
+        try:
+            _, problems = catalog.check_specs(work)
+            if problems:
+                return Outcome(mutant, "rejected", problems[0].message)
+            for item in items:
+                failed = self._run(item, watch)
+                if failed:
+                    return Outcome(mutant, "killed", failed)
+            return Outcome(mutant, "survived", f"{len(items)} tests passed")
+        finally:
+            shutil.copyfile(self.source / mutant.file, work / mutant.file)
+
+
+def run(
+    mutants: list[Mutant],
+    source: Path,
+    test_args: list[str],
+    progress: Callable[[Outcome], None],
+) -> tuple[list[Outcome], float]:
+    """Run every mutant against the tests that render its operation.
+
+    Returns the outcomes and the seconds the coverage pass took.
+    """
+    loop = _Loop(mutants, source, progress)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        code = pytest.main([*PYTEST_ARGS, *test_args], plugins=[loop])
+    if code not in (0, 1) or len(loop.outcomes) != len(mutants):
+        raise SystemExit(f"pytest exit {code}:\n{output.getvalue()[-3000:]}")
+    return loop.outcomes, loop.coverage_s
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    """Return the function's result and its wall time in seconds."""
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
