@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import time
 from typing import Any
 
@@ -23,8 +24,9 @@ def today() -> str:
 
 
 def events(n: int = 3, prefix: str = "eng") -> list[dict[str, Any]]:
-    """Recent events (the sandbox, like Mixpanel, files them by time)."""
-    now = int(time.time()) - 120
+    """Recent events of today (UTC), which an export of today() returns."""
+    midnight = calendar.timegm((*time.gmtime()[:3], 0, 0, 0))
+    now = max(int(time.time()) - 120, midnight)
     return [
         {
             "event": "Played",
