@@ -91,21 +91,19 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {secs} s"
 
 
-def window_horizon(limit: RateLimit, margin_s: float = 0.0) -> float:
-    """How long a granted call can still count against one of ``limit``'s windows."""
-    return (_HOUR_S if limit.per_hour is not None else _SECOND_S) + margin_s
+def window_horizon(limit: RateLimit) -> float:
+    """How long a call can count against one of ``limit``'s windows."""
+    return _HOUR_S if limit.per_hour is not None else _SECOND_S
 
 
-def window_wait(
-    limit: RateLimit, starts: Sequence[float], now: float, margin_s: float = 0.0
-) -> tuple[float, str]:
+def window_wait(limit: RateLimit, starts: Sequence[float], now: float) -> tuple[float, str]:
     """Seconds until one more call fits ``limit``'s hourly and per-second windows.
 
     Args:
         limit: The limits.
-        starts: Grant times of earlier calls, oldest first (older ones are ignored).
+        starts: When earlier calls count from, oldest first (those out of every window are
+            ignored).
         now: The current time on the same clock as ``starts``.
-        margin_s: Extra time each call counts for, beyond its window.
 
     Returns:
         The wait (0.0 when a call fits now) and the binding window, "hour" or "second".
@@ -117,7 +115,6 @@ def window_wait(
     ):
         if allowed is None:
             continue
-        span += margin_s
         in_window = [t for t in starts if t + span > now]
         if len(in_window) >= allowed:
             # The call fits once all but allowed - 1 of these have left the window.
