@@ -107,6 +107,20 @@ def test_resume_matches_a_reordered_answer_and_keeps_genuine_duplicates() -> Non
     assert len(server.requests) == 3
 
 
+def test_resume_matches_on_the_dedup_key_not_on_the_whole_event(
+    server: ExportServer, events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # The resumed answer carries another mp_processing_time_ms: still the same 40 events.
+    server.plans[DAYS[0]] = [Plan(cut_after=15), Plan(reprocessed=True)]
+    inputs = {**INPUTS, "to_date": DAYS[0]}
+    records = list(_component(server).iter("downloadData", inputs, TEST_CONNECTION))
+    assert [r["properties"]["$insert_id"] for r in records] == [
+        e["properties"]["$insert_id"] for e in events[DAYS[0]]
+    ]
+    assert records[:15] == events[DAYS[0]][:15]
+    assert records[15]["properties"]["mp_processing_time_ms"] == 2704067200015
+
+
 def test_terminated_early_is_a_cut_never_a_record(
     server: ExportServer, events: dict[str, list[dict[str, Any]]]
 ) -> None:
