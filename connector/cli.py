@@ -161,7 +161,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.input_file and args.key in component.spec.actions:
         op = component.spec.actions[args.key]
         with input_files(op, args.input_file, quiet=args.quiet) as files:
-            _print(component.run(args.key, {**inputs, **files}, connection))
+            call = component.preview if args.dry_run else component.run
+            _print(call(args.key, {**inputs, **files}, connection))
         return 0
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))

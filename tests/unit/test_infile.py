@@ -176,3 +176,31 @@ def test_run_on_a_real_terminal_draws_the_bar_on_stderr(sink: str, tmp_path: Pat
             drawn += os.read(leader, 65536).decode()
     os.close(leader)
     assert "2.00k records" in drawn and "MB" in drawn
+
+
+@pytest.mark.usefixtures("env")
+def test_dry_run_with_an_input_file_prints_the_requests_and_sends_nothing(
+    sink: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(_lines(EVENTS * 500))  # 2,500 events: two requests
+    argv = ["run", "importEvents", "--input-file", f"events={path}", "-i", "project_id=1"]
+    assert main([*argv, "--base-url", sink, "--dry-run"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [len(request["body"]) for request in shown] == [2000, 500]
+    assert RECEIVED[0].bodies == []
+
+
+@pytest.mark.usefixtures("env")
+def test_a_file_broken_midway_stops_the_run_and_says_what_was_sent(
+    sink: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "events.jsonl"
+    good = b"".join(json.dumps(e).encode() + b"\n" for e in EVENTS * 800)
+    path.write_bytes(good + b'{"event": "cut\n')  # line 4,001 is broken
+    argv = ["run", "importEvents", "--input-file", f"events={path}", "-i", "project_id=1"]
+    assert main([*argv, "--base-url", sink]) == 2
+    error = capsys.readouterr().err
+    assert "line 4001 is not valid JSON" in error
+    assert "4000 record(s) had been sent in 2 request(s), 4000 imported" in error
+    assert sorted(len(b) for b in RECEIVED[0].bodies) == [2000, 2000]
