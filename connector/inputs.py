@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from jsonschema.exceptions import ValidationError
 
@@ -14,19 +14,26 @@ from .render import evaluate
 from .spec import InputSpec, OperationSpec
 from .values import closest, is_empty, parse_bool, parse_int
 
+_T = TypeVar("_T")
+
 
 class _CoercionError(ValueError):
     """A value that cannot be read as the input's type."""
 
 
-def _as_integer(value: Any) -> int:
+def _present(parse: Callable[[Any], _T | None], value: Any, expected: str) -> _T:
+    """A shared parser's reading of a value that must be there; its ValueError is a coercion one."""
     try:
-        number = parse_int(value)
+        parsed = parse(value)
     except ValueError as exc:
         raise _CoercionError(str(exc)) from None
-    if number is None:
-        raise _CoercionError("expected a whole number such as 7, got nothing")
-    return number
+    if parsed is None:
+        raise _CoercionError(f"expected {expected}, got nothing")
+    return parsed
+
+
+def _as_integer(value: Any) -> int:
+    return _present(parse_int, value, "a whole number such as 7")
 
 
 def _as_number(value: Any) -> float | int:
@@ -46,13 +53,7 @@ def _as_number(value: Any) -> float | int:
 
 
 def _as_boolean(value: Any) -> bool:
-    try:
-        flag = parse_bool(value)
-    except ValueError as exc:
-        raise _CoercionError(str(exc)) from None
-    if flag is None:
-        raise _CoercionError("expected true or false, got nothing")
-    return flag
+    return _present(parse_bool, value, "true or false")
 
 
 def _as_json(value: Any) -> Any:
