@@ -11,9 +11,7 @@ from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
-from .batch import DEFAULT_WORKERS
 from .budgets import resolve_budgets
-from .bulk import batch_requests, run_batched
 from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
@@ -109,6 +107,9 @@ class Component:
         """
         op = self._operation(action_key, self.spec.actions, "action")
         if op.batch:
+            from .batch import DEFAULT_WORKERS  # batching loads only for batched actions
+            from .bulk import run_batched
+
             pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
             data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
             return self._noted({"data": data})
@@ -144,6 +145,8 @@ class Component:
         """Return the requests `run` would send (secrets masked), sending nothing."""
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
         if op.batch:
+            from .bulk import batch_requests
+
             requests = batch_requests(self, op, inputs, connection)
             return [request.to_dict() for request, _ in requests]
         request, _ = self._prepare(op, inputs, connection)
@@ -222,6 +225,8 @@ class Component:
     ) -> tuple[HTTPRequest, str | None]:
         """The one request of an action (of a batched action: its first request)."""
         if op.batch:
+            from .bulk import batch_requests
+
             return next(iter(batch_requests(self, op, inputs, connection)))
         inputs, connection = self._adapted(op, inputs, connection)
         secrets = self._secrets(op, connection, inputs)
