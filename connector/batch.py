@@ -80,14 +80,16 @@ def batches(
     items: list[Any] = []
     indexes: list[int] = []
     for index, record in enumerate(records):
-        items.append(plan.fill(record))
+        items.append(record)
         indexes.append(index)
         if len(items) == max_items:
+            items = plan.fill_all(items)
             for batch in _split(items, indexes, plan, refused, number, max_items, max_bytes):
                 number += 1
                 yield batch
             items, indexes = [], []
     if items:
+        items = plan.fill_all(items)
         yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
 
 
@@ -170,14 +172,17 @@ def send_all(
                 totals.sent += len(batch.indexes)
                 count(batch, answer, totals)
 
-        for batch in stream:
-            pending[pool.submit(send, batch)] = batch
-            if batch.number == 0 or len(pending) >= 2 * workers:
-                first = batch.number == 0
-                done, _ = wait(pending, return_when=ALL_COMPLETED if first else FIRST_COMPLETED)
-                collect(done)
-            if error is not None:
-                break
+        try:
+            for batch in stream:
+                pending[pool.submit(send, batch)] = batch
+                if batch.number == 0 or len(pending) >= 2 * workers:
+                    first = batch.number == 0
+                    when = ALL_COMPLETED if first else FIRST_COMPLETED
+                    collect(wait(pending, return_when=when)[0])
+                if error is not None:
+                    break
+        except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
+            error = error or exc
         collect(wait(pending).done)
     if error is not None:
         if isinstance(error, ConnectorError) and totals.requests:

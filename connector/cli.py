@@ -18,6 +18,7 @@ from .component import load_component
 from .docs import render_reference, write_reference
 from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
+from .infile import input_files
 from .layers import SPECS_ENV, overlay_paths
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from .output import write_stream
@@ -72,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="where rate budgets live: sqlite:///PATH, redis://HOST:PORT/DB or memory",
     )
+    run.add_argument(
+        "--input-file",
+        action="append",
+        default=[],
+        metavar="KEY=PATH",
+        help="stream the records of input KEY from PATH: a JSON array or JSON lines (.gz read "
+        "as gzip; -: stdin), never loaded whole; a progress bar shows on a terminal",
+    )
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
     validate.add_argument(
         "--print-schema-path",
@@ -148,6 +158,12 @@ def _run(args: argparse.Namespace) -> int:
         budgets=args.budgets,
     )
     inputs, connection = _inputs(args), _connection(args, component.spec.connection)
+    if args.input_file and args.key in component.spec.actions:
+        op = component.spec.actions[args.key]
+        with input_files(op, args.input_file, quiet=args.quiet) as files:
+            call = component.preview if args.dry_run else component.run
+            _print(call(args.key, {**inputs, **files}, connection))
+        return 0
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
     elif args.output:

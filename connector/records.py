@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 import time
@@ -9,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 import orjson
 
 from .fastcheck import SchemaCheck
 from .inputs import short_message
 from .render import render_value
 from .spec import OperationSpec
+from .values import is_missing
 
-_EMPTY = (None, "")
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 _ID_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
 
@@ -63,7 +65,7 @@ class Refusal:
     def to_dict(self, id_key: str) -> dict[str, Any]:
         """The failed-record entry of a batch result."""
         entry: dict[str, Any] = {"index": self.index}
-        if id_key and self.record_id not in _EMPTY:
+        if id_key and not is_missing(self.record_id):
             entry[id_key] = self.record_id
         entry.update(field=self.field, message=self.message)
         return entry
@@ -128,7 +130,7 @@ class RecordPlan:
             if kind == "value":
                 where = f"batch.fill[{n}]"
                 value = render_value(fill["value"], context, action=op.key, field=where)
-                if value in _EMPTY:
+                if is_missing(value):
                     continue
                 self.fills.append(_Fill(keys, kind, value))
             elif kind == "content_id":
@@ -139,6 +141,7 @@ class RecordPlan:
             else:
                 self.fills.append(_Fill(keys, kind))
         self.id_key = self.id_keys[-1] if self.id_keys else ""
+        self.filled = _filled_check(tuple(fill.keys for fill in self.fills))
 
     def record_id(self, record: Any) -> Any:
         """The record's id (such as `$insert_id`), when the plan fills one."""
@@ -147,7 +150,7 @@ class RecordPlan:
     def _fill(self, record: Any) -> Any:
         owned: set[Path] = set()
         for fill in self.fills:
-            if lookup(record, fill.keys) not in _EMPTY:
+            if not is_missing(lookup(record, fill.keys)):
                 continue
             if fill.kind == "value":
                 value = fill.value
@@ -165,6 +168,12 @@ class RecordPlan:
                 value = content_id(parts, fill.length)
             record = _put(record, fill.keys, value, owned)
         return record
+
+    def fill_all(self, records: list[Any]) -> list[Any]:
+        """`fill` for each record; one compiled check first, as usually nothing is missing."""
+        if not self.fills or (self.filled is not None and _accepts(self.filled, records)):
+            return records
+        return [self.fill(record) for record in records]
 
     def fill(self, record: Any) -> Any:
         """The record with the declared values filled in (a copy when anything was filled)."""
@@ -248,6 +257,31 @@ class RecordPlan:
     def where(self, index: int, field: str) -> str:
         """Point into the input by path, as messages do: `Events[12047].properties.time`."""
         return f"{self.label}[{index}]" + (f".{field}" if field else "")
+
+
+@functools.lru_cache(maxsize=64)
+def _filled_check(paths: tuple[Path, ...]) -> Any:
+    """A compiled check that every record of a list has a non-empty value at each path."""
+    if not paths:
+        return None
+    schema: dict[str, Any] = {}
+    for keys in paths:
+        node = schema
+        for key in keys:
+            node.setdefault("type", "object")
+            required = node.setdefault("required", [])
+            if key not in required:
+                required.append(key)
+            node = node.setdefault("properties", {}).setdefault(key, {})
+        node["not"] = {"enum": [None, ""]}
+    return jsonschema_rs.Draft202012Validator({"type": "array", "items": schema})
+
+
+def _accepts(validator: Any, value: Any) -> bool:
+    try:
+        return bool(validator.is_valid(value))
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 _CHECKS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}

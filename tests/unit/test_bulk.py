@@ -1,0 +1,39 @@
+"""Batched actions end to end over loopback HTTP: a generator of 1,000,000 events in flat memory."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+from connector import load_component
+from tests.unit.import_server import import_server
+
+CONNECTION = {"username": "u", "password": "p-secret", "projectToken": "tok-123456"}
+
+
+def _events(count: int) -> Iterator[dict[str, Any]]:
+    # Each with its own $insert_id: hashing ids is test_records' business, streaming is this one's.
+    for n in range(count):
+        props = {"time": 1618716477 + n, "distinct_id": f"u{n % 977}", "$insert_id": f"i{n}"}
+        yield {"event": "e", "properties": props}
+
+
+def test_a_million_generated_events_import_in_flat_memory() -> None:
+    with import_server(keep=False) as (url, received):
+        component = load_component(base_url=url)
+        tracemalloc.start()
+        try:
+            result = component.run(
+                "importEvents", {"events": _events(1_000_000), "project_id": "1"}, CONNECTION
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        component.transport.session.close()
+    data = result["data"]
+    assert data["records_imported"] == data["records_sent"] == 1_000_000
+    assert received.events == 1_000_000
+    assert data["requests"] == 500 and "failed_records" not in data
+    print(f"tracemalloc peak: {peak / 1e6:.1f} MB")
+    assert peak < 50_000_000, f"peak {peak / 1e6:.1f} MB"
