@@ -8,15 +8,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from .errors import APIError, InputError, InputProblem, TransportError
 from .parse import RawResponse
 from .ratelimit import DEFAULT_REGISTRY, BudgetExceeded, RateLimit, Registry
-from .render import FALSE_WORDS, TRUE_WORDS
 from .request import HTTPRequest
 from .retry import RetryPolicy, decide, parse_retry_after
 from .transport import IDEMPOTENT_METHODS
+from .values import parse_bool, parse_int
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -67,33 +67,9 @@ class SystemClock:
         time.sleep(seconds)
 
 
-def _as_flag(value: Any) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _as_int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {value!r}")
-    number = float(value)
-    if not number.is_integer():
-        raise ValueError(f"expected a whole number, got {value!r}")
-    return int(number)
-
-
 def is_idempotent(request: HTTPRequest) -> bool:
     """The spec's rendered `retry.idempotent`; when absent, GET and HEAD are idempotent."""
-    flag = _as_flag(request.retry.get("idempotent"))
+    flag = parse_bool(request.retry.get("idempotent"))
     if flag is None:
         return request.method in IDEMPOTENT_METHODS
     return flag
@@ -109,13 +85,13 @@ def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
     field = ""
     try:
         field = "max_retries"
-        max_retries = _as_int(spec.get("max_retries"))
+        max_retries = parse_int(spec.get("max_retries"))
         field = "delay_ms"
-        delay_ms = _as_int(spec.get("delay_ms"))
+        delay_ms = parse_int(spec.get("delay_ms"))
         field = "exponential"
-        exponential = _as_flag(spec.get("exponential"))
+        exponential = parse_bool(spec.get("exponential"))
         field = "all_errors"
-        all_errors = _as_flag(spec.get("all_errors"))
+        all_errors = parse_bool(spec.get("all_errors"))
         field = ""
         return RetryPolicy.from_seed_inputs(max_retries, delay_ms, exponential, all_errors, default)
     except (TypeError, ValueError) as exc:

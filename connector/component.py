@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,7 @@ from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
 from .stream import RecordStream, iter_records
 from .transport import Transport
+from .values import closest
 
 T = TypeVar("T")
 
@@ -201,7 +201,7 @@ class Component:
     def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
         if key in table:
             return table[key]
-        near = difflib.get_close_matches(key, list(table), n=3, cutoff=0.5)
+        near = closest(key, table, n=3)
         hint = f" Did you mean {', '.join(near)}?" if near else f" Known: {', '.join(table)}."
         raise InputError(key, [InputProblem("key", kind.capitalize(), f"no {kind} {key!r}.{hint}")])
 

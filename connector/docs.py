@@ -129,6 +129,10 @@ def _budget(limit: RateLimit) -> str:
     return f"{limit.label or limit.name} (`{limit.name}`): {', '.join(parts)}{scope}"
 
 
+def _figure(value: str | int | float) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def _request_facts(op: OperationSpec, spec: ComponentSpec) -> list[str]:
     urls = _urls(op)
     lines = [f"- Method: {_method(op)}"]
@@ -142,10 +146,10 @@ def _request_facts(op: OperationSpec, spec: ComponentSpec) -> list[str]:
         lines.append(f"- Rate budget: {_budget(spec.rate_limits[budget])}")
     elif budget and is_template(budget):
         lines.append(f"- Rate budget: chosen by inputs (`{budget}`)")
-    batch = getattr(op, "batch", None)
-    if batch:
-        facts = ", ".join(f"{key.replace('_', ' ')} {_cell(value)}" for key, value in batch.items())
-        lines.append(f"- Batch limits: {facts}")
+    scalars = {k: v for k, v in op.batch.items() if isinstance(v, str | int | float)}
+    if scalars:
+        facts = ", ".join(f"{key.replace('_', ' ')} {_figure(v)}" for key, v in scalars.items())
+        lines.append(f"- Batching: {facts}")
     if op.lifecycle:
         lines.append(f"- Lifecycle: {_lifecycle(op.lifecycle)}")
     return lines + [""]

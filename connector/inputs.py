@@ -3,45 +3,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from jsonschema.exceptions import ValidationError
 
 from .errors import InputError, InputProblem
 from .fastcheck import SchemaCheck
-from .render import FALSE_WORDS, TRUE_WORDS, evaluate
+from .render import evaluate
 from .spec import InputSpec, OperationSpec
+from .values import closest, is_empty, parse_bool, parse_int
+
+_T = TypeVar("_T")
 
 
 class _CoercionError(ValueError):
     """A value that cannot be read as the input's type."""
 
 
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "") or value in ([], {})
+def _present(parse: Callable[[Any], _T | None], value: Any, expected: str) -> _T:
+    """A shared parser's reading of a value that must be there; its ValueError is a coercion one."""
+    try:
+        parsed = parse(value)
+    except ValueError as exc:
+        raise _CoercionError(str(exc)) from None
+    if parsed is None:
+        raise _CoercionError(f"expected {expected}, got nothing")
+    return parsed
 
 
 def _as_integer(value: Any) -> int:
-    if isinstance(value, bool):
-        raise _CoercionError("expected a whole number, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            number = float(text)
-        except ValueError:
-            number = float("nan")
-        if number.is_integer():
-            return int(number)
-    raise _CoercionError(f"expected a whole number such as 7, got {_show(value)}")
+    return _present(parse_int, value, "a whole number such as 7")
 
 
 def _as_number(value: Any) -> float | int:
@@ -61,13 +53,7 @@ def _as_number(value: Any) -> float | int:
 
 
 def _as_boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
-    raise _CoercionError(f"expected true or false, got {_show(value)}")
+    return _present(parse_bool, value, "true or false")
 
 
 def _as_json(value: Any) -> Any:
@@ -242,7 +228,7 @@ def validate_inputs(
         problems.append(InputProblem("group", "Grouped input", str(exc)))
     for key in flat:
         if key not in known and key != "connection":
-            near = _closest(key, list(known))
+            near = next(iter(closest(key, known)), None)
             hint = f" Did you mean `{near}`?" if near else ""
             problems.append(InputProblem(key, key, f"is not an input of {op.key}.{hint}"))
     values: dict[str, Any] = {}
@@ -251,9 +237,9 @@ def validate_inputs(
         if spec.key == deferred:
             values[spec.key] = None
             continue
-        if _is_empty(value):
+        if is_empty(value):
             value = spec.default
-        if _is_empty(value):
+        if is_empty(value):
             values[spec.key] = None
             if spec.required:
                 problems.append(InputProblem(spec.key, spec.label, _required_message(spec)))
@@ -264,7 +250,7 @@ def validate_inputs(
             problems.append(InputProblem(spec.key, spec.label, str(exc)))
             values[spec.key] = None
             continue
-        if _is_empty(values[spec.key]):  # JSON "null", "[]" or a list of blanks is empty too
+        if is_empty(values[spec.key]):  # JSON "null", "[]" or a list of blanks is empty too
             values[spec.key] = None
             if spec.required:
                 problems.append(InputProblem(spec.key, spec.label, _required_message(spec)))
@@ -338,10 +324,3 @@ def _check_rules(
             first = op.input(rule["inputs"][0])
             problems.append(InputProblem(first.key, first.label, rule["message"]))
     return problems
-
-
-def _closest(word: str, options: list[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return found[0] if found else None

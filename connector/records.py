@@ -17,8 +17,8 @@ from .fastcheck import SchemaCheck
 from .inputs import short_message
 from .render import render_value
 from .spec import OperationSpec
+from .values import is_missing
 
-_EMPTY = (None, "")
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 _ID_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
 
@@ -65,7 +65,7 @@ class Refusal:
     def to_dict(self, id_key: str) -> dict[str, Any]:
         """The failed-record entry of a batch result."""
         entry: dict[str, Any] = {"index": self.index}
-        if id_key and self.record_id not in _EMPTY:
+        if id_key and not is_missing(self.record_id):
             entry[id_key] = self.record_id
         entry.update(field=self.field, message=self.message)
         return entry
@@ -130,7 +130,7 @@ class RecordPlan:
             if kind == "value":
                 where = f"batch.fill[{n}]"
                 value = render_value(fill["value"], context, action=op.key, field=where)
-                if value in _EMPTY:
+                if is_missing(value):
                     continue
                 self.fills.append(_Fill(keys, kind, value))
             elif kind == "content_id":
@@ -150,7 +150,7 @@ class RecordPlan:
     def _fill(self, record: Any) -> Any:
         owned: set[Path] = set()
         for fill in self.fills:
-            if lookup(record, fill.keys) not in _EMPTY:
+            if not is_missing(lookup(record, fill.keys)):
                 continue
             if fill.kind == "value":
                 value = fill.value

@@ -19,9 +19,9 @@ from .errors import RenderError
 from .redact import Redactor
 from .request import HTTPRequest
 from .spec import OperationSpec
+from .values import is_missing, parse_bool
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%).)*)\}\}\s*$", re.DOTALL)
-_EMPTY = (None, "")
 
 
 class TrustedURL(str):
@@ -81,7 +81,7 @@ def _fill_missing(items: Any, path: str, value: Any) -> Any:
 
     The items are copied, never changed in place; a None `value` leaves them as they are.
     """
-    if value in _EMPTY or not isinstance(items, list):
+    if is_missing(value) or not isinstance(items, list):
         return items
     keys = path.split(".")
 
@@ -90,7 +90,7 @@ def _fill_missing(items: Any, path: str, value: Any) -> Any:
             return node
         key = keys[depth]
         if depth == len(keys) - 1:
-            return node if node.get(key) not in _EMPTY else {**node, key: value}
+            return node if not is_missing(node.get(key)) else {**node, key: value}
         if key in node and not isinstance(node[key], Mapping):
             return node
         return {**node, key: fill(node.get(key, {}), depth + 1)}
@@ -165,7 +165,7 @@ def render_value(value: Any, context: dict[str, Any], *, action: str, field: str
         rendered = {}
         for key, item in value.items():
             out = render_value(item, context, action=action, field=f"{field}.{key}")
-            if out not in _EMPTY:
+            if not is_missing(out):
                 rendered[key] = out
         return rendered
     if isinstance(value, list):
@@ -206,14 +206,14 @@ def syntax_error(source: str) -> str | None:
 
 
 #: The words forms and specs use for true and false, wherever text is read as a flag.
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
-
-
 def as_bool(value: Any) -> bool:
-    """Truth of a rendered flag ("true"/"false" text is read as such)."""
-    if isinstance(value, str):
-        return value.strip().lower() in TRUE_WORDS
+    """Truth of a rendered flag: true/false text or a bool (empty: false); else its truthiness.
+
+    Raises:
+        ValueError: text that is neither a true nor a false word.
+    """
+    if isinstance(value, str | bool) or value is None:
+        return bool(parse_bool(value))
     return bool(value)
 
 
@@ -231,8 +231,8 @@ def encode_pairs(mapping: Mapping[str, Any]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for name, value in mapping.items():
         if isinstance(value, list):
-            pairs.extend((name, encode_scalar(v)) for v in value if v not in _EMPTY)
-        elif value not in _EMPTY:
+            pairs.extend((name, encode_scalar(v)) for v in value if not is_missing(v))
+        elif not is_missing(value):
             pairs.append((name, encode_scalar(value)))
     return pairs
 
@@ -256,7 +256,7 @@ _CONTENT_TYPES = {
 
 def _render_mapping(spec: Any, context: dict[str, Any], action: str, field: str) -> dict[str, Any]:
     rendered = render_value(spec, context, action=action, field=field) if spec else {}
-    if rendered in _EMPTY:
+    if is_missing(rendered):
         return {}
     if not isinstance(rendered, Mapping):
         raise RenderError(action, field, f"expected a mapping, got {type(rendered).__name__}")
@@ -285,7 +285,7 @@ def _encode_body(
         )
         return fmt, value, text.encode(), _CONTENT_TYPES[fmt], [], []
     if fmt == "raw":
-        if value in _EMPTY:
+        if is_missing(value):
             return "none", None, None, None, [], []
         if isinstance(value, dict | list):
             return fmt, value, _dumps(value), "application/json", [], []
@@ -393,7 +393,7 @@ def render_request(
                 field="request.allow_any_host",
             )
         ),
-        timeout_s=float(timeout) if timeout not in _EMPTY else None,
+        timeout_s=float(timeout) if not is_missing(timeout) else None,
         retry=retry,
         response=dict(op.response),
         inputs=dict(values),

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .attempts import policy_for
-from .errors import InputError, InputProblem, TransportError
+from .errors import APIError, InputError, InputProblem, TransportError
 from .inputs import validate_inputs
 from .jsonlines import read_records, record_key
 from .ledger import Ledger
@@ -88,7 +88,8 @@ def iter_records(
         wait = (
             max(component.rate_wait_s, STREAM_RATE_WAIT_S) if rate_wait_s is None else rate_wait_s
         )
-        records = _stream(component, op, values, connection, retry, wait, stats)
+        days = _days(op, values)  # now: a date like 2024-02-30 is an input error here
+        records = _stream(component, op, values, connection, retry, wait, stats, days)
     elif op.paging and paging_enabled(op, values):
         records = iter_pages(
             component, op, values, connection, retry=retry, rate_wait_s=rate_wait_s
@@ -141,6 +142,7 @@ def _stream(
     retry: RetryPolicy | None,
     rate_wait_s: float | None,
     stats: StreamStats,
+    days: list[str | None],
 ) -> Iterator[Any]:
     spec = op.stream
     key_of = record_key(list(spec.get("dedup_key") or ()))
@@ -149,7 +151,7 @@ def _stream(
     cap = values.get(limit_key) if limit_key else None
     split = spec.get("split") or {}
     emitted = 0
-    for day in _days(op, values):
+    for day in days:
         day_values = dict(values)
         if day is not None:
             day_values[split["from"]] = day_values[split["to"]] = day
@@ -161,7 +163,14 @@ def _stream(
         started = component.clock.monotonic()
         while True:
             request, header = component._prepare(op, day_values, connection)
-            response = _open(component, request, header, retry, rate_wait_s)
+            try:
+                response = _open(component, request, header, retry, rate_wait_s)
+            except APIError as exc:  # e.g. the hourly budget: say where the export stopped
+                if emitted or day != days[0]:
+                    exc.add_note_to_message(
+                        f" (the stream stopped{where}, after {emitted} record(s) were yielded)"
+                    )
+                raise
             skip = yielded.multiset() if cuts else None
             try:
                 for record in read_records(response, markers, where):

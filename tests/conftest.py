@@ -15,6 +15,7 @@ from connector.attempts import NO_RETRY
 from connector.catalog import load_specs
 from connector.ratelimit import BudgetRegistry
 from connector.redact import basic_header
+from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +129,9 @@ def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
     """The component for cassette tests: one attempt (a cassette holds one exchange per call)
     and a fresh rate-budget registry, so tests never wait or share budgets."""
     monkeypatch.delenv("MIXPANEL_BASE_URL", raising=False)
-    yield load_component(retry=NO_RETRY, rate_registry=BudgetRegistry())
+    component = load_component(retry=NO_RETRY, rate_registry=BudgetRegistry())
+    component.run = checked_against_output_schema(component)  # type: ignore[method-assign]
+    yield component
 
 
 @pytest.fixture

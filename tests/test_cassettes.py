@@ -36,3 +36,11 @@ def test_cassette_auth_is_a_masked_scheme(path) -> None:  # type: ignore[no-unty
         for value in headers.get("authorization", []):
             assert re.fullmatch(r"Basic <([a-z_]+)>", value), value
             assert value[7:-1] in schemes, value
+
+
+@pytest.mark.parametrize("path", CASSETTE_FILES, ids=lambda p: str(p.relative_to(CASSETTES)))
+def test_cassette_header_names_its_source_and_licence(path) -> None:  # type: ignore[no-untyped-def]
+    """A cassette says whether it was recorded or hand-written, from what, under which licence."""
+    header = path.read_text(encoding="utf-8").partition("interactions:")[0]
+    assert re.search(r"(?m)^# (Hand-written|Recorded)", header) or "hand-written" in header
+    assert re.search(r"(?m)^# Licence: ", header), "add a '# Licence:' line naming the source"

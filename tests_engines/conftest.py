@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from connector.sandbox import Sandbox
 
-# Budgets stay inside each test process, so engine tests never draw on a shared budget file.
-os.environ["MIXPANEL_CONNECTOR_BUDGETS"] = "memory"
+# Budgets in a SQLite store as in production (where it is shared by every task on the host), but
+# in a file of this test run's own, so engine tests never draw on the user's budget file.
+BUDGETS = os.path.join(tempfile.mkdtemp(prefix="engine-budgets-"), "budgets.sqlite3")
+os.environ["MIXPANEL_CONNECTOR_BUDGETS"] = f"sqlite:///{BUDGETS}"
 
 
 @pytest.fixture

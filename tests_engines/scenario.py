@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import time
 from typing import Any
 
@@ -23,8 +24,9 @@ def today() -> str:
 
 
 def events(n: int = 3, prefix: str = "eng") -> list[dict[str, Any]]:
-    """Recent events (the sandbox, like Mixpanel, files them by time)."""
-    now = int(time.time()) - 120
+    """Recent events of today (UTC), which an export of today() returns."""
+    midnight = calendar.timegm((*time.gmtime()[:3], 0, 0, 0))
+    now = max(int(time.time()) - 120, midnight)
     return [
         {
             "event": "Played",
@@ -36,6 +38,17 @@ def events(n: int = 3, prefix: str = "eng") -> list[dict[str, Any]]:
         }
         for i in range(n)
     ]
+
+
+def imported(result: dict[str, Any]) -> tuple[int, int, int]:
+    """What an importEvents result says was sent, imported and failed."""
+    data = result["data"]
+    return data["records_sent"], data["num_records_imported"], data["records_failed"]
+
+
+def exported(path: str, count: int) -> dict[str, Any]:
+    """An export's summary (its XCom or task result) for one day and no cut."""
+    return {"path": path, "count": count, "days": 1, "resumed_cuts": 0}
 
 
 def profile_inputs() -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """Budgets in Redis, shared by every host: one Lua script checks and records on Redis's clock.
 
-Each budget key has two sorted sets: the calls (scored by grant time) and the concurrency
-leases (scored by expiry). The acquire script reads Redis's own ``TIME`` and runs atomically,
-so grants from every host are checked and recorded in one order on one clock; no client's
-clock is trusted. A lease expires ``lease_s`` after its last renewal; a background thread
-renews the leases this process holds, so a process that dies frees its slots within
-``lease_s``.
+Each budget key has two sorted sets: the calls (scored by the time they count from, see
+``shared.LATE_S``) and the concurrency leases (scored by expiry). The acquire script reads
+Redis's own ``TIME`` and runs atomically, so grants from every host are checked and recorded
+in one order on one clock; no client's clock is trusted. A lease expires ``lease_s`` after its
+last renewal; a background thread renews the leases this process holds, so a process that dies
+frees its slots within ``lease_s``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import BudgetStoreError
 from ..ratelimit import RateLimit
-from .shared import MARGIN_S, Verdict
+from .shared import LATE_S, Verdict
 
 __all__ = ["DEFAULT_LEASE_S", "RedisStore"]
 
@@ -31,25 +31,32 @@ DEFAULT_LEASE_S = 15.0
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 _F = "local function f(x) return string.format('%.6f', x) end "
 
-# KEYS: calls, leases. ARGV: per_hour, per_second, max_concurrent (0: none), margin_s, lease_s,
+# KEYS: calls, leases. ARGV: per_hour, per_second, max_concurrent (0: none), late_s, lease_s,
 # token, take (1: record the call; 0: only report). Returns {granted, wait_s, window}.
 _ACQUIRE = (
     _NOW
     + _F
     + """
 local per_hour, per_second = tonumber(ARGV[1]), tonumber(ARGV[2])
-local max_concurrent, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
+local max_concurrent, late = tonumber(ARGV[3]), tonumber(ARGV[4])
 local lease, token, take = tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1'
-local horizon = (per_hour > 0 and 3600 or 1) + margin
+local horizon = per_hour > 0 and 3600 or 1
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', f(now - horizon))
+-- A running call is scored grant + late and counts from now; a completed one from its score.
+local from = {}
+local scores = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 2, #scores, 2 do from[#from + 1] = math.min(tonumber(scores[i]), now) end
+table.sort(from)
 local wait, window = 0, ''
 for _, w in ipairs({{per_hour, 3600, 'hour'}, {per_second, 1, 'second'}}) do
-  local allowed, span = w[1], w[2] + margin
+  local allowed, span = w[1], w[2]
   if allowed > 0 then
-    local inside = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. f(now - span), '+inf', 'WITHSCORES')
-    local n = #inside / 2
-    if n >= allowed then
-      local frees = tonumber(inside[(n - allowed) * 2 + 2]) + span
+    local inside = {}
+    for _, t in ipairs(from) do
+      if t + span > now then inside[#inside + 1] = t end
+    end
+    if #inside >= allowed then
+      local frees = inside[#inside - allowed + 1] + span
       if frees - now > wait then wait, window = frees - now, w[3] end
     end
   end
@@ -65,10 +72,21 @@ if max_concurrent > 0 then
   redis.call('EXPIRE', KEYS[2], math.ceil(lease) + 1)
 end
 if per_hour > 0 or per_second > 0 then
-  redis.call('ZADD', KEYS[1], f(now), token)
-  redis.call('EXPIRE', KEYS[1], math.ceil(horizon) + 1)
+  redis.call('ZADD', KEYS[1], f(now + late), token)
+  redis.call('EXPIRE', KEYS[1], math.ceil(horizon + late) + 1)
 end
 return {1, '0', ''}
+"""
+)
+# KEYS: calls, leases. ARGV: token. The call has completed: it counts from now; its lease ends.
+_RELEASE = (
+    _NOW
+    + _F
+    + """
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if at and tonumber(at) > now then redis.call('ZADD', KEYS[1], 'XX', f(now), ARGV[1]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
 """
 )
 # KEYS: leases. ARGV: token, lease_s. Extends a live lease; 0 if it had already expired.
@@ -90,19 +108,17 @@ _LIVE = _NOW + _F + "return redis.call('ZCOUNT', KEYS[1], '(' .. f(now), '+inf')
 class RedisStore:
     """The ``Store`` of ``redis://`` and ``rediss://`` URLs (options: lease_s, prefix)."""
 
-    def __init__(self, url: str, masked: str, *, margin_s: float = MARGIN_S) -> None:
+    def __init__(self, url: str, masked: str) -> None:
         """Make a client for ``url``; nothing is sent until the first call.
 
         Args:
             url: ``redis://[[user]:password@]host[:port][/db][?lease_s=15&prefix=budgets]``.
             masked: The URL with its password masked, for messages.
-            margin_s: Extra time each call counts against its windows.
 
         Raises:
             BudgetStoreError: If the redis client is not installed or the URL is malformed.
         """
         self.url = masked
-        self._margin_s = margin_s
         try:
             import redis
         except ImportError:
@@ -126,9 +142,10 @@ class RedisStore:
         except ValueError as exc:
             raise BudgetStoreError(masked, str(exc)) from None
         self._acquire = self._client.register_script(_ACQUIRE)
+        self._release = self._client.register_script(_RELEASE)
         self._renew = self._client.register_script(_RENEW)
         self._live = self._client.register_script(_LIVE)
-        self._held: dict[str, str] = {}  # token -> leases key
+        self._held: dict[str, tuple[list[str], bool]] = {}  # token -> keys, holds a lease
         self._lock = threading.Lock()
         self._renewer: threading.Thread | None = None
 
@@ -151,7 +168,7 @@ class RedisStore:
             limit.per_hour or 0,
             limit.per_second or 0,
             limit.max_concurrent or 0,
-            self._margin_s,
+            LATE_S,
             self._lease_s,
             token,
             1 if take else 0,
@@ -165,31 +182,30 @@ class RedisStore:
         granted, wait, window = self._check(limit, key, token, True)
         if not granted:
             return Verdict(None, float(wait), str(window))
-        if limit.max_concurrent is not None:
-            with self._lock:
-                self._held[token] = self._keys(limit, key)[1]
-                if self._renewer is None:
-                    self._renewer = threading.Thread(
-                        target=self._renew_forever, name="budget-lease-renewer", daemon=True
-                    )
-                    self._renewer.start()
+        leased = limit.max_concurrent is not None
+        with self._lock:
+            self._held[token] = (self._keys(limit, key), leased)
+            if leased and self._renewer is None:
+                self._renewer = threading.Thread(
+                    target=self._renew_forever, name="budget-lease-renewer", daemon=True
+                )
+                self._renewer.start()
         return Verdict(token)
 
     def release(self, limit: RateLimit, key: str, token: str) -> None:
-        """Drop the lease; if Redis cannot be reached it expires by itself within lease_s."""
+        """Date the call's completion and drop its lease, in one script.
+
+        If Redis cannot be reached the call keeps counting from LATE_S after its grant (later,
+        never earlier) and its lease expires by itself within lease_s.
+        """
         with self._lock:
-            leases = self._held.pop(token, None)
-        if leases is None:
+            held = self._held.pop(token, None)
+        if held is None:
             return
         try:
-            self._client.zrem(leases, token)
+            self._release(keys=held[0], args=[token])
         except self._errors as exc:
-            log.warning(
-                "cannot release a slot at %s (it expires within %s s): %s",
-                self.url,
-                self._lease_s,
-                exc,
-            )
+            log.warning("cannot release a call at %s: %s", self.url, exc)
 
     def seconds_until_free(self, limit: RateLimit, key: str) -> float:
         """Seconds until the rate windows admit another call (0 if now)."""
@@ -208,9 +224,11 @@ class RedisStore:
             time.sleep(interval)
             with self._lock:
                 held = list(self._held.items())
-            for token, leases in held:
+            for token, (keys, leased) in held:
+                if not leased:
+                    continue
                 try:
-                    alive = self._renew(keys=[leases], args=[token, self._lease_s])
+                    alive = self._renew(keys=[keys[1]], args=[token, self._lease_s])
                 except self._errors as exc:
                     log.warning("cannot renew a slot lease at %s: %s", self.url, exc)
                     continue

@@ -12,14 +12,25 @@ from typing import Protocol
 
 from ..ratelimit import BudgetExceeded, RateLimit, Slot, budget_message
 
-__all__ = ["MARGIN_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdict"]
+__all__ = ["LATE_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdict", "counts_from"]
 
-#: Each call counts against its window this much longer than the window itself, so that the
-#: gap between the grant and the request's arrival (a few ms, more under load) can never let a
-#: fourth call reach the server inside one second.
-MARGIN_S = 0.1
+#: A call counts against its windows from when it completes, since its request reached the
+#: server at some moment between its grant and its answer; a call still running (or whose
+#: process died) counts from at most this long after its grant. So however late a request
+#: leaves (a loaded host, a slow TLS handshake), the next window's calls reach the server
+#: after it, and a long export holds the windows no more than this beyond Mixpanel's count.
+LATE_S = 10.0
 #: How often a call waiting for a concurrency slot held by another process looks again.
 POLL_S = 0.05
+
+
+def counts_from(recorded: list[float], now: float) -> list[float]:
+    """When each recorded call counts from, oldest first; a running call counts from now.
+
+    A store records ``grant + LATE_S`` at the grant and lowers it to the completion time on
+    release, so ``min(recorded, now)`` is the completion time, or now while the call runs.
+    """
+    return sorted(min(at, now) for at in recorded)
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class Store(Protocol):
         ...
 
     def release(self, limit: RateLimit, key: str, token: str) -> None:
-        """Free the concurrency slot of a granted call."""
+        """The call has completed: it counts from now (or earlier), and frees its slot."""
         ...
 
     def seconds_until_free(self, limit: RateLimit, key: str) -> float:

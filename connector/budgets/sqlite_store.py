@@ -1,8 +1,9 @@
 """Budgets in a SQLite file shared by every process on a host; slots are OS file locks.
 
-The rate windows are rows of grant times. Each check-and-record runs in one ``BEGIN IMMEDIATE``
-transaction (one writer at a time across processes) and reads the clock inside it, so grants
-are recorded in the order they happen, on one clock. A concurrency slot is an exclusive lock on
+The rate windows are rows of the times calls count from (see ``shared.LATE_S``). Each
+check-and-record runs in one ``BEGIN IMMEDIATE`` transaction (one writer at a time across
+processes) and reads the clock inside it, so grants are recorded in the order they happen, on
+one clock. A concurrency slot is an exclusive lock on
 one of ``max_concurrent`` files (portalocker: ``flock`` on POSIX, ``LockFileEx`` on Windows);
 the operating system drops it when its holder exits or is killed, so a dead process never keeps
 a slot.
@@ -11,24 +12,31 @@ a slot.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import portalocker
 
 from ..errors import BudgetStoreError
 from ..ratelimit import RateLimit, window_horizon, window_wait
-from .shared import MARGIN_S, Verdict
+from .shared import LATE_S, Verdict, counts_from
 
 __all__ = ["SQLiteStore"]
 
+log = logging.getLogger("connector.budgets")
+T = TypeVar("T")
+
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (budget TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS calls_by_key ON calls (budget, key, at);
+CREATE TABLE IF NOT EXISTS grants (
+    budget TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL, token TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grants_by_key ON grants (budget, key, at);
 """
 _LOCK_FLAGS = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
 
@@ -36,28 +44,29 @@ _LOCK_FLAGS = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKI
 class SQLiteStore:
     """The ``Store`` of ``sqlite:///PATH`` URLs."""
 
-    def __init__(self, path: Path, url: str, *, margin_s: float = MARGIN_S) -> None:
+    def __init__(self, path: Path, url: str) -> None:
         """Open (creating if needed) the database at ``path`` and its slot folder beside it.
 
         Args:
             path: The database file.
             url: The URL it was named by, for messages.
-            margin_s: Extra time each call counts against its windows.
 
         Raises:
             BudgetStoreError: If the file cannot be created or opened.
         """
         self.url = url
-        self._margin_s = margin_s
         self._slots = path.with_name(path.name + ".slots")
         self._lock = threading.Lock()
-        self._held: dict[str, IO[str]] = {}
+        self._held: dict[str, IO[str] | None] = {}  # token -> its locked slot file
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
                 str(path), timeout=60.0, isolation_level=None, check_same_thread=False
             )
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Safe against a process dying mid-commit; only an OS crash can lose the last
+            # grants, which a rate budget can afford (and it saves an fsync per call).
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise BudgetStoreError(url, f"{type(exc).__name__}: {exc}") from None
@@ -67,36 +76,54 @@ class SQLiteStore:
 
     # --- rate windows -------------------------------------------------------------------------
 
-    def _windows(self, limit: RateLimit, key: str, *, record: bool) -> tuple[float, str]:
-        """Drop expired calls, compute the wait and, if it is 0 and ``record``, record a call."""
-        if limit.per_hour is None and limit.per_second is None:
-            return 0.0, ""
-        where = (limit.name, key)
+    def _transaction(self, work: Callable[[float], T]) -> T:
+        """Run ``work(now)`` in one IMMEDIATE transaction, reading the clock once it is ours."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    now = time.time()  # read once the write lock is ours: grants stay ordered
-                    self._db.execute(
-                        "DELETE FROM calls WHERE budget = ? AND key = ? AND at <= ?",
-                        (*where, now - window_horizon(limit, self._margin_s)),
-                    )
-                    starts = [
-                        at
-                        for (at,) in self._db.execute(
-                            "SELECT at FROM calls WHERE budget = ? AND key = ? ORDER BY at", where
-                        )
-                    ]
-                    wait, window = window_wait(limit, starts, now, self._margin_s)
-                    if record and wait <= 0.0:
-                        self._db.execute("INSERT INTO calls VALUES (?, ?, ?)", (*where, now))
+                    result = work(time.time())
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
-        return wait, window
+        return result
+
+    def _windows(self, limit: RateLimit, key: str, token: str | None) -> tuple[float, str]:
+        """Drop expired calls and compute the wait; when it is 0, record ``token``'s call."""
+        if limit.per_hour is None and limit.per_second is None:
+            return 0.0, ""
+        where = (limit.name, key)
+
+        def work(now: float) -> tuple[float, str]:
+            horizon = now - window_horizon(limit)
+            self._db.execute(
+                "DELETE FROM grants WHERE budget = ? AND key = ? AND at <= ?", (*where, horizon)
+            )
+            rows = self._db.execute("SELECT at FROM grants WHERE budget = ? AND key = ?", where)
+            wait, window = window_wait(limit, counts_from([at for (at,) in rows], now), now)
+            if token is not None and wait <= 0.0:
+                self._db.execute(
+                    "INSERT INTO grants VALUES (?, ?, ?, ?)", (*where, now + LATE_S, token)
+                )
+            return wait, window
+
+        return self._transaction(work)
+
+    def _completed(self, limit: RateLimit, key: str, token: str) -> None:
+        """The call has its answer: from now on it counts from now."""
+        if limit.per_hour is None and limit.per_second is None:
+            return
+
+        def work(now: float) -> None:
+            self._db.execute(
+                "UPDATE grants SET at = MIN(at, ?) WHERE budget = ? AND key = ? AND token = ?",
+                (now, limit.name, key, token),
+            )
+
+        self._transaction(work)
 
     # --- concurrency slots --------------------------------------------------------------------
 
@@ -124,25 +151,32 @@ class SQLiteStore:
         return None
 
     def _take_slot(self, limit: RateLimit, key: str) -> str | None:
-        """A token for a newly taken slot ("" when the limit has none), or None if all are held."""
+        """A token for a new call, holding a slot if the limit has any; None if all are held."""
         files = self._slot_files(limit, key)
-        if not files:
-            return ""
-        handle = self._lock_one(files)
-        if handle is None:
+        handle = self._lock_one(files) if files else None
+        if files and handle is None:
             return None
         token = uuid.uuid4().hex
         with self._lock:
             self._held[token] = handle
         return token
 
-    def release(self, limit: RateLimit, key: str, token: str) -> None:
-        """Unlock the slot file of ``token`` (closing it drops the lock)."""
+    def _free_slot(self, token: str) -> None:
         with self._lock:
             handle = self._held.pop(token, None)
         if handle is not None:
             portalocker.unlock(handle)
             handle.close()
+
+    def release(self, limit: RateLimit, key: str, token: str) -> None:
+        """Date the call's completion, then unlock its slot file (closing drops the lock)."""
+        try:
+            self._completed(limit, key, token)
+        except BudgetStoreError as exc:
+            # The call still counts from LATE_S after its grant: later, never earlier.
+            log.warning("%s", exc)
+        finally:
+            self._free_slot(token)
 
     # --- the Store API ------------------------------------------------------------------------
 
@@ -150,21 +184,21 @@ class SQLiteStore:
         """Take a slot, then record the call if the windows admit it (else give the slot back)."""
         token = self._take_slot(limit, key)
         if token is None:
-            wait, window = self._windows(limit, key, record=False)
+            wait, window = self._windows(limit, key, None)
             return Verdict(None, wait, window) if wait > 0.0 else Verdict(None, 0.0, "concurrency")
         try:
-            wait, window = self._windows(limit, key, record=True)
+            wait, window = self._windows(limit, key, token)
         except BaseException:
-            self.release(limit, key, token)
+            self._free_slot(token)
             raise
         if wait > 0.0:
-            self.release(limit, key, token)
+            self._free_slot(token)
             return Verdict(None, wait, window)
         return Verdict(token)
 
     def seconds_until_free(self, limit: RateLimit, key: str) -> float:
         """Seconds until the rate windows admit another call (0 if now)."""
-        return self._windows(limit, key, record=False)[0]
+        return self._windows(limit, key, None)[0]
 
     def in_flight(self, limit: RateLimit, key: str) -> int:
         """Slot files some process holds locked."""

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import gzip
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..catalog import load_specs
 from ..component import Component
 from ..manifest import manifest
+from ..output import GZIP_LEVEL, write_jsonl, write_stream
 from ..redact import basic_header
 
 # Action inputs that say where the project's data lives. A connection (or credentials block)
@@ -93,68 +92,42 @@ def secret_values(component: Component, connection: Mapping[str, Any]) -> list[s
     return secrets
 
 
-def records(
-    component: Component, key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
-) -> Iterable[Any]:
-    """The action's records, streamed when the component can stream them."""
-    stream = getattr(component, "iter", None)
-    if stream is not None:
-        streamed: Iterable[Any] = stream(key, inputs, connection)
-        return streamed
-    data = component.run(key, inputs, connection)["data"]
-    return data if isinstance(data, list) else [data]
-
-
-def write_jsonl(rows: Iterable[Any], target: IO[bytes]) -> int:
-    """Write one JSON document per line; return how many."""
-    count = 0
-    for row in rows:
-        target.write(json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-        target.write(b"\n")
-        count += 1
-    return count
-
-
 @contextlib.contextmanager
-def open_target(path: Any) -> Iterator[IO[bytes]]:
-    """Open an export target for writing; a failed export leaves nothing behind.
+def _open_remote(path: Any) -> Iterator[Callable[[bytes], object]]:
+    """Open an ObjectStoragePath or a `scheme://` URL; remove the object if the export fails."""
+    if hasattr(path, "open") and hasattr(path, "unlink"):
+        opened = path.open("wb")
 
-    A local path is written beside its place and renamed there only when complete; an object
-    with `open()` and `unlink()` (Airflow's ObjectStoragePath) or a `scheme://` URL (through
-    fsspec) is removed again when the export fails.
-    """
-    text = os.fspath(path) if isinstance(path, str | os.PathLike) else ""
-    if hasattr(path, "open") and not isinstance(path, Path):
-        try:
-            with path.open("wb") as handle:
-                yield handle
-        except BaseException:
-            with contextlib.suppress(Exception):
-                path.unlink(missing_ok=True)
-            raise
-        return
-    if "://" in text and not text.startswith("file://"):
+        def remove() -> None:
+            path.unlink(missing_ok=True)
+
+    else:
         import fsspec  # comes with both engines
 
-        target = fsspec.open(text, "wb")
-        try:
-            with target as handle:
-                yield handle
-        except BaseException:
-            with contextlib.suppress(Exception):
-                target.fs.rm(target.path)
-            raise
-        return
-    local = Path(text.removeprefix("file://"))
-    local.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{local.name}.", suffix=".partial", dir=local.parent)
+        opened = fsspec.open(str(path), "wb")
+
+        def remove() -> None:
+            opened.fs.rm(opened.path)
+
     try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-        os.replace(partial, local)
+        with opened as handle:
+            if str(path).endswith(".gz"):
+                with gzip.GzipFile(mode="wb", fileobj=handle, compresslevel=GZIP_LEVEL) as packed:
+                    yield packed.write
+            else:
+                yield handle.write
     except BaseException:
-        os.unlink(partial)
+        with contextlib.suppress(Exception):
+            remove()
         raise
+
+
+def _local(path: Any) -> str | None:
+    """The local file `path` names (a plain path or `file://`), or None for an object store."""
+    text = str(path)
+    if text.startswith("file://"):
+        return text.removeprefix("file://")
+    return None if "://" in text else text
 
 
 def export_to(
@@ -163,7 +136,24 @@ def export_to(
     inputs: Mapping[str, Any],
     connection: Mapping[str, Any],
     path: Any,
-) -> int:
-    """Stream the action's records to `path` as JSON lines; return the count."""
-    with open_target(path) as target:
-        return write_jsonl(records(component, key, inputs, connection), target)
+) -> dict[str, Any]:
+    """Stream the action's records to `path` as JSON lines (gzip for `.gz`).
+
+    A local path is written as the CLI's `--output` writes it: under its name only when
+    complete (`PATH.partial` before). An ObjectStoragePath or a `scheme://` URL (fsspec) is
+    removed again when the export fails. Returns `{"path", "count", "days", "resumed_cuts"}`.
+    """
+    stream = component.iter(key, inputs, connection)
+    local = _local(path)
+    if local is not None:
+        Path(local).parent.mkdir(parents=True, exist_ok=True)
+        count = write_stream(stream, local)["events"]
+    else:
+        with _open_remote(path) as write:
+            count, _ = write_jsonl(stream, write)
+    return {
+        "path": str(path),
+        "count": count,
+        "days": stream.stats.days,
+        "resumed_cuts": stream.stats.cuts,
+    }

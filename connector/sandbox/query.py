@@ -62,9 +62,10 @@ def engage_query(call: Call) -> Reply:
     session_id = call.params.get("session_id") or ""
     page_size = sb.engage_page_size
     if page > 0 or session_id:
-        if session_id not in sb.sessions:
+        found = sb.sessions.get(session_id)
+        if found is None:
             raise _bad(call, "session_id is unknown or expired; query page 0 again")
-        ids = sb.sessions[session_id]
+        ids = found
     else:
         wanted = _json_list(call, "distinct_ids")
         if call.params.get("distinct_id"):
@@ -78,9 +79,10 @@ def engage_query(call: Call) -> Reply:
             if (keys is None or did in keys) and (match is None or match(props))
         ]
         session_id = secrets.token_hex(8)
-        sb.sessions[session_id] = ids
-        while len(sb.sessions) > MAX_SESSIONS:
-            sb.sessions.pop(next(iter(sb.sessions)))
+        with sb.lock:  # handlers run in parallel threads
+            sb.sessions[session_id] = ids
+            while len(sb.sessions) > MAX_SESSIONS:
+                sb.sessions.pop(next(iter(sb.sessions)))
     if page < 0:
         raise _bad(call, "page must be 0 or more")
     wanted_props = _json_list(call, "output_properties")

@@ -106,7 +106,13 @@ def _limits(call: Call, records: list[Any]) -> None:
         raise Problem(_bad(call, "no records in the request"))
 
 
+# The 1x1 transparent GIF that /track answers with img=1.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
 def _ok(call: Call) -> Reply:
+    if call.params.get("img") == "1":
+        return Reply(200, PIXEL, "image/gif")
     if call.params.get("verbose") == "1":
         return json_reply(200, {"error": None, "status": 1})
     return text_reply(200, "1")

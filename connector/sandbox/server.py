@@ -212,7 +212,8 @@ class Sandbox:
             "project_id", project_id, lambda: str(1_000_000 + secrets.randbelow(8_999_999))
         )
         self.engage_page_size = engage_page_size
-        self.sessions: dict[str, list[str]] = {}
+        self.sessions: dict[str, list[str]] = {}  # engage query results by session_id
+        self.lock = threading.Lock()
         self.errors: list[str] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -24,6 +24,12 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+SUPPORTED = (
+    'properties["name"], strings, numbers, true/false/null, ==, !=, >, <, >=, <=, defined(), '
+    "and, or, not, parentheses"
+)
+
+
 class WhereError(ValueError):
     """The expression cannot be parsed; the message says where and what is supported."""
 
@@ -61,8 +67,10 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(text, pos)
         if not match:
+            at = len(text) - len(text[pos:].lstrip())
             raise WhereError(
-                f"cannot read where expression at character {pos}: {text[pos : pos + 20]!r}"
+                f"cannot read where expression at character {at}: {text[at : at + 20]!r}; "
+                f"the sandbox supports {SUPPORTED}"
             )
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
@@ -153,5 +161,5 @@ class _Parser:
             return lambda p: constant
         raise WhereError(
             f"unsupported {text!r} in where expression {self.text!r}; the sandbox supports "
-            'properties["name"], strings, numbers, ==, !=, >, <, >=, <=, defined(), and, or, not'
+            + SUPPORTED
         )

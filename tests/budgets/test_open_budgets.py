@@ -13,7 +13,7 @@ from connector.budgets import default_url, mask_url, open_budgets
 from connector.budgets.shared import SharedRegistry
 from connector.catalog import load_specs
 from connector.cli import main
-from connector.ratelimit import DEFAULT_REGISTRY
+from connector.ratelimit import DEFAULT_REGISTRY, BudgetRegistry
 from tests.budgets.conftest import EXPORT_LINE, free_port
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
@@ -114,3 +114,9 @@ def test_the_cli_takes_budgets(
     assert "error: Rate budgets at ftp://x cannot be used: expected memory" in (
         capsys.readouterr().err
     )
+
+
+def test_a_registry_given_directly_wins_over_every_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, "redis://127.0.0.1:1/0")
+    own = BudgetRegistry()
+    assert load_component(rate_registry=own, budgets="sqlite:///unused.db").rate_registry is own

@@ -157,5 +157,5 @@ def test_a_killed_process_frees_its_slot(tmp_path: Path, budgets_url: str) -> No
         with budget.acquire(PROJECT, max_wait_s=10):
             freed_after = time.monotonic() - killed
         # SQLite: the kernel drops the file lock at once. Redis: the 1 s lease runs out.
-        assert freed_after < (0.5 if budgets_url.startswith("sqlite") else 1.6)
+        assert freed_after < (1.0 if budgets_url.startswith("sqlite") else 2.5)
         assert budget.in_flight(PROJECT) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -88,20 +89,28 @@ def test_export_writes_json_lines_and_counts(httpserver: HTTPServer, tmp_path: P
     ).respond_with_data("".join(json.dumps(e) + "\n" for e in EVENTS))
     component = load_component(base_url=httpserver.url_for("/"))
     target = tmp_path / "deep" / "out.jsonl"
-    count = export_to(component, "downloadData", {**EXPORT, "limit": 2}, TEST_CONNECTION, target)
+    summary = export_to(component, "downloadData", {**EXPORT, "limit": 2}, TEST_CONNECTION, target)
     httpserver.check_assertions()
-    assert count == 2
+    assert summary == {"path": str(target), "count": 2, "days": 1, "resumed_cuts": 0}
     assert [json.loads(line) for line in target.read_text().splitlines()] == EVENTS
 
 
-def test_a_failed_export_leaves_neither_file_nor_partial(
-    httpserver: HTTPServer, tmp_path: Path
-) -> None:
+def test_export_to_a_gz_path_is_gzip(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_oneshot_request("/api/2.0/export").respond_with_data(
+        "".join(json.dumps(e) + "\n" for e in EVENTS)
+    )
+    component = load_component(base_url=httpserver.url_for("/"))
+    target = tmp_path / "out.jsonl.gz"
+    assert export_to(component, "downloadData", EXPORT, TEST_CONNECTION, target)["count"] == 2
+    lines = gzip.decompress(target.read_bytes()).decode().splitlines()
+    assert [json.loads(line) for line in lines] == EVENTS
+
+
+def test_a_failed_export_keeps_the_previous_file(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/api/2.0/export").respond_with_json({"error": "no"}, status=403)
     component = load_component(base_url=httpserver.url_for("/"))
     target = tmp_path / "out.jsonl"
     target.write_text("yesterday's export\n")
     with pytest.raises(Exception, match="403"):
         export_to(component, "downloadData", EXPORT, TEST_CONNECTION, target)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
     assert target.read_text() == "yesterday's export\n"

@@ -17,7 +17,6 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
-import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -347,16 +346,26 @@ def _other_host_url(other: HTTPServer, path: str) -> str:
     return f"http://localhost:{other.port}{path}"
 
 
-def test_plain_requests_drops_authorization_on_a_cross_host_redirect(
-    server: HTTPServer, other_server: HTTPServer
+def test_a_302_after_a_post_is_followed_as_a_get_without_the_body(
+    server: HTTPServer, clock: FakeClock, connection: dict[str, str]
 ) -> None:
-    """The library's default behaviour, which our own redirect handling keeps."""
-    server.expect_request("/start").respond_with_data(
-        "", status=302, headers={"Location": _other_host_url(other_server, "/landing")}
+    """The connector follows redirects itself (requests' own following is off): after a 302
+    to a POST it asks with GET, sends neither body nor Content-Type, and keeps credentials on
+    the same host."""
+    server.expect_request("/import", method="POST").respond_with_data(
+        "", status=302, headers={"Location": "/import-done"}
     )
-    other_server.expect_request("/landing").respond_with_data("ok")
-    requests.get(server.url_for("/start"), headers={"Authorization": BASIC}, timeout=5)
-    assert "Authorization" not in other_server.log[0][0].headers
+    server.expect_request("/import-done", method="GET").respond_with_json(
+        {"code": 200, "num_records_imported": 1, "status": "OK"}
+    )
+    inputs = {"events": EVENTS[:1], "project_id": "2891273"}
+    result = make(server.url_for("/"), clock).run("importEvents", inputs, connection)
+    assert result["data"]["num_records_imported"] == 1
+    first, second = [entry for entry, _ in server.log if entry.path.startswith("/import")]
+    assert first.method == "POST" and first.get_data()
+    assert second.method == "GET" and second.path == "/import-done"
+    assert second.get_data() == b"" and "Content-Type" not in second.headers
+    assert second.headers["Authorization"] == BASIC
 
 
 def test_redirect_to_another_host_carries_no_credentials(

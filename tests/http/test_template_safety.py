@@ -13,15 +13,18 @@ from __future__ import annotations
 import functools
 import json
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
 from connector import Component, InputError
 from connector.catalog import load_specs
+from connector.render import is_template, undeclared_names
 from connector.request import HTTPRequest
 from connector.spec import ComponentSpec, InputSpec, OperationSpec
 from tests.conftest import TEST_CONNECTION
+from tests.specs.cases import example_inputs
+from tests.wire_match import decode_body
 
 SSTI_PROBES = {
     "{{ 7*7 }}": ["49"],
@@ -70,11 +73,11 @@ def _prepare(op: OperationSpec, inputs: dict[str, Any]) -> HTTPRequest:
 
 
 def _base_inputs(op: OperationSpec) -> dict[str, Any]:
-    """Valid inputs: required ones first; else every input with an example."""
+    """Valid inputs: every example (with the catalog cases' overrides); else required ones."""
+    everything = example_inputs(op)
     required = {f.key: _value(f) for f in op.value_inputs if f.required}
-    everything = {f.key: _value(f) for f in op.value_inputs if _value(f) is not None}
     problems = []
-    for candidate in (required, everything):
+    for candidate in (everything, required):
         try:
             _prepare(op, candidate)
         except InputError as exc:
@@ -128,40 +131,86 @@ def test_every_action_is_probed() -> None:
     assert probed == with_strings and len(probed) >= 4
 
 
+def _wire(request: HTTPRequest) -> Any:
+    """What the request sends, as data: URL parts decoded, query pairs, headers and body."""
+    parts = urlsplit(request.full_url)
+    content_type = request.headers.get("Content-Type")
+    wire = {
+        "method": request.method,
+        "host": parts.netloc,
+        "path": [unquote(segment) for segment in parts.path.split("/")],
+        "query": parse_qsl(parts.query, keep_blank_values=True),
+        "fragment": parts.fragment,
+        "headers": request.headers,
+        "body": request.body,
+        "form": request.form_fields,
+        "content": decode_body(request.content, content_type),
+    }
+    return json.loads(json.dumps(wire, ensure_ascii=False, default=str))
+
+
+def _with(value: Any, probe: str) -> Any:
+    """`value` with the marker replaced by the probe wherever it occurs (as JSON text too)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return json.loads(text.replace(MARK, json.dumps(probe, ensure_ascii=False)[1:-1]))
+
+
+def _names(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return undeclared_names(value) if is_template(value) else set()
+    if isinstance(value, dict):
+        return set().union(set(), *(_names(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(set(), *(_names(v) for v in value))
+    return set()
+
+
+def _read_by_request(op: OperationSpec) -> set[str]:
+    """The names the request template reads (group names stand for their inputs)."""
+    names = _names(op.request)
+    return names | {f.key for f in op.value_inputs if f.group and f.group in names}
+
+
+def _refused(op: OperationSpec, inputs: dict[str, Any], input_key: str) -> list[str]:
+    try:
+        _prepare(op, inputs)
+    except InputError as exc:
+        return [problem.key for problem in exc.errors]
+    return []
+
+
 @pytest.mark.parametrize(("op_key", "input_key"), _cases())
-def test_probes_are_sent_literally_and_cannot_move_the_path(op_key: str, input_key: str) -> None:
+def test_probes_are_sent_literally_where_the_input_goes(op_key: str, input_key: str) -> None:
+    """The probe renders like a harmless marker in the same place, and nowhere else."""
     op = _spec().operation(op_key)
-    field = op.input(input_key)
     base = _base_inputs(op)
-    try:  # the reference: the same input set to a harmless marker value
-        base_request = _prepare(op, {**base, input_key: MARK})
-    except InputError:
-        base_request = _prepare(op, base)
-    base_text = _haystack(base_request)
-    url_by_design = _is_url_by_design(field)
-    accepted = 0
-    for probe in [*SSTI_PROBES, *PATH_PROBES]:
-        try:
-            request = _prepare(op, {**base, input_key: probe})
-        except InputError:
-            continue  # patterns, choices, or credentials refused for an untrusted host
-        accepted += 1
-        text = _haystack(request)
-        for evaluated in SSTI_PROBES.get(probe, []):
-            assert text.count(evaluated) <= base_text.count(evaluated), (
-                f"{op_key}.{input_key}: {probe!r} was evaluated ({evaluated!r} appeared)"
-            )
-        encoded = {probe, quote(probe, safe=""), quote_plus(probe), quote(probe)}
-        used = any(form in text for form in encoded)
-        if not used:
-            # An input the request does not use in this configuration sends nothing at all.
-            assert MARK not in base_text, f"{op_key}.{input_key}: {probe!r} altered, not sent"
-        if url_by_design:
-            assert urlsplit(request.url).hostname == urlsplit(base_request.url).hostname
-        else:
-            assert _shape(request, probe) == _shape(base_request, MARK), (
-                f"{op_key}.{input_key}: {probe!r} changed the URL to {request.full_url}"
-            )
-    if field.choices or field.schema.get("pattern") or field.schema.get("enum"):
+    probes = [*SSTI_PROBES, *PATH_PROBES]
+    marked = {**base, input_key: MARK}
+    refused = _refused(op, marked, input_key)
+    if refused:
+        # A constrained input (choices, pattern, format): every probe is refused, by this input.
+        assert refused == [input_key], f"{op_key}: the marker was refused for {refused}"
+        for probe in probes:
+            assert _refused(op, {**base, input_key: probe}, input_key) == [input_key], probe
         return
-    assert accepted, f"{op_key}.{input_key}: every probe was refused"
+    expected = _wire(_prepare(op, marked))
+    host = urlsplit(_prepare(op, base).full_url).netloc
+    if input_key not in _read_by_request(op):
+        # The request never reads this input: any value leaves the wire as it was.
+        assert MARK not in json.dumps(expected, ensure_ascii=False)
+        for probe in probes:
+            assert _wire(_prepare(op, {**base, input_key: probe})) == expected, probe
+        return
+    assert MARK in json.dumps(expected, ensure_ascii=False), (
+        f"{op_key}.{input_key}: the example inputs do not send this input; add a case override"
+    )
+    for probe in probes:
+        request = _prepare(op, {**base, input_key: probe})
+        if _is_url_by_design(op.input(input_key)):
+            # A URL or path on purpose: it may shape the path, never the host, never evaluated.
+            shown = (request.full_url, unquote(request.full_url))
+            assert any(probe in text for text in shown), f"{op_key}.{input_key}: {probe!r}"
+            assert urlsplit(request.full_url).netloc == host
+            continue
+        assert _wire(request) == _with(expected, probe), f"{op_key}.{input_key}: {probe!r}"
+        assert urlsplit(request.full_url).netloc == host

@@ -106,3 +106,14 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
         if proc.stdout is not None:
             proc.stdout.close()
     assert code == 0
+
+
+def test_a_file_database_keeps_credentials_and_state(tmp_path: Path) -> None:
+    path = str(tmp_path / "kept.sqlite3")
+    with Sandbox(db=path, project_id="777") as first:
+        connection, token = first.connection, first.project_token
+        first.store.save_report("funnels", 1, "Edited", {"id": 1, "name": "Edited", "steps": ["A"]})
+    with Sandbox(db=path) as second:
+        assert second.connection == connection and second.project_token == token
+        assert second.project_id == "777"
+        assert (1, "Edited") in [(i, n) for i, n, _ in second.store.reports("funnels")]

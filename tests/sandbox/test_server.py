@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector import AuthError, Component, InputError, ServerError
+from connector import AuthError, ClientError, Component, InputError, ServerError
 from connector.sandbox import Sandbox
 
 
@@ -32,6 +32,13 @@ def _events(n: int, *, prefix: str = "e", name: str = "Played", ago: int = 60) -
 
 def _basic(user: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
+
+
+def _import(sandbox: Sandbox, events: list[Any]) -> requests.Response:
+    """POST /import with strict=1 and the service account, bypassing the connector's checks."""
+    url = f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}"
+    auth = _basic(sandbox.username, sandbox.password)
+    return requests.post(url, json=events, headers=auth, timeout=10)
 
 
 def test_import_stores_duplicates_and_queries_count_them_once(
@@ -58,12 +65,7 @@ def test_import_strict_partial_failure_names_each_record(sandbox: Sandbox) -> No
     events = _events(3)
     events[1]["properties"]["$insert_id"] = "not valid!"
     events[2]["properties"]["time"] = "yesterday"
-    response = requests.post(
-        f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}",
-        json=events,
-        headers=_basic(sandbox.username, sandbox.password),
-        timeout=5,
-    )
+    response = _import(sandbox, events)
     assert response.status_code == 400
     body = response.json()
     assert body["num_records_imported"] == 1
@@ -77,7 +79,7 @@ def test_import_strict_partial_failure_names_each_record(sandbox: Sandbox) -> No
 def test_import_limits_and_gzip(sandbox: Sandbox) -> None:
     url = f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}"
     auth = _basic(sandbox.username, sandbox.password)
-    too_many = requests.post(url, json=_events(2001), headers=auth, timeout=5)
+    too_many = _import(sandbox, _events(2001))
     assert too_many.status_code == 413
     assert too_many.json()["error"] == "request exceeds max limit of 2000 records"
     body = gzip.compress(json.dumps(_events(5)).encode())
@@ -276,3 +278,93 @@ def test_bad_input_never_reaches_the_sandbox(sandbox: Sandbox, component: Compon
     with pytest.raises(InputError):
         component.run("importEvents", {"events": "not json"}, sandbox.connection)
     assert sandbox.store.requests() == []
+
+
+def test_import_refuses_more_than_10_mb(sandbox: Sandbox) -> None:
+    events = _events(1000)
+    for event in events:
+        event["properties"]["padding"] = "x" * 10_500
+    response = _import(sandbox, events)
+    assert response.status_code == 413
+    assert response.json()["error"] == "request exceeds max limit of 10485760 bytes"
+    assert sandbox.store.raw_event_count() == 0
+
+
+def test_track_img_answers_a_gif(sandbox: Sandbox, component: Component) -> None:
+    event = [{"event": "Opened", "properties": {"distinct_id": "u1"}}]
+    answer = component.run("trackEvents", {"events": event, "img": "1"}, sandbox.connection)
+    assert base64.b64decode(answer["data"])[:6] == b"GIF89a"
+
+
+def test_export_is_gzipped_only_when_asked(sandbox: Sandbox, component: Component) -> None:
+    component.run(
+        "importEvents", {"events": _events(3), "project_id": sandbox.project_id}, sandbox.connection
+    )
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    url = f"{sandbox.base_url}/api/2.0/export?project_id={sandbox.project_id}"
+    url += f"&from_date={day}&to_date={day}&time_in_ms=true"
+    auth = _basic(sandbox.username, sandbox.password)
+    plain = requests.get(url, headers={**auth, "Accept-Encoding": "identity"}, timeout=5)
+    assert "Content-Encoding" not in plain.headers
+    lines = [json.loads(line) for line in plain.text.splitlines()]
+    assert len(lines) == 3 and lines[0]["properties"]["time"] % 1000 == 0
+    assert "token" not in lines[0]["properties"]
+    zipped = requests.get(url, headers={**auth, "Accept-Encoding": "gzip"}, timeout=5, stream=True)
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.raw.read()) == plain.content
+
+
+def test_pipeline_limits_and_lifecycle(sandbox: Sandbox, component: Component) -> None:
+    conn, pid = sandbox.connection, sandbox.project_id
+    gcs = {"project_id": pid, "gcs_bucket": "b", "gcs_region": "us-east1"}
+    old = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 200 * 86400))
+    with pytest.raises(ClientError, match="cannot be more than six months in the past"):
+        component.run("createGCSPipeline", {**gcs, "from_date": old}, conn)
+    created = component.run("createGCSPipeline", {**gcs, "trial": "true"}, conn)["data"]
+    assert created == {"pipeline_names": ["trial-events-daily-gcs-raw"]}
+    with pytest.raises(ClientError, match="already exists"):
+        component.run("createGCSPipeline", {**gcs, "trial": "true"}, conn)
+    name = {"project_id": pid, "name": "trial-events-daily-gcs-raw"}
+    component.run("editGCSPipeline", {**name, "events": "Purchase"}, conn)
+    params = json.loads(sandbox.store.scalar("SELECT params FROM pipelines"))
+    assert params["events"] == "Purchase" and params["gcs_bucket"] == "b"
+    component.run("deletePipeline", name, conn)
+    assert component.run("listPipelines", {"project_id": pid}, conn)["data"] == {pid: []}
+    status = component.run("getPipeline", name, conn)["data"]
+    assert status["canceled"][0]["state"] == "canceled"
+    auth = _basic(sandbox.username, sandbox.password)
+    paused = requests.post(
+        f"{sandbox.base_url}/api/2.0/nessie/pipeline/pause",
+        data={"name": "nope", "project_id": pid},
+        headers=auth,
+        timeout=5,
+    )
+    assert paused.status_code == 404 and paused.json()["status"] == "error"
+
+
+def test_each_api_answers_auth_errors_in_its_own_shape(sandbox: Sandbox) -> None:
+    wrong = _basic(sandbox.username, "wrong")
+    pid = sandbox.project_id
+    imported = requests.post(
+        f"{sandbox.base_url}/import?project_id={pid}", json=_events(1), headers=wrong, timeout=5
+    )
+    assert imported.status_code == 401
+    assert imported.json() == {
+        "code": 401,
+        "error": "Invalid credentials",
+        "status": "Unauthorized",
+    }
+    jobs = requests.get(
+        f"{sandbox.base_url}/api/2.0/nessie/pipeline/jobs?project_id={pid}",
+        headers=wrong,
+        timeout=5,
+    )
+    assert jobs.status_code == 401
+    assert jobs.json() == {"error": "Invalid credentials", "status": "error"}
+
+
+def test_import_with_the_project_token_as_username(sandbox: Sandbox, component: Component) -> None:
+    inputs = {"events": _events(2), "useProjectToken": "true", "project_id": sandbox.project_id}
+    result = component.run("importEvents", inputs, sandbox.connection)
+    assert result["data"]["num_records_imported"] == 2
+    assert sandbox.store.raw_event_count() == 2

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from connector import Component, check_specs, load_component
 from connector.docs import render_reference
 from connector.spec import InputSpec
-from tests.conftest import ROOT, TEST_CONNECTION
+from tests.conftest import ROOT, SECRET_VALUES, TEST_CONNECTION
 from tests.specs.cases import example_inputs
 from tests.specs.seed import read_seed, reference_keys
 
@@ -117,5 +117,18 @@ def test_generated_docs_are_current_and_carry_the_whole_seed() -> None:
             assert json.dumps(seed.sample, indent=2, ensure_ascii=False) in text, key
 
 
-def test_component_repr_names_no_secret(component: Component) -> None:
+def test_component_repr_names_no_secret(component: Component, connection: dict[str, str]) -> None:
+    """After handling a call with real-looking credentials, no repr shows any of them."""
+    op = component.spec.actions["importEvents"]
+    inputs = {
+        "events": '[{"event": "e", "properties": {"time": 1618716477, "distinct_id": "d", '
+        '"$insert_id": "i"}}]',
+        "project_id": "1",
+    }
+    request, header = component._prepare(op, inputs, connection)
+    shown = [repr(component), repr(component.transport), repr(request), str(request.to_dict())]
+    shown.append(str(component.preview("importEvents", inputs, connection)))
+    assert header and header.startswith("Basic ")
+    for secret in (*SECRET_VALUES, header, header.split()[1], connection["password"]):
+        assert all(secret not in text for text in shown), secret
     assert "mixpanel" in repr(component)

@@ -24,6 +24,7 @@ class Plan:
     reverse: bool = False
     gzip: bool = True
     status: int = 200
+    reprocessed: bool = False  # a field outside the de-dup key differs from the last answer
 
 
 def event(day: str, n: int, **extra: Any) -> dict[str, Any]:
@@ -119,6 +120,8 @@ class ExportServer:
         if plan.reverse:
             source = list(reversed(list(source)))
         for line in _limited(source, plan.cut_after):
+            if plan.reprocessed:
+                line = line.replace(b'"mp_processing_time_ms":1', b'"mp_processing_time_ms":2')
             out(line + b"\n")
         if plan.cut_after is None:
             if compressor:

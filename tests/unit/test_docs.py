@@ -66,3 +66,13 @@ def test_a_lifecycle_in_an_overlay_renders_the_same_way(tmp_path: Path) -> None:
     alias = _section(render_reference(load_specs(overlays=[tmp_path])), "Create Alias")
     assert "- Lifecycle: **deprecated**: Use Create Identity." in alias
     assert f"From the overlay folder `{tmp_path}` (`actions/createAlias.yaml`)." in alias
+
+
+def test_batch_limits_a_spec_declares_are_rendered() -> None:
+    text = render_reference(load_specs())
+    imports = _section(text, "Import Events")
+    line = next(x for x in imports.splitlines() if x.startswith("- Batching:"))
+    assert "max items 2,000" in line and "max bytes 10,000,000" in line
+    assert "max item bytes 1,000,000" in line
+    assert "{{" not in line  # templates (fills, result reading) are not limits
+    assert "Batching" not in _section(text, "Create Alias")

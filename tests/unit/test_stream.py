@@ -107,6 +107,20 @@ def test_resume_matches_a_reordered_answer_and_keeps_genuine_duplicates() -> Non
     assert len(server.requests) == 3
 
 
+def test_resume_matches_on_the_dedup_key_not_on_the_whole_event(
+    server: ExportServer, events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # The resumed answer carries another mp_processing_time_ms: still the same 40 events.
+    server.plans[DAYS[0]] = [Plan(cut_after=15), Plan(reprocessed=True)]
+    inputs = {**INPUTS, "to_date": DAYS[0]}
+    records = list(_component(server).iter("downloadData", inputs, TEST_CONNECTION))
+    assert [r["properties"]["$insert_id"] for r in records] == [
+        e["properties"]["$insert_id"] for e in events[DAYS[0]]
+    ]
+    assert records[:15] == events[DAYS[0]][:15]
+    assert records[15]["properties"]["mp_processing_time_ms"] == 2704067200015
+
+
 def test_terminated_early_is_a_cut_never_a_record(
     server: ExportServer, events: dict[str, list[dict[str, Any]]]
 ) -> None:
@@ -156,8 +170,11 @@ def test_each_request_draws_from_the_export_budget(server: ExportServer) -> None
     component = _component(server, clock=clock, rate_registry=clock.registry())
     assert len(list(component.iter("downloadData", inputs, TEST_CONNECTION))) == 120
     assert clock.sleeps == [pytest.approx(1.0)]  # the 4th request waits: 3 per second
-    with pytest.raises(Exception, match="3 queries per second"):
-        list(component.iter("downloadData", INPUTS, TEST_CONNECTION, rate_wait_s=0))
+    got: list[Any] = []
+    with pytest.raises(Exception, match="3 queries per second") as caught:
+        got.extend(component.iter("downloadData", INPUTS, TEST_CONNECTION, rate_wait_s=0))
+    assert len(got) == 80  # the 4th request of the last run used 1 of this second's 3 slots
+    assert "stream stopped on 2024-01-03, after 80 record(s) were yielded" in str(caught.value)
 
 
 def test_error_statuses_raise_typed_errors(server: ExportServer) -> None:
@@ -171,6 +188,10 @@ def test_error_statuses_raise_typed_errors(server: ExportServer) -> None:
 def test_bad_input_raises_when_iter_is_called_and_sends_nothing(server: ExportServer) -> None:
     with pytest.raises(InputError, match="`from_date`"):
         _component(server).iter("downloadData", {**INPUTS, "from_date": "2024-1-1"}, {})
+    with pytest.raises(InputError, match="To Date .`to_date`.: expected a date such as"):
+        _component(server).iter(
+            "downloadData", {**INPUTS, "to_date": "2024-02-30"}, TEST_CONNECTION
+        )
     assert server.requests == []
 
 

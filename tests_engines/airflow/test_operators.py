@@ -17,6 +17,8 @@ from ..scenario import (
     PROFILE_ID,
     events,
     export_inputs,
+    exported,
+    imported,
     pipeline_inputs,
     profile_inputs,
 )
@@ -36,7 +38,7 @@ def test_hook_builds_the_connection_mapping_from_the_env_variable(conn: Sandbox)
 
 def test_operator_ingests_events_and_returns_the_result_as_xcom(conn: Sandbox) -> None:
     result = run("importEvents", {"project_id": conn.project_id, "events": events(3)})
-    assert result == {"data": {"code": 200, "num_records_imported": 3, "status": "OK"}}
+    assert isinstance(result, dict) and imported(result) == (3, 3, 0)
     assert conn.store.dedup_event_count() == 3
 
 
@@ -82,21 +84,24 @@ def test_export_operator_writes_json_lines_and_returns_only_path_and_count(
     target = tmp_path / "out" / "events.jsonl"
     op = MixpanelExportOperator(task_id="e", path=str(target), inputs=export_inputs(conn))
     xcom = op.execute({})
-    assert xcom == {"path": str(target), "count": 5}
+    assert xcom == exported(str(target), 5)
     rows = [json.loads(line) for line in target.read_text().splitlines()]
     assert sorted(r["properties"]["$insert_id"] for r in rows) == [f"eng{i}" for i in range(5)]
     assert list(target.parent.iterdir()) == [target]  # no partial file left behind
 
 
-def test_export_operator_leaves_no_file_when_the_export_fails(
+def test_a_failed_export_never_appears_under_the_files_name(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     set_connection(monkeypatch, sandbox, password="not-the-sandbox-secret")
     target = tmp_path / "events.jsonl"
+    target.write_text("yesterday's export\n")
     op = MixpanelExportOperator(task_id="e", path=str(target), inputs=export_inputs(sandbox))
     with pytest.raises(AuthError):
         op.execute({})
-    assert list(tmp_path.iterdir()) == []
+    # As the CLI's --output: the complete file stays, what was written is left as .partial.
+    assert target.read_text() == "yesterday's export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "events.jsonl.partial"]
 
 
 def test_export_operator_writes_to_an_object_storage_path(conn: Sandbox, tmp_path: Path) -> None:
@@ -106,7 +111,7 @@ def test_export_operator_writes_to_an_object_storage_path(conn: Sandbox, tmp_pat
     target = ObjectStoragePath(f"file://{tmp_path}/exports/events.jsonl")
     target.parent.mkdir(parents=True)
     xcom = MixpanelExportOperator(task_id="e", path=target, inputs=export_inputs(conn)).execute({})
-    assert xcom == {"path": str(target), "count": 2}
+    assert xcom == exported(str(target), 2)
     assert len(target.read_text().splitlines()) == 2
 
 
@@ -116,7 +121,7 @@ def test_export_operator_writes_to_an_fsspec_url(conn: Sandbox) -> None:
     run("importEvents", {"project_id": conn.project_id, "events": events(2)})
     url = "memory://exports/mixpanel/events.jsonl"
     xcom = MixpanelExportOperator(task_id="e", path=url, inputs=export_inputs(conn)).execute({})
-    assert xcom == {"path": url, "count": 2}
+    assert xcom == exported(url, 2)
     with fsspec.open(url, "rt") as handle:
         assert [json.loads(line)["event"] for line in handle] == ["Played", "Played"]
 

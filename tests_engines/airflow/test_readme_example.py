@@ -11,7 +11,7 @@ import pytest
 from connector.sandbox import Sandbox
 
 from ..readme import example, retarget
-from ..scenario import PROFILE_ID, events, profile_inputs, today
+from ..scenario import PROFILE_ID, events, exported, profile_inputs, today
 from .conftest import set_connection
 
 
@@ -40,5 +40,5 @@ def test_readme_dag_queries_profiles_and_exports(
         (PROFILE_ID, {"plan": "pro"})
     ]
     path = tmp_path / f"{today()}.jsonl"
-    assert results["export"] == {"path": str(path), "count": 3}
+    assert results["export"] == exported(str(path), 3)
     assert len([json.loads(line) for line in path.read_text().splitlines()]) == 3

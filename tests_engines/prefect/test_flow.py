@@ -16,14 +16,17 @@ from connector.engines.prefect import (
     fetch_picklist,
     run_action,
 )
+from connector.errors import RateLimitError
 from connector.sandbox import Sandbox
 
-from ..conftest import secrets_of
+from ..conftest import BUDGETS, secrets_of
 from ..scenario import (
     EVERY_KIND_PATHS,
     PROFILE_ID,
     events,
     export_inputs,
+    exported,
+    imported,
     pipeline_inputs,
     profile_inputs,
 )
@@ -70,7 +73,7 @@ def flow_run(harness: None, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_the_flow_ingests_and_queries(flow_run: Any) -> None:
     result, sandbox, _ = flow_run
-    assert result["ingested"] == {"data": {"code": 200, "num_records_imported": 4, "status": "OK"}}
+    assert imported(result["ingested"]) == (4, 4, 0)
     assert sandbox.store.dedup_event_count() == 4
     assert result["profile"] == {"data": 1}
     assert sandbox.store.profile(PROFILE_ID) == {"plan": "pro"}
@@ -80,7 +83,7 @@ def test_the_flow_ingests_and_queries(flow_run: Any) -> None:
 
 def test_the_flow_exports_to_a_file_and_returns_only_path_and_count(flow_run: Any) -> None:
     result, _, export_path = flow_run
-    assert result["exported"] == {"path": export_path, "count": 4}
+    assert result["exported"] == exported(export_path, 4)
     rows = [json.loads(line) for line in Path(export_path).read_text().splitlines()]
     assert sorted(r["properties"]["$insert_id"] for r in rows) == [f"eng{i}" for i in range(4)]
 
@@ -123,3 +126,42 @@ def test_task_logs_carry_no_secret(
     assert "401" in caplog.text or "Auth" in caplog.text
     for secret in [*secrets_of(sandbox.connection), "WRONGSECRET-prefect-42"]:
         assert secret not in caplog.text
+
+
+def test_tasks_wait_for_the_export_budget_instead_of_failing(
+    harness: None, sandbox: Sandbox
+) -> None:
+    # Raw export allows 3 calls per second; five in a row must spread over two seconds at the
+    # server, each task waiting for the budget rather than failing (rate_wait_s, 60 s default).
+    credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
+
+    @flow
+    def five_exports() -> list[int]:
+        return [
+            len(run_action(credentials, "downloadData", export_inputs(sandbox))["data"])
+            for _ in range(5)
+        ]
+
+    assert five_exports() == [0] * 5
+    assert Path(BUDGETS).stat().st_size > 0  # the grants went through the SQLite store
+    starts = sorted(r["started"] for r in sandbox.store.requests())  # milliseconds
+    assert len(starts) == 5
+    # No 4 requests within one second: the 4th and 5th waited for the first two to age out.
+    assert all(later - earlier >= 1000 for earlier, later in zip(starts, starts[3:], strict=False))
+
+
+def test_a_task_that_may_not_wait_fails_with_a_rate_limit_error(
+    harness: None, sandbox: Sandbox
+) -> None:
+    credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
+
+    @flow
+    def four_exports() -> Any:
+        for _ in range(4):
+            run_action(credentials, "downloadData", export_inputs(sandbox), rate_wait_s=0)
+
+    state = four_exports(return_state=True)
+    assert state.is_failed()
+    with pytest.raises(RateLimitError, match="Raw Export API budget of 3 queries per second"):
+        state.result()
+    assert len(sandbox.store.requests()) == 3

@@ -9,7 +9,7 @@ from typing import Any
 from connector.sandbox import Sandbox
 
 from ..readme import example, retarget
-from ..scenario import events, today
+from ..scenario import events, exported, today
 
 README_CREDENTIALS = 'username="svc.1234", password="…", projectToken="…", region="api-eu"'
 
@@ -35,5 +35,5 @@ def test_readme_flow_creates_a_profile_and_exports(
 
     assert sandbox.store.profile("user-12345") == {"plan": "pro"}
     path = tmp_path / f"{today()}.jsonl"
-    assert result == {"path": str(path), "count": 2}
+    assert result == exported(str(path), 2)
     assert len([json.loads(line) for line in path.read_text().splitlines()]) == 2

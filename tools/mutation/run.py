@@ -12,9 +12,8 @@ fixtures down, so runs share no state but the imported modules.
 from __future__ import annotations
 
 import contextlib
-import copy
-import hashlib
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -30,11 +29,12 @@ from _pytest.runner import runtestprotocol
 
 import connector
 from connector import catalog
+from connector.speccache import CACHE_ENV
 
 from .generate import Mutant
 
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-W", "ignore"]
-_HOME = {"check_specs": "catalog", "render_request": "render", "specs_root": "catalog"}
+_HOME = {"build_component": "catalog", "render_request": "render", "specs_root": "catalog"}
 
 
 @dataclass
@@ -46,16 +46,21 @@ class Outcome:
     detail: str = ""
 
 
+def _holds(module: Any, name: str, value: Any) -> bool:
+    try:
+        return getattr(module, name, None) is value
+    except Exception:  # noqa: BLE001 - lazy modules may fail on attribute access
+        return False
+
+
 @contextlib.contextmanager
 def _replaced(name: str, replacement: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
-    """Replace a runtime function in every connector module that holds it; yield the original."""
+    """Replace a runtime function in every loaded module that holds it.
+
+    Tests that imported it by name are included. Yields the original.
+    """
     original = getattr(sys.modules[f"{connector.__name__}.{_HOME[name]}"], name)
-    holders = [
-        module
-        for module in list(sys.modules.values())
-        if getattr(module, "__name__", "").startswith(connector.__name__)
-        and getattr(module, name, None) is original
-    ]
+    holders = [m for m in list(sys.modules.values()) if _holds(m, name, original)]
     for module in holders:
         setattr(module, name, replacement)
     try:
@@ -65,35 +70,22 @@ def _replaced(name: str, replacement: Callable[..., Any]) -> Iterator[Callable[.
             setattr(module, name, original)
 
 
-def _digest(root: Path) -> str:
-    sha = hashlib.sha256()
-    for path in sorted(root.rglob("*.yaml")):
-        sha.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return sha.hexdigest()
-
-
 @dataclass(eq=False)
 class _Watch:
-    """Spec loads (checked once per content, a fresh copy each time) and rendered operations."""
+    """Which operations were built from the specs (in this test) and which were rendered."""
 
     fresh: set[int] = field(default_factory=set)
     rendered: set[str] = field(default_factory=set)
-    memo: dict[str, Any] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         originals: dict[str, Callable[..., Any]] = {}
 
-        def check_specs(root: Path | None = None) -> Any:
-            where = root or catalog.specs_root()
-            key = _digest(where)
-            if key not in self.memo:
-                self.memo[key] = originals["check_specs"](where)
-            component, problems = copy.deepcopy(self.memo[key])
-            if component is not None:
-                for op in (*component.actions.values(), *component.data_sources.values()):
-                    self.fresh.add(id(op))
-            return component, problems
+        def build_component(*args: Any, **kwargs: Any) -> Any:
+            component = originals["build_component"](*args, **kwargs)
+            for op in (*component.actions.values(), *component.data_sources.values()):
+                self.fresh.add(id(op))
+            return component
 
         def render_request(op: Any, *args: Any, **kwargs: Any) -> Any:
             if id(op) in self.fresh:
@@ -101,7 +93,7 @@ class _Watch:
             return originals["render_request"](op, *args, **kwargs)
 
         with (
-            _replaced("check_specs", check_specs) as originals["check_specs"],
+            _replaced("build_component", build_component) as originals["build_component"],
             _replaced("render_request", render_request) as originals["render_request"],
         ):
             yield
@@ -196,11 +188,29 @@ def run(
     """
     loop = _Loop(mutants, source, progress)
     output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+    with (
+        tempfile.TemporaryDirectory(prefix="mutants-cache-") as cache,
+        _environment(CACHE_ENV, cache),
+        contextlib.redirect_stdout(output),
+        contextlib.redirect_stderr(output),
+    ):
         code = pytest.main([*PYTEST_ARGS, *test_args], plugins=[loop])
     if code not in (0, 1) or len(loop.outcomes) != len(mutants):
         raise SystemExit(f"pytest exit {code}:\n{output.getvalue()[-3000:]}")
     return loop.outcomes, loop.coverage_s
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def timed(function: Callable[[], Any]) -> tuple[Any, float]:

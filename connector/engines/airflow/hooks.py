@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
 from ...component import Component, load_component
+from ...stream import RecordStream
 from ..common import (
     RATE_WAIT_S,
     REGION_INPUT,
     connection_inputs,
     location_values,
-    records,
     secret_values,
     with_defaults,
 )
@@ -90,6 +90,6 @@ class MixpanelHook(BaseHook):
         items: list[dict[str, str]] = result["result"]
         return items
 
-    def records(self, action: str, inputs: Mapping[str, Any]) -> Iterable[Any]:
-        """An action's records, streamed when the component can stream them."""
-        return records(self.component, action, self.inputs_for(action, inputs), self.get_conn())
+    def records(self, action: str, inputs: Mapping[str, Any]) -> RecordStream:
+        """An action's records one by one (an export streams; see Component.iter)."""
+        return self.component.iter(action, self.inputs_for(action, inputs), self.get_conn())

@@ -54,12 +54,12 @@ class MixpanelOperator(BaseOperator):
 
 
 class MixpanelExportOperator(MixpanelOperator):
-    """Stream an export action's records to `path` as JSON lines; XCom gets path and count only.
+    """Stream an export's records to `path` as JSON lines; the XCom is a summary, never records.
 
     Args:
         path: a local file path, an object-store URL (`s3://…`, `gs://…`, any fsspec scheme
-            installed) or an `ObjectStoragePath`; templated. A local file appears only when
-            the export is complete.
+            installed) or an `ObjectStoragePath`; templated; gzip for `.gz`. A local file
+            appears only when the export is complete.
         inputs: the action's inputs (dates, filters); templated.
         action: the exporting action, `downloadData` by default.
         Other arguments are MixpanelOperator's.
@@ -72,9 +72,9 @@ class MixpanelExportOperator(MixpanelOperator):
         self.path = path
 
     def execute(self, context: Context) -> dict[str, Any]:
-        """Export and return `{"path": ..., "count": ...}`."""
+        """Export; return `{"path", "count", "days", "resumed_cuts"}`."""
         hook = self.hook
         inputs = hook.inputs_for(self.action, self.inputs)
-        count = export_to(hook.component, self.action, inputs, hook.get_conn(), self.path)
-        self.log.info("Exported %d records to %s", count, self.path)
-        return {"path": str(self.path), "count": count}
+        summary = export_to(hook.component, self.action, inputs, hook.get_conn(), self.path)
+        self.log.info("Exported %d records to %s", summary["count"], summary["path"])
+        return summary

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from ...component import Component, load_component
 from ..common import (
     LOCATION_INPUTS,
+    RATE_WAIT_S,
     REGION_INPUT,
     component_manifest,
     connection_inputs,
@@ -48,9 +49,14 @@ class CredentialsMethods:
                 mapping[spec["key"]] = value
         return mapping
 
-    def component(self) -> Component:
-        """The loaded component, pointed at Base URL when one is set."""
-        return load_component(base_url=getattr(self, BASE_URL_FIELD) or None)
+    def component(self, rate_wait_s: float = RATE_WAIT_S) -> Component:
+        """The loaded component, pointed at Base URL when one is set.
+
+        Its calls wait up to `rate_wait_s` for a client-side rate budget before failing.
+        """
+        return load_component(
+            base_url=getattr(self, BASE_URL_FIELD) or None, rate_wait_s=rate_wait_s
+        )
 
     def inputs_for(
         self, component: Component, key: str, inputs: Mapping[str, Any]

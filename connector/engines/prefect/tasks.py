@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from ..common import export_to
+from ..common import RATE_WAIT_S, export_to
 from .credentials import CredentialsMethods
 
 # Actions have side effects (imports, deletes); a task run never reuses an earlier result.
@@ -16,10 +16,17 @@ from .credentials import CredentialsMethods
 
 @task(name="mixpanel-run-action", cache_policy=NO_CACHE)
 def run_action(
-    credentials: CredentialsMethods, action: str, inputs: dict[str, Any] | None = None
+    credentials: CredentialsMethods,
+    action: str,
+    inputs: dict[str, Any] | None = None,
+    rate_wait_s: float = RATE_WAIT_S,
 ) -> dict[str, Any]:
-    """Run one Mixpanel action (e.g. `importEvents`, `queryProfiles`); returns `{"data": ...}`."""
-    component = credentials.component()
+    """Run one Mixpanel action (e.g. `importEvents`, `queryProfiles`); returns `{"data": ...}`.
+
+    The call waits up to `rate_wait_s` for a client-side rate budget, then fails with a
+    RateLimitError saying when the budget frees up.
+    """
+    component = credentials.component(rate_wait_s)
     logger = get_run_logger()
     logger.info("Running Mixpanel action %s", action)
     values = credentials.inputs_for(component, action, inputs or {})
@@ -28,10 +35,13 @@ def run_action(
 
 @task(name="mixpanel-fetch-picklist", cache_policy=NO_CACHE)
 def fetch_picklist(
-    credentials: CredentialsMethods, data_source: str, inputs: dict[str, Any] | None = None
+    credentials: CredentialsMethods,
+    data_source: str,
+    inputs: dict[str, Any] | None = None,
+    rate_wait_s: float = RATE_WAIT_S,
 ) -> list[dict[str, str]]:
     """A data source's choices, `[{"label", "key"}, ...]` (e.g. saved funnels, pipelines)."""
-    component = credentials.component()
+    component = credentials.component(rate_wait_s)
     values = credentials.inputs_for(component, data_source, inputs or {})
     items: list[dict[str, str]] = component.fetch(data_source, values, credentials.connection())[
         "result"
@@ -45,13 +55,14 @@ def export_to_file(
     path: str,
     inputs: dict[str, Any],
     action: str = "downloadData",
+    rate_wait_s: float = RATE_WAIT_S,
 ) -> dict[str, Any]:
-    """Stream an export to `path` (local file or fsspec URL) as JSON lines.
+    """Stream an export to `path` (local file or fsspec URL) as JSON lines, gzip for `.gz`.
 
-    Returns `{"path", "count"}`, never the records themselves.
+    Returns `{"path", "count", "days", "resumed_cuts"}`, never the records themselves.
     """
-    component = credentials.component()
+    component = credentials.component(rate_wait_s)
     values = credentials.inputs_for(component, action, inputs)
-    count = export_to(component, action, values, credentials.connection(), path)
-    get_run_logger().info("Exported %d records to %s", count, path)
-    return {"path": path, "count": count}
+    summary = export_to(component, action, values, credentials.connection(), path)
+    get_run_logger().info("Exported %d records to %s", summary["count"], path)
+    return summary
