@@ -48,15 +48,25 @@ def mask_url(url: str) -> str:
 
 def _opener(url: str, masked: str) -> Callable[[], Store]:
     scheme = urlsplit(url).scheme
+    # The store modules (and their locking and client libraries, ~200 ms to import) load on
+    # first use, so a process whose actions draw from no budget never pays for them.
     if scheme == "sqlite" and url.startswith(_SQLITE) and len(url) > len(_SQLITE):
-        from .sqlite_store import SQLiteStore
-
         path = Path(url[len(_SQLITE) :]).expanduser()
-        return lambda: SQLiteStore(path, masked)
-    if scheme in _REDIS_SCHEMES:
-        from .redis_store import RedisStore
 
-        return lambda: RedisStore(url, masked)
+        def sqlite() -> Store:
+            from .sqlite_store import SQLiteStore
+
+            return SQLiteStore(path, masked)
+
+        return sqlite
+    if scheme in _REDIS_SCHEMES:
+
+        def redis() -> Store:
+            from .redis_store import RedisStore
+
+            return RedisStore(url, masked)
+
+        return redis
     raise BudgetStoreError(
         masked, f"expected {MEMORY}, {_SQLITE}PATH or redis://HOST:PORT/DB (rediss:// for TLS)"
     )
