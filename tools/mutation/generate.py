@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from connector.catalog import load_specs
-from connector.render import is_template, undeclared_names
 from connector.spec import InputSpec, OperationSpec
+from connector.templates import is_template, undeclared_names
 
 Doc = dict[str, Any]
 Mutations = Iterator[tuple[str, Callable[[Doc], None]]]
