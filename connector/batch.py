@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import ConnectorError, InputError, InputProblem
 from .records import RecordPlan, Refusal
-from .render import EncodedList, render_value
+from .templates import EncodedList, render_value
 
 DEFAULT_WORKERS = 4
 #: Problems an InputError lists before it says "and N more", so huge inputs keep short errors.

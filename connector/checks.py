@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .loader import SpecDocument, escape_pointer
-from .render import is_template, syntax_error, undeclared_names
+from .templates import is_template, syntax_error, undeclared_names
 
 Problem = tuple[str, str]  # (JSON pointer, message)
 

@@ -22,11 +22,12 @@ from .parse import RawResponse, parse_response
 from .plugins import load_plugin
 from .ratelimit import Registry
 from .redact import Redactor
-from .render import render_request, render_value
+from .render import render_request
 from .request import HTTPRequest
 from .retry import RetryPolicy
 from .spec import ComponentSpec, OperationSpec
 from .stream import RecordStream, iter_records
+from .templates import render_value
 from .transport import Transport
 from .values import closest
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from .errors import ConnectorError
 from .ratelimit import RateLimit
-from .render import is_template, render_value, undeclared_names
 from .spec import ComponentSpec, ConnectionSpec, InputSpec, OperationSpec
+from .templates import is_template, render_value, undeclared_names
 
 TYPE_NAMES = {
     "string": "text",

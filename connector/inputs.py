@@ -10,8 +10,8 @@ from jsonschema.exceptions import ValidationError
 
 from .errors import InputError, InputProblem
 from .fastcheck import SchemaCheck
-from .render import evaluate
 from .spec import InputSpec, OperationSpec
+from .templates import evaluate
 from .values import closest, is_empty, parse_bool, parse_int
 
 _T = TypeVar("_T")

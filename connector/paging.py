@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ClientError
 from .inputs import validate_inputs
-from .render import as_bool, evaluate, render_value
 from .retry import RetryPolicy
 from .spec import OperationSpec
+from .templates import as_bool, evaluate, render_value
 
 if TYPE_CHECKING:
     from .component import Component

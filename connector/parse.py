@@ -16,8 +16,8 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
-from .render import as_bool, evaluate, render_value
 from .request import HTTPRequest
+from .templates import as_bool, evaluate, render_value
 
 
 @dataclass(frozen=True)

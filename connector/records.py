@@ -15,8 +15,8 @@ import orjson
 
 from .fastcheck import SchemaCheck
 from .inputs import short_message
-from .render import render_value
 from .spec import OperationSpec
+from .templates import render_value
 from .values import is_missing
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS

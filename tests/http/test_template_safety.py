@@ -19,9 +19,9 @@ import pytest
 
 from connector import Component, InputError
 from connector.catalog import load_specs
-from connector.render import is_template, undeclared_names
 from connector.request import HTTPRequest
 from connector.spec import ComponentSpec, InputSpec, OperationSpec
+from connector.templates import is_template, undeclared_names
 from tests.conftest import TEST_CONNECTION
 from tests.specs.cases import example_inputs
 from tests.wire_match import decode_body

@@ -33,12 +33,21 @@ def test_fault_rates_are_checked() -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
-    with Sandbox(rate_limit=3) as sb:
-        codes = [requests.get(f"{sb.base_url}/api/2.0/nope", timeout=5) for _ in range(5)]
-        assert [r.status_code for r in codes] == [404, 404, 404, 429, 429]
-        assert codes[3].headers["Retry-After"] == "1"
-        assert codes[3].json()["status"] == "error"
-        assert [r["status"] for r in sb.store.requests()] == [404, 404, 404, 429, 429]
+    # The limit is a sliding one-second window: the five requests must all arrive within one
+    # second for the expectation below to hold. On a loaded machine that can fail by chance,
+    # so the scenario is repeated (with a fresh sandbox) until one run was fast enough.
+    for _ in range(5):
+        with Sandbox(rate_limit=3) as sb, requests.Session() as session:
+            began = time.monotonic()
+            codes = [session.get(f"{sb.base_url}/api/2.0/nope", timeout=5) for _ in range(5)]
+            if time.monotonic() - began >= 0.9:
+                continue
+            assert [r.status_code for r in codes] == [404, 404, 404, 429, 429]
+            assert codes[3].headers["Retry-After"] == "1"
+            assert codes[3].json()["status"] == "error"
+            assert [r["status"] for r in sb.store.requests()] == [404, 404, 404, 429, 429]
+            return
+    pytest.fail("five requests to the sandbox never fitted in one second; the machine is too slow")
 
 
 def test_reset_after_storing_loses_only_the_answer() -> None:

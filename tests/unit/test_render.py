@@ -5,14 +5,9 @@ from typing import Any
 import pytest
 
 from connector.errors import RenderError
-from connector.render import (
-    encode_pairs,
-    render_request,
-    render_url,
-    render_value,
-    undeclared_names,
-)
+from connector.render import encode_pairs, render_request
 from connector.spec import InputSpec, OperationSpec
+from connector.templates import render_url, render_value, undeclared_names
 
 
 def _op(request: dict[str, Any], inputs: tuple[str, ...] = ("a", "b")) -> OperationSpec:

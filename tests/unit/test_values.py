@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connector.render import as_bool
+from connector.templates import as_bool
 from connector.values import closest, is_empty, is_missing, parse_bool, parse_int
 
 

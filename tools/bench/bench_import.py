@@ -163,6 +163,33 @@ LABELS = {
 TARGETS = {"loop": 1.0, "utils": 1.5}
 
 
+def _where_time_goes(events: list[dict[str, Any]]) -> str:
+    """Time importEvents' own stages in this process: what the loop does before its clock."""
+    from connector import load_component
+    from connector.bulk import batch_plan
+
+    component = load_component(base_url="http://127.0.0.1:9")
+    op = component.spec.actions["importEvents"]
+    inputs = {"events": events, "project_id": "1"}
+    start = time.perf_counter()
+    plan, render, stream, _ = batch_plan(component, op, inputs, CONNECTION)
+    made = list(stream)
+    prepared = time.perf_counter() - start
+    start = time.perf_counter()
+    for batch in made:
+        render(batch)
+    rendered = time.perf_counter() - start
+    return (
+        f"Where importEvents' time goes (same events, this process, no I/O): checking, filling "
+        f"and encoding {prepared / len(events) * 1e6:.2f} us per event on the calling thread; "
+        f"rendering and gzip {rendered / len(made) * 1e3:.1f} ms per {len(made[0].records):,}-"
+        f"event request in the workers ({rendered + prepared:.2f} s of CPU for all "
+        f"{len(events):,}). The hand-written loop does the equivalent (json.dumps + gzip) "
+        "before its clock starts and checks nothing; on this 2-CPU machine the sink and the "
+        "client share the CPUs, so every client millisecond is one the sink does not get."
+    )
+
+
 def _stats(url: str) -> dict[str, Any]:
     result: dict[str, Any] = requests.get(f"{url}/stats", timeout=30).json()
     return result
@@ -214,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 note = f"round {round_ + 1} {name}: {count / seconds:,.0f} events/s"
                 print(note, file=sys.stderr, flush=True)
     ours = statistics.median(rates["connector"])
+    explained = _where_time_goes(events)
     print("## Import throughput\n")
     print(
         f"{args.events:,} events of {size:.0f} bytes (mean compact JSON), each with `$insert_id`; "
@@ -230,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         goal = TARGETS.get(name)
         target = f">= {goal:.1f}x {'met' if ratio >= goal else 'MISSED'}" if goal else "-"
         print(f"| {LABELS[name]} | {median:,.0f} | {ratio:.2f}x | {target} |")
+    print(f"\n{explained}")
     return 0
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from connector.catalog import load_specs
-from connector.render import is_template, undeclared_names
 from connector.spec import InputSpec, OperationSpec
+from connector.templates import is_template, undeclared_names
 
 Doc = dict[str, Any]
 Mutations = Iterator[tuple[str, Callable[[Doc], None]]]
@@ -133,8 +133,8 @@ def _default_mutants(doc: Doc, op: OperationSpec) -> Mutations:
     read = _wire_names(doc["request"])
     by_key = {f.key: f for f in op.inputs}
     for index, item in enumerate(doc["inputs"]):
-        key = item.get("key") or by_key.get(item.get("use", ""), None) and item["use"]
-        field = by_key.get(key or "")
+        # A shared input (`use: name`) is keyed by its name in specs/inputs.yaml.
+        field = by_key.get(item.get("key") or item.get("use", ""))
         if field is None or field.default is None or field.key not in read:
             continue
         value = _changed_default(field)
