@@ -39,6 +39,28 @@ CREATE TABLE IF NOT EXISTS grants (
 CREATE INDEX IF NOT EXISTS grants_by_key ON grants (budget, key, at);
 """
 _LOCK_FLAGS = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+#: How long a store keeps retrying when SQLite answers "database is locked" at once (it does so,
+#: without waiting out the busy timeout, while another process sets up WAL or recovers it).
+BUSY_RETRY_S = 60.0
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _retrying_busy(attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` again, after a short pause, for as long as SQLite says it is busy."""
+    deadline = time.monotonic() + BUSY_RETRY_S
+    pause = 0.005
+    while True:
+        try:
+            return attempt()
+        except sqlite3.Error as exc:
+            if not _is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 class SQLiteStore:
@@ -63,11 +85,11 @@ class SQLiteStore:
             self._db = sqlite3.connect(
                 str(path), timeout=60.0, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _retrying_busy(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             # Safe against a process dying mid-commit; only an OS crash can lose the last
             # grants, which a rate budget can afford (and it saves an fsync per call).
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            _retrying_busy(lambda: self._db.executescript(_SCHEMA))
         except (OSError, sqlite3.Error) as exc:
             raise BudgetStoreError(url, f"{type(exc).__name__}: {exc}") from None
 
@@ -78,18 +100,22 @@ class SQLiteStore:
 
     def _transaction(self, work: Callable[[float], T]) -> T:
         """Run ``work(now)`` in one IMMEDIATE transaction, reading the clock once it is ours."""
+
+        def attempt() -> T:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(time.time())
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return result
+
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(time.time())
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+                return _retrying_busy(attempt)
             except sqlite3.Error as exc:
                 raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
-        return result
 
     def _windows(self, limit: RateLimit, key: str, token: str | None) -> tuple[float, str]:
         """Drop expired calls and compute the wait; when it is 0, record ``token``'s call."""

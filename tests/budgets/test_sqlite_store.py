@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
+
 from connector.budgets import open_budgets
-from connector.budgets.sqlite_store import SQLiteStore
+from connector.budgets.sqlite_store import SQLiteStore, _retrying_busy
 from connector.ratelimit import RateLimit
 
 ONE_PER_HOUR = RateLimit("hourly", per_hour=1, per_second=None, max_concurrent=None)
@@ -33,3 +36,29 @@ def test_slots_are_lock_files_beside_the_database(tmp_path: Path) -> None:
         assert SQLiteStore(path, "other").in_flight(TWO_AT_ONCE, "p1") == 2
     first.release()
     assert SQLiteStore(path, "other").in_flight(TWO_AT_ONCE, "p1") == 0
+
+
+def test_an_immediate_database_is_locked_answer_is_retried() -> None:
+    """SQLite may answer "database is locked" at once (another process setting up WAL)."""
+    answers: list[object] = [sqlite3.OperationalError("database is locked")] * 2 + ["done"]
+
+    def attempt() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return str(answer)
+
+    assert _retrying_busy(attempt) == "done"
+    assert answers == []
+
+
+def test_other_sqlite_errors_are_not_retried() -> None:
+    calls: list[int] = []
+
+    def attempt() -> None:
+        calls.append(1)
+        raise sqlite3.OperationalError("no such table: grants")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        _retrying_busy(attempt)
+    assert calls == [1]
