@@ -1,7 +1,7 @@
 """mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
 from .catalog import check_specs, load_specs
-from .component import Component, load_component
+from .component import Component
 from .errors import (
     APIError,
     AuthError,
@@ -19,6 +19,7 @@ from .errors import (
     SpecProblem,
     TransportError,
 )
+from .loading import load_component
 from .request import HTTPRequest
 from .retry import RetryPolicy
 

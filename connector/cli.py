@@ -14,12 +14,12 @@ from typing import Any
 import yaml
 
 from .catalog import check_specs, load_specs, specs_root
-from .component import load_component
 from .docs import render_reference, write_reference
 from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
 from .infile import input_files
 from .layers import SPECS_ENV, overlay_paths
+from .loading import load_component
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from .output import write_stream
 from .plugins import load_plugin, plugin_names

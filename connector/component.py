@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
 from .budgets import resolve_budgets
-from .catalog import load_specs
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
 from .jsonlines import raise_on_cut_marker
-from .layers import overlay_paths
 from .paging import collect_pages
 from .parse import RawResponse, parse_response
-from .plugins import load_plugin
 from .ratelimit import Registry
 from .redact import Redactor
 from .render import render_request
@@ -331,51 +326,3 @@ class Component:
             limits=self.spec.rate_limits,
             rate_wait_s=self.rate_wait_s if rate_wait_s is None else rate_wait_s,
         )
-
-
-def load_component(
-    base_url: str | None = None,
-    *,
-    spec_paths: Sequence[Path | str] | None = None,
-    transport: Transport | None = None,
-    retry: RetryPolicy | None = None,
-    rate_wait_s: float = 0.0,
-    rate_registry: Registry | None = None,
-    clock: Clock | None = None,
-    rng: random.Random | None = None,
-    sandbox: bool = False,
-    budgets: str | None = None,
-    workers: int | None = None,
-) -> Component:
-    """Load the shipped specs (and overlays); `base_url` redirects trusted-host requests there.
-
-    Without `base_url`, the variable component.yaml's `environment.base_url` names is read.
-
-    `spec_paths` are overlay folders laid out like specs/ (default: $MIXPANEL_CONNECTOR_SPECS, a
-    path-separator list); their actions and data sources add to or replace the shipped ones.
-
-    The keyword options are Component's: retry policy, rate-budget wait cap, budget registry,
-    clock, jitter source, where the budgets live (`budgets`: memory, sqlite:///PATH or
-    redis://HOST:PORT/DB) and the workers of batched actions. `sandbox=True` sends
-    everything to the embedded sandbox plugin (state kept between runs; its own
-    credentials), and each result says so under "sandbox".
-    """
-    embedded = load_plugin("sandbox").embed() if sandbox else None
-    if embedded is not None:
-        base_url = embedded.base_url
-    spec = load_specs(overlays=overlay_paths(spec_paths))
-    env_name = spec.environment.get("base_url")
-    env_url = os.environ.get(env_name) if env_name else None
-    return Component(
-        spec,
-        base_url=base_url or env_url or None,
-        transport=transport,
-        retry=retry,
-        rate_wait_s=rate_wait_s,
-        rate_registry=rate_registry,
-        clock=clock,
-        rng=rng,
-        embedded=embedded,
-        budgets=budgets,
-        workers=workers,
-    )

@@ -102,8 +102,13 @@ def test_six_processes_keep_the_export_windows(tmp_path: Path, budgets_url: str)
     assert {r["status"] for r in served} == {200}
     # The hour allows 12: exactly 12 reached the sandbox, then every process was refused.
     assert len(served) == sum(r["ok"] for r in results) == 12
+    # Every process that stopped short of its 10 calls was refused once by the budget; since
+    # the hour allows 12 calls, at most one process (a fast starter) can make all 10 of its own.
+    short = [r for r in results if r["ok"] < options["calls"]]
+    assert len(short) >= PROCESSES - 1
+    assert all(len(r["refused"]) == 1 for r in short)
     refusals = [m for r in results for m in r["refused"]]
-    assert len(refusals) == PROCESSES
+    assert len(refusals) == len(short)
     for message in refusals:
         assert (
             f"Raw Export API budget of 12 queries per hour for project {sandbox.project_id} "

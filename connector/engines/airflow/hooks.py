@@ -8,7 +8,8 @@ from typing import Any
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from ...component import Component, load_component
+from ...component import Component
+from ...loading import load_component
 from ...stream import RecordStream
 from ..common import (
     RATE_WAIT_S,

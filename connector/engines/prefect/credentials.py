@@ -8,7 +8,8 @@ from typing import Any, Literal
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
-from ...component import Component, load_component
+from ...component import Component
+from ...loading import load_component
 from ..common import (
     LOCATION_INPUTS,
     RATE_WAIT_S,
