@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
-from .auth import authorization_header, describe_scheme, scheme_for
+from .auth import authorization_header, credentials_to, describe_scheme, scheme_for
 from .budgets import resolve_budgets
 from .errors import InputError, InputProblem
 from .inputs import validate_inputs
@@ -24,6 +24,7 @@ from .spec import ComponentSpec, OperationSpec
 from .stream import RecordStream, iter_records
 from .templates import render_value
 from .transport import Transport
+from .urls import checked_base_url
 from .values import closest
 
 T = TypeVar("T")
@@ -69,7 +70,7 @@ class Component:
         # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
         # connection, and each result carries its note under a key of its own.
         self.embedded = embedded
-        self.base_url = base_url.rstrip("/") if base_url else None
+        self.base_url = checked_base_url(base_url) if base_url else None
         self.transport = transport or Transport()
         self.retry = self._guided(retry or DEFAULT_RETRY, statuses=retry is None)
         self.rate_wait_s = rate_wait_s
@@ -264,6 +265,9 @@ class Component:
             base_url=self.base_url,
             secrets=secrets,
         )
+        if header is not None:
+            where = credentials_to(request, self.spec.trusted_hosts, self.base_url)
+            request = replace(request, credentials_to=where)
         return request, header
 
     def _call(

@@ -15,6 +15,7 @@ from .plugins import load_plugin
 from .ratelimit import Registry
 from .retry import RetryPolicy
 from .transport import Transport
+from .urls import checked_base_url
 
 
 def load_component(
@@ -50,6 +51,8 @@ def load_component(
     spec = load_specs(overlays=overlay_paths(spec_paths))
     env_name = spec.environment.get("base_url")
     env_url = os.environ.get(env_name) if env_name else None
+    if env_url and not base_url:
+        checked_base_url(env_url, key=str(env_name), label=f"Base URL from ${env_name}")
     return Component(
         spec,
         base_url=base_url or env_url or None,

@@ -31,6 +31,8 @@ class HTTPRequest:
     inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     secrets: Redactor = field(default_factory=Redactor, repr=False, compare=False)
     api: str = ""  # the API's name for messages (the component's name)
+    #: Where the credentials go and why that is allowed (set once the trust rule approved it).
+    credentials_to: str = ""
 
     @property
     def api_name(self) -> str:
@@ -60,6 +62,8 @@ class HTTPRequest:
         }
         if self.auth_scheme != "none":
             shown["headers"]["Authorization"] = "Basic ***"
+            if self.credentials_to:
+                shown["credentials_to"] = self.credentials_to
         if self.body_format != "none":
             shown["body_format"] = self.body_format
             shown["body"] = self.body

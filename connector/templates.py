@@ -13,6 +13,7 @@ from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import RenderError
+from .urls import UnsafeURL
 from .values import is_missing, parse_bool
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%).)*)\}\}\s*$", re.DOTALL)
@@ -53,7 +54,7 @@ def _join_url(base: Any, path: Any) -> TrustedURL:
         return TrustedURL(path_text)
     base_text = str(base or "").strip()
     if urlsplit(base_text).scheme not in ("http", "https") or not urlsplit(base_text).hostname:
-        raise ValueError(f"{base_text!r} is not an http(s) URL")
+        raise UnsafeURL("has a base that is not an absolute http(s) URL", base_text)
     joined = base_text.rstrip("/") + "/" + path_text.lstrip("/") if path_text else base_text
     return TrustedURL(quote(joined, safe=":/?#[]@!$&'()*+,;=%~"))
 
@@ -176,6 +177,8 @@ def render_url(source: str, context: dict[str, Any], *, action: str) -> str:
         return str(_compiled(source, True)(context))
     except TemplateError as exc:
         raise RenderError(action, "request.url", exc.message or str(exc)) from None
+    except UnsafeURL:
+        raise  # the caller names the input that holds it
     except (TypeError, ValueError) as exc:
         raise RenderError(action, "request.url", str(exc)) from None
 
