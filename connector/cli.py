@@ -24,6 +24,7 @@ from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from .output import write_stream
 from .plugins import load_plugin, plugin_names
 from .spec import ConnectionSpec
+from .yamlbound import MAX_INPUT_BYTES, YAMLProblem, load_bounded
 
 #: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
 OUTPUT_RATE_WAIT_S = 3600.0
@@ -121,9 +122,13 @@ def _overlays(args: argparse.Namespace) -> list[Path]:
 
 def _read_mapping(path: str, what: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(what, [InputProblem(what, what, f"cannot read {path}: {exc}")]) from None
+        data = load_bounded(Path(path), MAX_INPUT_BYTES).data
+    except YAMLProblem as exc:  # file, line and column only: the file may hold secrets
+        problem = f"cannot read {path}{exc.where}: {exc.reason}"
+        raise InputError(what, [InputProblem(what, what, problem)]) from None
+    except OSError as exc:
+        problem = f"cannot read {path}: {exc.strerror or type(exc).__name__}"
+        raise InputError(what, [InputProblem(what, what, problem)]) from None
     if not isinstance(data, dict):
         raise InputError(what, [InputProblem(what, what, f"{path} must hold a mapping")])
     return data

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -74,6 +75,34 @@ class HTTPRequest:
         if self.timeout_s is not None:
             shown["timeout_s"] = self.timeout_s
         return dict(self.secrets.data(shown))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a masked copy: no secret, no encoded body or file content (they may hold one)."""
+        mask = self.secrets
+        masked = replace(
+            self,
+            url=mask.text(self.url),
+            params=tuple((k, mask.text(v)) for k, v in self.params),
+            headers=dict(mask.data(self.headers)),
+            body=mask.data(self.body),
+            content=None,
+            files=tuple((f, n, b"") for f, n, _ in self.files),
+            form_fields=tuple((k, mask.text(v)) for k, v in self.form_fields),
+            inputs=dict(mask.data(self.inputs)),
+            secrets=Redactor(),
+        )
+        return (HTTPRequest, tuple(getattr(masked, f.name) for f in fields(self)))
+
+    def __copy__(self) -> HTTPRequest:
+        return replace(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> HTTPRequest:
+        copied = {
+            f.name: copy.deepcopy(getattr(self, f.name), memo)
+            for f in fields(self)
+            if f.name != "secrets"
+        }
+        return HTTPRequest(**copied, secrets=self.secrets)
 
     def __repr__(self) -> str:
         return f"<HTTPRequest {self.action}: {self.method} {self.secrets.text(self.full_url)}>"
