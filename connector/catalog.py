@@ -269,7 +269,10 @@ def load_specs(root: Path | None = None, overlays: Sequence[Path | str] = ()) ->
     key = speccache.cache_key(layers) if not any(layer.problems() for layer in layers) else ""
     cached = speccache.read(key) if key else None
     if cached is not None:
-        return build_component(cached)
+        try:
+            return build_component(cached)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            pass  # an entry of the wrong shape: check again and write it anew
     resolved, problems = check_layers(layers)
     if resolved is None:
         raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
