@@ -24,6 +24,7 @@ from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from .output import write_stream
 from .plugins import load_plugin, plugin_names
 from .spec import ConnectionSpec
+from .widening import OPT_IN_FLAG
 from .yamlbound import MAX_INPUT_BYTES, YAMLProblem, load_bounded
 
 #: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="an overlay folder laid out like specs/ (repeatable; default: "
         f"${SPECS_ENV}, a path-separator list)",
+    )
+    common.add_argument(
+        OPT_IN_FLAG,
+        action="store_true",
+        help="accept overlays that add trusted hosts, let a request send credentials to any host "
+        "or render a connection secret outside an auth scheme (describe and --dry-run list them)",
     )
     sub = _Subparsers(parser.add_subparsers(dest="command", required=True), common)
     sub.add_parser("list", help="list actions and data sources")
@@ -161,6 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         spec_paths=_overlays(args),
         sandbox=args.sandbox,
         budgets=args.budgets,
+        allow_overlay_trust_widening=args.allow_overlay_trust_widening,
     )
     inputs, connection = _inputs(args), _connection(args, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
@@ -187,7 +195,9 @@ def _validate(args: argparse.Namespace) -> int:
         print(schema_dir())
         return 0
     root, overlays = specs_root(), _overlays(args)
-    component, problems = check_specs(root, overlays)
+    component, problems = check_specs(
+        root, overlays, allow_overlay_trust_widening=args.allow_overlay_trust_widening
+    )
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -221,7 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "run":
             return _run(args)
-        spec = load_specs(overlays=_overlays(args))
+        spec = load_specs(
+            overlays=_overlays(args),
+            allow_overlay_trust_widening=args.allow_overlay_trust_widening,
+        )
         if args.command == "list":
             for kind, table in (("action", spec.actions), ("data source", spec.data_sources)):
                 for key, op in table.items():

@@ -26,6 +26,7 @@ from .templates import render_value
 from .transport import Transport
 from .urls import checked_base_url
 from .values import closest
+from .widening import secret_reads
 
 T = TypeVar("T")
 
@@ -79,6 +80,7 @@ class Component:
         )
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
+        self._secret_ops: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         where = f" base_url={self.base_url!r}" if self.base_url else ""
@@ -256,7 +258,7 @@ class Component:
             rebase_hosts=self.spec.trusted_hosts,
             secrets=secrets,
         )
-        request = replace(request, api=self.spec.name)
+        request = replace(request, api=self.spec.name, trust_widened=op.trust_widened)
         header = authorization_header(
             request,
             self.spec.connection,
@@ -265,10 +267,22 @@ class Component:
             base_url=self.base_url,
             secrets=secrets,
         )
-        if header is not None:
+        if header is not None or self._renders_secret(op):
             where = credentials_to(request, self.spec.trusted_hosts, self.base_url)
             request = replace(request, credentials_to=where)
         return request, header
+
+    def _renders_secret(self, op: OperationSpec) -> bool:
+        """True when `op`'s templates put a secret connection field into the request itself.
+
+        (The project token in a body, say.) Such a request goes only where credentials may go.
+        """
+        known = self._secret_ops.get(op.key)
+        if known is None:
+            secret = [f.key for f in self.spec.connection.inputs if f.is_secret]
+            parts = {"request": op.request, "batch": op.batch, "paging": op.paging}
+            known = self._secret_ops[op.key] = bool(secret_reads(parts, secret))
+        return known
 
     def _call(
         self,

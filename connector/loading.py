@@ -31,6 +31,7 @@ def load_component(
     sandbox: bool = False,
     budgets: str | None = None,
     workers: int | None = None,
+    allow_overlay_trust_widening: bool = False,
 ) -> Component:
     """Load the shipped specs (and overlays); `base_url` redirects trusted-host requests there.
 
@@ -43,12 +44,17 @@ def load_component(
     clock, jitter source, where the budgets live (`budgets`: memory, sqlite:///PATH or
     redis://HOST:PORT/DB) and the workers of batched actions. `sandbox=True` sends
     everything to the embedded sandbox plugin (state kept between runs; its own
-    credentials), and each result says so under "sandbox".
+    credentials), and each result says so under "sandbox". An overlay that adds trusted hosts,
+    lets a request send credentials to any host or renders a connection secret outside an auth
+    scheme is refused unless `allow_overlay_trust_widening` (describe and dry runs then list it).
     """
     embedded = load_plugin("sandbox").embed() if sandbox else None
     if embedded is not None:
         base_url = embedded.base_url
-    spec = load_specs(overlays=overlay_paths(spec_paths))
+    spec = load_specs(
+        overlays=overlay_paths(spec_paths),
+        allow_overlay_trust_widening=allow_overlay_trust_widening,
+    )
     env_name = spec.environment.get("base_url")
     env_url = os.environ.get(env_name) if env_name else None
     if env_url and not base_url:

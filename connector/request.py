@@ -34,6 +34,8 @@ class HTTPRequest:
     api: str = ""  # the API's name for messages (the component's name)
     #: Where the credentials go and why that is allowed (set once the trust rule approved it).
     credentials_to: str = ""
+    #: Where an overlay the caller opted in to widens credential trust for this request.
+    trust_widened: tuple[str, ...] = ()
 
     @property
     def api_name(self) -> str:
@@ -65,6 +67,8 @@ class HTTPRequest:
             shown["headers"]["Authorization"] = "Basic ***"
             if self.credentials_to:
                 shown["credentials_to"] = self.credentials_to
+        if self.trust_widened:
+            shown["trust_widened"] = list(self.trust_widened)
         if self.body_format != "none":
             shown["body_format"] = self.body_format
             shown["body"] = self.body

@@ -157,13 +157,19 @@ def host_matches(host: str, patterns: Iterable[str]) -> str | None:
 
 
 def _pattern_admits(pattern: str, origin: Origin) -> bool:
-    """A bare host pattern admits https on 443; `scheme://glob[:port]` admits what it names."""
+    """A bare host pattern admits https on 443; `scheme://glob[:port]` admits what it names.
+
+    The port may be a glob too (`http://127.0.0.1:*`).
+    """
     if "://" not in pattern:
         return origin.scheme == "https" and origin.port == 443
     scheme, _, rest = pattern.partition("://")
-    glob, _, port = rest.partition(":")
-    wanted = int(port) if port.isdigit() else DEFAULT_PORTS.get(scheme.lower(), -1)
-    return origin.scheme == scheme.lower() and origin.port == wanted
+    port = rest.rpartition(":")[2] if ":" in rest else ""
+    if origin.scheme != scheme.lower():
+        return False
+    if port:
+        return fnmatch.fnmatchcase(str(origin.port), port)
+    return origin.port == DEFAULT_PORTS.get(origin.scheme)
 
 
 def trusted_by(origin: Origin, patterns: Iterable[str], base_url: str | None) -> str | None:
