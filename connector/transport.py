@@ -27,6 +27,7 @@ from .retry import (
     ERROR_READ_TIMEOUT,
     ERROR_RESET,
 )
+from .urls import UnsafeURL, origin_of
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -112,9 +113,13 @@ def _carries_secret(request: HTTPRequest) -> bool:
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    """Scheme, host and port as urllib3 reads `url` (see connector.urls).
+
+    Raises:
+        UnsafeURL: a URL that parsers may read differently.
+    """
+    origin = origin_of(url)
+    return origin.scheme, origin.host, origin.port
 
 
 class Transport:
@@ -191,7 +196,15 @@ class Transport:
                         request=request,
                     )
                 target = urljoin(url, location)
-                new_origin = _origin(target)
+                try:
+                    new_origin = _origin(target)
+                except UnsafeURL as exc:
+                    raise RedirectError(
+                        f"{request.action}: {request.api_name} answered HTTP "
+                        f"{response.status_code} redirecting to a URL that {exc}; not followed",
+                        status=response.status_code,
+                        request=request,
+                    ) from None
                 upgrade = (
                     origin[0] == "http" and new_origin[0] == "https" and origin[1] == new_origin[1]
                 )

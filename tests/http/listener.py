@@ -9,9 +9,13 @@ from contextlib import contextmanager
 
 
 class Listener:
-    """Accepts on 127.0.0.1, answers `200 {}` to each request and keeps its raw head."""
+    """Accepts on 127.0.0.1, answers `200 {}` (or `response`) to each request, keeps its head."""
 
-    def __init__(self) -> None:
+    def __init__(self, response: bytes | None = None) -> None:
+        self.response = response or (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -50,10 +54,7 @@ class Listener:
                             break
                         head += chunk
                     self.requests.append(head)
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
-                    )
+                    conn.sendall(self.response)
                 except OSError:
                     continue
 
@@ -62,9 +63,9 @@ class Listener:
 
 
 @contextmanager
-def listening() -> Iterator[Listener]:
+def listening(response: bytes | None = None) -> Iterator[Listener]:
     """A Listener for the duration of the block."""
-    listener = Listener()
+    listener = Listener(response)
     try:
         yield listener
     finally:

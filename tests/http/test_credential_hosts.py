@@ -169,3 +169,23 @@ def test_a_trusted_host_dry_run_names_the_rule() -> None:
         "rawRequest", _raw("https://api.mixpanel.com", "/x"), TEST_CONNECTION
     )
     assert shown["credentials_to"] == "https://api.mixpanel.com (trusted host *.mixpanel.com)"
+
+
+@pytest.mark.parametrize("trick", ["\\@", "%5C@", "@"])
+def test_a_redirect_to_an_ambiguous_url_is_not_followed(listener: Listener, trick: str) -> None:
+    from connector.errors import RedirectError
+    from tests.http.listener import listening
+
+    # The redirecting server names itself after the trick; urlsplit reads the target as that
+    # server (so credentials would stay) while requests would connect to the listener.
+    with listening() as probe:
+        port = probe.port
+    location = f"http://127.0.0.1:{listener.port}{trick}127.0.0.1:{port}/x".encode()
+    answer = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n"
+    answer += b"Connection: close\r\n\r\n"
+    with listening(answer) as redirecting:
+        base = f"http://127.0.0.1:{redirecting.port}"
+        with pytest.raises(RedirectError, match="redirecting to a URL that .*; not followed"):
+            _component(base).run("rawRequest", _raw(base, "/start"), TEST_CONNECTION)
+        assert redirecting.authorizations == [BASIC]
+    assert listener.requests == []
