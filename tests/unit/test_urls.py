@@ -6,7 +6,7 @@ import random
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
@@ -130,8 +130,14 @@ def _approved(target: tuple[str, str, int], base: str | None) -> bool:
 _SPEC = load_specs()
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(url=tricky_urls(), base=_BASES, absolute=st.booleans())
+# The cases that once sent credentials elsewhere always run, whatever hypothesis draws.
+@example(url="http://127.0.0.1:9\\@api.mixpanel.com/x", base=None, absolute=True)
+@example(url="http://127.0.0.1:19999/x", base="http://127.0.0.1:8080", absolute=True)
+@example(url="http://127.0.0.1:8443/x", base="https://127.0.0.1:8443", absolute=True)
+@example(url="http://api.mixpanel.com", base=None, absolute=False)
+@example(url="https://u:p@api.mixpanel.com", base=None, absolute=False)
 def test_credentials_only_go_to_an_origin_the_rule_approved(
     url: str, base: str | None, absolute: bool
 ) -> None:
