@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from .redact import Redactor
+from .urls import UnsafeURL, origin_of
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,11 @@ class HTTPRequest:
 
     @property
     def host(self) -> str:
-        """The host name the request goes to."""
-        return urlsplit(self.url).hostname or ""
+        """The host the request goes to, as urllib3 reads the URL ("" when it cannot be read)."""
+        try:
+            return origin_of(self.url).host
+        except UnsafeURL:
+            return ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready, redacted view of the request, as dry runs print it."""

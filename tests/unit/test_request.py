@@ -80,3 +80,10 @@ def test_copies_keep_the_secrets_for_sending() -> None:
     )
     for copied in (copy.copy(request), copy.deepcopy(request)):
         assert copied.url == request.url and copied.secrets.text(copied.url) == "https://h/?t=***"
+
+
+def test_host_is_read_as_the_http_client_reads_it() -> None:
+    assert HTTPRequest(action="a", method="GET", url="https://API.mixpanel.com/x").host == (
+        "api.mixpanel.com"
+    )
+    assert HTTPRequest(action="a", method="GET", url="http://127.0.0.1:9\\@a.b/").host == ""
