@@ -1,6 +1,6 @@
 """mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
-from .catalog import check_specs, load_specs
+from .catalog.load import check_specs, load_specs
 from .component import Component
 from .errors import (
     APIError,
@@ -20,8 +20,8 @@ from .errors import (
     TransportError,
 )
 from .loading import load_component
-from .request import HTTPRequest
-from .retry import RetryPolicy
+from .prepare.request import HTTPRequest
+from .send.retry import RetryPolicy
 
 __all__ = [
     "APIError",

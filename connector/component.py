@@ -7,24 +7,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
-from .auth import authorization_header, describe_scheme, scheme_for
 from .budgets import resolve_budgets
+from .budgets.memory import Registry
+from .catalog.spec import ComponentSpec, OperationSpec
+from .core.redact import Redactor
+from .core.templates import render_value
+from .core.values import closest
 from .errors import InputError, InputProblem
-from .inputs import validate_inputs
-from .jsonlines import raise_on_cut_marker
-from .paging import collect_pages
-from .parse import RawResponse, parse_response
-from .ratelimit import Registry
-from .redact import Redactor
-from .render import render_request
-from .request import HTTPRequest
-from .retry import RetryPolicy
-from .spec import ComponentSpec, OperationSpec
-from .stream import RecordStream, iter_records
-from .templates import render_value
-from .transport import Transport
-from .values import closest
+from .modes.paged import collect_pages
+from .modes.streamed import RecordStream, iter_records
+from .parse.jsonlines import raise_on_cut_marker
+from .parse.response import RawResponse, parse_response
+from .prepare.auth import authorization_header, describe_scheme, scheme_for
+from .prepare.inputs import validate_inputs
+from .prepare.render import render_request
+from .prepare.request import HTTPRequest
+from .send.attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
+from .send.retry import RetryPolicy
+from .send.transport import Transport
 
 T = TypeVar("T")
 
@@ -103,8 +103,10 @@ class Component:
         """
         op = self._operation(action_key, self.spec.actions, "action")
         if op.batch:
-            from .batch import DEFAULT_WORKERS  # batching loads only for batched actions
-            from .bulk import run_batched
+            from .modes.batched.chunks import (
+                DEFAULT_WORKERS,  # batching loads only for batched actions
+            )
+            from .modes.batched.run import run_batched
 
             pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
             data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
@@ -141,7 +143,7 @@ class Component:
         """Return the requests `run` would send (secrets masked), sending nothing."""
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
         if op.batch:
-            from .bulk import batch_requests
+            from .modes.batched.run import batch_requests
 
             requests = batch_requests(self, op, inputs, connection)
             return [request.to_dict() for request, _ in requests]
@@ -221,7 +223,7 @@ class Component:
     ) -> tuple[HTTPRequest, str | None]:
         """The one request of an action (of a batched action: its first request)."""
         if op.batch:
-            from .bulk import batch_requests
+            from .modes.batched.run import batch_requests
 
             return next(iter(batch_requests(self, op, inputs, connection)))
         inputs, connection = self._adapted(op, inputs, connection)

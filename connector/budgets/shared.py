@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..ratelimit import BudgetExceeded, RateLimit, Slot, budget_message
+from .memory import BudgetExceeded, RateLimit, Slot, budget_message
 
 __all__ = ["LATE_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdict", "counts_from"]
 

@@ -31,12 +31,12 @@ from connector import (
     load_component,
     load_specs,
 )
+from connector.budgets.memory import BudgetRegistry
+from connector.catalog.spec import ComponentSpec
+from connector.core.redact import basic_header
 from connector.errors import RedirectError
-from connector.ratelimit import BudgetRegistry
-from connector.redact import basic_header
-from connector.retry import RetryPolicy
-from connector.spec import ComponentSpec
-from connector.transport import Transport
+from connector.send.retry import RetryPolicy
+from connector.send.transport import Transport
 from tests.conftest import SECRET_VALUES, TEST_CONNECTION
 
 from .helpers import (

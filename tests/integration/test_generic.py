@@ -16,8 +16,8 @@ import requests
 from requests.adapters import BaseAdapter
 
 from connector import ClientError, Component, InputError
-from connector.redact import basic_header
-from connector.transport import Transport
+from connector.core.redact import basic_header
+from connector.send.transport import Transport
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
 FUNNELS = [

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connector import ClientError, Component, InputError
-from connector.parse import RawResponse
+from connector.parse.response import RawResponse
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
 TOKEN = TEST_CONNECTION["projectToken"]

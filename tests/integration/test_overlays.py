@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from connector import Component, load_component
-from connector.attempts import NO_RETRY
-from connector.catalog import specs_root
-from connector.cli import main
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
+from connector.catalog.load import specs_root
+from connector.cli.main import main
+from connector.send.attempts import NO_RETRY
 from tests.conftest import TEST_CONNECTION
 from tests.contract.wire import WireRequest, check_wire_request
 

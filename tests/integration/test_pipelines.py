@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from connector import AuthError, ClientError, Component, InputError
-from connector.inputs import validate_inputs
-from connector.parse import RawResponse
-from connector.render import render_request
-from connector.request import HTTPRequest
+from connector.parse.response import RawResponse
+from connector.prepare.inputs import validate_inputs
+from connector.prepare.render import render_request
+from connector.prepare.request import HTTPRequest
 from tests.conftest import NothingMayBeSent
 
 PIPELINE = "events-daily-export"

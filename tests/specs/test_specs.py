@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from connector import Component, check_specs, load_component
-from connector.docs import render_reference
-from connector.spec import InputSpec
+from connector.catalog.spec import InputSpec
+from connector.describe.reference import render_reference
 from tests.conftest import ROOT, SECRET_VALUES, TEST_CONNECTION
 from tests.specs.cases import example_inputs
 from tests.specs.seed import read_seed, reference_keys

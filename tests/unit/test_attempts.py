@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from connector import ClientError, InputError, RateLimitError, ServerError, TransportError
-from connector.attempts import is_idempotent, policy_for, send_with_retries
-from connector.parse import RawResponse, parse_response
-from connector.ratelimit import BudgetExceeded, RateLimit
-from connector.request import HTTPRequest
-from connector.retry import RetryPolicy
+from connector.budgets.memory import BudgetExceeded, RateLimit
+from connector.parse.response import RawResponse, parse_response
+from connector.prepare.request import HTTPRequest
+from connector.send.attempts import is_idempotent, policy_for, send_with_retries
+from connector.send.retry import RetryPolicy
 from tests.http.helpers import FakeClock
 
 QUERY_API = RateLimit("query", per_hour=60, per_second=None, max_concurrent=5)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connector import InputError, load_component
-from connector.auth import is_trusted_host
-from connector.redact import basic_header
+from connector.core.redact import basic_header
+from connector.prepare.auth import is_trusted_host
 
 COMPONENT = load_component()
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from connector import InputError, load_component
-from connector.attempts import NO_RETRY
-from connector.batch import batches
-from connector.parse import RawResponse
-from connector.records import RecordPlan, encode
-from connector.retry import RetryPolicy
+from connector.modes.batched.chunks import batches
+from connector.modes.batched.records import RecordPlan, encode
+from connector.parse.response import RawResponse
+from connector.send.attempts import NO_RETRY
+from connector.send.retry import RetryPolicy
 from tests.http.helpers import FakeClock
 
 CONNECTION = {"username": "u", "password": "p-secret", "projectToken": "tok-123456"}

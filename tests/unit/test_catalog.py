@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connector.catalog import check_specs, load_specs, meta_schema, specs_root
+from connector.catalog.load import check_specs, load_specs, meta_schema, specs_root
 from connector.errors import SpecError
 
 GOOD_ACTION = """\

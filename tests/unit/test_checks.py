@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.checks import check_streaming, check_templates
+from connector.catalog.crosschecks import check_streaming, check_templates
 
 INPUTS = [
     {"key": "from_date", "type": "string"},

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.cli import main
+from connector.cli.main import main
 from tests.conftest import TEST_CONNECTION
 
 ALIAS = ["-i", "alias=user-alias-67890", "-i", "distinct_id=user-12345"]
@@ -158,7 +158,7 @@ def test_validate_passes_on_shipped_specs(capsys: pytest.CaptureFixture[str]) ->
 def test_validate_reports_broken_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import shutil
 
-    from connector.catalog import specs_root
+    from connector.catalog.load import specs_root
 
     root = tmp_path / "specs"
     shutil.copytree(specs_root(), root)

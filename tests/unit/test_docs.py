@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from connector import load_specs
-from connector.cli import main
-from connector.docs import render_reference
+from connector.cli.main import main
+from connector.describe.reference import render_reference
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "docs" / "reference.md"

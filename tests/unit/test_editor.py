@@ -9,9 +9,9 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from connector.catalog import specs_root
-from connector.cli import main
-from connector.editor import MODELINE, json_schemas, kind_of, schema_dir, schema_text
+from connector.catalog.load import specs_root
+from connector.cli.main import main
+from connector.describe.editor import MODELINE, json_schemas, kind_of, schema_dir, schema_text
 
 SPEC_FILES = sorted(specs_root().rglob("*.yaml"))
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from connector import InputError, load_component
-from connector.cli import main
-from connector.infile import _Counting, input_files, read_records
+from connector.cli.main import main
+from connector.files.input_files import _Counting, input_files, read_records
 from tests.unit.import_server import import_server
 
 OP = load_component().spec.actions["importEvents"]

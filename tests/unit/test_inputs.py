@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
+from connector.catalog.spec import InputSpec, OperationSpec
 from connector.errors import InputError
-from connector.inputs import input_schema, validate_inputs
-from connector.spec import InputSpec, OperationSpec
+from connector.prepare.inputs import input_schema, validate_inputs
 
 
 def _op(*inputs: InputSpec, rules: tuple[dict[str, Any], ...] = ()) -> OperationSpec:

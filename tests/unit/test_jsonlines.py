@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from connector import ClientError, HTTPRequest, TransportError
-from connector.jsonlines import raise_on_cut_marker, read_records, record_key
-from connector.parse import RawResponse
+from connector.parse.jsonlines import raise_on_cut_marker, read_records, record_key
+from connector.parse.response import RawResponse
 
 from .export_server import event
 

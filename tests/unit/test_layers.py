@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from connector import SpecError, load_component, load_specs
-from connector.catalog import check_specs
-from connector.cli import main
-from connector.layers import SPECS_ENV, merge_component, overlay_paths
+from connector.catalog.layers import SPECS_ENV, merge_component, overlay_paths
+from connector.catalog.load import check_specs
+from connector.cli.main import main
 
 ACTION = """\
 key: ping

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from connector.ledger import Ledger
+from connector.modes.ledger import Ledger
 
 
 def test_the_multiset_takes_each_copy_once() -> None:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from connector.catalog.documents import escape_pointer, load_yaml
 from connector.errors import SpecError
-from connector.loader import escape_pointer, load_yaml
 
 
 def test_lines_are_recorded_per_pointer(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from connector import load_specs
-from connector.cli import main
-from connector.manifest import MANIFEST_SCHEMA_PATH, manifest
+from connector.cli.main import main
+from connector.describe.manifest import MANIFEST_SCHEMA_PATH, manifest
 from tests.integration.test_overlays import SET_GROUP_PROPERTIES
 
 SCHEMA = json.loads(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"))

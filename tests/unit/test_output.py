@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from connector.cli import main
-from connector.output import write_jsonl
+from connector.cli.main import main
+from connector.files.output import write_jsonl
 from tests.conftest import TEST_CONNECTION
 
 from .export_server import ExportServer, Plan, day_lines, event

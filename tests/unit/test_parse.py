@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 
 from connector import AuthError, ClientError, PayloadTooLargeError, RateLimitError, ServerError
+from connector.core.redact import Redactor
 from connector.errors import APIError
-from connector.parse import RawResponse, decode_body, parse_response
-from connector.redact import Redactor
-from connector.request import HTTPRequest
+from connector.parse.response import RawResponse, decode_body, parse_response
+from connector.prepare.request import HTTPRequest
 
 
 def _request(response: dict[str, Any] | None = None, **inputs: Any) -> HTTPRequest:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from connector.ratelimit import (
+from connector.budgets.memory import (
     DEFAULT_REGISTRY,
     BudgetExceeded,
     BudgetRegistry,
@@ -73,7 +73,7 @@ def use(budget: RateBudget, key: str, n: int, clock: FakeClock, step: float) -> 
 
 
 def test_the_shipped_specs_declare_mixpanels_documented_limits() -> None:
-    from connector.catalog import load_specs
+    from connector.catalog.load import load_specs
 
     limits = load_specs().rate_limits
     project = {name: replace(limit, scope="project") for name, limit in limits.items()}

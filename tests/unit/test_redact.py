@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from connector.redact import MASK, Redactor, basic_header
+from connector.core.redact import MASK, Redactor, basic_header
 
 
 def test_masks_secret_and_its_encoded_forms() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.render import encode_pairs, render_request
-from connector.spec import InputSpec, OperationSpec
+from connector.catalog.spec import InputSpec, OperationSpec
+from connector.prepare.render import encode_pairs, render_request
 
 
 def _op(request: dict[str, Any], inputs: tuple[str, ...] = ("a", "b")) -> OperationSpec:

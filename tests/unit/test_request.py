@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from connector.redact import Redactor, basic_header
-from connector.request import HTTPRequest
+from connector.core.redact import Redactor, basic_header
+from connector.prepare.request import HTTPRequest
 
 
 def _request() -> HTTPRequest:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.retry import (
+from connector.send.retry import (
     DEFAULT_RETRY_STATUSES,
     RetryDecision,
     RetryPolicy,

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from connector import catalog, load_specs, speccache
-from connector.catalog import check_specs, specs_root
-from connector.layers import spec_layers
+from connector import load_specs
+from connector.catalog import cache as speccache
+from connector.catalog import load as catalog
+from connector.catalog.layers import spec_layers
+from connector.catalog.load import check_specs, specs_root
 
 ACTION = """\
 key: ping

@@ -10,8 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from connector import AuthError, ClientError, Component, InputError, TransportError, load_component
-from connector.retry import RetryPolicy
-from connector.transport import Transport
+from connector.send.retry import RetryPolicy
+from connector.send.transport import Transport
 from tests.conftest import TEST_CONNECTION
 from tests.http.helpers import FakeClock
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from connector.core.templates import render_url, render_value, undeclared_names
 from connector.errors import RenderError
-from connector.templates import render_url, render_value, undeclared_names
 
 
 def test_single_expression_keeps_native_type() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import requests
 import urllib3.exceptions
 
-from connector.redact import Redactor
-from connector.request import HTTPRequest
-from connector.transport import _carries_secret, _classify
+from connector.core.redact import Redactor
+from connector.prepare.request import HTTPRequest
+from connector.send.transport import _carries_secret, _classify
 
 
 def test_requests_failures_are_classified() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from connector.templates import as_bool
-from connector.values import closest, is_empty, is_missing, parse_bool, parse_int
+from connector.core.templates import as_bool
+from connector.core.values import closest, is_empty, is_missing, parse_bool, parse_int
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,262 @@
+"""Streams records into right-sized requests, sends them with a bounded pool, merges the answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...core.templates import EncodedList, render_value
+from ...errors import ConnectorError, InputError, InputProblem
+from .records import RecordPlan, Refusal
+
+DEFAULT_WORKERS = 4
+#: Problems an InputError lists before it says "and N more", so huge inputs keep short errors.
+MAX_LISTED = 3
+
+
+@dataclass
+class Batch:
+    """The records of one request and where each sits in the caller's input."""
+
+    number: int
+    records: list[Any]
+    indexes: list[int]
+    size: int  # bytes of the compact JSON array
+
+
+@dataclass
+class Totals:
+    """What a batched call did so far."""
+
+    sent: int = 0
+    imported: int = 0
+    batches: int = 0
+    requests: int = 0
+    retried: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[Any] = field(default_factory=list)
+
+
+def records_of(value: Any, plan: RecordPlan) -> Iterator[Any]:
+    """The records of a batch input: a list, any iterable or generator, or JSON array text."""
+    if isinstance(value, str | bytes | bytearray):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            raise _input_error(plan, f"is not valid JSON ({exc.msg} at {where})") from None
+    if value is None or value in ([], {}, ()):
+        raise _input_error(plan, f"is required: give at least one {plan.item}")
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        kind = type(value).__name__
+        raise _input_error(
+            plan, f"is not of type 'array': expected a list of {plan.item}s, got {kind}"
+        )
+    return iter(value)
+
+
+def _input_error(plan: RecordPlan, message: str) -> InputError:
+    return InputError(plan.action, [InputProblem(plan.key, plan.label, message)])
+
+
+def batches(
+    records: Iterable[Any],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    *,
+    max_items: int,
+    max_bytes: int | None = None,
+) -> Iterator[Batch]:
+    """Prepare the records and yield requests' worth of them; refusals go to `refused`.
+
+    Records are taken `max_items` at a time. Such a chunk is checked and encoded in one go when
+    every record passes and it fits `max_bytes` (the usual case, a few C calls per chunk);
+    otherwise record by record, splitting at the exact byte limit.
+    """
+    number = 0
+    items: list[Any] = []
+    indexes: list[int] = []
+    for index, record in enumerate(records):
+        items.append(record)
+        indexes.append(index)
+        if len(items) == max_items:
+            items = plan.fill_all(items)
+            for batch in _split(items, indexes, plan, refused, number, max_items, max_bytes):
+                number += 1
+                yield batch
+            items, indexes = [], []
+    if items:
+        items = plan.fill_all(items)
+        yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
+
+
+def _split(
+    items: list[Any],
+    indexes: list[int],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    number: int,
+    max_items: int,
+    max_bytes: int | None,
+) -> Iterator[Batch]:
+    parts = plan.encode_all(items)
+    if parts is not None:
+        size = sum(len(p) for p in parts) + len(parts) + 1
+        if max_bytes is None or size <= max_bytes:
+            yield Batch(number, EncodedList(items, parts), indexes, size)
+            return
+    kept: list[Any] = []
+    encoded: list[bytes] = []
+    where: list[int] = []
+    size = 1  # "[" and "]", less the comma the first record does not need
+    for record, index in zip(items, indexes, strict=True):
+        prepared = plan.prepare(record, index)
+        if isinstance(prepared, Refusal):
+            refused.append(prepared)
+            continue
+        value, data = prepared
+        extra = len(data) + 1
+        if max_bytes is not None and extra + 1 > max_bytes:
+            message = f"is {len(data):,} bytes of JSON, more than a whole request may carry"
+            refused.append(Refusal(index, plan.record_id(value), "", message))
+            continue
+        if where and (
+            len(where) >= max_items or (max_bytes is not None and size + extra > max_bytes)
+        ):
+            yield Batch(number, EncodedList(kept, encoded), where, size)
+            number += 1
+            kept, encoded, where, size = [], [], [], 1
+        kept.append(value)
+        encoded.append(data)
+        where.append(index)
+        size += extra
+    if where:
+        yield Batch(number, EncodedList(kept, encoded), where, size)
+
+
+Send = Callable[[Batch], tuple[Any, int]]  # -> (the action's answer, attempts made)
+
+
+def send_all(
+    stream: Iterator[Batch],
+    send: Send,
+    count: Callable[[Batch, Any, Totals], None],
+    *,
+    workers: int,
+    totals: Totals,
+) -> None:
+    """Send batches with at most `workers` in flight (and as many queued); stop at an error.
+
+    The first batch is sent alone, so an error that every request would meet (credentials,
+    a rule) costs one request. Raises the first error, noting what had been sent.
+    """
+    error: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch") as pool:
+        pending: dict[Future[tuple[Any, int]], Batch] = {}
+
+        def collect(done: Iterable[Future[tuple[Any, int]]]) -> None:
+            nonlocal error
+            for future in done:
+                batch = pending.pop(future)
+                try:
+                    answer, attempts = future.result()
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, once
+                    error = error or exc
+                    continue
+                totals.batches += 1
+                totals.requests += attempts
+                totals.retried += attempts - 1
+                totals.sent += len(batch.indexes)
+                count(batch, answer, totals)
+
+        try:
+            for batch in stream:
+                pending[pool.submit(send, batch)] = batch
+                if batch.number == 0 or len(pending) >= 2 * workers:
+                    first = batch.number == 0
+                    when = ALL_COMPLETED if first else FIRST_COMPLETED
+                    collect(wait(pending, return_when=when)[0])
+                if error is not None:
+                    break
+        except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
+            error = error or exc
+        collect(wait(pending).done)
+    if error is not None:
+        if isinstance(error, ConnectorError) and totals.requests:
+            note = (
+                f" ({totals.sent} record(s) had been sent in {totals.requests} request(s), "
+                f"{totals.imported} imported, when this error stopped the run)"
+            )
+            error.args = (f"{error.args[0] if error.args else ''}{note}",) + error.args[1:]
+        raise error
+
+
+def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callable[..., None]:
+    """How one answer counts, as the spec's `batch.result` declares it."""
+
+    def count(batch: Batch, answer: Any, totals: Totals) -> None:
+        context = {"body": answer}
+        imported = len(batch.indexes)
+        if result.get("imported"):
+            value = render_value(result["imported"], context, action=op_key, field="batch.result")
+            imported = int(value or 0)
+        totals.imported += imported
+        failed = (
+            render_value(result["failed"], context, action=op_key, field="batch.result")
+            if result.get("failed")
+            else None
+        )
+        for entry in failed or ():
+            entry = dict(entry) if isinstance(entry, Mapping) else {"message": str(entry)}
+            position = entry.get("index")
+            if isinstance(position, int) and 0 <= position < len(batch.indexes):
+                entry["index"] = batch.indexes[position]
+                if plan.id_key and not entry.get(plan.id_key):
+                    entry[plan.id_key] = plan.record_id(batch.records[position])
+            totals.failed.append(entry)
+        if len(totals.answers) < 2:
+            totals.answers.append(answer)
+
+    return count
+
+
+def merged(totals: Totals, refused: list[Refusal], plan: RecordPlan) -> dict[str, Any]:
+    """The call's result: the import answer's shape over all requests, plus the totals."""
+    failed = sorted(
+        [r.to_dict(plan.id_key) for r in refused] + totals.failed,
+        key=lambda entry: entry.get("index", -1) if isinstance(entry.get("index"), int) else -1,
+    )
+    result: dict[str, Any] = {
+        "code": 200 if not failed else 400,
+        "num_records_imported": totals.imported,
+        "status": "OK" if not failed else "Bad Request",
+    }
+    if failed:
+        result["failed_records"] = failed
+    result.update(
+        records_sent=totals.sent,
+        records_imported=totals.imported,
+        records_failed=len(failed),
+        requests=totals.requests,
+        requests_retried=totals.retried,
+    )
+    return result
+
+
+def nothing_sent_error(refused: list[Refusal], plan: RecordPlan) -> InputError:
+    """Every record was refused: list the first few by path, then how many more."""
+    if not refused:
+        return _input_error(plan, f"is required: give at least one {plan.item}")
+    problems = [
+        InputProblem(plan.key, plan.label, f"at {plan.where(r.index, r.field)}: {r.message}")
+        for r in refused[:MAX_LISTED]
+    ]
+    if len(refused) > MAX_LISTED:
+        more = len(refused) - MAX_LISTED
+        problems.append(
+            InputProblem(plan.key, plan.label, f"and {more:,} more {plan.item}(s) were refused")
+        )
+    return InputError(plan.action, problems)

@@ -1,0 +1,105 @@
+"""Runs an action whose spec has `batch:`: checks once, streams the batches, merges the answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...catalog.spec import OperationSpec
+from ...prepare.inputs import check_rules, validate_inputs
+from ...prepare.request import HTTPRequest
+from ...send.retry import RetryPolicy
+from .chunks import (
+    Batch,
+    Totals,
+    batches,
+    counter,
+    merged,
+    nothing_sent_error,
+    records_of,
+    send_all,
+)
+from .records import RecordPlan, Refusal
+
+if TYPE_CHECKING:
+    from ...component import Component
+
+Render = Callable[[Batch], tuple[HTTPRequest, str | None]]
+
+
+def batch_plan(
+    component: Component,
+    op: OperationSpec,
+    inputs: Mapping[str, Any],
+    connection: Mapping[str, Any],
+) -> tuple[RecordPlan, Render, Iterator[Batch], list[Refusal]]:
+    """Check the other inputs once; return the record plan, a renderer and the batches."""
+    key = op.batch["input"]
+    inputs, conn = component._adapted(op, inputs, connection)
+    secrets = component._secrets(op, conn, inputs)
+    values = validate_inputs(op, inputs, conn, deferred=key)
+    plan = RecordPlan(op, values, conn)
+    refused: list[Refusal] = []
+    stream = batches(
+        records_of(inputs.get(key), plan),
+        plan,
+        refused,
+        max_items=int(op.batch["max_items"]),
+        max_bytes=op.batch.get("max_bytes"),
+    )
+
+    def render(batch: Batch) -> tuple[HTTPRequest, str | None]:
+        batch_values = {**values, key: batch.records}
+        if batch.number == 0:  # the records were checked one by one; the rules read them all
+            check_rules(op, batch_values, conn)
+        return component._render(op, batch_values, conn, secrets)
+
+    return plan, render, stream, refused
+
+
+def batch_requests(
+    component: Component,
+    op: OperationSpec,
+    inputs: Mapping[str, Any],
+    connection: Mapping[str, Any],
+) -> Iterator[tuple[HTTPRequest, str | None]]:
+    """Each request the action would send, with its Authorization header, sending nothing."""
+    plan, render, stream, refused = batch_plan(component, op, inputs, connection)
+    count = 0
+    for batch in stream:
+        count += 1
+        yield render(batch)
+    if not count:
+        raise nothing_sent_error(refused, plan)
+
+
+def run_batched(
+    component: Component,
+    op: OperationSpec,
+    inputs: Mapping[str, Any],
+    connection: Mapping[str, Any],
+    workers: int,
+    retry: RetryPolicy | None,
+    rate_wait_s: float | None,
+) -> Any:
+    """Send every batch with `workers` in flight; the merged result (see `batch.merged`)."""
+    plan, render, stream, refused = batch_plan(component, op, inputs, connection)
+    result_spec = op.batch.get("result") or {}
+
+    def send(batch: Batch) -> tuple[Any, int]:
+        request, header = render(batch)
+        attempts = [0]
+        answer = component._send(
+            request, header, retry=retry, rate_wait_s=rate_wait_s, attempts=attempts
+        )
+        return answer, attempts[0]
+
+    totals = Totals()
+    count = counter(op.key, plan, result_spec)
+    send_all(stream, send, count, workers=workers, totals=totals)
+    if not totals.batches:
+        raise nothing_sent_error(refused, plan)
+    if result_spec.get("single_answer") and totals.batches == 1 and not refused:
+        if not totals.failed:
+            return totals.answers[0]
+    return merged(totals, refused, plan)
