@@ -1,10 +1,12 @@
 """mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
-from .catalog.load import check_specs, load_specs
+from .call import Call, CallOptions
+from .catalog import check_specs, load_specs
 from .component import Component
 from .errors import (
     APIError,
     AuthError,
+    BudgetExceeded,
     BudgetStoreError,
     ClientError,
     ConnectorError,
@@ -21,12 +23,15 @@ from .errors import (
 )
 from .loading import load_component
 from .prepare.request import HTTPRequest
-from .send.retry import RetryPolicy
+from .send.policy import RetryPolicy
 
 __all__ = [
     "APIError",
     "AuthError",
+    "BudgetExceeded",
     "BudgetStoreError",
+    "Call",
+    "CallOptions",
     "ClientError",
     "Component",
     "ConnectorError",

@@ -7,7 +7,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from .budgets.memory import Registry
+from .budgets.limits import Registry
 from .catalog.layers import overlay_paths
 from .catalog.load import load_specs
 from .component import Component

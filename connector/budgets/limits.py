@@ -1,7 +1,8 @@
 """Rate limits as specs declare them: the sliding-window arithmetic, messages and protocols.
 
-Pure: no clock or lock of its own. ``connector.ratelimit`` keeps budgets in process memory and
-``connector.budgets`` in SQLite or Redis; both apply these rules and raise ``BudgetExceeded``.
+Pure: no clock or lock of its own. ``budgets.memory`` keeps budgets in process memory and the
+stores of ``connector.budgets`` in SQLite or Redis; all apply these rules and raise
+``errors.BudgetExceeded`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
-from ..errors import RateLimitError
+from ..errors import BudgetExceeded
 
 __all__ = [
     "Budget",
     "BudgetExceeded",
     "RateLimit",
     "Registry",
+    "Releaser",
     "Slot",
     "budget_message",
     "format_duration",
@@ -143,47 +145,18 @@ def budget_message(limit: RateLimit, key: str, window: str, wait_s: float | None
     )
 
 
-class BudgetExceeded(RateLimitError):
-    """A call does not fit its rate budget within the allowed wait.
+class Releaser(Protocol):
+    """What a slot is granted by: it frees the slot when the call finishes."""
 
-    A ``RateLimitError`` (so callers catch one class for Mixpanel's 429 and the client-side
-    budget); ``retry_after_s`` equals ``wait_s`` and ``status`` is None (nothing was sent).
-
-    Attributes:
-        limit_name: Name of the exhausted ``RateLimit``.
-        retry_at_s: Budget-clock time (same clock as the ``RateBudget``) when a call
-            fits again, or None when unknown (waiting for a concurrency slot).
-        wait_s: Seconds from now until a call fits, or None when unknown.
-        key: The key (e.g. project id) whose budget is used up.
-    """
-
-    def __init__(
-        self,
-        limit_name: str,
-        retry_at_s: float | None,
-        wait_s: float | None,
-        *,
-        key: str = "",
-        message: str | None = None,
-    ) -> None:
-        self.limit_name = limit_name
-        self.retry_at_s = retry_at_s
-        self.wait_s = wait_s
-        self.key = key
-        if message is None:
-            when = "unknown" if wait_s is None else format_duration(wait_s)
-            message = f"{limit_name} budget is used up; it frees up in {when}"
-        super().__init__(message, retry_after_s=wait_s)
-
-
-class _Releaser(Protocol):
-    def _release(self, key: str, token: str = "") -> None: ...
+    def release_slot(self, key: str, token: str = "") -> None:
+        """Free one slot held for ``key`` (``token``: which one, in a shared store)."""
+        ...
 
 
 class Slot:
     """A granted call; a context manager that frees its concurrency slot on exit."""
 
-    def __init__(self, budget: _Releaser, key: str, *, token: str = "") -> None:
+    def __init__(self, budget: Releaser, key: str, *, token: str = "") -> None:
         self._budget = budget
         self._key = key
         self._token = token
@@ -198,7 +171,7 @@ class Slot:
         """Free the concurrency slot; further calls do nothing."""
         if not self._released:
             self._released = True
-            self._budget._release(self._key, self._token)
+            self._budget.release_slot(self._key, self._token)
 
     def __enter__(self) -> Slot:
         return self

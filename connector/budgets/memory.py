@@ -179,7 +179,8 @@ class RateBudget:
         with self._cond:
             return self._state(key).in_flight
 
-    def _release(self, key: str, token: str = "") -> None:
+    def release_slot(self, key: str, token: str = "") -> None:
+        """Free the slot of a finished call (see ``limits.Slot``)."""
         with self._cond:
             state = self._state(key)
             state.in_flight = max(0, state.in_flight - 1)

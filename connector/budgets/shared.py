@@ -138,7 +138,8 @@ class SharedBudget:
         """Calls holding a concurrency slot for ``key``, in every process sharing the store."""
         return self._store.in_flight(self.limit, key)
 
-    def _release(self, key: str, token: str = "") -> None:
+    def release_slot(self, key: str, token: str = "") -> None:
+        """Free the slot of a finished call (see ``limits.Slot``)."""
         self._store.release(self.limit, key, token)
 
 

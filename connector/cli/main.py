@@ -49,6 +49,29 @@ def _parser() -> argparse.ArgumentParser:
     describe = sub.add_parser("describe", help="show one action or data source")
     describe.add_argument("key")
     describe.add_argument("--json", action="store_true", help="print JSON")
+    _add_run(sub)
+    validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
+    validate.add_argument(
+        "--print-schema-path",
+        action="store_true",
+        help="print the folder of the specs' JSON schemas (for editors) and exit",
+    )
+    manifest_cmd = sub.add_parser("manifest", help="print the whole component as JSON")
+    manifest_cmd.add_argument(
+        "--schema", action="store_true", help="print the manifest's JSON Schema instead"
+    )
+    docs = sub.add_parser("docs", help="generate the Markdown reference of the loaded specs")
+    docs.add_argument("--out", type=Path, metavar="DIR", help="write DIR/reference.md")
+    docs.add_argument(
+        "--check", action="store_true", help="with --out: exit 1 if DIR/reference.md differs"
+    )
+    for name in plugin_names():
+        sub.add_parser(name, add_help=False, help=f"see `mixpanel-connector {name} --help`")
+    return parser
+
+
+def _add_run(sub: _Subparsers) -> None:
+    """The `run` command and its options."""
     run = sub.add_parser("run", help="run an action (or fetch a data source)")
     run.add_argument("key")
     run.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE")
@@ -82,24 +105,6 @@ def _parser() -> argparse.ArgumentParser:
         "as gzip; -: stdin), never loaded whole; a progress bar shows on a terminal",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
-    validate.add_argument(
-        "--print-schema-path",
-        action="store_true",
-        help="print the folder of the specs' JSON schemas (for editors) and exit",
-    )
-    manifest_cmd = sub.add_parser("manifest", help="print the whole component as JSON")
-    manifest_cmd.add_argument(
-        "--schema", action="store_true", help="print the manifest's JSON Schema instead"
-    )
-    docs = sub.add_parser("docs", help="generate the Markdown reference of the loaded specs")
-    docs.add_argument("--out", type=Path, metavar="DIR", help="write DIR/reference.md")
-    docs.add_argument(
-        "--check", action="store_true", help="with --out: exit 1 if DIR/reference.md differs"
-    )
-    for name in plugin_names():
-        sub.add_parser(name, add_help=False, help=f"see `mixpanel-connector {name} --help`")
-    return parser
 
 
 class _Subparsers:

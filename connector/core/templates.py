@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -13,6 +12,8 @@ from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import RenderError
+from .jsonenc import EncodedList, json_text
+from .paths import dotted
 from .values import is_missing, parse_bool
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%).)*)\}\}\s*$", re.DOTALL)
@@ -22,28 +23,13 @@ class TrustedURL(str):
     """A URL part produced by a filter that already checked it; not percent-encoded again."""
 
 
-class EncodedList(list[Any]):
-    """A list whose compact JSON is already known, in `parts` (joined by commas, bracketed).
-
-    Batched actions encode each record once to measure it; bodies reuse those bytes.
-    """
-
-    def __init__(self, items: list[Any], parts: list[bytes]) -> None:
-        super().__init__(items)
-        self.parts = parts  # each the JSON of one or more consecutive items, comma-separated
-
-    def json_bytes(self) -> bytes:
-        """The whole list's compact JSON."""
-        return b"[" + b",".join(self.parts) + b"]"
-
-
 def _to_json(value: Any) -> str | None:
     """JSON-encode compactly; empty values stay empty so their parameter is dropped."""
     if value is None or value == "" or value == [] or value == {}:
         return None
-    if type(value) is EncodedList:
+    if type(value) is EncodedList:  # the bytes its records were measured with
         return value.json_bytes().decode()
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return json_text(value)
 
 
 def _join_url(base: Any, path: Any) -> TrustedURL:
@@ -77,7 +63,7 @@ def _fill_missing(items: Any, path: str, value: Any) -> Any:
     """
     if is_missing(value) or not isinstance(items, list):
         return items
-    keys = path.split(".")
+    keys = dotted(path)
 
     def fill(node: Any, depth: int) -> Any:
         if not isinstance(node, Mapping):
@@ -119,6 +105,11 @@ def _make_environment(finalize: Callable[[Any], Any] | None = None) -> Sandboxed
 
 ENV = _make_environment()
 URL_ENV = _make_environment(_finalize_url_part)
+
+
+def input_context(values: Mapping[str, Any], connection: Mapping[str, Any]) -> dict[str, Any]:
+    """What an operation's templates read: its input values, and `connection`'s fields."""
+    return {**values, "connection": dict(connection)}
 
 
 def is_template(value: Any) -> bool:

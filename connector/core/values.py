@@ -24,9 +24,14 @@ def is_empty(value: Any) -> bool:
     return isinstance(value, list | dict) and not value
 
 
-def _show(value: Any) -> str:
+#: How much of a value a message quotes.
+SHOWN_CHARS = 60
+
+
+def show(value: Any) -> str:
+    """`value` as messages quote it: its repr, cut to about SHOWN_CHARS characters."""
     text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -42,7 +47,7 @@ def parse_bool(value: Any) -> bool | None:
         if text in TRUE_WORDS or text in FALSE_WORDS:
             return text in TRUE_WORDS
     raise ValueError(
-        f"expected true or false, got {_show(value)} (true, yes, on, 1 / false, no, off, 0)"
+        f"expected true or false, got {show(value)} (true, yes, on, 1 / false, no, off, 0)"
     )
 
 
@@ -66,7 +71,7 @@ def parse_int(value: Any) -> int | None:
             number = float("nan")
         if number.is_integer():
             return int(number)
-    raise ValueError(f"expected a whole number such as 7, got {_show(value)}")
+    raise ValueError(f"expected a whole number such as 7, got {show(value)}")
 
 
 def closest(word: str, options: Iterable[str], n: int = 1) -> list[str]:

@@ -13,10 +13,10 @@ import orjson
 
 from ..modes.streamed import RecordStream
 
-__all__ = ["GZIP_LEVEL", "write_jsonl", "write_stream"]
+__all__ = ["OUTPUT_GZIP_LEVEL", "write_jsonl", "write_stream"]
 
 #: zlib's default level: most of the size gain of 9 at a fraction of the CPU.
-GZIP_LEVEL = 6
+OUTPUT_GZIP_LEVEL = 6
 _BUFFER_BYTES = 1 << 20
 
 
@@ -50,7 +50,7 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
     with open(partial, "wb", buffering=_BUFFER_BYTES) as raw:
         if target.suffix == ".gz":
             with gzip.GzipFile(
-                filename=target.stem, mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL
+                filename=target.stem, mode="wb", fileobj=raw, compresslevel=OUTPUT_GZIP_LEVEL
             ) as packed:
                 events, _ = write_jsonl(stream, packed.write)
         else:

@@ -1,18 +1,16 @@
-"""Walks every page of a paged action as its spec's `paging:` section declares, record by record."""
+"""The paged mode: walks every page of an action as its spec's `paging:` section declares."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..call import Call
 from ..catalog.spec import OperationSpec
+from ..core.paths import records_at, with_path
 from ..core.templates import as_bool, evaluate, render_value
 from ..errors import ClientError
-from ..prepare.inputs import validate_inputs
-from ..send.retry import RetryPolicy
-
-if TYPE_CHECKING:
-    from ..component import Component
+from .single import send_once
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -32,74 +30,36 @@ def paging_enabled(op: OperationSpec, values: Mapping[str, Any]) -> bool:
     return as_bool(flag)
 
 
-def records_at(body: Any, path: str) -> list[Any]:
-    """The list at dotted `path` in `body`; [] when it is missing or null."""
-    node = body
-    for name in path.split("."):
-        node = node.get(name) if isinstance(node, Mapping) else None
-    return list(node) if isinstance(node, list | tuple) else []
-
-
-def iter_pages(
-    component: Component,
-    op: OperationSpec,
-    values: dict[str, Any],
-    connection: Mapping[str, Any],
-    *,
-    retry: RetryPolicy | None = None,
-    rate_wait_s: float | None = None,
-) -> Iterator[Any]:
+def iter_pages(call: Call) -> Iterator[Any]:
     """Yield the records of every page; each page is one call within the action's budget."""
-    for body in _pages(component, op, values, connection, retry, rate_wait_s):
-        yield from records_at(body, op.paging["records"])
+    for body in _pages(call):
+        yield from records_at(body, call.op.paging["records"])
 
 
-def collect_pages(
-    component: Component,
-    op: OperationSpec,
-    inputs: Mapping[str, Any],
-    connection: Mapping[str, Any],
-    *,
-    retry: RetryPolicy | None = None,
-    rate_wait_s: float | None = None,
-) -> Any:
+def collect_pages(call: Call) -> Any:
     """`run`'s result: one page, or (paging enabled) the last answer with every page's records."""
-    values = validate_inputs(op, inputs, connection)
-    if not paging_enabled(op, values):
-        return component._call(op, values, connection, retry=retry, rate_wait_s=rate_wait_s)
-    path = op.paging["records"].split(".")
+    if not paging_enabled(call.op, call.values):
+        return send_once(call)
+    path = call.op.paging["records"]
     records: list[Any] = []
     last: Any = {}
-    for body in _pages(component, op, values, connection, retry, rate_wait_s):
-        records.extend(records_at(body, op.paging["records"]))
+    for body in _pages(call):
+        records.extend(records_at(body, path))
         last = body
-    result = dict(last) if isinstance(last, Mapping) else {}
-    node = result
-    for name in path[:-1]:
-        node[name] = dict(node.get(name) or {})
-        node = node[name]
-    node[path[-1]] = records
-    return result
+    return with_path(last, path, records)
 
 
-def _pages(
-    component: Component,
-    op: OperationSpec,
-    values: dict[str, Any],
-    connection: Mapping[str, Any],
-    retry: RetryPolicy | None,
-    rate_wait_s: float | None,
-) -> Iterator[Any]:
+def _pages(call: Call) -> Iterator[Any]:
     """Each page's answer, until `stop_when` holds.
 
     Raises:
         ClientError: the walk passed `max_pages` pages (the stop rule never held).
     """
-    spec = op.paging
+    op, spec = call.op, call.op.paging
     max_pages = int(spec.get("max_pages") or DEFAULT_MAX_PAGES)
-    page_values = dict(values)
+    page_values = dict(call.values)
     for _ in range(max_pages):
-        body = component._call(op, page_values, connection, retry=retry, rate_wait_s=rate_wait_s)
+        body = send_once(call, page_values)
         yield body
         context = {**page_values, "body": body, "status": 200, "headers": {}}
         if as_bool(evaluate(spec["stop_when"], context, action=op.key, field="paging.stop_when")):

@@ -9,13 +9,13 @@ from typing import Any
 import orjson
 
 from ..catalog.spec import OperationSpec
-from ..errors import ClientError, TransportError
+from ..core.paths import dotted, lookup
+from ..errors import ERROR_RESET, ClientError, TransportError
 from ..prepare.request import HTTPRequest
-from ..send.retry import ERROR_RESET
+from ..send.response import RawResponse
 from ..send.transport import StreamedResponse
-from .response import RawResponse
 
-__all__ = ["QUOTE_CHARS", "raise_on_cut_marker", "read_records", "record_key"]
+__all__ = ["QUOTE_CHARS", "cut_check", "raise_on_cut_marker", "read_records", "record_key"]
 
 #: How much of an unparsable line an error quotes.
 QUOTE_CHARS = 200
@@ -29,15 +29,10 @@ def record_key(paths: list[str]) -> Callable[[Any], int]:
     """
     if not paths:
         return lambda record: _hash_json(record)
-    split = [tuple(path.split(".")) for path in paths]
+    split = [dotted(path) for path in paths]
 
     def walk(record: Any) -> int:
-        parts = []
-        for path in split:
-            node = record
-            for name in path:
-                node = node.get(name) if isinstance(node, dict) else None
-            parts.append(node)
+        parts = [lookup(record, path) for path in split]
         try:
             return hash(tuple(parts))
         except TypeError:  # a dict or list among the values
@@ -109,6 +104,13 @@ def read_records(
             yield orjson.loads(pending)
         except orjson.JSONDecodeError:
             _not_a_record(response.request, pending, number + 1, markers, where, last=True)
+
+
+def cut_check(op: OperationSpec) -> Callable[[HTTPRequest, RawResponse], None] | None:
+    """For a streamed action's whole answers (`run`): the check for its cut markers, or None."""
+    if not (op.stream and op.stream.get("cut_markers")):
+        return None
+    return lambda request, response: raise_on_cut_marker(op, request, response)
 
 
 def raise_on_cut_marker(op: OperationSpec, request: HTTPRequest, response: RawResponse) -> None:

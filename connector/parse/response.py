@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.templates import as_bool, evaluate, render_value
@@ -18,16 +17,7 @@ from ..errors import (
     ServerError,
 )
 from ..prepare.request import HTTPRequest
-
-
-@dataclass(frozen=True)
-class RawResponse:
-    """What came back: status, headers (lower-cased names) and the body bytes."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    content: bytes = b""
-    retry_after_s: float | None = None
+from ..send.response import RawResponse
 
 
 def _json_lines(text: str) -> list[Any]:

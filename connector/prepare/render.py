@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import gzip as gzip_lib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import orjson
-
 from ..catalog.spec import OperationSpec
+from ..core.jsonenc import json_bytes, json_text
 from ..core.redact import Redactor
-from ..core.templates import EncodedList, as_bool, render_url, render_value
+from ..core.templates import as_bool, input_context, render_url, render_value
 from ..core.values import is_missing
 from ..errors import RenderError
 from .request import HTTPRequest
@@ -24,7 +22,7 @@ def encode_scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return json_text(value)
     return str(value)
 
 
@@ -41,12 +39,12 @@ def encode_pairs(mapping: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 #: zlib level 1: about 9x faster than level 9 for about 1.7x the bytes on event JSON; a bulk
 #: import is bound by the client's CPU long before the link (tools/bench/bench_import.py).
-GZIP_LEVEL = 1
+REQUEST_GZIP_LEVEL = 1
 
 
 def gzip_bytes(content: bytes) -> bytes:
     """Gzip a body deterministically (mtime 0), so cassettes can match it."""
-    return gzip_lib.compress(content, compresslevel=GZIP_LEVEL, mtime=0)
+    return gzip_lib.compress(content, compresslevel=REQUEST_GZIP_LEVEL, mtime=0)
 
 
 _CONTENT_TYPES = {
@@ -76,21 +74,19 @@ def _encode_body(
     )
     value = render_value(body.get("content"), context, action=action, field="request.body.content")
     if fmt == "json":
-        return fmt, value, _dumps(value), _CONTENT_TYPES[fmt], [], []
+        return fmt, value, json_bytes(value), _CONTENT_TYPES[fmt], [], []
     if fmt == "form":
         pairs = encode_pairs(value or {})
         return fmt, dict(value or {}), urlencode(pairs).encode(), _CONTENT_TYPES[fmt], [], []
     if fmt == "ndjson":
         lines = value if isinstance(value, list) else [value]
-        text = "".join(
-            json.dumps(v, separators=(",", ":"), ensure_ascii=False) + "\n" for v in lines
-        )
+        text = "".join(json_text(v) + "\n" for v in lines)
         return fmt, value, text.encode(), _CONTENT_TYPES[fmt], [], []
     if fmt == "raw":
         if is_missing(value):
             return "none", None, None, None, [], []
         if isinstance(value, dict | list):
-            return fmt, value, _dumps(value), "application/json", [], []
+            return fmt, value, json_bytes(value), "application/json", [], []
         return fmt, value, str(value).encode(), None, [], []
     if fmt == "multipart":
         fields = encode_pairs(value or {})
@@ -107,15 +103,6 @@ def _encode_body(
     raise RenderError(action, "request.body.format", f"unknown body format {fmt!r}")
 
 
-def _dumps(value: Any) -> bytes:
-    if type(value) is EncodedList:
-        return value.json_bytes()
-    try:  # orjson writes the same compact UTF-8 JSON, several times faster
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def _rebase(url: str, base_url: str | None, hosts: Iterable[str]) -> str:
     """Send to `base_url`'s scheme and host instead, keeping path and query.
 
@@ -129,31 +116,10 @@ def _rebase(url: str, base_url: str | None, hosts: Iterable[str]) -> str:
     return parts._replace(scheme=base.scheme, netloc=base.netloc).geturl()
 
 
-def render_request(
-    op: OperationSpec,
-    values: Mapping[str, Any],
-    connection: Mapping[str, Any],
-    *,
-    base_url: str | None = None,
-    rebase_hosts: Iterable[str] = (),
-    secrets: Redactor | None = None,
-) -> HTTPRequest:
-    """Render the operation's request template with validated input values. Pure: no I/O.
-
-    With `base_url`, a URL whose host matches a `rebase_hosts` pattern goes to that base instead.
-    """
-    spec = op.request
-    context: dict[str, Any] = {**values, "connection": dict(connection)}
-    action = op.key
-    method = str(render_value(spec["method"], context, action=action, field="request.method"))
-    url = _rebase(render_url(spec["url"], context, action=action), base_url, rebase_hosts)
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise RenderError(action, "request.url", f"{url!r} is not an absolute http(s) URL")
-    params = encode_pairs(_render_mapping(spec.get("query"), context, action, "request.query"))
-    headers = {
-        str(k): encode_scalar(v)
-        for k, v in _render_mapping(spec.get("headers"), context, action, "request.headers").items()
-    }
+def _body(
+    spec: Mapping[str, Any], context: dict[str, Any], action: str, headers: dict[str, str]
+) -> tuple[str, Any, bytes | None, list[tuple[str, str]], list[tuple[str, str, bytes]]]:
+    """The encoded body (format, readable form, bytes, form fields, files); sets its headers."""
     fmt, shown, content, content_type, fields, files = _encode_body(
         spec.get("body") or {"format": "none"}, context, action
     )
@@ -173,6 +139,35 @@ def render_request(
     ):
         content = gzip_bytes(content)
         headers["Content-Encoding"] = "gzip"
+    return fmt, shown, content, fields, files
+
+
+def render_request(
+    op: OperationSpec,
+    values: Mapping[str, Any],
+    connection: Mapping[str, Any],
+    *,
+    base_url: str | None = None,
+    rebase_hosts: Iterable[str] = (),
+    secrets: Redactor | None = None,
+) -> HTTPRequest:
+    """Render the operation's request template with validated input values. Pure: no I/O.
+
+    With `base_url`, a URL whose host matches a `rebase_hosts` pattern goes to that base instead.
+    """
+    spec = op.request
+    context = input_context(values, connection)
+    action = op.key
+    method = str(render_value(spec["method"], context, action=action, field="request.method"))
+    url = _rebase(render_url(spec["url"], context, action=action), base_url, rebase_hosts)
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise RenderError(action, "request.url", f"{url!r} is not an absolute http(s) URL")
+    params = encode_pairs(_render_mapping(spec.get("query"), context, action, "request.query"))
+    headers = {
+        str(k): encode_scalar(v)
+        for k, v in _render_mapping(spec.get("headers"), context, action, "request.headers").items()
+    }
+    fmt, shown, content, fields, files = _body(spec, context, action, headers)
     timeout = render_value(spec.get("timeout_s"), context, action=action, field="request.timeout_s")
     retry = render_value(dict(op.retry), context, action=action, field="retry")
     return HTTPRequest(

@@ -1,26 +1,28 @@
-"""Runs one call as attempts: a rate-budget slot each, retries as the policy allows, a clock."""
+"""The one attempt loop: a rate-budget slot per attempt, retries as the policy decides, a clock."""
 
 from __future__ import annotations
 
 import logging
 import random
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from ..budgets.memory import DEFAULT_REGISTRY, BudgetExceeded, RateLimit, Registry
-from ..core.values import parse_bool, parse_int
-from ..errors import APIError, InputError, InputProblem, TransportError
-from ..parse.response import RawResponse
+from ..budgets.limits import RateLimit, Registry
+from ..budgets.memory import DEFAULT_REGISTRY
+from ..core.values import parse_bool
+from ..errors import APIError, BudgetExceeded, TransportError
 from ..prepare.request import HTTPRequest
-from .retry import RetryPolicy, decide, parse_retry_after
+from .clock import Clock, SystemClock
+from .policy import policy_for
+from .response import RawResponse
+from .retry import RetryDecision, RetryPolicy, decide, parse_retry_after
 from .transport import IDEMPOTENT_METHODS
 
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
+    "AttemptLoop",
     "Clock",
     "SystemClock",
     "is_idempotent",
@@ -36,35 +38,10 @@ DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 T = TypeVar("T")
-
-
-class Clock(Protocol):
-    """Time as the retry layer sees it; inject a fake one so tests never really wait."""
-
-    def monotonic(self) -> float:
-        """Seconds on a monotonic clock."""
-
-    def now(self) -> datetime:
-        """The current wall-clock time (aware, UTC), for Retry-After HTTP dates."""
-
-    def sleep(self, seconds: float) -> None:
-        """Wait `seconds`."""
-
-
-class SystemClock:
-    """The real clock."""
-
-    def monotonic(self) -> float:
-        """Seconds on time.monotonic."""
-        return time.monotonic()
-
-    def now(self) -> datetime:
-        """The current UTC time."""
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        """time.sleep."""
-        time.sleep(seconds)
+#: Called when the loop gives up on `error` (to note why in its message), before it is raised.
+OnStop = Callable[[APIError, RetryDecision], None]
+#: Called before the loop waits `decision.delay_s` and tries again.
+OnRetry = Callable[[APIError, RetryDecision], None]
 
 
 def is_idempotent(request: HTTPRequest) -> bool:
@@ -75,35 +52,83 @@ def is_idempotent(request: HTTPRequest) -> bool:
     return flag
 
 
-def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
-    """`default`, overridden by the action's rendered seed inputs (Max Retry Count etc.).
+class AttemptLoop:
+    """The attempts of one request: iterate for each attempt, report each failure to `failed`.
 
-    Raises:
-        InputError: a rendered retry input is not a number / boolean, or is negative.
+    `failed` asks the retry policy: it waits and returns when another attempt may follow (the
+    loop then yields it), else it raises the error, with `.attempts` set. Every mode's request
+    runs in one (`send_with_retries`); a stream's resumptions after a cut are the attempts of
+    another, whose failures are the cuts (connector.modes.streamed).
     """
-    spec = request.retry
-    field = ""
-    try:
-        field = "max_retries"
-        max_retries = parse_int(spec.get("max_retries"))
-        field = "delay_ms"
-        delay_ms = parse_int(spec.get("delay_ms"))
-        field = "exponential"
-        exponential = parse_bool(spec.get("exponential"))
-        field = "all_errors"
-        all_errors = parse_bool(spec.get("all_errors"))
-        field = ""
-        return RetryPolicy.from_seed_inputs(max_retries, delay_ms, exponential, all_errors, default)
-    except (TypeError, ValueError) as exc:
-        label = {
-            "max_retries": "Max Retry Count",
-            "delay_ms": "Retry Delay (ms)",
-            "exponential": "Use Exponential Backoff",
-            "all_errors": "Retry On All Errors",
-        }.get(field, "Retry settings")
-        raise InputError(
-            request.action, [InputProblem(f"retry.{field or 'policy'}", label, str(exc))]
-        ) from None
+
+    def __init__(
+        self,
+        request: HTTPRequest,
+        policy: RetryPolicy,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        idempotent: bool | None = None,
+        reached: bool | None = None,
+        on_stop: OnStop | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> None:
+        self.request = request
+        self.policy = policy
+        self.clock = clock
+        self.rng = rng
+        self.idempotent = is_idempotent(request) if idempotent is None else idempotent
+        self.reached = reached  # None: as the error says (TransportError.sent)
+        self.on_stop = on_stop or self._noted
+        self.on_retry = on_retry or self._logged
+        self.attempt = 0
+        self.start = clock.monotonic()
+
+    def __iter__(self) -> Iterator[int]:
+        while True:
+            self.attempt += 1
+            yield self.attempt
+
+    def failed(self, error: APIError) -> None:
+        """Wait for the next attempt if the policy allows one; else raise `error`."""
+        if isinstance(error, TransportError):
+            status, kind, reached = None, error.kind, error.sent
+        else:
+            status, kind, reached = error.status, None, True
+        decision = decide(
+            self.policy,
+            self.attempt,
+            status=status,
+            error_kind=kind,
+            retry_after_s=error.retry_after_s,
+            elapsed_s=self.clock.monotonic() - self.start,
+            idempotent=self.idempotent,
+            request_may_have_reached_server=reached if self.reached is None else self.reached,
+            rng=self.rng,
+        )
+        error.attempts = self.attempt
+        if decision.delay_s is None:
+            self.on_stop(error, decision)
+            raise error
+        self.on_retry(error, decision)
+        self.clock.sleep(decision.delay_s)
+
+    def _noted(self, error: APIError, decision: RetryDecision) -> None:
+        request = self.request
+        log.info("%s: giving up: %s", request.action, decision.reason)
+        if "non-idempotent" in decision.reason:
+            error.add_note_to_message(
+                f". Not retried: the request may have reached {request.api_name} and "
+                "repeating it could apply it twice; pass "
+                "retry=RetryPolicy(retry_non_idempotent=True) to retry anyway."
+            )
+        elif self.attempt > 1:
+            error.add_note_to_message(
+                f" (gave up after {self.attempt} attempts: {decision.reason})"
+            )
+
+    def _logged(self, error: APIError, decision: RetryDecision) -> None:
+        log.warning("%s: %s", self.request.action, self.request.secrets.text(decision.reason))
 
 
 def send_with_retries(
@@ -127,19 +152,14 @@ def send_with_retries(
 
     Raises:
         APIError: the last failure, with `.attempts`; a budget that stays used up raises
-            ratelimit.BudgetExceeded (a RateLimitError) saying when it frees up.
+            BudgetExceeded (a RateLimitError) saying when it frees up.
     """
     clock = clock or SystemClock()
-    rng = rng or random.Random()
-    idempotent = is_idempotent(request)
+    loop = AttemptLoop(request, policy, clock=clock, rng=rng or random.Random())
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
     budget_key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
-    start = clock.monotonic()
-    attempt = 0
-    while True:
-        attempt += 1
-        error: APIError
+    for attempt in loop:
         try:
             slot = budget.acquire(budget_key, max_wait_s=rate_wait_s) if budget else None
             try:
@@ -156,32 +176,6 @@ def send_with_retries(
             if attempt > 1:
                 exc.add_note_to_message(f" (after {attempt - 1} attempt(s) of {request.action})")
             raise
-        except TransportError as exc:
-            error, status, kind, reached = exc, None, exc.kind, exc.sent
         except APIError as exc:
-            error, status, kind, reached = exc, exc.status, None, True
-        decision = decide(
-            policy,
-            attempt,
-            status=status,
-            error_kind=kind,
-            retry_after_s=error.retry_after_s,
-            elapsed_s=clock.monotonic() - start,
-            idempotent=idempotent,
-            request_may_have_reached_server=reached,
-            rng=rng,
-        )
-        error.attempts = attempt
-        if decision.delay_s is None:
-            log.info("%s: giving up: %s", request.action, decision.reason)
-            if "non-idempotent" in decision.reason:
-                error.add_note_to_message(
-                    f". Not retried: the request may have reached {request.api_name} and "
-                    "repeating it could apply it twice; pass "
-                    "retry=RetryPolicy(retry_non_idempotent=True) to retry anyway."
-                )
-            elif attempt > 1:
-                error.add_note_to_message(f" (gave up after {attempt} attempts: {decision.reason})")
-            raise error
-        log.warning("%s: %s", request.action, request.secrets.text(decision.reason))
-        clock.sleep(decision.delay_s)
+            loop.failed(exc)
+    raise AssertionError("unreachable")  # pragma: no cover

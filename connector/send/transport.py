@@ -3,30 +3,31 @@
 `Transport.send` makes one logical request: it follows redirects itself (never handing
 credentials or secret-carrying bodies to another host) and maps network failures to
 `TransportError` with a kind that tells whether the request may have reached the server.
-`attempts.send_with_retries` wraps it in the retry policy and the client-side rate budgets.
+`connector.send.attempts` wraps it in the retry policy and the client-side rate budgets.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 
-from ..core.redact import SENSITIVE_HEADERS, Redactor
-from ..errors import RedirectError, TransportError
-from ..parse.response import RawResponse
-from ..prepare.request import HTTPRequest
-from .retry import (
+from ..core.redact import Redactor
+from ..errors import (
     ERROR_CONNECT,
     ERROR_READ_TIMEOUT,
     ERROR_RESET,
+    TransportError,
 )
+from ..prepare.request import HTTPRequest
+from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
+from .response import RawResponse
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -40,9 +41,6 @@ log = logging.getLogger("connector.transport")
 
 DEFAULT_TIMEOUT_S = 60.0
 USER_AGENT = "mixpanel-connector/0.1"
-MAX_REDIRECTS = 5
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 #: How much of a streamed body is read at a time.
 STREAM_CHUNK_BYTES = 256 * 1024
 
@@ -94,27 +92,6 @@ def _classify(exc: requests.RequestException) -> tuple[str, bool]:
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return ERROR_RESET, True
     return "other", True
-
-
-def _carries_secret(request: HTTPRequest) -> bool:
-    """True when the body (or multipart fields) contain a known secret value, e.g. the token."""
-    secrets = request.secrets
-    if request.form_fields and secrets.data(list(request.form_fields)) != [
-        list(f) for f in request.form_fields
-    ]:
-        return True
-    if request.body is not None and secrets.data(request.body) != request.body:
-        return True
-    if request.content:
-        text = request.content.decode("utf-8", "replace")
-        return secrets.text(text) != text
-    return False
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 class Transport:
@@ -170,90 +147,41 @@ class Transport:
             }
         else:
             body = {"data": request.content}
-        method, url = request.method, request.url
-        params: list[tuple[str, str]] = list(request.params)
-        origin = _origin(url)
+        params = list(request.params)
+        hop = Hop(request.method, request.url, params, headers, body, origin(request.url))
         token = _ACTIVE_SECRETS.set(request.secrets)
         try:
-            for hop in range(MAX_REDIRECTS + 1):
-                log.debug("sending %s", request.secrets.text(f"{request.action}: {method} {url}"))
-                response = self._once(request, method, url, params, headers, body, timeout, stream)
+            for number in range(MAX_REDIRECTS + 1):
+                text = f"{request.action}: {hop.method} {hop.url}"
+                log.debug("sending %s", request.secrets.text(text))
+                response = self._once(request, hop, timeout, stream)
                 location = response.headers.get("location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
-                    log.debug("%s answered HTTP %s", urlsplit(url).hostname, response.status_code)
+                    host = urlsplit(hop.url).hostname
+                    log.debug("%s answered HTTP %s", host, response.status_code)
                     return response
                 response.close()
-                if hop == MAX_REDIRECTS:
-                    raise RedirectError(
-                        f"{request.action}: more than {MAX_REDIRECTS} redirects; stopped at "
-                        f"{request.secrets.text(url)}",
-                        status=response.status_code,
-                        request=request,
-                    )
-                target = urljoin(url, location)
-                new_origin = _origin(target)
-                upgrade = (
-                    origin[0] == "http" and new_origin[0] == "https" and origin[1] == new_origin[1]
-                )
-                same = new_origin == origin or upgrade
-                if response.status_code in (301, 302, 303) and method not in IDEMPOTENT_METHODS:
-                    method = "GET"  # as browsers and requests do: the body is not re-sent
-                    body = {"data": None}
-                    headers = {
-                        k: v
-                        for k, v in headers.items()
-                        if k.lower() not in ("content-type", "content-encoding", "content-length")
-                    }
-                if not same:
-                    if any(k.lower() in SENSITIVE_HEADERS for k in headers):
-                        log.info(
-                            "%s: redirected to another host %s; credentials are not sent there",
-                            request.action,
-                            new_origin[1],
-                        )
-                        headers = {
-                            k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS
-                        }
-                    if body.get("data") is not None and _carries_secret(request):
-                        raise RedirectError(
-                            f"{request.action}: {request.api_name} answered HTTP "
-                            f"{response.status_code} "
-                            f"redirecting to another host ({new_origin[1]}); not followed because "
-                            "the request body would be re-sent there and it contains a "
-                            "credential (such as the project token).",
-                            status=response.status_code,
-                            request=request,
-                        )
-                origin = new_origin
-                url, params = target, []
+                hop = next_hop(request, hop, response.status_code, location, number)
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             _ACTIVE_SECRETS.reset(token)
 
     def _once(
-        self,
-        request: HTTPRequest,
-        method: str,
-        url: str,
-        params: list[tuple[str, str]],
-        headers: Mapping[str, str],
-        body: Mapping[str, Any],
-        timeout: float,
-        stream: bool = False,
+        self, request: HTTPRequest, hop: Hop, timeout: float, stream: bool = False
     ) -> requests.Response:
         try:
             return self.session.request(
-                method,
-                url,
-                params=params,
-                headers=dict(headers),
+                hop.method,
+                hop.url,
+                params=hop.params,
+                headers=dict(hop.headers),
                 timeout=timeout,
                 allow_redirects=False,
                 stream=stream,
-                **body,
+                **hop.body,
             )
         except requests.RequestException as exc:
-            raise _transport_error(exc, request, url, timeout, self.timeout_s) from None
+            raise _transport_error(exc, request, hop.url, timeout, self.timeout_s) from None
 
 
 def _transport_error(

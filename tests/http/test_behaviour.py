@@ -658,7 +658,7 @@ def test_secrets_appear_in_no_log_error_repr_or_dry_run(
     for action, inputs in calls:
         shown.append(json.dumps(component.preview(action, inputs, connection)))
         op = component.spec.actions[action]
-        request, _ = component._prepare(op, inputs, connection)
+        request, _ = component.prepare(op, inputs, connection)
         shown.append(repr(request))
         try:
             component.run(action, inputs, connection)

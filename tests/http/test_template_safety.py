@@ -68,7 +68,7 @@ def _is_url_by_design(field: InputSpec) -> bool:
 
 
 def _prepare(op: OperationSpec, inputs: dict[str, Any]) -> HTTPRequest:
-    request, _ = _component()._prepare(op, inputs, TEST_CONNECTION)
+    request, _ = _component().prepare(op, inputs, TEST_CONNECTION)
     return request
 
 

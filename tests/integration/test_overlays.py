@@ -111,7 +111,7 @@ def _component(overlay: Path) -> Component:
 
 def _wire(component: Component, key: str, inputs: dict[str, str]) -> WireRequest:
     op = component.spec.actions[key]
-    request, authorization = component._prepare(op, inputs, TEST_CONNECTION)
+    request, authorization = component.prepare(op, inputs, TEST_CONNECTION)
     headers = dict(request.headers)
     if authorization:
         headers["Authorization"] = authorization

@@ -125,7 +125,7 @@ def test_component_repr_names_no_secret(component: Component, connection: dict[s
         '"$insert_id": "i"}}]',
         "project_id": "1",
     }
-    request, header = component._prepare(op, inputs, connection)
+    request, header = component.prepare(op, inputs, connection)
     shown = [repr(component), repr(component.transport), repr(request), str(request.to_dict())]
     shown.append(str(component.preview("importEvents", inputs, connection)))
     assert header and header.startswith("Basic ")

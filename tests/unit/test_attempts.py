@@ -9,9 +9,10 @@ import pytest
 
 from connector import ClientError, InputError, RateLimitError, ServerError, TransportError
 from connector.budgets.memory import BudgetExceeded, RateLimit
-from connector.parse.response import RawResponse, parse_response
+from connector.parse.response import parse_response
 from connector.prepare.request import HTTPRequest
 from connector.send.attempts import is_idempotent, policy_for, send_with_retries
+from connector.send.response import RawResponse
 from connector.send.retry import RetryPolicy
 from tests.http.helpers import FakeClock
 

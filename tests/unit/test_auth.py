@@ -38,11 +38,11 @@ def test_project_token_mode_sends_the_token_as_username_with_empty_password() ->
         '{"time": 1618716477, "distinct_id": "d", "$insert_id": "i"}}]',
         "useProjectToken": "true",
     }
-    request, header = COMPONENT._prepare(op, inputs, {"projectToken": "tok-123456"})
+    request, header = COMPONENT.prepare(op, inputs, {"projectToken": "tok-123456"})
     assert request.auth_scheme == "project_token"
     assert header == basic_header("tok-123456", "")
     with pytest.raises(InputError, match=r"Connection field Project Token \(`projectToken`\)"):
-        COMPONENT._prepare(op, inputs, {"username": "u", "password": "p-secret"})
+        COMPONENT.prepare(op, inputs, {"username": "u", "password": "p-secret"})
 
 
 def test_trusted_hosts() -> None:

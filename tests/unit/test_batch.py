@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from connector import InputError, load_component
+from connector.core.jsonenc import json_bytes as encode
 from connector.modes.batched.chunks import batches
-from connector.modes.batched.records import RecordPlan, encode
-from connector.parse.response import RawResponse
+from connector.modes.batched.records import RecordPlan
 from connector.send.attempts import NO_RETRY
+from connector.send.response import RawResponse
 from connector.send.retry import RetryPolicy
 from tests.http.helpers import FakeClock
 

@@ -8,7 +8,7 @@ import pytest
 
 from connector import ClientError, HTTPRequest, TransportError
 from connector.parse.jsonlines import raise_on_cut_marker, read_records, record_key
-from connector.parse.response import RawResponse
+from connector.send.response import RawResponse
 
 from .export_server import event
 

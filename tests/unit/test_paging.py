@@ -9,7 +9,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from connector import ClientError, Component, RateLimitError, load_component
-from connector.modes.paged import records_at
+from connector.core.paths import records_at
 from connector.send.retry import RetryPolicy
 from tests.conftest import TEST_CONNECTION
 from tests.http.helpers import FakeClock

@@ -8,8 +8,9 @@ import pytest
 from connector import AuthError, ClientError, PayloadTooLargeError, RateLimitError, ServerError
 from connector.core.redact import Redactor
 from connector.errors import APIError
-from connector.parse.response import RawResponse, decode_body, parse_response
+from connector.parse.response import decode_body, parse_response
 from connector.prepare.request import HTTPRequest
+from connector.send.response import RawResponse
 
 
 def _request(response: dict[str, Any] | None = None, **inputs: Any) -> HTTPRequest:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from connector import load_component
-from connector.modes.batched.records import RecordPlan, Refusal, content_id
+from connector.modes.batched.fills import content_id
+from connector.modes.batched.records import RecordPlan, Refusal
 
 COMPONENT = load_component()
 CONNECTION = {"username": "u", "password": "p-secret", "projectToken": "tok-123456"}
@@ -89,7 +90,7 @@ def test_an_insert_id_the_caller_gave_is_kept() -> None:
 
 
 def test_track_fills_time_token_and_id_like_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("connector.modes.batched.records.time.time", lambda: 1700000000.5)
+    monkeypatch.setattr("connector.modes.batched.fills.time.time", lambda: 1700000000.5)
     event = {"event": "Opened", "properties": {"distinct_id": "user-1"}}
     record = prepared(plan("trackEvents").prepare(event, 0))
     props = record["properties"]

@@ -7,7 +7,8 @@ import urllib3.exceptions
 
 from connector.core.redact import Redactor
 from connector.prepare.request import HTTPRequest
-from connector.send.transport import _carries_secret, _classify
+from connector.send.redirects import carries_secret as _carries_secret
+from connector.send.transport import _classify
 
 
 def test_requests_failures_are_classified() -> None:

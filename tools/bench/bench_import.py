@@ -172,7 +172,7 @@ def _where_time_goes(events: list[dict[str, Any]]) -> str:
     op = component.spec.actions["importEvents"]
     inputs = {"events": events, "project_id": "1"}
     start = time.perf_counter()
-    plan, render, stream, _ = batch_plan(component, op, inputs, CONNECTION)
+    plan, render, stream, _ = batch_plan(component.bind(op, inputs, CONNECTION))
     made = list(stream)
     prepared = time.perf_counter() - start
     start = time.perf_counter()

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     inputs = {"events": EVENTS, "project_id": "1", "gzip": False}
 
     def connector_import() -> None:
-        component._prepare(op, inputs, CONNECTION)
+        component.prepare(op, inputs, CONNECTION)
 
     rows = [
         (

@@ -1,20 +1,16 @@
-"""Streams records into right-sized requests, sends them with a bounded pool, merges the answers."""
+"""Cuts a stream of records into right-sized requests' worth: chunks checked and encoded at once."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ...core.templates import EncodedList, render_value
-from ...errors import ConnectorError, InputError, InputProblem
-from .records import RecordPlan, Refusal
+from ...core.jsonenc import EncodedList
+from .records import RecordPlan, Refusal, input_error
 
-DEFAULT_WORKERS = 4
-#: Problems an InputError lists before it says "and N more", so huge inputs keep short errors.
-MAX_LISTED = 3
+__all__ = ["Batch", "batches", "records_of"]
 
 
 @dataclass
@@ -27,19 +23,6 @@ class Batch:
     size: int  # bytes of the compact JSON array
 
 
-@dataclass
-class Totals:
-    """What a batched call did so far."""
-
-    sent: int = 0
-    imported: int = 0
-    batches: int = 0
-    requests: int = 0
-    retried: int = 0
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    answers: list[Any] = field(default_factory=list)
-
-
 def records_of(value: Any, plan: RecordPlan) -> Iterator[Any]:
     """The records of a batch input: a list, any iterable or generator, or JSON array text."""
     if isinstance(value, str | bytes | bytearray):
@@ -47,19 +30,15 @@ def records_of(value: Any, plan: RecordPlan) -> Iterator[Any]:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno} column {exc.colno}"
-            raise _input_error(plan, f"is not valid JSON ({exc.msg} at {where})") from None
+            raise input_error(plan, f"is not valid JSON ({exc.msg} at {where})") from None
     if value is None or value in ([], {}, ()):
-        raise _input_error(plan, f"is required: give at least one {plan.item}")
+        raise input_error(plan, f"is required: give at least one {plan.item}")
     if isinstance(value, Mapping) or not isinstance(value, Iterable):
         kind = type(value).__name__
-        raise _input_error(
+        raise input_error(
             plan, f"is not of type 'array': expected a list of {plan.item}s, got {kind}"
         )
     return iter(value)
-
-
-def _input_error(plan: RecordPlan, message: str) -> InputError:
-    return InputError(plan.action, [InputProblem(plan.key, plan.label, message)])
 
 
 def batches(
@@ -135,128 +114,3 @@ def _split(
         size += extra
     if where:
         yield Batch(number, EncodedList(kept, encoded), where, size)
-
-
-Send = Callable[[Batch], tuple[Any, int]]  # -> (the action's answer, attempts made)
-
-
-def send_all(
-    stream: Iterator[Batch],
-    send: Send,
-    count: Callable[[Batch, Any, Totals], None],
-    *,
-    workers: int,
-    totals: Totals,
-) -> None:
-    """Send batches with at most `workers` in flight (and as many queued); stop at an error.
-
-    The first batch is sent alone, so an error that every request would meet (credentials,
-    a rule) costs one request. Raises the first error, noting what had been sent.
-    """
-    error: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch") as pool:
-        pending: dict[Future[tuple[Any, int]], Batch] = {}
-
-        def collect(done: Iterable[Future[tuple[Any, int]]]) -> None:
-            nonlocal error
-            for future in done:
-                batch = pending.pop(future)
-                try:
-                    answer, attempts = future.result()
-                except BaseException as exc:  # noqa: BLE001 - re-raised below, once
-                    error = error or exc
-                    continue
-                totals.batches += 1
-                totals.requests += attempts
-                totals.retried += attempts - 1
-                totals.sent += len(batch.indexes)
-                count(batch, answer, totals)
-
-        try:
-            for batch in stream:
-                pending[pool.submit(send, batch)] = batch
-                if batch.number == 0 or len(pending) >= 2 * workers:
-                    first = batch.number == 0
-                    when = ALL_COMPLETED if first else FIRST_COMPLETED
-                    collect(wait(pending, return_when=when)[0])
-                if error is not None:
-                    break
-        except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
-            error = error or exc
-        collect(wait(pending).done)
-    if error is not None:
-        if isinstance(error, ConnectorError) and totals.requests:
-            note = (
-                f" ({totals.sent} record(s) had been sent in {totals.requests} request(s), "
-                f"{totals.imported} imported, when this error stopped the run)"
-            )
-            error.args = (f"{error.args[0] if error.args else ''}{note}",) + error.args[1:]
-        raise error
-
-
-def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callable[..., None]:
-    """How one answer counts, as the spec's `batch.result` declares it."""
-
-    def count(batch: Batch, answer: Any, totals: Totals) -> None:
-        context = {"body": answer}
-        imported = len(batch.indexes)
-        if result.get("imported"):
-            value = render_value(result["imported"], context, action=op_key, field="batch.result")
-            imported = int(value or 0)
-        totals.imported += imported
-        failed = (
-            render_value(result["failed"], context, action=op_key, field="batch.result")
-            if result.get("failed")
-            else None
-        )
-        for entry in failed or ():
-            entry = dict(entry) if isinstance(entry, Mapping) else {"message": str(entry)}
-            position = entry.get("index")
-            if isinstance(position, int) and 0 <= position < len(batch.indexes):
-                entry["index"] = batch.indexes[position]
-                if plan.id_key and not entry.get(plan.id_key):
-                    entry[plan.id_key] = plan.record_id(batch.records[position])
-            totals.failed.append(entry)
-        if len(totals.answers) < 2:
-            totals.answers.append(answer)
-
-    return count
-
-
-def merged(totals: Totals, refused: list[Refusal], plan: RecordPlan) -> dict[str, Any]:
-    """The call's result: the import answer's shape over all requests, plus the totals."""
-    failed = sorted(
-        [r.to_dict(plan.id_key) for r in refused] + totals.failed,
-        key=lambda entry: entry.get("index", -1) if isinstance(entry.get("index"), int) else -1,
-    )
-    result: dict[str, Any] = {
-        "code": 200 if not failed else 400,
-        "num_records_imported": totals.imported,
-        "status": "OK" if not failed else "Bad Request",
-    }
-    if failed:
-        result["failed_records"] = failed
-    result.update(
-        records_sent=totals.sent,
-        records_imported=totals.imported,
-        records_failed=len(failed),
-        requests=totals.requests,
-        requests_retried=totals.retried,
-    )
-    return result
-
-
-def nothing_sent_error(refused: list[Refusal], plan: RecordPlan) -> InputError:
-    """Every record was refused: list the first few by path, then how many more."""
-    if not refused:
-        return _input_error(plan, f"is required: give at least one {plan.item}")
-    problems = [
-        InputProblem(plan.key, plan.label, f"at {plan.where(r.index, r.field)}: {r.message}")
-        for r in refused[:MAX_LISTED]
-    ]
-    if len(refused) > MAX_LISTED:
-        more = len(refused) - MAX_LISTED
-        problems.append(
-            InputProblem(plan.key, plan.label, f"and {more:,} more {plan.item}(s) were refused")
-        )
-    return InputError(plan.action, problems)

@@ -2,55 +2,26 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
+__all__ = ["RecordPlan", "Refusal", "input_error"]
+
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema_rs
 import orjson
 
 from ...catalog.spec import OperationSpec
-from ...core.templates import render_value
-from ...core.values import is_missing
+from ...core.paths import Path, dotted, lookup
+from ...core.values import is_missing, show
+from ...errors import InputError, InputProblem
 from ...prepare.inputs import short_message
 from ...prepare.schemacheck import SchemaCheck
+from .fills import accepts, fill_record, filled_check, parse_fills
+
+__all__ = ["RecordPlan", "Refusal", "input_error"]
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
-_ID_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
-
-Path = tuple[str, ...]
-
-
-def dotted(path: str) -> Path:
-    """Split a dotted path (`properties.$insert_id`) into its keys."""
-    return tuple(path.split("."))
-
-
-def lookup(record: Any, keys: Path) -> Any:
-    """The value at `keys` in nested mappings, or None."""
-    node = record
-    for key in keys:
-        if type(node) is not dict and not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
-
-
-def content_id(values: list[Any], length: int = 36) -> str:
-    """A deterministic id of `values`: blake2b of their canonical JSON, hex (uuid-shaped at 36)."""
-    digest = hashlib.blake2b(orjson.dumps(values, option=_ID_OPTIONS), digest_size=16).hexdigest()
-    if length >= 36:
-        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
-    return digest[:length]
-
-
-def encode(value: Any) -> bytes:
-    """Compact JSON bytes, as requests carry them (orjson; keys that are not text become text)."""
-    return orjson.dumps(value, option=_JSON_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -71,25 +42,6 @@ class Refusal:
         return entry
 
 
-@dataclass(frozen=True)
-class _Fill:
-    keys: Path
-    kind: str  # value | now_ms | now_s | content_id
-    value: Any = None
-    sources: tuple[Path, ...] = ()
-    ignore: tuple[Path, ...] = ()
-    length: int = 36
-
-
-def _without(value: Any, keys: Path) -> Any:
-    """`value` with the entry at `keys` left out (a copy only when it is there)."""
-    if not isinstance(value, Mapping) or keys[0] not in value:
-        return value
-    if len(keys) == 1:
-        return {k: v for k, v in value.items() if k != keys[0]}
-    return {**value, keys[0]: _without(value[keys[0]], keys[1:])}
-
-
 def _too_deep(value: Any, allowed: int) -> bool:
     """True when objects or arrays nest more than `allowed` levels inside `value`'s values."""
     children = value.values() if isinstance(value, dict) else value
@@ -98,6 +50,11 @@ def _too_deep(value: Any, allowed: int) -> bool:
             if allowed == 0 or _too_deep(child, allowed - 1):
                 return True
     return False
+
+
+def input_error(plan: RecordPlan, message: str) -> InputError:
+    """The error of the batch input as a whole (no record is meant)."""
+    return InputError(plan.action, [InputProblem(plan.key, plan.label, message)])
 
 
 class RecordPlan:
@@ -121,57 +78,17 @@ class RecordPlan:
         # Brackets a record may hold without any nesting below depth.path: one per level on the way
         self.brackets = len(self.depth[0]) + 1 if self.depth else 0
         self.fast = self.check.fast
-        context = {**values, "connection": dict(connection)}
-        self.fills: list[_Fill] = []
-        self.id_keys: Path = ()
-        for n, fill in enumerate(batch.get("fill") or ()):
-            keys = dotted(fill["path"])
-            kind = fill.get("generate", "value")
-            if kind == "value":
-                where = f"batch.fill[{n}]"
-                value = render_value(fill["value"], context, action=op.key, field=where)
-                if is_missing(value):
-                    continue
-                self.fills.append(_Fill(keys, kind, value))
-            elif kind == "content_id":
-                self.id_keys = keys
-                ignore = tuple(dotted(p) for p in fill.get("ignore") or ()) + (keys,)
-                sources = tuple(dotted(p) for p in fill["from"])
-                self.fills.append(_Fill(keys, kind, None, sources, ignore, fill.get("length", 36)))
-            else:
-                self.fills.append(_Fill(keys, kind))
+        self.fills, self.id_keys = parse_fills(op, values, connection)
         self.id_key = self.id_keys[-1] if self.id_keys else ""
-        self.filled = _filled_check(tuple(fill.keys for fill in self.fills))
+        self.filled = filled_check(tuple(fill.keys for fill in self.fills))
 
     def record_id(self, record: Any) -> Any:
         """The record's id (such as `$insert_id`), when the plan fills one."""
         return lookup(record, self.id_keys) if self.id_keys else None
 
-    def _fill(self, record: Any) -> Any:
-        owned: set[Path] = set()
-        for fill in self.fills:
-            if not is_missing(lookup(record, fill.keys)):
-                continue
-            if fill.kind == "value":
-                value = fill.value
-            elif fill.kind == "now_ms":
-                value = int(time.time() * 1000)
-            elif fill.kind == "now_s":
-                value = int(time.time())
-            else:
-                parts = [lookup(record, source) for source in fill.sources]
-                for keys in fill.ignore:
-                    parts = [
-                        _without(part, keys[len(src) :]) if keys[: len(src)] == src else part
-                        for part, src in zip(parts, fill.sources, strict=True)
-                    ]
-                value = content_id(parts, fill.length)
-            record = _put(record, fill.keys, value, owned)
-        return record
-
     def fill_all(self, records: list[Any]) -> list[Any]:
         """`fill` for each record; one compiled check first, as usually nothing is missing."""
-        if not self.fills or (self.filled is not None and _accepts(self.filled, records)):
+        if not self.fills or (self.filled is not None and accepts(self.filled, records)):
             return records
         return [self.fill(record) for record in records]
 
@@ -179,7 +96,7 @@ class RecordPlan:
         """The record with the declared values filled in (a copy when anything was filled)."""
         if self.fills and (type(record) is dict or isinstance(record, Mapping)):
             try:
-                return self._fill(record)
+                return fill_record(record, self.fills)
             except (TypeError, orjson.JSONEncodeError):
                 return record  # prepare() refuses it, saying why
         return record
@@ -219,7 +136,7 @@ class RecordPlan:
         # The happy path is written for speed: it runs once per record of every batch.
         if self.fills and (type(record) is dict or isinstance(record, Mapping)):
             try:
-                record = self._fill(record)
+                record = fill_record(record, self.fills)
             except (TypeError, orjson.JSONEncodeError) as exc:
                 return Refusal(index, None, "", f"cannot be written as JSON: {exc}")
         try:
@@ -232,7 +149,7 @@ class RecordPlan:
             described = None
             if error.validator in ("not", "pattern", "minimum") and isinstance(error.schema, dict):
                 described = error.schema.get("description")  # the spec's words for the rule
-            message = f"{_show(error.instance)} {described}" if described else short_message(error)
+            message = f"{show(error.instance)} {described}" if described else short_message(error)
             return Refusal(index, self.record_id(record), field, message)
         try:
             data = orjson.dumps(record, option=_JSON_OPTIONS)
@@ -259,31 +176,6 @@ class RecordPlan:
         return f"{self.label}[{index}]" + (f".{field}" if field else "")
 
 
-@functools.lru_cache(maxsize=64)
-def _filled_check(paths: tuple[Path, ...]) -> Any:
-    """A compiled check that every record of a list has a non-empty value at each path."""
-    if not paths:
-        return None
-    schema: dict[str, Any] = {}
-    for keys in paths:
-        node = schema
-        for key in keys:
-            node.setdefault("type", "object")
-            required = node.setdefault("required", [])
-            if key not in required:
-                required.append(key)
-            node = node.setdefault("properties", {}).setdefault(key, {})
-        node["not"] = {"enum": [None, ""]}
-    return jsonschema_rs.Draft202012Validator({"type": "array", "items": schema})
-
-
-def _accepts(validator: Any, value: Any) -> bool:
-    try:
-        return bool(validator.is_valid(value))
-    except (ValueError, TypeError, OverflowError):
-        return False
-
-
 _CHECKS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}
 
 
@@ -294,28 +186,3 @@ def _checks(op: OperationSpec, key: str) -> SchemaCheck:
         cached = (op, SchemaCheck(op.input(key).schema.get("items") or {}))
         _CHECKS[(id(op), key)] = cached
     return cached[1]
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _put(record: Any, keys: Path, value: Any, owned: set[Path]) -> Any:
-    """`record` with `value` at `keys`; containers on the way are copied once, never changed."""
-    if () not in owned:
-        record = dict(record)
-        owned.add(())
-    node = record
-    for depth, key in enumerate(keys[:-1]):
-        child = node.get(key)
-        if not isinstance(child, Mapping):
-            return record  # nothing to fill into: the record's check says what is wrong
-        prefix = keys[: depth + 1]
-        if prefix not in owned:
-            child = dict(child)
-            owned.add(prefix)
-        node[key] = child
-        node = child
-    node[keys[-1]] = value
-    return record

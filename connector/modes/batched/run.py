@@ -1,47 +1,31 @@
-"""Runs an action whose spec has `batch:`: checks once, streams the batches, merges the answers."""
+"""The batched mode: checks the other inputs once, streams the batches, merges the answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from ...catalog.spec import OperationSpec
-from ...prepare.inputs import check_rules, validate_inputs
+from ...call import Call
+from ...prepare.inputs import check_rules
 from ...prepare.request import HTTPRequest
-from ...send.retry import RetryPolicy
-from .chunks import (
-    Batch,
-    Totals,
-    batches,
-    counter,
-    merged,
-    nothing_sent_error,
-    records_of,
-    send_all,
-)
+from .chunks import Batch, batches, records_of
+from .pool import send_all
 from .records import RecordPlan, Refusal
+from .results import DEFAULT_WORKERS, Totals, counter, merged, nothing_sent_error
 
-if TYPE_CHECKING:
-    from ...component import Component
+__all__ = ["DEFAULT_WORKERS", "batch_plan", "batch_requests", "run_batched"]
 
 Render = Callable[[Batch], tuple[HTTPRequest, str | None]]
 
 
-def batch_plan(
-    component: Component,
-    op: OperationSpec,
-    inputs: Mapping[str, Any],
-    connection: Mapping[str, Any],
-) -> tuple[RecordPlan, Render, Iterator[Batch], list[Refusal]]:
-    """Check the other inputs once; return the record plan, a renderer and the batches."""
+def batch_plan(call: Call) -> tuple[RecordPlan, Render, Iterator[Batch], list[Refusal]]:
+    """The record plan, a renderer and the batches of a call bound with its records deferred."""
+    op = call.op
     key = op.batch["input"]
-    inputs, conn = component._adapted(op, inputs, connection)
-    secrets = component._secrets(op, conn, inputs)
-    values = validate_inputs(op, inputs, conn, deferred=key)
-    plan = RecordPlan(op, values, conn)
+    plan = RecordPlan(op, call.values, call.connection)
     refused: list[Refusal] = []
     stream = batches(
-        records_of(inputs.get(key), plan),
+        records_of(call.inputs.get(key), plan),
         plan,
         refused,
         max_items=int(op.batch["max_items"]),
@@ -49,22 +33,17 @@ def batch_plan(
     )
 
     def render(batch: Batch) -> tuple[HTTPRequest, str | None]:
-        batch_values = {**values, key: batch.records}
+        batch_values = {**call.values, key: batch.records}
         if batch.number == 0:  # the records were checked one by one; the rules read them all
-            check_rules(op, batch_values, conn)
-        return component._render(op, batch_values, conn, secrets)
+            check_rules(op, batch_values, call.connection)
+        return call.render(batch_values)
 
     return plan, render, stream, refused
 
 
-def batch_requests(
-    component: Component,
-    op: OperationSpec,
-    inputs: Mapping[str, Any],
-    connection: Mapping[str, Any],
-) -> Iterator[tuple[HTTPRequest, str | None]]:
+def batch_requests(call: Call) -> Iterator[tuple[HTTPRequest, str | None]]:
     """Each request the action would send, with its Authorization header, sending nothing."""
-    plan, render, stream, refused = batch_plan(component, op, inputs, connection)
+    plan, render, stream, refused = batch_plan(call)
     count = 0
     for batch in stream:
         count += 1
@@ -73,29 +52,19 @@ def batch_requests(
         raise nothing_sent_error(refused, plan)
 
 
-def run_batched(
-    component: Component,
-    op: OperationSpec,
-    inputs: Mapping[str, Any],
-    connection: Mapping[str, Any],
-    workers: int,
-    retry: RetryPolicy | None,
-    rate_wait_s: float | None,
-) -> Any:
-    """Send every batch with `workers` in flight; the merged result (see `batch.merged`)."""
-    plan, render, stream, refused = batch_plan(component, op, inputs, connection)
-    result_spec = op.batch.get("result") or {}
+def run_batched(call: Call, workers: int) -> Any:
+    """Send every batch with `workers` in flight; the merged result (see `results.merged`)."""
+    plan, render, stream, refused = batch_plan(call)
+    result_spec = call.op.batch.get("result") or {}
 
     def send(batch: Batch) -> tuple[Any, int]:
         request, header = render(batch)
         attempts = [0]
-        answer = component._send(
-            request, header, retry=retry, rate_wait_s=rate_wait_s, attempts=attempts
-        )
+        answer = call.send(request, header, attempts=attempts)
         return answer, attempts[0]
 
     totals = Totals()
-    count = counter(op.key, plan, result_spec)
+    count = counter(call.op.key, plan, result_spec)
     send_all(stream, send, count, workers=workers, totals=totals)
     if not totals.batches:
         raise nothing_sent_error(refused, plan)
