@@ -64,7 +64,7 @@ def test_insert_id_depends_on_content_not_on_key_order_or_token() -> None:
 def test_insert_id_is_the_same_in_another_process() -> None:
     here = prepared(plan("importEvents").prepare(EVENT, 0))["properties"]["$insert_id"]
     code = (
-        "import json, sys; from tests.unit.test_records import plan, EVENT;"
+        "import json, sys; from tests.unit.modes.batched.test_records import plan, EVENT;"
         "print(plan('importEvents').prepare(EVENT, 0)[0]['properties']['$insert_id'])"
     )
     env_hash = {"PYTHONHASHSEED": "12345"}

@@ -12,8 +12,7 @@ import pytest
 from connector.cli.main import main
 from connector.files.output import write_jsonl
 from tests.conftest import TEST_CONNECTION
-
-from .export_server import ExportServer, Plan, day_lines, event
+from tests.unit.export_server import ExportServer, Plan, day_lines, event
 
 DAYS = ("2024-02-01", "2024-02-02")
 EVENTS = {day: [event(day, n) for n in range(25)] for day in DAYS}

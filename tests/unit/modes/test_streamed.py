@@ -14,8 +14,7 @@ from connector.send.retry import RetryPolicy
 from connector.send.transport import Transport
 from tests.conftest import TEST_CONNECTION
 from tests.http.helpers import FakeClock
-
-from .export_server import ExportServer, Plan, day_lines, event
+from tests.unit.export_server import ExportServer, Plan, day_lines, event
 
 DAYS = ("2024-01-01", "2024-01-02", "2024-01-03")
 INPUTS = {"from_date": DAYS[0], "to_date": DAYS[-1], "project_id": "2891273"}

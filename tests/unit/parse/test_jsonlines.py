@@ -9,8 +9,7 @@ import pytest
 from connector import ClientError, HTTPRequest, TransportError
 from connector.parse.jsonlines import raise_on_cut_marker, read_records, record_key
 from connector.send.response import RawResponse
-
-from .export_server import event
+from tests.unit.export_server import event
 
 
 class FakeStream:
