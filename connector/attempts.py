@@ -76,7 +76,7 @@ def is_idempotent(request: HTTPRequest) -> bool:
 
 
 def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
-    """`default`, overridden by the action's rendered seed inputs (Max Retry Count etc.).
+    """`default`, overridden by the action's rendered retry inputs (Max Retry Count etc.).
 
     Raises:
         InputError: a rendered retry input is not a number / boolean, or is negative.
@@ -93,7 +93,9 @@ def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
         field = "all_errors"
         all_errors = parse_bool(spec.get("all_errors"))
         field = ""
-        return RetryPolicy.from_seed_inputs(max_retries, delay_ms, exponential, all_errors, default)
+        return RetryPolicy.from_retry_inputs(
+            max_retries, delay_ms, exponential, all_errors, default
+        )
     except (TypeError, ValueError) as exc:
         label = {
             "max_retries": "Max Retry Count",

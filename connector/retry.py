@@ -56,7 +56,7 @@ class RetryPolicy:
         retry_non_idempotent: Also retry non-idempotent requests that may have reached the
             server (risking a duplicate write).
         retry_5xx: Also retry every 5xx status, not just those in ``retry_statuses``.
-            This is the seed's "HTTP 5xx and network errors" mode.
+            This is the retry inputs' "HTTP 5xx and network errors" mode.
         not_processed_statuses: Statuses the API documents as "rejected without processing",
             so even a non-idempotent request may be resent after them. None: the component's
             declaration (component.yaml `retry.not_processed_statuses`), else none.
@@ -87,7 +87,7 @@ class RetryPolicy:
             raise ValueError(f"fixed_delay_s must be >= 0, got {self.fixed_delay_s}")
 
     @classmethod
-    def from_seed_inputs(
+    def from_retry_inputs(
         cls,
         max_retries: int | None,
         retry_delay_ms: int | None,
@@ -95,7 +95,7 @@ class RetryPolicy:
         retry_all_errors: bool | None,
         default: RetryPolicy,
     ) -> RetryPolicy:
-        """Map the seed's generic HTTP retry inputs onto a policy.
+        """Map the generic HTTP actions' retry inputs onto a policy.
 
         ``None`` means the input was not given, so ``default``'s value is kept.
 
