@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import secrets
 import socket
 import struct
 import threading
 import time
 import traceback
-import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -17,6 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import page
 from .faults import Decision, Faults
+from .inflate import NotCompressed, TooLarge, decode_body
+from .ingest import MAX_BYTES
 from .reply import Call, Reply, error, json_reply
 from .routes import dispatch, style_of
 from .store import Store, now_ms
@@ -103,9 +103,13 @@ class Handler(BaseHTTPRequestHandler):
     def _reply(self, sandbox: Sandbox, path: str, query: str, raw: bytes) -> Reply:
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
-            body = _decode(raw, headers.get("content-encoding", ""))
-        except (OSError, zlib.error, EOFError):
-            return error(400, "the body is not valid gzip", style=style_of(path), path=path)
+            body = decode_body(raw, headers.get("content-encoding", ""), MAX_BYTES)
+        except TooLarge:
+            message = f"request exceeds max limit of {MAX_BYTES} bytes"
+            return error(413, message, style=style_of(path), path=path)
+        except NotCompressed as exc:
+            message = f"the body is not valid {headers.get('content-encoding') or 'gzip'}: {exc}"
+            return error(400, message, style=style_of(path), path=path)
         params = dict(parse_qsl(query, keep_blank_values=True))
         if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -146,15 +150,6 @@ class Handler(BaseHTTPRequestHandler):
             super().finish()
         except OSError:
             pass
-
-
-def _decode(raw: bytes, encoding: str) -> bytes:
-    encoding = encoding.strip().lower()
-    if encoding == "gzip" or raw[:2] == b"\x1f\x8b":
-        return gzip.decompress(raw)
-    if encoding == "deflate":
-        return zlib.decompress(raw)
-    return raw
 
 
 class _Server(ThreadingHTTPServer):
