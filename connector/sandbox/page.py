@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from .server import Sandbox
 
 REFRESH_S = 2
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#5028c0"/>'
+    '<path d="M3 12V4l5 5 5-5v8" stroke="#fff" stroke-width="2" fill="none"/></svg>'
+)
 SECRET_KEYS = {"token", "$token", "password", "secret", "api_secret"}
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
@@ -48,6 +53,21 @@ def _when(ms: int) -> str:
 
 def _code(value: Any, secrets: tuple[str, ...]) -> str:
     return f"<code>{escape(json.dumps(_mask(value, secrets), ensure_ascii=False))}</code>"
+
+
+PAGE_PATHS = ("/", "/favicon.ico")
+
+
+def is_page(path: str) -> bool:
+    """The live view's own paths: not faulted, not logged as requests."""
+    return path in PAGE_PATHS
+
+
+def serve(sandbox: Sandbox, path: str) -> Reply:
+    """The page, or its icon."""
+    if path == "/favicon.ico":
+        return Reply(200, ICON.encode(), "image/svg+xml", {"Cache-Control": "max-age=86400"})
+    return render(sandbox)
 
 
 def render(sandbox: Sandbox) -> Reply:
