@@ -11,7 +11,7 @@ from . import page
 from .faults import Decision
 from .inflate import NotCompressed, TooLarge, decode_body
 from .ingest import MAX_BYTES
-from .loop import Outgoing
+from .pool import Outgoing
 from .reply import Call, Reply, error, json_reply
 from .routes import dispatch, style_of
 from .store import now_ms

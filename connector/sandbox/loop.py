@@ -9,18 +9,16 @@ out of file descriptors) the connection idle the longest makes room for the new 
 from __future__ import annotations
 
 import errno
-import queue
 import selectors
 import socket
 import struct
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
 from typing import Any
 
-from .wire import Reader, Request, WireError, response_bytes
+from .pool import App, Pool
+from .wire import Reader, Request, WireError
 
 SWEEP_S = 0.1  # how often deadlines are checked
 LINGER_S = 2.0  # after an answer that closes, unread request bytes are drained this long
@@ -29,18 +27,6 @@ RECV_BYTES = 256 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _LISTEN, _WAKE = object(), object()
 _OUT_OF_FDS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-
-
-@dataclass
-class Outgoing:
-    """What a worker answers: bytes to send, then keep reading, close, or reset (TCP RST)."""
-
-    data: bytes
-    close: bool = False
-    reset: bool = False
-
-
-App = Callable[[Request | WireError], Outgoing]
 
 
 class _Conn:
@@ -75,22 +61,16 @@ class EventServer:
         self.listener.setblocking(False)
         self.app, self.max_body, self.name = app, max_body, name
         self.idle_timeout_s, self.read_timeout_s = idle_timeout_s, read_timeout_s
-        self.max_connections, self.workers = max_connections, max(1, workers)
+        self.max_connections = max_connections
+        self._pool = Pool(app, workers, name)
         self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
         self._selector.register(self.listener, selectors.EVENT_READ, _LISTEN)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
-        self._jobs: queue.SimpleQueue[tuple[_Conn, Request | WireError] | None] = (
-            queue.SimpleQueue()
-        )
-        self._done: deque[tuple[_Conn, Outgoing]] = deque()
+        self._selector.register(self._pool.wake_r, selectors.EVENT_READ, _WAKE)
         self._conns: set[_Conn] = set()
         self._idle: OrderedDict[_Conn, None] = OrderedDict()  # oldest first
         self._paused_until = 0.0
         self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
 
     @property
     def server_address(self) -> tuple[str, int]:
@@ -104,45 +84,20 @@ class EventServer:
         return len(self._conns)
 
     def start(self) -> None:
-        """Start the I/O thread and the workers."""
-        self._threads = [threading.Thread(target=self._run, name=self.name, daemon=True)]
-        self._threads += [
-            threading.Thread(target=self._work, name=f"{self.name}-worker-{i}", daemon=True)
-            for i in range(self.workers)
-        ]
-        for thread in self._threads:
-            thread.start()
+        """Start the workers and the I/O thread."""
+        self._pool.start()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         """Close every connection and the listener; wait (a little) for the threads."""
         self._stopping.set()
-        self._wake()
-        for _ in range(self.workers):
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join(timeout=5)
+        self._pool.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._pool.stop()
         self._selector.close()
-        for sock in (self.listener, self._wake_r, self._wake_w):
-            sock.close()
-
-    # --- workers ----------------------------------------------------------------------------
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            conn, item = job
-            try:
-                out = self.app(item)
-            except Exception:  # noqa: BLE001 - the app answers its own errors; this is a last resort
-                body = b'{"error":"sandbox error","status":"error"}'
-                out = Outgoing(response_bytes(500, body, "application/json", {}, close=True), True)
-            self._done.append((conn, out))
-            self._wake()
-
-    def _wake(self) -> None:
-        try:
-            self._wake_w.send(b"\0")
-        except OSError:  # full (a wake-up is already pending) or closed
-            pass
+        self.listener.close()
 
     # --- the I/O thread ---------------------------------------------------------------------
 
@@ -154,7 +109,7 @@ class EventServer:
                 if what is _LISTEN:
                     self._accept()
                 elif what is _WAKE:
-                    self._drain_wakeups()
+                    self._pool.drain_wakeups()
                 elif what.state in ("read", "drain") and events & selectors.EVENT_READ:
                     self._on_read(what)
                 elif what.state == "write" and events & selectors.EVENT_WRITE:
@@ -166,13 +121,6 @@ class EventServer:
                 next_sweep = now + SWEEP_S
         for conn in list(self._conns):
             self._close(conn)
-
-    def _drain_wakeups(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except OSError:
-            pass
 
     def _accept(self) -> None:
         for _ in range(ACCEPT_BATCH):
@@ -256,11 +204,11 @@ class EventServer:
         self._watch(conn, 0)
         self._idle.pop(conn, None)
         conn.state = "busy"
-        self._jobs.put((conn, item))
+        self._pool.submit(conn, item)
 
     def _finish_answers(self) -> None:
-        while self._done:
-            conn, out = self._done.popleft()
+        while self._pool.answers:
+            conn, out = self._pool.answers.popleft()
             if conn.state != "busy":
                 continue
             conn.out, conn.state = memoryview(out.data), "write"

@@ -9,7 +9,8 @@ from typing import Any
 
 from .faults import Faults
 from .handle import respond
-from .loop import EventServer, Outgoing
+from .loop import EventServer
+from .pool import Outgoing
 from .store import Store
 from .wire import Request, WireError
 

@@ -67,6 +67,7 @@ def fds() -> Iterator[int]:
 
 def test_thousands_of_idle_connections_do_not_stop_a_normal_request(fds: int) -> None:
     wanted = min(3000, (fds - 300) // 2)  # both ends of every connection are in this process
+    before = _sandbox_threads()
     with Sandbox(workers=4) as sb:
         threads = _sandbox_threads()
         held: list[socket.socket] = []
@@ -82,7 +83,7 @@ def test_thousands_of_idle_connections_do_not_stop_a_normal_request(fds: int) ->
             assert sb.open_connections >= wanted
             for _ in range(3):
                 assert _quick_request(sb).status_code == 401
-            assert _sandbox_threads() == threads == 5  # one I/O thread, four workers
+            assert _sandbox_threads() == threads == before + 5  # one I/O thread, four workers
         finally:
             for sock in held:
                 sock.close()
@@ -92,6 +93,7 @@ def test_thousands_of_idle_connections_do_not_stop_a_normal_request(fds: int) ->
             time.sleep(0.1)
         assert sb.open_connections <= 1
         assert _quick_request(sb).status_code == 401
+    assert _sandbox_threads() == before  # all of them stopped with the sandbox
 
 
 def test_at_the_connection_cap_the_longest_idle_makes_room() -> None:
