@@ -1,9 +1,10 @@
 """The sandbox's connections: one thread does all socket I/O, a fixed pool of workers answers.
 
 Idle and slow clients cost a socket and a small buffer, never a thread: a request goes to a
-worker only once it has arrived in full. A request that stops arriving is answered 408 after
-`read_timeout_s`; a connection idle for `idle_timeout_s` is closed; at `max_connections` (or
-out of file descriptors) the connection idle the longest makes room for the new one.
+worker only once it has arrived in full. Headers must arrive within `read_timeout_s` of their
+first byte, and a body may pause no longer than that, else the answer is 408. A connection idle
+for `idle_timeout_s` is closed; at `max_connections` (or out of file descriptors) the connection
+idle the longest makes room for the new one.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ class EventServer:
             self._dispatch(conn, self._error(conn, 400, message))
             return
         self._idle.pop(conn, None)
-        conn.deadline = time.monotonic() + self.read_timeout_s
+        if not conn.reader.pending or conn.reader.head is not None:
+            conn.deadline = time.monotonic() + self.read_timeout_s  # headers: from their start
         conn.reader.feed(data)
         self._next_request(conn)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import select
 import socket
 import threading
 import time
@@ -137,6 +138,24 @@ def test_slow_senders_hold_no_worker_and_get_408() -> None:
         finally:
             for sock in stalled:
                 sock.close()
+
+
+def test_headers_sent_a_byte_at_a_time_still_time_out() -> None:
+    with (
+        Sandbox(read_timeout_s=0.5) as sb,
+        socket.create_connection(_address(sb), timeout=5) as sock,
+    ):
+        started = time.monotonic()
+        for byte in TRACK:  # one byte every 50 ms: 3.5 s for the whole head, if allowed
+            if select.select([sock], [], [], 0.05)[0]:
+                break  # the sandbox answered
+            sock.sendall(bytes([byte]))
+        answered = time.monotonic() - started
+        answer = b""
+        while piece := sock.recv(65536):
+            answer += piece
+        assert answered < 2
+        assert _status_and_json(answer)[0] == 408
 
 
 def test_a_content_length_larger_than_the_body_is_answered_and_closed() -> None:
