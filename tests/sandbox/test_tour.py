@@ -13,8 +13,8 @@ import pytest
 
 from connector import load_component
 from connector.budgets.memory import BudgetRegistry
-from connector.cli.main import main
 from connector.catalog.cache import CACHE_ENV
+from connector.cli.main import main
 from connector.sandbox import Sandbox
 from connector.sandbox.tour import STEPS, run_step
 
