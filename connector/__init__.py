@@ -1,10 +1,12 @@
 """mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
+from .call import Call, CallOptions
 from .catalog import check_specs, load_specs
 from .component import Component
 from .errors import (
     APIError,
     AuthError,
+    BudgetExceeded,
     BudgetStoreError,
     ClientError,
     ConnectorError,
@@ -12,21 +14,27 @@ from .errors import (
     InputProblem,
     PayloadTooLargeError,
     RateLimitError,
+    RecordTooLarge,
     RedirectError,
     RenderError,
     ServerError,
     SpecError,
     SpecProblem,
     TransportError,
+    UnsafeURL,
+    YAMLProblem,
 )
 from .loading import load_component
-from .request import HTTPRequest
-from .retry import RetryPolicy
+from .prepare.request import HTTPRequest
+from .send.policy import RetryPolicy
 
 __all__ = [
     "APIError",
     "AuthError",
+    "BudgetExceeded",
     "BudgetStoreError",
+    "Call",
+    "CallOptions",
     "ClientError",
     "Component",
     "ConnectorError",
@@ -35,6 +43,7 @@ __all__ = [
     "InputProblem",
     "PayloadTooLargeError",
     "RateLimitError",
+    "RecordTooLarge",
     "RedirectError",
     "RenderError",
     "RetryPolicy",
@@ -42,6 +51,8 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "TransportError",
+    "UnsafeURL",
+    "YAMLProblem",
     "check_specs",
     "load_component",
     "load_specs",

@@ -2,7 +2,10 @@
 
 ConnectorError
 ├── SpecError            a spec file is wrong: file, line, JSON pointer
+├── YAMLProblem          a YAML file cannot be read within its bounds: file, line, column
 ├── InputError           caller inputs are wrong (also ValueError): .errors = [InputProblem]
+├── UnsafeURL            a URL that parsers may read differently (also ValueError): .marker
+├── RecordTooLarge       an input file's record passed its size cap (reported as InputError)
 ├── RenderError          a template failed: names the spec field and the undefined variable
 ├── BudgetStoreError     the rate budgets' store (SQLite file, Redis) is unusable: .url, masked
 └── APIError             Mixpanel (or the network) answered badly: .status, .request (redacted)
@@ -10,7 +13,7 @@ ConnectorError
     ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
     │   └── PayloadTooLargeError  413, fatal
     ├── RateLimitError       429, retriable; also a client-side budget used up
-    │   └── BudgetExceeded       (connector.ratelimit) the client-side budget, with .wait_s
+    │   └── BudgetExceeded       the client-side budget is used up, with .wait_s
     ├── ServerError          5xx, retriable
     ├── TransportError       timeout / connection failure, retriable: .kind, .sent, .timeout_s
     └── RedirectError        an unsafe or endless redirect was refused, fatal
@@ -21,7 +24,40 @@ Every APIError carries `.attempts`: how many requests were made before it was ra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
+
+__all__ = [
+    "ERROR_CONNECT",
+    "ERROR_READ_TIMEOUT",
+    "ERROR_RESET",
+    "APIError",
+    "AuthError",
+    "BudgetExceeded",
+    "BudgetStoreError",
+    "ClientError",
+    "ConnectorError",
+    "InputError",
+    "InputProblem",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "RecordTooLarge",
+    "RedirectError",
+    "RenderError",
+    "ServerError",
+    "SpecError",
+    "SpecProblem",
+    "TransportError",
+    "UnsafeURL",
+    "YAMLProblem",
+]
+
+#: TransportError kinds. The connection could not be established; the request was never sent.
+ERROR_CONNECT = "connect"
+#: The request was sent but no (complete) response arrived in time.
+ERROR_READ_TIMEOUT = "read_timeout"
+#: The connection was reset or closed after the request was (possibly) sent.
+ERROR_RESET = "reset"
 
 
 class ConnectorError(Exception):
@@ -31,6 +67,23 @@ class ConnectorError(Exception):
 
 
 # --- spec stage -------------------------------------------------------------------------------
+
+
+class YAMLProblem(ConnectorError, ValueError):
+    """A YAML file that cannot be read: `.path`, `.reason`, `.line` and `.column` (1-based)."""
+
+    def __init__(
+        self, path: Path, reason: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.path, self.reason, self.line, self.column = path, reason, line, column
+        super().__init__(f"{path}{self.where}: {reason}")
+
+    @property
+    def where(self) -> str:
+        """`, line L, column C` (or nothing when the position is unknown)."""
+        if self.line is None:
+            return ""
+        return f", line {self.line}" + (f", column {self.column}" if self.column else "")
 
 
 @dataclass(frozen=True)
@@ -84,6 +137,21 @@ class InputError(ConnectorError, ValueError):
                 f"  - {e}" for e in errors
             )
         super().__init__(text)
+
+
+class UnsafeURL(ConnectorError, ValueError):
+    """A URL refused before anything is sent; str() says why, never quoting the URL.
+
+    `.marker` is the text that made it unsafe (for finding the input that holds it), or "".
+    """
+
+    def __init__(self, reason: str, marker: str = "") -> None:
+        self.marker = marker
+        super().__init__(reason)
+
+
+class RecordTooLarge(ConnectorError):
+    """A record of an input file passed its size cap while being read (then an InputError)."""
 
 
 # --- render stage -----------------------------------------------------------------------------
@@ -157,6 +225,39 @@ class RateLimitError(APIError):
     retriable = True
 
 
+class BudgetExceeded(RateLimitError):
+    """A call does not fit its client-side rate budget within the allowed wait.
+
+    A ``RateLimitError`` (so callers catch one class for the API's 429 and the client-side
+    budget); ``retry_after_s`` equals ``wait_s`` and ``status`` is None (nothing was sent).
+
+    Attributes:
+        limit_name: Name of the exhausted ``RateLimit``.
+        retry_at_s: Budget-clock time (same clock as the budget) when a call fits again, or
+            None when unknown (waiting for a concurrency slot).
+        wait_s: Seconds from now until a call fits, or None when unknown.
+        key: The key (e.g. project id) whose budget is used up.
+    """
+
+    def __init__(
+        self,
+        limit_name: str,
+        retry_at_s: float | None,
+        wait_s: float | None,
+        *,
+        key: str = "",
+        message: str | None = None,
+    ) -> None:
+        self.limit_name = limit_name
+        self.retry_at_s = retry_at_s
+        self.wait_s = wait_s
+        self.key = key
+        if message is None:
+            when = "an unknown time" if wait_s is None else f"{wait_s:.1f} s"
+            message = f"{limit_name} budget is used up; it frees up in {when}"
+        super().__init__(message, retry_after_s=wait_s)
+
+
 class ServerError(APIError):
     """5xx from Mixpanel."""
 
@@ -166,8 +267,8 @@ class ServerError(APIError):
 class TransportError(APIError):
     """The request timed out or the connection failed.
 
-    `.kind` is one of connector.retry's ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET (or
-    "other"); `.sent` tells whether the request may have reached Mixpanel (False only when the
+    `.kind` is one of ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET above (or "other");
+    `.sent` tells whether the request may have reached Mixpanel (False only when the
     connection was never established); `.timeout_s` is the timeout in force.
     """
 

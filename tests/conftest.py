@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from connector import Component, load_component
-from connector.attempts import NO_RETRY
-from connector.catalog import load_specs
-from connector.ratelimit import BudgetRegistry
-from connector.redact import basic_header
+from connector.budgets.memory import BudgetRegistry
+from connector.catalog.load import load_specs
+from connector.core.redact import basic_header
+from connector.send.attempts import NO_RETRY
 from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
 
@@ -29,8 +29,8 @@ TEST_CONNECTION = {
     "password": "TESTSECRETc0ffee5ca1ab1e0123456789",
     "projectToken": "TESTTOKENdeadbeef00112233445566",
 }
-# Recording against a real project is a local step (README, "Recording cassettes"): with
-# MIXPANEL_RECORD=1 the tests use the real credentials from the environment, and the filters
+# Recording against a real project is a local step (docs/development.md, "Recording cassettes"):
+# with MIXPANEL_RECORD=1 the tests use the real credentials from the environment, and the filters
 # below scrub those values too.
 RECORDING = os.environ.get("MIXPANEL_RECORD") == "1"
 REAL_CONNECTION = {

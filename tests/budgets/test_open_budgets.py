@@ -10,10 +10,10 @@ from pytest_httpserver import HTTPServer
 
 from connector import BudgetStoreError, Component, load_component
 from connector.budgets import default_url, mask_url, open_budgets
+from connector.budgets.memory import DEFAULT_REGISTRY, BudgetRegistry
 from connector.budgets.shared import SharedRegistry
-from connector.catalog import load_specs
-from connector.cli import main
-from connector.ratelimit import DEFAULT_REGISTRY, BudgetRegistry
+from connector.catalog.load import load_specs
+from connector.cli.main import main
 from tests.budgets.conftest import EXPORT_LINE, free_port
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
@@ -136,7 +136,7 @@ def test_mask_url_hides_passwords_a_parser_would_miss(url: str, shown: str) -> N
 
 
 def test_a_redis_url_with_a_bad_port_is_a_clear_error() -> None:
-    from connector.ratelimit import RateLimit
+    from connector.budgets.limits import RateLimit
 
     registry = open_budgets("redis://:s3cret@127.0.0.1:99999/0")
     with pytest.raises(BudgetStoreError, match="Port out of range") as caught:

@@ -12,10 +12,10 @@ import random
 import pytest
 
 from connector import Component, InputError, load_specs
+from connector.budgets.memory import BudgetRegistry
 from connector.cli import main
-from connector.ratelimit import BudgetRegistry
-from connector.redact import basic_header
-from connector.retry import RetryPolicy
+from connector.core.redact import basic_header
+from connector.send.policy import RetryPolicy
 from tests.conftest import TEST_CONNECTION
 from tests.http.listener import Listener
 

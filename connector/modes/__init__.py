@@ -1,0 +1,1 @@
+"""One strategy per mode (single, paged, streamed, batched), each running a Call."""

@@ -1,0 +1,63 @@
+"""Auth: credentials per scheme, never a half-built header, and only to trusted hosts."""
+
+from __future__ import annotations
+
+import pytest
+
+from connector import InputError, load_component
+from connector.core.redact import basic_header
+from connector.core.urls import origin_of, trusted_by
+
+COMPONENT = load_component()
+
+
+@pytest.mark.parametrize(
+    ("connection", "missing"),
+    [
+        pytest.param({"username": "sa-user"}, ["password"], id="username-only"),
+        pytest.param({"password": "sa-secret-1"}, ["username"], id="password-only"),
+        pytest.param({"username": " ", "password": ""}, ["username", "password"], id="blank"),
+    ],
+)
+def test_a_half_filled_service_account_is_an_input_error(
+    connection: dict[str, str], missing: list[str]
+) -> None:
+    with pytest.raises(InputError) as caught:
+        COMPONENT.preview("listSavedFunnels", {"project_id": "1"}, connection)
+    assert [p.key for p in caught.value.errors] == missing
+    assert "authentication service_account (Username (`username`) + Password (`password`))" in str(
+        caught.value
+    )
+    assert "sa-secret-1" not in str(caught.value)
+
+
+def test_project_token_mode_sends_the_token_as_username_with_empty_password() -> None:
+    op = COMPONENT.spec.actions["importEvents"]
+    inputs = {
+        "events": '[{"event": "e", "properties": '
+        '{"time": 1618716477, "distinct_id": "d", "$insert_id": "i"}}]',
+        "useProjectToken": "true",
+    }
+    request, header = COMPONENT.prepare(op, inputs, {"projectToken": "tok-123456"})
+    assert request.auth_scheme == "project_token"
+    assert header == basic_header("tok-123456", "")
+    with pytest.raises(InputError, match=r"Connection field Project Token \(`projectToken`\)"):
+        COMPONENT.prepare(op, inputs, {"username": "u", "password": "p-secret"})
+
+
+def test_trusted_hosts() -> None:
+    trusted = ("mixpanel.com", "*.mixpanel.com")
+
+    def ok(url: str, base: str | None = None) -> bool:
+        return trusted_by(origin_of(url), trusted, base) is not None
+
+    assert ok("https://api-eu.mixpanel.com/x")
+    assert ok("https://MIXPANEL.com")
+    assert not ok("https://mixpanel.com.evil.example/")
+    assert not ok("https://evilmixpanel.com/")
+    assert not ok("http://api.mixpanel.com/"), "a trusted host over plain http"
+    assert not ok("https://api.mixpanel.com:8443/"), "a trusted host on another port"
+    assert ok("http://127.0.0.1:8080/x", base="http://127.0.0.1:8080")
+    assert not ok("http://127.0.0.1:19999/x", base="http://127.0.0.1:8080"), "another port"
+    assert not ok("https://127.0.0.1:8080/x", base="http://127.0.0.1:8080"), "another scheme"
+    assert not ok("http://127.0.0.1/x", base="https://127.0.0.1")
