@@ -10,13 +10,13 @@ PROJECT_ID = "2891273"
 DATA_DIR = "/data/mixpanel/"
 
 
-def example(section: str) -> str:
-    """The first Python block under the README heading `### <section>`."""
+def example(section: str, language: str = "python", index: int = 0) -> str:
+    """The `index`th `language` block under the README heading `### <section>`."""
     text = README.read_text(encoding="utf-8")
-    body = text.split(f"\n### {section}\n", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```python\n(.*?)```", body, re.S)
-    assert found, f"no python example under ### {section}"
-    return found.group(1)
+    body = text.split(f"\n### {section}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    found = re.findall(rf"```{language}\n(.*?)```", body, re.S)
+    assert len(found) > index, f"no {language} example #{index} under ### {section}"
+    return str(found[index])
 
 
 def retarget(code: str, project_id: str, data_dir: str) -> str:
