@@ -77,6 +77,21 @@ def test_secrets_are_envvars_named_in_yaml_never_values(monkeypatch: pytest.Monk
     assert "s3cr3t-value" not in repr(resource)
 
 
+def test_what_the_ui_shows_of_the_resource_is_the_variables_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster_shared.serdes import serialize_value
+
+    monkeypatch.setenv("MIXPANEL_PASSWORD", "s3cr3t-value")
+    defs = defs_of({"connection": {"password_env": "MIXPANEL_PASSWORD"}})
+    # The code location's snapshot is what the UI, `dg` and the run launcher read.
+    snapshot = RepositorySnap.from_def(defs.get_repository_def())
+    (resource,) = snapshot.resources
+    assert resource.configured_values["password"].name == "MIXPANEL_PASSWORD"  # an EnvVar
+    assert "s3cr3t-value" not in serialize_value(snapshot)
+
+
 @pytest.mark.parametrize(
     ("attributes", "message"),
     [
