@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,23 @@ from ..scenario import PROFILE_ID, profile_inputs
 from .conftest import connection_env, day, dg, events_on, make_project
 
 EVENTS = ["mixpanel", "events"]
+README_DAY = "2026-01-31"
+
+
+def readme_launches() -> list[list[str]]:
+    """The README's `dg launch` commands: its one day's export run for two days, then the rest."""
+    commands = [
+        shlex.split(line.split("#")[0])[1:]
+        for line in example("Dagster components", "sh").splitlines()
+        if line.startswith("dg launch")
+    ]
+    assert [README_DAY in " ".join(c) for c in commands] == [True, False]
+    export, action = (" ".join(c) for c in commands)
+    return [shlex.split(export.replace(README_DAY, d)) for d in (day(2), day(1))] + [
+        shlex.split(action)
+    ]
+
+
 PRO_USERS = ["mixpanel", "pro_users"]
 
 
@@ -36,12 +54,8 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, S
         make_project(root, code)
         env = connection_env(sandbox)
         outputs = []
-        for args in (
-            ["--assets", "mixpanel/events", "--partition", day(2)],
-            ["--assets", "mixpanel/events", "--partition", day(1)],
-            ["--assets", "mixpanel/pro_users"],
-        ):
-            done = dg(root, "launch", *args, env=env)
+        for args in readme_launches():
+            done = dg(root, *args, env=env)
             assert done.returncode == 0, done.stdout + done.stderr
             outputs.append(done.stdout + done.stderr)
         yield root, sandbox, [r["path"] for r in sandbox.store.requests()[before:]] + outputs
