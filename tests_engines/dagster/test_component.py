@@ -173,3 +173,34 @@ def test_an_action_of_kind_job_runs_as_a_job(
     assert sandbox.store.profile(PROFILE_ID) == {"plan": "pro"}
     for secret in secrets_of(sandbox.connection):
         assert secret not in logged
+
+
+def test_an_export_partition_goes_to_an_object_store(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import fsspec
+
+    from connector import load_component
+
+    from .conftest import connection_env, day, events_on
+
+    for variable, value in connection_env(sandbox).items():
+        monkeypatch.setenv(variable, value)
+    seed = load_component(base_url=sandbox.base_url)
+    sent = events_on(1, 4, "store")
+    seed.run("importEvents", {"project_id": sandbox.project_id, "events": sent}, sandbox.connection)
+    url = "memory://mixpanel-exports/events/{date}.jsonl.gz"
+    export = {"name": "events", "path": url, "start_date": "2026-01-01"}
+    defs = defs_of({"exports": [{**export, "inputs": {"project_id": sandbox.project_id}}]})
+    asset = defs.resolve_assets_def(dg.AssetKey(["mixpanel", "events"]))
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = dg.materialize([asset], partition_key=day(1), instance=instance)
+    assert result.success
+    (materialized,) = result.asset_materializations_for_node("mixpanel__events")
+    target = url.replace("{date}", day(1))
+    assert materialized.metadata["path"].value == target
+    assert materialized.metadata["count"].value == 4
+    with fsspec.open(target, "rt", compression="gzip") as handle:
+        assert sorted(json.loads(line)["properties"]["$insert_id"] for line in handle) == [
+            f"store{i}" for i in range(4)
+        ]
