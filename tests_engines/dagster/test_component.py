@@ -120,6 +120,19 @@ def test_what_the_ui_shows_of_the_resource_is_the_variables_names(
             "Download Data (`downloadData`): From Date (`from_date`) come from the partition",
         ),
         (
+            {
+                "exports": [
+                    {
+                        "name": "e",
+                        "path": "/tmp/{date}.jsonl",
+                        "start_date": "2026-01-01",
+                        "action": "queryProfiles",
+                    }
+                ]
+            },
+            "Query Profile (`queryProfiles`) has no `from_date` and `to_date` inputs",
+        ),
+        (
             {"actions": [{"name": "a", "action": "createAlias", "inputs": {"zzzzzz": 1}}]},
             "3 invalid inputs for Create Alias (`createAlias`): - Unknown input (`zzzzzz`)",
         ),

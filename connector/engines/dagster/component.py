@@ -9,8 +9,8 @@ from typing import Any
 import dagster as dg
 
 from ..common import component_manifest, connection_inputs
+from .models import DATE_FIELD, ActionModel, AttributesModel, ExportModel, env_field
 from .resource import MixpanelResource
-from .schema import DATE_FIELD, ActionModel, AttributesModel, ExportModel, env_field
 
 KIND = "mixpanel"
 

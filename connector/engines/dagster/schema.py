@@ -1,25 +1,29 @@
-"""The component's YAML attributes: pydantic models check them, a JSON Schema documents them.
+"""The JSON Schema of the component's YAML, generated from the manifest.
 
-Both come from the manifest. The JSON Schema (what `dg` shows, what editors complete) gives each
-action's inputs their label, notes, type, choices and whether they are required; the models check
-a `defs.yaml` when Dagster loads it, so `dg check defs` names the action and each input's label.
+It is what `dg` shows and editors complete: each action's inputs with their label (as title),
+notes, type, choices and whether they are required. It describes rather than enforces the
+inputs: the models (models.py) check them when Dagster loads the file, with messages that name
+the action and each input's label, which a JSON Schema validator's messages cannot.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from ..common import component_manifest, connection_inputs, location_input
+from ..precheck import task_inputs
+from .models import (
+    DATE_FIELD,
+    ENV_PATTERN,
+    ISO_DAY,
+    NAME_PATTERN,
+    PARTITION_INPUTS,
+    ActionModel,
+    AttributesModel,
+    ExportModel,
+    env_field,
+)
 
-from ..common import component_manifest, connection_inputs, location_input, location_values
-from ..precheck import check_task, operation, task_inputs
-
-DATE_FIELD = "{date}"  # where an export's path takes its partition's day
-PARTITION_INPUTS = ("from_date", "to_date")  # what each day's partition sets
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
 # How the runtime reads each input type from a form (it coerces "7" to 7, "true" to True).
 JSON_TYPES: dict[str, list[str]] = {
     "string": ["string", "integer", "number"],
@@ -28,117 +32,6 @@ JSON_TYPES: dict[str, list[str]] = {
     "boolean": ["boolean", "string"],
     "list": ["array", "string"],
 }
-
-
-def env_field(key: str) -> str:
-    """The attribute that names the environment variable holding connection field `key`."""
-    return f"{key}_env"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ConnectionModel(_Strict):
-    """Environment variable names for the connection's fields; the values never enter YAML."""
-
-    model_config = ConfigDict(extra="allow")
-    region: str | None = None
-    base_url: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ConnectionModel:
-        known = {env_field(spec["key"]) for spec in connection_inputs()}
-        for name, value in (self.model_extra or {}).items():
-            if name not in known:
-                fields = ", ".join(sorted([*known, "region", "base_url"]))
-                raise ValueError(f"the connection has no field `{name}`; its fields: {fields}.")
-            if not isinstance(value, str) or not re.match(ENV_PATTERN, value):
-                raise ValueError(
-                    f"`{name}` names an environment variable (such as MIXPANEL_PASSWORD), "
-                    "not a value: secrets never go in YAML."
-                )
-        location_values(self.region)  # an unknown Region fails here, naming its choices
-        return self
-
-    def env_names(self) -> dict[str, str]:
-        """Each connection field's environment variable: as set here, else the spec's."""
-        extra = self.model_extra or {}
-        return {
-            spec["key"]: extra.get(env_field(spec["key"]), spec.get("env") or "")
-            for spec in connection_inputs()
-        }
-
-
-class ExportModel(_Strict):
-    """An export as an asset partitioned by day: one partition per day of the action."""
-
-    name: str = Field(pattern=NAME_PATTERN)
-    path: str
-    start_date: str = Field(pattern=ISO_DAY)
-    end_date: str | None = Field(default=None, pattern=ISO_DAY)
-    action: str = "downloadData"
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    description: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _one_file_a_day(cls, path: str) -> str:
-        if DATE_FIELD not in path:
-            raise ValueError(f"path must contain {DATE_FIELD}, which each day's partition fills in")
-        return path
-
-    @model_validator(mode="after")
-    def _check(self) -> ExportModel:
-        given = [key for key in PARTITION_INPUTS if key in self.inputs]
-        if given:
-            op = operation(self.action)
-            labels = ", ".join(f"{task_inputs(op)[k]['label']} (`{k}`)" for k in given)
-            raise ValueError(f"{op['label']} (`{self.action}`): {labels} come from the partition")
-        check_task(self.action, self.inputs, supplied=PARTITION_INPUTS)
-        return self
-
-
-class ActionModel(_Strict):
-    """An action as an asset (its result is the asset's value) or as a job."""
-
-    name: str = Field(pattern=NAME_PATTERN)
-    action: str
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    kind: Literal["asset", "job"] = "asset"
-    description: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ActionModel:
-        check_task(self.action, self.inputs)
-        return self
-
-
-class AttributesModel(_Strict):
-    """A Mixpanel project's exports and actions in one `defs.yaml`."""
-
-    connection: ConnectionModel = Field(default_factory=ConnectionModel)
-    resource_key: str = Field(default="mixpanel", pattern=NAME_PATTERN)
-    key_prefix: list[str] = Field(default_factory=lambda: ["mixpanel"])
-    group_name: str = Field(default="mixpanel", pattern=NAME_PATTERN)
-    exports: list[ExportModel] = Field(default_factory=list)
-    actions: list[ActionModel] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> AttributesModel:
-        names = [item.name for item in self.exports] + [item.name for item in self.actions]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        if twice:
-            raise ValueError(f"each export and action needs a name of its own; repeated: {twice}")
-        return self
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The schema generated from the manifest (not from these models' fields)."""
-        return attributes_schema()
-
-
-# --- the JSON Schema --------------------------------------------------------------------------
 
 
 def _sentence(text: str | None) -> str:
