@@ -128,7 +128,14 @@ class AttemptLoop:
             )
 
     def _logged(self, error: APIError, decision: RetryDecision) -> None:
-        log.warning("%s: %s", self.request.action, self.request.secrets.text(decision.reason))
+        log.warning("%s", self.request.secrets.text(retry_line(self.request, error, decision)))
+
+
+def retry_line(request: HTTPRequest, error: APIError, decision: RetryDecision) -> str:
+    """The one log line of a retry; a network failure says where and why, in a few words."""
+    if isinstance(error, TransportError):  # e.g. "could not reach 127.0.0.1:9: connection refused"
+        return f"{error}; {decision.reason}"
+    return f"{request.action}: {decision.reason}"
 
 
 def send_with_retries(
