@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import ijson
 import orjson
@@ -16,6 +17,7 @@ from tqdm import tqdm
 
 from ..catalog.spec import OperationSpec
 from ..errors import InputError, InputProblem
+from .json_position import error_position
 
 GZIP_MAGIC = b"\x1f\x8b"
 OPTION = "--input-file"
@@ -43,8 +45,17 @@ def _problem(key: str, message: str) -> InputError:
     return InputError(OPTION, [InputProblem(key, OPTION, message)])
 
 
-def read_records(raw: io.RawIOBase, key: str, where: str) -> Iterator[Any]:
-    """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time."""
+def read_records(
+    raw: io.RawIOBase,
+    key: str,
+    where: str,
+    reopen: Callable[[], IO[bytes]] | None = None,
+) -> Iterator[Any]:
+    """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time.
+
+    Errors name `where` with the line and column, never the content; `reopen` (a file's) lets
+    a broken array be read again to find the position.
+    """
     buffered: Any = io.BufferedReader(raw)
     if buffered.peek(2)[:2] == GZIP_MAGIC:
         buffered = gzip.GzipFile(fileobj=buffered)
@@ -53,18 +64,62 @@ def read_records(raw: io.RawIOBase, key: str, where: str) -> Iterator[Any]:
         buffered.read(64)
         head = buffered.peek(64).lstrip()
     if head[:1] == b"[":
+        count = 0
         try:
-            yield from ijson.items(buffered, "item", use_float=True)
+            for item in ijson.items(buffered, "item", use_float=True):
+                yield item
+                count += 1
         except ijson.JSONError as exc:
-            raise _problem(key, f"{where} is not a valid JSON array: {str(exc)[:200]}") from None
+            raise _problem(key, array_error(exc, where, count, reopen)) from None
         return
     for number, line in enumerate(buffered, 1):
         if line.strip():
             try:
                 yield orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                message = f"{where} line {number} is not valid JSON ({str(exc)[:120]})"
-                raise _problem(key, message) from None
+                raise _problem(key, line_error(exc, line, where, number)) from None
+
+
+def line_error(exc: orjson.JSONDecodeError, line: bytes, where: str, number: int) -> str:
+    """The message of a broken JSON line: file, line and column, the parser's reason."""
+    column, reason = exc.colno, exc.msg
+    try:  # json's positions and reasons are the more precise ones; it runs only on failure
+        json.loads(line.rstrip(b"\r\n"))
+    except ValueError as again:
+        if isinstance(again, json.JSONDecodeError):
+            column, reason = again.colno, again.msg
+    return f"{where}, line {number}, column {column}: not valid JSON: {reason}"
+
+
+def array_error(
+    exc: Exception, where: str, index: int, reopen: Callable[[], IO[bytes]] | None
+) -> str:
+    """The message of a broken JSON array: file, line and column, the parser's reason.
+
+    The streaming parser's message quotes the file around the error; only its first line, the
+    reason, is kept. The position comes from a second pass over the file when it can be
+    reopened (not standard input).
+    """
+    reason = (str(exc).splitlines() or ["unreadable"])[0].strip()
+    position = None
+    # The item being read, else the one before it (when a comma is missing after it).
+    for item in (index, index - 1):
+        if reopen is not None and position is None and item >= 0:
+            with contextlib.suppress(OSError, EOFError, gzip.BadGzipFile), reopen() as again:
+                position = error_position(_unpacked(again), item)
+    at = f", line {position[0]}, column {position[1]}" if position else ""
+    return f"{where}{at} (item [{index}] of the array): not valid JSON: {reason}"
+
+
+def _unpacked(stream: IO[bytes]) -> IO[bytes]:
+    """A reopened file, gunzipped when it is gzip."""
+    magic = stream.read(2)
+    stream.seek(0)
+    return cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if magic == GZIP_MAGIC else stream
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
 
 
 def _progress(records: Iterator[Any], counter: _Counting, label: str, stream: Any) -> Iterator[Any]:
@@ -127,6 +182,7 @@ def input_files(
                     raise _problem(key, f"cannot read {path}: {exc.strerror or exc}") from None
                 where = path
             counter = _Counting(raw)
-            records = read_records(counter, key, where)
+            reopen = None if path == "-" else _opener(Path(path))
+            records = read_records(counter, key, where, reopen)
             opened[key] = _progress(records, counter, key, stderr) if show else records
         yield opened

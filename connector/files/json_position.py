@@ -1,0 +1,74 @@
+"""Where a JSON array file stops being valid: the line and column, found only after a failure.
+
+The streaming parser says what is wrong but not where (its message quotes the file instead,
+which can hold secrets). This second pass finds the failing item by counting the array's
+top-level commas, then lets `json` find the exact position inside that item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO
+
+#: How much of the failing item is handed to `json` to find the position.
+MAX_ITEM_BYTES = 4 * 1024 * 1024
+_CHUNK = 256 * 1024
+_SPACE = b" \t\r\n"
+
+
+def _bytes(stream: IO[bytes]) -> Iterator[int]:
+    while chunk := stream.read(_CHUNK):
+        yield from chunk
+
+
+def _item_start(data: Iterator[int], index: int) -> tuple[int, int, bytearray] | None:
+    """(line, column) where item `index` starts and the bytes after it, or None if not found."""
+    line, column, depth, commas = 1, 0, 0, 0
+    in_string = escaped = False
+    for byte in data:
+        column += 1
+        if byte == 0x0A:
+            line, column = line + 1, 0
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (byte == 0x5C, byte != 0x22)
+            continue
+        if depth == 1 and commas == index and byte not in _SPACE and byte not in b",]":
+            first = bytearray([byte])
+            for rest in data:
+                first.append(rest)
+                if len(first) >= MAX_ITEM_BYTES:
+                    break
+            return line, column, first
+        if byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+        elif byte in b"]}":
+            depth -= 1
+        elif byte == 0x2C and depth == 1:
+            commas += 1
+    return None
+
+
+def _advance(line: int, column: int, text: str) -> tuple[int, int]:
+    """The position reached after `text`, starting at (line, column) of its first character."""
+    breaks = text.count("\n")
+    if not breaks:
+        return line, column + len(text)
+    return line + breaks, len(text) - text.rfind("\n")
+
+
+def error_position(stream: IO[bytes], index: int) -> tuple[int, int] | None:
+    """1-based (line, column) of the first error at or after item `index` of a JSON array."""
+    found = _item_start(_bytes(stream), index)
+    if found is None:
+        return None
+    line, column, item = found
+    text = item.decode("utf-8", errors="replace")
+    try:
+        _, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        return _advance(line, column, text[: exc.pos])
+    after = len(text[end:]) - len(text[end:].lstrip())
+    return _advance(line, column, text[: end + after])
