@@ -55,9 +55,21 @@ def _record_lines(node: yaml.Node, pointer: str, lines: dict[str, int]) -> None:
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _spec_text(path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 become a SpecError naming the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SpecError(
+            [SpecProblem(str(path), line, "", f"not UTF-8 text (byte {exc.start + 1})")]
+        ) from None
+
+
 def load_yaml(path: Path) -> SpecDocument:
     """Load one YAML file safely; a syntax error becomes a SpecError with its line."""
-    text = path.read_text(encoding="utf-8")
+    text = _spec_text(path)
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()

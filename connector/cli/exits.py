@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,6 +49,20 @@ def report_error(exc: ConnectorError) -> int:
     # One line, so a workflow log or a shell pipeline shows the whole error at once.
     print(f"error: {one_line(str(exc))}", file=sys.stderr)
     return EXIT_BAD_INPUT if isinstance(exc, InputError) else EXIT_FAILED
+
+
+def report_unexpected(exc: Exception, verbose: bool) -> int:
+    """A failure that is not one of the connector's errors: one line, the traceback with -v.
+
+    Its message is not printed without -v: nothing vouches that it holds no secret.
+    """
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(
+        f"error: unexpected failure ({type(exc).__name__}); run with -v for the traceback",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
 
 
 def refused_summary(action: str, result: Any) -> str | None:

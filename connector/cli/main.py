@@ -24,7 +24,14 @@ from ..files.input_files import input_files
 from ..files.output import write_stream
 from ..loading import load_component
 from ..plugins import load_plugin
-from .exits import EXIT_BAD_INPUT, EXIT_OK, exit_for_result, guarded, report_error
+from .exits import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    exit_for_result,
+    guarded,
+    report_error,
+    report_unexpected,
+)
 from .mappings import read_mapping
 from .parser import build_parser, split_plugin_command
 
@@ -202,6 +209,10 @@ def _main(argv: list[str]) -> int:
         return _command(args)
     except ConnectorError as exc:
         return report_error(exc)
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # never a bare traceback on the command line
+        return report_unexpected(exc, verbose=any(t in ("-v", "--verbose") for t in argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,3 +40,13 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 
 def test_escape_pointer() -> None:
     assert escape_pointer("a/b~c") == "a~1b~0c"
+
+
+def test_a_file_that_is_not_utf8_is_a_spec_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"key: x\nlabel: '\xff'\n")
+    with pytest.raises(SpecError) as caught:
+        load_yaml(path)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line) == (str(path), 2)
+    assert problem.message == "not UTF-8 text (byte 16)"

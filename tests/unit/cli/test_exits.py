@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -147,3 +148,33 @@ def test_help_through_a_closed_pipe_is_quiet() -> None:
     # argparse itself drops a help text that cannot be written, and exits 0
     assert proc.wait(timeout=60) in (exits.EXIT_OK, exits.EXIT_CLOSED_PIPE)
     assert err == b""
+
+
+def test_an_unexpected_failure_is_one_line_and_its_traceback_needs_v(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_main = importlib.import_module("connector.cli.main")
+
+    def broken(**_: object) -> None:
+        raise ValueError("detail that may hold anything")
+
+    monkeypatch.setattr(cli_main, "load_specs", broken)
+    assert main(["list"]) == exits.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err == "error: unexpected failure (ValueError); run with -v for the traceback\n"
+    assert main(["list", "-v"]) == exits.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "detail that may hold anything" in err
+
+
+def test_an_overlay_that_is_not_utf8_is_a_spec_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "actions").mkdir()
+    (tmp_path / "actions" / "bad.yaml").write_bytes(b"key: x\nlabel: '\xff\xfe'\n")
+    assert main(["list", "--specs", str(tmp_path)]) == exits.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'actions' / 'bad.yaml'}:2: /: not UTF-8 text (byte 16)" in err
+    assert main(["validate", "--specs", str(tmp_path)]) == exits.EXIT_FAILED
+    assert "bad.yaml:2: /: not UTF-8 text" in capsys.readouterr().err
