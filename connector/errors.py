@@ -203,8 +203,27 @@ class APIError(ConnectorError):
         super().__init__(message)
 
     def add_note_to_message(self, text: str) -> None:
-        """Append `text` to the message (str() of the error), e.g. how often it was retried."""
-        self.args = (f"{self.args[0] if self.args else ''}{text}",) + tuple(self.args[1:])
+        """Append `text` to the message (str() of the error), e.g. how often it was retried.
+
+        `text` is a new sentence (". Not retried: ...") or a parenthesis (" (gave up after
+        ...)"); either joins the message without doubling its final period.
+        """
+        base = str(self.args[0]) if self.args else ""
+        self.args = (_join_note(base, text),) + tuple(self.args[1:])
+
+
+def _join_note(message: str, note: str) -> str:
+    """`message` followed by `note`, punctuated once.
+
+    "a." + ". b" is "a. b"; "a." + " (b)" is "a (b)."; anything else is appended as it is.
+    """
+    if not message.endswith("."):
+        return message + note
+    if note.startswith(". "):
+        return message + note[1:]
+    if note.startswith(" ("):
+        return message[:-1] + note + ("" if note.endswith(".") else ".")
+    return message + note
 
 
 class AuthError(APIError):

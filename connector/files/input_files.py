@@ -6,7 +6,7 @@ import contextlib
 import gzip
 import io
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from ..catalog.spec import OperationSpec
 from ..errors import InputError, InputProblem, RecordTooLarge
+from .json_position import GZIP_MAGIC, array_error, line_error
 
-GZIP_MAGIC = b"\x1f\x8b"
 OPTION = "--input-file"
 
 
@@ -81,11 +81,17 @@ def _too_large(key: str, where: str, index: int, limit: int, line: int | None = 
 
 
 def read_records(
-    raw: io.RawIOBase, key: str, where: str, max_record_bytes: int = MAX_RECORD_BYTES
+    raw: io.RawIOBase,
+    key: str,
+    where: str,
+    reopen: Callable[[], IO[bytes]] | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> Iterator[Any]:
     """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time.
 
     A record larger than `max_record_bytes` (decompressed) is an InputError naming its index.
+    Errors name `where` with the line and column, never the content; `reopen` (a file's) lets
+    a broken array be read again to find the position.
     """
     buffered: Any = io.BufferedReader(raw)
     if buffered.peek(2)[:2] == GZIP_MAGIC:
@@ -105,7 +111,7 @@ def read_records(
         except RecordTooLarge:
             raise _too_large(key, where, count, max_record_bytes) from None
         except ijson.JSONError as exc:
-            raise _problem(key, f"{where} is not a valid JSON array: {str(exc)[:200]}") from None
+            raise _problem(key, array_error(exc, where, count, reopen)) from None
         return
     index = number = 0
     for line in _lines(buffered, max_record_bytes):
@@ -116,8 +122,7 @@ def read_records(
             try:
                 yield orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                message = f"{where} line {number} is not valid JSON ({str(exc)[:120]})"
-                raise _problem(key, message) from None
+                raise _problem(key, line_error(exc, line, where, number)) from None
             index += 1
 
 
@@ -147,6 +152,10 @@ def _lines(stream: Any, limit: int) -> Iterator[bytes | None]:
                 return
     if pending:
         yield b"".join(pending)
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
 
 
 def _progress(records: Iterator[Any], counter: _Counting, label: str, stream: Any) -> Iterator[Any]:
@@ -209,6 +218,7 @@ def input_files(
                     raise _problem(key, f"cannot read {path}: {exc.strerror or exc}") from None
                 where = path
             counter = _Counting(raw)
-            records = read_records(counter, key, where)
+            reopen = None if path == "-" else _opener(Path(path))
+            records = read_records(counter, key, where, reopen)
             opened[key] = _progress(records, counter, key, stderr) if show else records
         yield opened

@@ -69,9 +69,15 @@ def test_a_big_array_is_read_as_it_streams_not_whole() -> None:
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        pytest.param(b'[{"event": "e"}, {"event": ', "is not a valid JSON array", id="cut-array"),
         pytest.param(
-            b'{"event": "e"}\n{"event": \n', "test line 2 is not valid JSON", id="bad-line"
+            b'[{"event": "e"}, {"event": ',
+            r"test \(item \[1\] of the array\): not valid JSON: parse error",
+            id="cut-array",
+        ),
+        pytest.param(
+            b'{"event": "e"}\n{"event": \n',
+            "test, line 2, column 11: not valid JSON",
+            id="bad-line",
         ),
     ],
 )
@@ -201,7 +207,7 @@ def test_a_file_broken_midway_stops_the_run_and_says_what_was_sent(
     argv = ["run", "importEvents", "--input-file", f"events={path}", "-i", "project_id=1"]
     assert main([*argv, "--base-url", sink]) == 2
     error = capsys.readouterr().err
-    assert "line 4001 is not valid JSON" in error
+    assert f"{path}, line 4001, column 11: not valid JSON" in error
     assert "4000 record(s) had been sent in 2 request(s), 4000 imported" in error
     assert sorted(len(b) for b in RECEIVED[0].bodies) == [2000, 2000]
 
@@ -264,3 +270,50 @@ def test_a_long_line_inside_one_chunk_is_caught_at_a_small_cap() -> None:
     assert next(records) == {"n": 1}
     with pytest.raises(InputError, match=r"record 1 \(line 2\) of f is larger than 100 bytes"):
         next(records)
+
+
+SECRET = "s3cr3t-Value-9x"
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column", "item"),
+    [
+        pytest.param(
+            b'[{"a": 1},\n {"b": 2},\n  {"password": ' + SECRET.encode() + b"}]",
+            3,
+            16,
+            2,
+            id="bad-value",
+        ),
+        pytest.param(
+            b'[{"a": "x,]\\\\"},\n {"b": 2} {"c": ' + SECRET.encode() + b"}]",
+            2,
+            11,
+            2,
+            id="missing-comma",
+        ),
+        pytest.param(b'[\n  {"a": "' + SECRET.encode() + b'"},\n  {"b": ', 3, 9, 1, id="cut"),
+    ],
+)
+def test_a_broken_array_file_names_line_and_column_never_the_content(
+    tmp_path: Path, data: bytes, line: int, column: int, item: int
+) -> None:
+    for name, content in (("events.json", data), ("events.json.gz", gzip.compress(data))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(InputError) as caught:
+            with input_files(OP, [f"events={path}"]) as files:
+                list(files["events"])
+        message = str(caught.value)
+        assert f"{path}, line {line}, column {column} (item [{item}] of the array)" in message
+        assert SECRET not in message and "right here" not in message
+
+
+def test_a_broken_array_on_standard_input_names_the_item() -> None:
+    data = b'[{"a": 1}, {"password": ' + SECRET.encode() + b"}]"
+    with pytest.raises(InputError) as caught:
+        with input_files(OP, ["events=-"], stdin=io.BytesIO(data)) as files:
+            list(files["events"])
+    message = str(caught.value)
+    assert "standard input (item [1] of the array): not valid JSON: lexical error" in message
+    assert SECRET not in message
