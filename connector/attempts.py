@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+from .budgets.notice import wait_notice
 from .errors import APIError, InputError, InputProblem, TransportError
 from .parse import RawResponse
 from .ratelimit import DEFAULT_REGISTRY, BudgetExceeded, RateLimit, Registry
@@ -21,6 +22,7 @@ from .values import parse_bool, parse_int
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
+    "SHORT_WAIT_S",
     "Clock",
     "SystemClock",
     "is_idempotent",
@@ -29,6 +31,12 @@ __all__ = [
 ]
 
 log = logging.getLogger("connector.attempts")
+waits_log = logging.getLogger("connector.waits")
+
+#: How long a call waits for a per-second window or a concurrency slot unless told otherwise.
+#: These free up within seconds, so they are always waited for; the cap only stops a call
+#: that would otherwise wait forever on a slot another process never gives back.
+SHORT_WAIT_S = 300.0
 
 #: Mixpanel's guidance: 429/502/503/504 and network errors, 2 s doubling to 60 s, jittered.
 DEFAULT_RETRY = RetryPolicy()
@@ -65,6 +73,21 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         """time.sleep."""
         time.sleep(seconds)
+
+
+def _announcer(
+    limit: RateLimit, key: str, registry: Registry | None, on_wait: Callable[[str], None] | None
+) -> Callable[[str, float | None], None]:
+    """The budget's wait callback: one warning (and `on_wait`) per wait."""
+    where = getattr(registry or DEFAULT_REGISTRY, "url", None)
+
+    def announce(window: str, wait_s: float | None) -> None:
+        notice = wait_notice(limit, key, window, wait_s, where)
+        waits_log.warning("%s", notice)
+        if on_wait is not None:
+            on_wait(notice)
+
+    return announce
 
 
 def is_idempotent(request: HTTPRequest) -> bool:
@@ -117,12 +140,17 @@ def send_with_retries(
     registry: Registry | None = None,
     limits: Mapping[str, RateLimit] | None = None,
     rate_wait_s: float = 0.0,
+    short_wait_s: float = SHORT_WAIT_S,
+    on_wait: Callable[[str], None] | None = None,
 ) -> T:
     """Send, parse, and retry failures the policy allows; return the parsed result.
 
     Each attempt first takes a slot from the request's rate budget (`retry.rate_limit`, looked
-    up in `limits`, with `retry.rate_key`) in `registry`, waiting at most `rate_wait_s`, and
-    holds it while the request is in flight. A `Retry-After` header is parsed against
+    up in `limits`, with `retry.rate_key`) in `registry` and holds it while the request is in
+    flight. A per-second window or a concurrency slot is waited for up to `short_wait_s`; the
+    hourly window up to `rate_wait_s`. Each wait over a second is announced once: a warning
+    on the `connector.waits` log naming the budget, the wait and where the budget is shared,
+    and the same text to `on_wait`. A `Retry-After` header is parsed against
     `clock.now()` and stored on the response before parsing, so a 429 error carries the wait.
 
     Raises:
@@ -135,13 +163,20 @@ def send_with_retries(
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
     budget_key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
+    announce = _announcer(limit, budget_key, registry, on_wait) if limit else None
     start = clock.monotonic()
     attempt = 0
     while True:
         attempt += 1
         error: APIError
         try:
-            slot = budget.acquire(budget_key, max_wait_s=rate_wait_s) if budget else None
+            slot = (
+                budget.acquire(
+                    budget_key, max_wait_s=rate_wait_s, short_wait_s=short_wait_s, on_wait=announce
+                )
+                if budget
+                else None
+            )
             try:
                 response = send()
             finally:

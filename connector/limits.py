@@ -7,7 +7,7 @@ Pure: no clock or lock of its own. ``connector.ratelimit`` keeps budgets in proc
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
@@ -15,6 +15,8 @@ from typing import Protocol
 from .errors import RateLimitError
 
 __all__ = [
+    "NOTICE_AFTER_S",
+    "SHORT_WINDOWS",
     "Budget",
     "BudgetExceeded",
     "RateLimit",
@@ -23,11 +25,18 @@ __all__ = [
     "budget_message",
     "format_duration",
     "window_horizon",
+    "OnWait",
+    "wait_limits",
     "window_wait",
 ]
 
 _HOUR_S = 3600.0
 _SECOND_S = 1.0
+#: Waits longer than this are announced (once each, see ``connector.budgets.notice``).
+NOTICE_AFTER_S = 1.0
+#: Windows that free up within seconds: always waited for, up to a caller's short-wait cap,
+#: even when the caller allows no wait for the hourly budget.
+SHORT_WINDOWS = frozenset({"second", "concurrency"})
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,17 @@ class BudgetExceeded(RateLimitError):
         super().__init__(message, retry_after_s=wait_s)
 
 
+#: Told of a wait about to start: the window ("hour", "second", "concurrency") and its
+#: length in seconds (None for a concurrency slot, whose wait is unknown).
+OnWait = Callable[[str, "float | None"], None]
+
+
+def wait_limits(max_wait_s: float, short_wait_s: float | None) -> tuple[float, float]:
+    """(long, short) wait caps: both at least 0, the short one never below the long one."""
+    long_s = max(0.0, max_wait_s)
+    return long_s, long_s if short_wait_s is None else max(long_s, short_wait_s)
+
+
 class _Releaser(Protocol):
     def _release(self, key: str, token: str = "") -> None: ...
 
@@ -217,8 +237,20 @@ class Budget(Protocol):
 
     limit: RateLimit
 
-    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
-        """Reserve one call for ``key``, waiting up to ``max_wait_s``; raise BudgetExceeded."""
+    def acquire(
+        self,
+        key: str,
+        *,
+        max_wait_s: float,
+        short_wait_s: float | None = None,
+        on_wait: OnWait | None = None,
+    ) -> Slot:
+        """Reserve one call for ``key``; raise BudgetExceeded when it does not fit in time.
+
+        ``max_wait_s`` bounds a wait for the hourly window; ``short_wait_s`` (default: the
+        same) one for the per-second window or a concurrency slot. ``on_wait`` hears of each
+        wait longer than NOTICE_AFTER_S once, before it starts.
+        """
         ...
 
     def seconds_until_free(self, key: str) -> float:

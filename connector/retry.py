@@ -14,6 +14,7 @@ __all__ = [
     "ERROR_READ_TIMEOUT",
     "ERROR_RESET",
     "NETWORK_ERROR_KINDS",
+    "PERMANENT_5XX",
     "RetryDecision",
     "RetryPolicy",
     "decide",
@@ -32,6 +33,10 @@ NETWORK_ERROR_KINDS: frozenset[str] = frozenset({ERROR_CONNECT, ERROR_READ_TIMEO
 #: Statuses retried by default: HTTP's transient answers (rate limiting and gateway trouble).
 #: A component may declare its API's own list in component.yaml (`retry.statuses`).
 DEFAULT_RETRY_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
+
+#: 5xx statuses that are permanent by definition (Not Implemented, HTTP Version Not
+#: Supported): repeating the request cannot change the answer.
+PERMANENT_5XX: frozenset[int] = frozenset({501, 505})
 
 _DELTA_SECONDS = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
@@ -57,6 +62,9 @@ class RetryPolicy:
             server (risking a duplicate write).
         retry_5xx: Also retry every 5xx status, not just those in ``retry_statuses``.
             This is the seed's "HTTP 5xx and network errors" mode.
+        idempotent_5xx: Retry every 5xx status of an idempotent request (one that is safe to
+            repeat: a GET, or a write its spec marks idempotent), whatever ``retry_statuses``;
+            501 and 505 excepted (``PERMANENT_5XX``).
         not_processed_statuses: Statuses the API documents as "rejected without processing",
             so even a non-idempotent request may be resent after them. None: the component's
             declaration (component.yaml `retry.not_processed_statuses`), else none.
@@ -72,6 +80,7 @@ class RetryPolicy:
     fixed_delay_s: float | None = None
     retry_non_idempotent: bool = False
     retry_5xx: bool = False
+    idempotent_5xx: bool = True
     not_processed_statuses: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
@@ -253,7 +262,8 @@ def decide(
 
     1. Only failures are retried: a status ``>= 400`` or a network ``error_kind``.
        4xx other than 429 is final unless ``policy.retry_all_errors``; 429/502/503/504
-       (``policy.retry_statuses``) are retried, and any 5xx when ``policy.retry_5xx``.
+       (``policy.retry_statuses``) are retried, and any 5xx when ``policy.retry_5xx`` or
+       when the request is idempotent (``policy.idempotent_5xx``).
        Error kinds ``connect``, ``read_timeout`` and ``reset`` are retried.
     2. Stop once ``attempt`` reaches ``policy.max_attempts``.
     3. Non-idempotent requests (``idempotent=False``) that may have reached the server are
@@ -285,7 +295,12 @@ def decide(
     """
     if status is not None and status >= 400:
         failure = f"HTTP {status}"
-        retriable = policy.is_retriable_status(status)
+        retriable = policy.is_retriable_status(status) or (
+            idempotent
+            and policy.idempotent_5xx
+            and 500 <= status <= 599
+            and status not in PERMANENT_5XX
+        )
     elif error_kind is not None:
         failure = f"{error_kind} error"
         retriable = policy.is_retriable_error(error_kind)

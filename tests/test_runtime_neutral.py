@@ -19,6 +19,9 @@ from tests.conftest import ROOT
 RUNTIME = sorted((ROOT / "connector").glob("*.py"))
 # The budget stores are runtime too (generic HTTP plumbing, chosen by URL).
 RUNTIME += sorted((ROOT / "connector" / "budgets").glob("*.py"))
+# So are the modes and the files they keep (resume state, checkpoints).
+RUNTIME += sorted((ROOT / "connector" / "modes").rglob("*.py"))
+RUNTIME += sorted((ROOT / "connector" / "files").rglob("*.py"))
 PRODUCT = re.compile(r"mixpanel[-_]connector", re.IGNORECASE)
 MIXPANEL_NAMES = re.compile(
     r"mixpanel|project_?id|project_?token|insert_id|distinct_id|\$token|nessie|/track\b|/engage\b",
