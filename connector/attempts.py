@@ -75,19 +75,32 @@ class SystemClock:
         time.sleep(seconds)
 
 
-def _announcer(
-    limit: RateLimit, key: str, registry: Registry | None, on_wait: Callable[[str], None] | None
-) -> Callable[[str, float | None], None]:
-    """The budget's wait callback: one warning (and `on_wait`) per wait."""
-    where = getattr(registry or DEFAULT_REGISTRY, "url", None)
+class _Announcer:
+    """The budget's wait callback: one warning (and `on_wait`) per wait; `done` after it."""
 
-    def announce(window: str, wait_s: float | None) -> None:
-        notice = wait_notice(limit, key, window, wait_s, where)
+    def __init__(
+        self,
+        limit: RateLimit,
+        key: str,
+        registry: Registry | None,
+        on_wait: Callable[[str], None] | None,
+    ) -> None:
+        self.limit, self.key, self.on_wait = limit, key, on_wait
+        self.where = getattr(registry or DEFAULT_REGISTRY, "url", None)
+        self.waiting = False
+
+    def __call__(self, window: str, wait_s: float | None) -> None:
+        notice = wait_notice(self.limit, self.key, window, wait_s, self.where)
         waits_log.warning("%s", notice)
-        if on_wait is not None:
-            on_wait(notice)
+        self.waiting = True
+        if self.on_wait is not None:
+            self.on_wait(notice)
 
-    return announce
+    def done(self) -> None:
+        """The wait is over: `on_wait("")`."""
+        if self.waiting and self.on_wait is not None:
+            self.on_wait("")
+        self.waiting = False
 
 
 def is_idempotent(request: HTTPRequest) -> bool:
@@ -150,8 +163,9 @@ def send_with_retries(
     flight. A per-second window or a concurrency slot is waited for up to `short_wait_s`; the
     hourly window up to `rate_wait_s`. Each wait over a second is announced once: a warning
     on the `connector.waits` log naming the budget, the wait and where the budget is shared,
-    and the same text to `on_wait`. A `Retry-After` header is parsed against
-    `clock.now()` and stored on the response before parsing, so a 429 error carries the wait.
+    and the same text to `on_wait` (then `on_wait("")` once the slot is granted). A
+    `Retry-After` header is parsed against `clock.now()` and stored on the response before
+    parsing, so a 429 error carries the wait.
 
     Raises:
         APIError: the last failure, with `.attempts`; a budget that stays used up raises
@@ -163,7 +177,7 @@ def send_with_retries(
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
     budget_key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
-    announce = _announcer(limit, budget_key, registry, on_wait) if limit else None
+    announce = _Announcer(limit, budget_key, registry, on_wait) if limit else None
     start = clock.monotonic()
     attempt = 0
     while True:
@@ -177,6 +191,8 @@ def send_with_retries(
                 if budget
                 else None
             )
+            if announce is not None:
+                announce.done()
             try:
                 response = send()
             finally:

@@ -38,6 +38,9 @@ class Totals:
     retried: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     answers: list[Any] = field(default_factory=list)
+    skipped: int = 0  # batches a resumed import did not send again (its checkpoint had them)
+    skipped_records: int = 0
+    errors: list[str] = field(default_factory=list)  # each distinct error text of the answers
 
 
 def records_of(value: Any, plan: RecordPlan) -> Iterator[Any]:

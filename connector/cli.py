@@ -14,19 +14,24 @@ from typing import Any
 import yaml
 
 from .catalog import check_specs, load_specs, specs_root
+from .component import Component
 from .docs import render_reference, write_reference
 from .editor import schema_dir
 from .errors import ConnectorError, InputError, InputProblem
-from .infile import input_files
+from .files.checkpoint import Checkpoint, checkpoint_key, default_checkpoint_path, file_identity
+from .files.resume import inputs_digest
+from .infile import input_files, parse_specs
 from .layers import SPECS_ENV, overlay_paths
 from .loading import load_component
 from .manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
+from .modes.progress import open_progress
 from .output import write_stream
 from .plugins import load_plugin, plugin_names
-from .spec import ConnectionSpec
+from .spec import ConnectionSpec, OperationSpec
 
-#: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
-OUTPUT_RATE_WAIT_S = 3600.0
+#: How long the command waits for an hourly rate budget when the specs declare no
+#: `waits.long_max_s` and --rate-wait is not given.
+RATE_WAIT_S = 3600.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,7 +86,20 @@ def _parser() -> argparse.ArgumentParser:
         help="stream the records of input KEY from PATH: a JSON array or JSON lines (.gz read "
         "as gzip; -: stdin), never loaded whole; a progress bar shows on a terminal",
     )
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--rate-wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for an hourly rate budget that is used up (default: the specs' "
+        "waits.long_max_s, 3600; 0 fails at once and says when it frees up); per-second "
+        "windows are always waited for, and each wait over a second is announced on stderr",
+    )
+    run.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress: no bar on a terminal, no progress lines elsewhere",
+    )
     validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
     validate.add_argument(
         "--print-schema-path",
@@ -157,17 +175,33 @@ def _run(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         budgets=args.budgets,
     )
+    waits = component.spec.waits
+    wait = args.rate_wait if args.rate_wait is not None else waits.get("long_max_s", RATE_WAIT_S)
+    component.rate_wait_s = max(0.0, wait)
+    progress = open_progress(args.key, quiet=args.quiet or args.dry_run, stream=sys.stderr)
+    component.progress = progress
+    try:
+        return _run_with(component, args)
+    finally:
+        progress.close()
+
+
+def _run_with(component: Component, args: argparse.Namespace) -> int:
     inputs, connection = _inputs(args), _connection(args, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
         op = component.spec.actions[args.key]
-        with input_files(op, args.input_file, quiet=args.quiet) as files:
-            call = component.preview if args.dry_run else component.run
-            _print(call(args.key, {**inputs, **files}, connection))
+        with input_files(op, args.input_file, progress=component.progress) as files:
+            if args.dry_run:
+                _print(component.preview(args.key, {**inputs, **files}, connection))
+            else:
+                checkpoint = _checkpoint(component, op, args.input_file, inputs)
+                call = {**inputs, **files}
+                _print(component.run(args.key, call, connection, checkpoint=checkpoint))
         return 0
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
     elif args.output:
-        stream = component.iter(args.key, inputs, connection, rate_wait_s=OUTPUT_RATE_WAIT_S)
+        stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
         summary = write_stream(stream, args.output)
         print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.key in component.spec.data_sources:
@@ -175,6 +209,25 @@ def _run(args: argparse.Namespace) -> int:
     else:
         _print(component.run(args.key, inputs, connection))
     return 0
+
+
+def _checkpoint(
+    component: Component, op: OperationSpec, items: Sequence[str], inputs: dict[str, Any]
+) -> Checkpoint | None:
+    """The checkpoint of a file import: keyed by the file, the action and the other inputs.
+
+    None for standard input (it has no identity to resume by).
+    """
+    paths = parse_specs(items, op)
+    path = paths.get(op.batch["input"]) if op.batch else None
+    if not path or path == "-":
+        return None
+    try:
+        identity = file_identity(Path(path))
+    except OSError:
+        return None  # input_files already said why the file cannot be read
+    key = checkpoint_key(identity, op.key, inputs_digest(op.key, inputs))
+    return Checkpoint(default_checkpoint_path(f"{component.spec.key}-connector", key), key)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -208,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not getattr(args, "quiet", True):  # progress lines off a terminal (a bar on one)
+        logging.getLogger("connector.progress").setLevel(logging.INFO)
     try:
         if args.command == "manifest" and args.schema:
             print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")

@@ -5,14 +5,25 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
-from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
+from .attempts import (
+    DEFAULT_RETRY,
+    SHORT_WAIT_S,
+    Clock,
+    SystemClock,
+    policy_for,
+    send_with_retries,
+)
 from .auth import authorization_header, describe_scheme, scheme_for
 from .budgets import resolve_budgets
 from .errors import InputError, InputProblem
+from .files.checkpoint import Checkpoint, checkpoint_key
+from .files.resume import inputs_digest
 from .inputs import validate_inputs
 from .jsonlines import raise_on_cut_marker
+from .modes.progress import NoProgress, Progress
 from .paging import collect_pages
 from .parse import RawResponse, parse_response
 from .ratelimit import Registry
@@ -36,8 +47,10 @@ class Component:
         retry: the default RetryPolicy of every call (Mixpanel's guidance when omitted); an
             action's Max Retry Count / Retry Delay / Use Exponential Backoff / Retry On All
             Errors inputs override it field by field.
-        rate_wait_s: how long a call may wait for a client-side rate budget (0: fail fast
-            with a RateLimitError saying when the budget frees up).
+        rate_wait_s: how long a call may wait for the hourly client-side rate budget (0, the
+            default: fail at once with a RateLimitError saying when it frees up). Per-second
+            windows and concurrency slots are always waited for (up to the spec's
+            `waits.short_max_s`); each wait over a second is logged once on `connector.waits`.
         rate_registry: the budgets to draw from; overrides `budgets`.
         budgets: where the budgets live: "sqlite:///PATH" (every process on this host),
             "redis://HOST:PORT/DB" (every host) or "memory" (this process only); when None,
@@ -78,6 +91,9 @@ class Component:
         )
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
+        self.short_wait_s = float(spec.waits.get("short_max_s", SHORT_WAIT_S))
+        #: Where the modes report their figures (records, requests, waits); see modes.progress.
+        self.progress: Progress = NoProgress()
 
     def __repr__(self) -> str:
         where = f" base_url={self.base_url!r}" if self.base_url else ""
@@ -94,12 +110,18 @@ class Component:
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
         workers: int | None = None,
+        checkpoint: str | Path | Checkpoint | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
         `retry` and `rate_wait_s` override the component's settings for this call. An action
         with a `batch:` spec takes any number of records (a list, iterable or generator) and
         sends them in requests within its limits, `workers` (default: the component's) at once.
+
+        `checkpoint` (a batched action only): a file recording which batches the API
+        acknowledged. Run again with the same records in the same order and the same other
+        inputs, the call skips those batches and sends the rest; the file is removed when
+        every batch was sent. Records or inputs that changed make the file start afresh.
         """
         op = self._operation(action_key, self.spec.actions, "action")
         if op.batch:
@@ -107,7 +129,8 @@ class Component:
             from .bulk import run_batched
 
             pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
-            data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
+            store = self._checkpoint(op, inputs, checkpoint)
+            data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s, store)
             return self._noted({"data": data})
         if op.paging:
             options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
@@ -173,6 +196,16 @@ class Component:
             key = render_value(picklist["key"], scope, action=op.key, field="picklist.key")
             result.append({"label": str(label), "key": str(key)})
         return self._noted({"result": result})
+
+    def _checkpoint(
+        self, op: OperationSpec, inputs: Mapping[str, Any], given: str | Path | Checkpoint | None
+    ) -> Checkpoint | None:
+        """`given` as a Checkpoint keyed by the action and its inputs other than the records."""
+        if given is None or isinstance(given, Checkpoint):
+            return given
+        others = {k: v for k, v in inputs.items() if k != op.batch["input"]}
+        key = checkpoint_key("records given by the caller", op.key, inputs_digest(op.key, others))
+        return Checkpoint(Path(given), key)
 
     def _noted(self, result: dict[str, Any]) -> dict[str, Any]:
         if self.embedded is not None:
@@ -325,4 +358,10 @@ class Component:
             registry=self.rate_registry,
             limits=self.spec.rate_limits,
             rate_wait_s=self.rate_wait_s if rate_wait_s is None else rate_wait_s,
+            short_wait_s=self.short_wait_s,
+            on_wait=self._show_wait,
         )
+
+    def _show_wait(self, notice: str) -> None:
+        """A budget wait starts (its notice) or ends (""): show it with the progress."""
+        self.progress.update({"waiting": notice})

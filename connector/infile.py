@@ -1,4 +1,4 @@
-"""Streams an action's records from files for the CLI's --input-file, with a progress bar."""
+"""Streams an action's records from files for the CLI's --input-file, reporting progress."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import IO, Any
 
 import ijson
 import orjson
-from tqdm import tqdm
 
 from .errors import InputError, InputProblem
+from .modes.progress import Progress, open_progress
 from .spec import OperationSpec
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -67,19 +67,14 @@ def read_records(raw: io.RawIOBase, key: str, where: str) -> Iterator[Any]:
                 raise _problem(key, message) from None
 
 
-def _progress(records: Iterator[Any], counter: _Counting, label: str, stream: Any) -> Iterator[Any]:
-    """Count records past a tqdm bar: records, records/s and the MB read so far."""
+def _progress(records: Iterator[Any], counter: _Counting, progress: Progress) -> Iterator[Any]:
+    """Report the records read and the MB read so far, every thousand records and at the end."""
     number = 0
-    with tqdm(
-        desc=label, unit=" records", unit_scale=True, file=stream, mininterval=0.5, leave=True
-    ) as bar:
-        for number, record in enumerate(records, 1):
-            yield record
-            if number % 1000 == 0:
-                bar.update(1000)
-                bar.set_postfix_str(f"{counter.count / 1e6:.1f} MB", refresh=False)
-        bar.update(number - bar.n)
-        bar.set_postfix_str(f"{counter.count / 1e6:.1f} MB")
+    for number, record in enumerate(records, 1):
+        yield record
+        if number % 1000 == 0:
+            progress.update({"records": number, "mb": counter.count / 1e6})
+    progress.update({"records": number, "mb": counter.count / 1e6})
 
 
 def parse_specs(items: Sequence[str], op: OperationSpec) -> dict[str, str]:
@@ -106,15 +101,20 @@ def input_files(
     quiet: bool = False,
     stdin: IO[bytes] | None = None,
     stderr: Any = None,
+    progress: Progress | None = None,
 ) -> Iterator[Mapping[str, Iterator[Any]]]:
     """Open each KEY=PATH (`-`: standard input) as a lazy iterator of records.
 
-    A progress bar (records, MB read, records/s) goes to `stderr` only when it is a terminal
-    and `quiet` is off. Files are closed when the block ends.
+    The records and MB read go to `progress`; without one, to a bar on `stderr` when it is a
+    terminal, else to a log line every ten seconds (see modes.progress), unless `quiet`.
+    Files are closed when the block ends.
     """
     stderr = stderr if stderr is not None else sys.stderr
-    show = not quiet and bool(getattr(stderr, "isatty", lambda: False)())
     with contextlib.ExitStack() as stack:
+        if progress is None:
+            own = open_progress(op.key, quiet=quiet, stream=stderr)
+            stack.callback(own.close)
+            progress = own
         opened: dict[str, Iterator[Any]] = {}
         for key, path in parse_specs(items, op).items():
             if path == "-":
@@ -128,5 +128,5 @@ def input_files(
                 where = path
             counter = _Counting(raw)
             records = read_records(counter, key, where)
-            opened[key] = _progress(records, counter, key, stderr) if show else records
+            opened[key] = _progress(records, counter, progress)
         yield opened

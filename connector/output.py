@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,13 +9,10 @@ from typing import Any
 
 import orjson
 
+from .files.resume import GZIP_LEVEL, ExportFile
 from .stream import RecordStream
 
 __all__ = ["GZIP_LEVEL", "write_jsonl", "write_stream"]
-
-#: zlib's default level: most of the size gain of 9 at a fraction of the CPU.
-GZIP_LEVEL = 6
-_BUFFER_BYTES = 1 << 20
 
 
 def write_jsonl(records: Iterable[Any], write: Callable[[bytes], object]) -> tuple[int, int]:
@@ -36,34 +31,45 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
     """Stream `stream` to `path` (`-`: standard output) and return the summary.
 
     The summary counts events, bytes (of the file as written, so compressed for `.gz`),
-    days and resumed cuts.
+    windows and the days they cover, requests, and resumed cuts.
 
-    The file appears under its name only when the export is complete: it is written to
-    `PATH.partial` first, which an error leaves behind for inspection.
+    The file appears under its name only when the export is complete: windows are appended
+    to `PATH.partial` as each completes, and `PATH.partial.json` lists them. After a crash or
+    an error, the same export run again keeps those windows and fetches only the others
+    (see connector.files.resume); an export with other inputs starts over.
     """
     if path == "-":
         events, size = write_jsonl(stream, sys.stdout.buffer.write)
         sys.stdout.buffer.flush()
         return _summary(events, size, stream, path)
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    with open(partial, "wb", buffering=_BUFFER_BYTES) as raw:
-        if target.suffix == ".gz":
-            with gzip.GzipFile(
-                filename=target.stem, mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL
-            ) as packed:
-                events, _ = write_jsonl(stream, packed.write)
-        else:
-            events, _ = write_jsonl(stream, raw.write)
-    os.replace(partial, target)
-    return _summary(events, target.stat().st_size, stream, path)
+    export = ExportFile(Path(path), stream.identity)
+    kept = export.open()
+    try:
+        stream.skip(kept)
+        for window, buffer in stream.windows():
+            try:
+                export.keep(window, buffer.file, buffer.count)
+            finally:
+                buffer.close()
+        size = export.finish()
+    finally:
+        export.close()
+    return _summary(export.records, size, stream, path)
 
 
 def _summary(events: int, size: int, stream: RecordStream, path: str) -> dict[str, Any]:
-    return {
+    stats = stream.stats
+    summary: dict[str, Any] = {
         "events": events,
         "bytes": size,
-        "days": stream.stats.days,
-        "resumed_cuts": stream.stats.cuts,
-        "output": path,
+        "days": stats.days,
+        "windows": stats.windows + stats.kept,
+        "requests": stats.requests,
+        "resumed_cuts": stats.cuts,
     }
+    if stats.kept:
+        summary["windows_kept"] = stats.kept
+    if stats.halved:
+        summary["windows_halved"] = stats.halved
+    summary["output"] = path
+    return summary

@@ -98,8 +98,11 @@ def _pages(
     spec = op.paging
     max_pages = int(spec.get("max_pages") or DEFAULT_MAX_PAGES)
     page_values = dict(values)
-    for _ in range(max_pages):
+    records = 0
+    for page in range(1, max_pages + 1):
         body = component._call(op, page_values, connection, retry=retry, rate_wait_s=rate_wait_s)
+        records += len(records_at(body, spec["records"]))
+        component.progress.update({"pages": page, "records": records})
         yield body
         context = {**page_values, "body": body, "status": 200, "headers": {}}
         if as_bool(evaluate(spec["stop_when"], context, action=op.key, field="paging.stop_when")):

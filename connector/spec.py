@@ -152,6 +152,7 @@ class ComponentSpec:
     data_sources: dict[str, OperationSpec]
     environment: dict[str, str] = field(default_factory=dict)
     retry: dict[str, Any] = field(default_factory=dict)  # the API's retry guidance
+    waits: dict[str, float] = field(default_factory=dict)  # rate-budget wait caps, seconds
 
     def operation(self, key: str) -> OperationSpec:
         """Return the action or data source `key`; KeyError if there is none."""

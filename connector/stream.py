@@ -1,29 +1,42 @@
-"""Yields an action's records one by one: day-split JSON-lines streams that resume after a cut."""
+"""Yields an action's records one by one: JSON-lines streams read as windows of days.
+
+A streamed action whose spec declares `stream.split` reads its date range as windows of
+`window_days` days (an input may change it). Each window is one request whose records are
+held aside (connector.modes.streamed.buffer) until the answer is complete, so a cut or a
+failure redoes that window alone and nothing is lost or doubled; a window that keeps failing
+is split in halves. Completed windows are yielded in order.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .attempts import policy_for
-from .errors import APIError, InputError, InputProblem, TransportError
+from .errors import InputError, InputProblem
+from .files.resume import inputs_digest
 from .inputs import validate_inputs
-from .jsonlines import read_records, record_key
-from .ledger import Ledger
+from .modes.progress import NoProgress, Progress
+from .modes.streamed.buffer import WindowBuffer
+from .modes.streamed.fetch import (
+    DEFAULT_HALVE_AFTER,
+    StreamJob,
+    StreamStats,
+    WindowPlan,
+    fetch_windows,
+)
+from .modes.streamed.windows import DEFAULT_WINDOW_DAYS, Window, remaining_windows
 from .paging import iter_pages, paging_enabled, records_at
-from .parse import RawResponse, parse_response, status_error
-from .request import HTTPRequest
-from .retry import RetryPolicy, decide
+from .retry import RetryPolicy
 from .spec import OperationSpec
-from .transport import StreamedResponse
 
 if TYPE_CHECKING:
     from .component import Component
 
 __all__ = [
+    "DEFAULT_HALVE_AFTER",
     "STREAM_RATE_WAIT_S",
     "RecordStream",
     "StreamStats",
@@ -32,38 +45,81 @@ __all__ = [
 
 log = logging.getLogger("connector.stream")
 
-#: How long a streamed request waits for the rate budget unless told otherwise: a range of
-#: days is several requests in a row, and a per-second budget should slow them, not fail them.
+#: How long a streamed request waits for the hourly budget unless told otherwise (the
+#: per-second window is always waited for): a range is several requests in a row.
 STREAM_RATE_WAIT_S = 60.0
 
 
-@dataclass
-class StreamStats:
-    """What a stream did so far: requested ranges (days) finished, and cuts resumed."""
-
-    days: int = 0
-    cuts: int = 0
-
-
 class RecordStream(Iterator[Any]):
-    """The iterator `Component.iter` returns; `.stats` counts days and resumed cuts."""
+    """The iterator `Component.iter` returns; `.stats` counts windows, requests and cuts.
 
-    def __init__(self, records: Iterator[Any], stats: StreamStats) -> None:
-        self._records = records
+    `identity` is a digest of the action and its checked inputs (what a resumed export
+    compares); `progress` receives the figures as windows complete.
+    """
+
+    def __init__(
+        self,
+        windows: Iterator[tuple[Window | None, WindowBuffer]] | None,
+        records: Iterator[Any] | None,
+        stats: StreamStats,
+        identity: str = "",
+        plan: WindowPlan | None = None,
+    ) -> None:
+        self._windows, self._records = windows, records
+        self._plan = plan
         self.stats = stats
+        self.identity = identity
+        self.progress: Progress = NoProgress()
+        self._restart: Any = None
+
+    @property
+    def windowed(self) -> bool:
+        """Whether the stream reads a date range window by window (and so can resume)."""
+        return self._plan is not None and self._plan.windows != [None]
+
+    def skip(self, kept: list[Window]) -> None:
+        """Before iterating: leave out the days of `kept` windows (written by an earlier run)."""
+        if not self.windowed or not kept or self._restart is None:
+            return
+        self.stats.kept = len(kept)
+        self.stats.days += sum(window.days for window in kept)
+        self._windows = self._restart(kept)
+
+    def windows(self) -> Iterator[tuple[Window | None, WindowBuffer]]:
+        """Each complete window and its buffered records, in order (the caller closes each)."""
+        if self._windows is None:
+            for record in self:
+                buffer = WindowBuffer()
+                buffer.add(record)
+                yield None, buffer
+            return
+        yield from self._windows
 
     def __next__(self) -> Any:
+        if self._records is None:
+            self._records = self._flatten()
         return next(self._records)
 
     def __iter__(self) -> Iterator[Any]:
         # A for loop runs the generator itself, saving a Python call per record.
+        if self._records is None:
+            self._records = self._flatten()
         return self._records
+
+    def _flatten(self) -> Iterator[Any]:
+        assert self._windows is not None
+        for _, buffer in self._windows:
+            try:
+                yield from buffer.records()
+            finally:
+                buffer.close()
 
     def close(self) -> None:
         """Stop early, releasing the connection."""
-        close = getattr(self._records, "close", None)
-        if close is not None:
-            close()
+        for part in (self._records, self._windows):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
 
 
 def iter_records(
@@ -83,20 +139,30 @@ def iter_records(
     values = validate_inputs(op, inputs, connection)
     component._prepare(op, values, connection)  # renders once: template and auth errors now
     stats = StreamStats()
-    records: Iterator[Any]
     if op.stream:
-        wait = (
-            max(component.rate_wait_s, STREAM_RATE_WAIT_S) if rate_wait_s is None else rate_wait_s
-        )
-        days = _days(op, values)  # now: a date like 2024-02-30 is an input error here
-        records = _stream(component, op, values, connection, retry, wait, stats, days)
-    elif op.paging and paging_enabled(op, values):
+        if rate_wait_s is None:
+            rate_wait_s = max(component.rate_wait_s, STREAM_RATE_WAIT_S)
+        plan = _plan(op, values)  # now: a date like 2024-02-30 is an input error here
+        job = StreamJob(component, op, values, connection, retry, rate_wait_s, stats)
+        job.progress = component.progress
+        stream = RecordStream(None, None, stats, inputs_digest(op.key, values), plan)
+
+        def restart(kept: list[Window]) -> Iterator[tuple[Window | None, WindowBuffer]]:
+            assert plan.bounds is not None
+            left = remaining_windows(plan.bounds[0], plan.bounds[1], plan.days, kept)
+            return fetch_windows(job, replace(plan, windows=list(left)))
+
+        stream._windows = fetch_windows(job, plan)
+        stream._restart = restart
+        return stream
+    records: Iterator[Any]
+    if op.paging and paging_enabled(op, values):
         records = iter_pages(
             component, op, values, connection, retry=retry, rate_wait_s=rate_wait_s
         )
     else:
         records = _items(component, op, values, connection, retry, rate_wait_s)
-    return RecordStream(records, stats)
+    return RecordStream(None, records, stats)
 
 
 def _items(
@@ -116,11 +182,18 @@ def _items(
         yield data
 
 
-def _days(op: OperationSpec, values: Mapping[str, Any]) -> list[str | None]:
-    """The days of the range inputs, in order; [None] when the stream is not split."""
+def _days_of(op: OperationSpec, values: Mapping[str, Any]) -> int:
+    split = op.stream.get("split") or {}
+    key = split.get("window_input")
+    chosen = values.get(key) if key else None
+    return int(chosen or split.get("window_days") or DEFAULT_WINDOW_DAYS)
+
+
+def _plan(op: OperationSpec, values: Mapping[str, Any]) -> WindowPlan:
+    """The stream's windows; [None] (one request) when it is not split or has no range."""
     split = op.stream.get("split")
     if not split or not values.get(split["from"]) or not values.get(split["to"]):
-        return [None]
+        return WindowPlan([None])
     bounds = []
     for end in ("from", "to"):
         key = split[end]
@@ -130,117 +203,9 @@ def _days(op: OperationSpec, values: Mapping[str, Any]) -> list[str | None]:
             spec = op.input(key)
             problem = InputProblem(key, spec.label, "expected a date such as 2024-01-31")
             raise InputError(op.key, [problem]) from None
-    count = (bounds[1] - bounds[0]).days + 1
-    return [(bounds[0] + timedelta(days=n)).isoformat() for n in range(max(count, 0))]
-
-
-def _stream(
-    component: Component,
-    op: OperationSpec,
-    values: dict[str, Any],
-    connection: Mapping[str, Any],
-    retry: RetryPolicy | None,
-    rate_wait_s: float | None,
-    stats: StreamStats,
-    days: list[str | None],
-) -> Iterator[Any]:
-    spec = op.stream
-    key_of = record_key(list(spec.get("dedup_key") or ()))
-    markers = tuple(m.encode() for m in spec.get("cut_markers") or ())
-    limit_key = spec.get("limit")
-    cap = values.get(limit_key) if limit_key else None
-    split = spec.get("split") or {}
-    emitted = 0
-    for day in days:
-        day_values = dict(values)
-        if day is not None:
-            day_values[split["from"]] = day_values[split["to"]] = day
-        if cap is not None and limit_key:
-            day_values[limit_key] = cap - emitted
-        where = f" on {day}" if day else ""
-        yielded = Ledger()
-        cuts = 0
-        started = component.clock.monotonic()
-        while True:
-            request, header = component._prepare(op, day_values, connection)
-            try:
-                response = _open(component, request, header, retry, rate_wait_s)
-            except APIError as exc:  # e.g. the hourly budget: say where the export stopped
-                if emitted or day != days[0]:
-                    exc.add_note_to_message(
-                        f" (the stream stopped{where}, after {emitted} record(s) were yielded)"
-                    )
-                raise
-            skip = yielded.multiset() if cuts else None
-            try:
-                for record in read_records(response, markers, where):
-                    digest = key_of(record)
-                    if skip is not None and skip.take(digest):
-                        continue
-                    yielded.add(digest)
-                    yield record
-                    emitted += 1
-                    if cap is not None and emitted >= cap:
-                        stats.days += 1
-                        return
-                stats.days += 1
-                break
-            except TransportError as exc:
-                cuts += 1
-                stats.cuts += 1
-                policy = policy_for(request, retry or component.retry)
-                decision = decide(
-                    policy,
-                    cuts,
-                    status=None,
-                    error_kind=exc.kind,
-                    retry_after_s=None,
-                    elapsed_s=component.clock.monotonic() - started,
-                    idempotent=True,
-                    request_may_have_reached_server=True,
-                    rng=component.rng,
-                )
-                exc.attempts = cuts
-                if decision.delay_s is None:
-                    exc.add_note_to_message(
-                        f". Stopped{where} after {len(yielded)} record(s) of that day "
-                        f"({emitted} in all) and {cuts} cut(s): {decision.reason}"
-                    )
-                    raise
-                log.warning(
-                    "%s: answer cut%s after %d record(s); resuming that day: %s",
-                    op.key,
-                    where,
-                    len(yielded),
-                    decision.reason,
-                )
-                component.clock.sleep(decision.delay_s)
-            finally:
-                response.close()
-
-
-def _open(
-    component: Component,
-    request: HTTPRequest,
-    header: str | None,
-    retry: RetryPolicy | None,
-    rate_wait_s: float | None,
-) -> StreamedResponse:
-    """Open the stream within the retry policy and rate budget; error answers raise."""
-    opened: list[StreamedResponse] = []
-    hint = component._auth_hint(request)
-
-    def send() -> RawResponse:
-        response = component.transport.open_stream(request, header)
-        if 200 <= response.status < 300:
-            opened.append(response)
-            return RawResponse(status=response.status, headers=response.headers)
-        return response.read()
-
-    def check(raw: RawResponse) -> StreamedResponse:
-        if opened:
-            return opened.pop()
-        parse_response(request, raw, auth_hint=hint)  # raises the typed error of the status
-        raise status_error(request, raw, raw.content.decode("utf-8", "replace"), hint)
-
-    return component._with_retries(request, send, check, retry=retry, rate_wait_s=rate_wait_s)
+    days = _days_of(op, values)
+    windows: list[Window | None] = list(remaining_windows(bounds[0], bounds[1], days, []))
+    halve_after = int(split.get("halve_after") or DEFAULT_HALVE_AFTER)
+    return WindowPlan(
+        windows, split["from"], split["to"], days, halve_after, (bounds[0], bounds[1])
+    )

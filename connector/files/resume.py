@@ -101,8 +101,12 @@ class ExportFile:
             return None
         return kept, size, records
 
-    def keep(self, window: Window, lines: IO[bytes], count: int) -> None:
-        """Append one complete window's JSON lines (read from `lines`), sync, then record it."""
+    def keep(self, window: Window | None, lines: IO[bytes], count: int) -> None:
+        """Append one complete window's JSON lines (read from `lines`), sync, then record it.
+
+        A window of None (a stream read in one request) is written but not recorded: there
+        is nothing to resume, so a rerun starts over.
+        """
         assert self._fd is not None, "open() first"
         out = os.fdopen(os.dup(self._fd), "wb", buffering=_COPY_BYTES)
         with out:
@@ -116,9 +120,10 @@ class ExportFile:
             out.flush()
             os.fsync(out.fileno())
         self._size = os.fstat(self._fd).st_size
-        self.kept.append(window)
         self.records += count
-        self._save()
+        if window is not None:
+            self.kept.append(window)
+            self._save()
 
     def _save(self) -> None:
         data = {

@@ -32,6 +32,8 @@ log = logging.getLogger("connector.progress")
 LOG_INTERVAL_S = 10.0
 # The order and wording of the figures after the record count.
 _ORDER = (
+    ("pages", "{:,} pages"),
+    ("imported", "{:,} imported"),
     ("requests", "{:,} requests"),
     ("retried", "{:,} retried"),
     ("skipped", "{:,} batches skipped"),
@@ -75,14 +77,26 @@ class NoProgress:
 
 
 class BarProgress:
-    """A tqdm bar counting records, with the other figures after it."""
+    """A tqdm bar counting records, with the other figures after it; drawn at the first figure."""
 
     def __init__(self, label: str, stream: Any) -> None:
-        self._bar = tqdm(
-            desc=label, unit=" records", unit_scale=True, file=stream, mininterval=0.5, leave=True
-        )
+        self._label, self._stream = label, stream
+        self._tqdm: tqdm[Any] | None = None
         self._figures: dict[str, float | int | str] = {}
         self._lock = threading.Lock()
+
+    @property
+    def _bar(self) -> tqdm[Any]:
+        if self._tqdm is None:
+            self._tqdm = tqdm(
+                desc=self._label,
+                unit=" records",
+                unit_scale=True,
+                file=self._stream,
+                mininterval=0.5,
+                leave=True,
+            )
+        return self._tqdm
 
     def update(self, figures: Figures) -> None:
         """Move the bar to the record count and show the other figures."""
@@ -102,10 +116,12 @@ class BarProgress:
     def close(self) -> None:
         """Leave the bar with its final figures."""
         with self._lock:
+            if self._tqdm is None:
+                return
             self._figures.pop("waiting", None)
             others = {k: v for k, v in self._figures.items() if k != "records"}
-            self._bar.set_postfix_str(describe(others), refresh=False)
-            self._bar.close()
+            self._tqdm.set_postfix_str(describe(others), refresh=False)
+            self._tqdm.close()
 
 
 class LogProgress:

@@ -25,6 +25,14 @@ MAX_BODY = 64 * 1024 * 1024  # refuse to read more (Mixpanel's own limit is 10 M
 QUIET_PATHS = ("/", "/favicon.ico")
 
 
+def _date_range(query: str) -> tuple[str, str] | None:
+    """An export's from_date and to_date (the log keeps nothing else of the query)."""
+    params = dict(parse_qsl(query))
+    if "from_date" not in params:
+        return None
+    return params["from_date"], params.get("to_date", "")
+
+
 class Handler(BaseHTTPRequestHandler):
     """Parses one request, applies the injected faults, dispatches and logs it."""
 
@@ -69,6 +77,7 @@ class Handler(BaseHTTPRequestHandler):
             {
                 "method": self.command,
                 "path": path,
+                "range": _date_range(split.query),
                 "status": status,
                 "started": started,
                 "finished": now_ms(),
