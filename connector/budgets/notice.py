@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..limits import RateLimit, format_duration
+from .limits import RateLimit, format_duration
 
 __all__ = ["NOTICE_AFTER_S", "SHORT_WINDOWS", "wait_notice", "where_shared"]
 

@@ -1,1 +1,1 @@
-"""Files the runtime reads and writes for long jobs: outputs, resume state and checkpoints."""
+"""Records read from input files and written to output files (the engines use them too)."""

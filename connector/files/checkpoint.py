@@ -13,14 +13,24 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
+from ..core.digest import inputs_digest
 from .safe import read_small, remove_quietly, write_atomic
 
-__all__ = ["HEAD_BYTES", "Checkpoint", "checkpoint_key", "default_checkpoint_path", "file_identity"]
+__all__ = [
+    "HEAD_BYTES",
+    "Checkpoint",
+    "as_checkpoint",
+    "checkpoint_key",
+    "default_checkpoint_path",
+    "file_checkpoint",
+    "file_identity",
+]
 
 log = logging.getLogger("connector.files")
 
@@ -47,6 +57,39 @@ def checkpoint_key(identity: str, action: str, inputs_digest: str) -> str:
 def default_checkpoint_path(app: str, key: str) -> Path:
     """Where the command line keeps the checkpoint of `key`: the user state directory."""
     return Path(platformdirs.user_state_dir(app)) / "checkpoints" / f"{key[:32]}.json"
+
+
+def as_checkpoint(
+    given: str | Path | Checkpoint | None, action: str, records_key: str, inputs: Mapping[str, Any]
+) -> Checkpoint | None:
+    """A Python caller's `checkpoint=`: a path becomes a Checkpoint of its own.
+
+    It is keyed by the action and its inputs other than the records (`records_key`), which
+    the caller promises to give again in the same order.
+    """
+    if given is None or isinstance(given, Checkpoint):
+        return given
+    others = {k: v for k, v in inputs.items() if k != records_key}
+    key = checkpoint_key("records given by the caller", action, inputs_digest(action, others))
+    return Checkpoint(Path(given), key)
+
+
+def file_checkpoint(
+    path: str | None, action: str, inputs: Mapping[str, Any], app: str
+) -> Checkpoint | None:
+    """The checkpoint of an import of the file at `path`, in the user state directory of `app`.
+
+    Keyed by the file, the action and the other `inputs`. None for standard input (`-`) or a
+    file that cannot be read: there is no identity to resume by.
+    """
+    if not path or path == "-":
+        return None
+    try:
+        identity = file_identity(Path(path))
+    except OSError:
+        return None
+    key = checkpoint_key(identity, action, inputs_digest(action, inputs))
+    return Checkpoint(default_checkpoint_path(app, key), key)
 
 
 def _ranges(numbers: Iterable[int]) -> list[list[int]]:

@@ -9,32 +9,25 @@ back to that size, keeps the listed windows and fetches the others; other inputs
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..modes.streamed.windows import Window
+from ..core.digest import inputs_digest
+from ..modes.windows import Window
 from .safe import open_appending, read_small, remove_quietly, write_atomic
 
-__all__ = ["GZIP_LEVEL", "ExportFile", "inputs_digest"]
+__all__ = ["OUTPUT_GZIP_LEVEL", "ExportFile", "inputs_digest"]
 
 log = logging.getLogger("connector.files")
 
 #: zlib's default level: most of the size gain of 9 at a fraction of the CPU.
-GZIP_LEVEL = 6
+OUTPUT_GZIP_LEVEL = 6
 _VERSION = 1
 _COPY_BYTES = 1 << 20
-
-
-def inputs_digest(action: str, inputs: Mapping[str, Any]) -> str:
-    """A SHA-256 over the action key and its inputs (canonical JSON; non-JSON values by str)."""
-    text = json.dumps([action, dict(inputs)], sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass
@@ -112,7 +105,10 @@ class ExportFile:
         with out:
             if self.target.suffix == ".gz":
                 with gzip.GzipFile(
-                    filename=self.target.stem, mode="wb", fileobj=out, compresslevel=GZIP_LEVEL
+                    filename=self.target.stem,
+                    mode="wb",
+                    fileobj=out,
+                    compresslevel=OUTPUT_GZIP_LEVEL,
                 ) as packed:
                     _copy(lines, packed)
             else:

@@ -1,1 +1,1 @@
-"""How an action's requests are made: one strategy per mode (single, paged, streamed, batched)."""
+"""One strategy per mode (single, paged, streamed, batched), each running a Call."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from connector.budgets.limits import RateLimit
 from connector.budgets.notice import wait_notice, where_shared
-from connector.limits import RateLimit
 
 EXPORT = RateLimit("export", 60, 3, None, label="Raw Export API", unit="queries", scope="project")
 QUERY = RateLimit("query", 60, None, 5, label="Query API", unit="queries", scope="project")

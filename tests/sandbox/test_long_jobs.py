@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from connector import load_component
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 from connector.sandbox import Sandbox
 from tests.budgets.conftest import max_in_window
 

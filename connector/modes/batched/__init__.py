@@ -1,1 +1,1 @@
-"""The batched mode: any number of records sent in right-sized requests, answers merged."""
+"""Batched actions: records filled and checked, chunked into requests, sent by a pool."""

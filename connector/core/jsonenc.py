@@ -1,0 +1,40 @@
+"""Compact JSON as requests carry it: text for forms and templates, bytes for bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+__all__ = ["EncodedList", "json_bytes", "json_text"]
+
+
+class EncodedList(list[Any]):
+    """A list whose compact JSON is already known, in `parts` (joined by commas, bracketed).
+
+    Batched actions encode each record once to measure it; bodies reuse those bytes.
+    """
+
+    def __init__(self, items: list[Any], parts: list[bytes]) -> None:
+        super().__init__(items)
+        self.parts = parts  # each the JSON of one or more consecutive items, comma-separated
+
+    def json_bytes(self) -> bytes:
+        """The whole list's compact JSON."""
+        return b"[" + b",".join(self.parts) + b"]"
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON text (no spaces, non-ASCII kept), as forms, query strings and lines carry it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON bytes of a body: orjson (several times faster), else `json_text`."""
+    if type(value) is EncodedList:
+        return value.json_bytes()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+        return json_text(value).encode()
