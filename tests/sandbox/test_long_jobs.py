@@ -90,6 +90,7 @@ def test_a_killed_export_run_again_keeps_its_windows_and_fetches_the_rest_once(
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=10)
         kept = [tuple(w) for w in json.loads(state.read_text())["windows"]]
+        time.sleep(1.0)  # the killed process's request in flight (250 ms) ends and is logged
         before = len(export_ranges(sandbox))
 
         again = run_cli(env, *argv)
@@ -134,6 +135,7 @@ def test_a_killed_import_run_again_resends_no_acknowledged_batch(tmp_path: Path)
             time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=10)
+        time.sleep(1.0)  # its requests in flight (150 ms each) end and are logged
         [checkpoint] = glob.glob(checkpoints)
         done = {
             n
