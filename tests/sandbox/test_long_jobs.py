@@ -37,7 +37,7 @@ from .long_jobs import (
 def test_the_defaults_import_100k_events_and_export_them_back_under_faults(
     tmp_path: Path,
 ) -> None:
-    with Sandbox(seed=15, fail_rate=0.1, reset_rate=0.02) as sandbox:
+    with Sandbox(seed=15, fail_rate=0.1, reset_rate=0.02, rate_limit=20) as sandbox:
         env = cli_env(sandbox, tmp_path)
         source = tmp_path / "events.jsonl"
         write_lines(source, events(100_000, 3))
