@@ -88,11 +88,11 @@ class RecordStream(Iterator[Any]):
 
     def windows(self) -> Windows:
         """Each complete window and its buffered records, in order (the caller closes each)."""
-        if self._windows is None:
+        if self._windows is None:  # not windowed: every record, as one piece
+            buffer = WindowBuffer()
             for record in self:
-                buffer = WindowBuffer()
                 buffer.add(record)
-                yield None, buffer
+            yield None, buffer
             return
         yield from self._windows
 

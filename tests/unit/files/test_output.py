@@ -142,3 +142,15 @@ def test_write_jsonl_counts_lines_and_bytes() -> None:
     out = io.BytesIO()
     assert write_jsonl([{"a": [1, {"b": None}]}, "x"], out.write) == (2, len(out.getvalue()))
     assert out.getvalue() == b'{"a":[1,{"b":null}]}\n"x"\n'
+
+
+def test_a_stream_without_windows_is_written_whole_in_one_piece(tmp_path: Path) -> None:
+    from connector.files.output import write_stream
+    from connector.modes.record_stream import RecordStream, StreamStats
+
+    records = [{"n": n, "nested": {"list": [n]}} for n in range(5000)]  # e.g. every page
+    target = tmp_path / "profiles.jsonl"
+    summary = write_stream(RecordStream(iter(records), StreamStats()), str(target))
+    assert [json.loads(line) for line in target.read_bytes().splitlines()] == records
+    assert (summary["events"], summary["windows"]) == (5000, 0)
+    assert not (tmp_path / "profiles.jsonl.partial.json").exists()
