@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from dataclasses import field as dataclass_field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from .budgets.limits import Registry
 from .catalog.spec import ComponentSpec, OperationSpec
+from .catalog.widening import secret_reads
 from .core.progress import NoProgress, Progress
 from .core.redact import Redactor
 from .parse.response import parse_response
-from .prepare.auth import authorization_header, describe_scheme, scheme_for
+from .prepare.auth import authorization_header, credentials_to, describe_scheme, scheme_for
 from .prepare.inputs import validate_inputs
 from .prepare.render import render_request
 from .prepare.request import HTTPRequest
@@ -47,6 +47,8 @@ class Settings:
         workers: Requests a batched action keeps in flight (None: the spec's).
         short_wait_s: How long a call waits for a per-second window or a concurrency slot.
         progress: Where the modes report their figures (records, requests, waits).
+        secret_ops: Whether each operation's templates put a connection secret into the
+            request itself (by operation key, filled as operations are first rendered).
     """
 
     spec: ComponentSpec
@@ -59,8 +61,9 @@ class Settings:
     rng: random.Random
     embedded: Any = None
     workers: int | None = None
+    secret_ops: dict[str, bool] = field(default_factory=dict)
     short_wait_s: float = SHORT_WAIT_S
-    progress: Progress = dataclass_field(default_factory=NoProgress)
+    progress: Progress = field(default_factory=NoProgress)
 
     def show_wait(self, notice: str) -> None:
         """A budget wait starts (its notice) or ends (""): show it with the progress."""
@@ -164,7 +167,7 @@ class Call:
             rebase_hosts=spec.trusted_hosts,
             secrets=self.secrets,
         )
-        request = replace(request, api=spec.name)
+        request = replace(request, api=spec.name, trust_widened=self.op.trust_widened)
         header = authorization_header(
             request,
             spec.connection,
@@ -173,7 +176,23 @@ class Call:
             base_url=self.settings.base_url,
             secrets=self.secrets,
         )
+        if header is not None or self.renders_secret():
+            where = credentials_to(request, spec.trusted_hosts, self.settings.base_url)
+            request = replace(request, credentials_to=where)
         return request, header
+
+    def renders_secret(self) -> bool:
+        """True when the operation's templates put a secret connection field into the request.
+
+        (The project token in a body, say.) Such a request goes only where credentials may go.
+        """
+        known = self.settings.secret_ops.get(self.op.key)
+        if known is None:
+            op = self.op
+            secret = [f.key for f in self.settings.spec.connection.inputs if f.is_secret]
+            parts = {"request": op.request, "batch": op.batch, "paging": op.paging}
+            known = self.settings.secret_ops[op.key] = bool(secret_reads(parts, secret))
+        return known
 
     def auth_hint(self, request: HTTPRequest) -> str:
         """The auth scheme and connection fields `request` uses, for messages (no values)."""
@@ -252,9 +271,9 @@ def _secrets(
 ) -> Redactor:
     """The secret values of the connection and of the inputs, to mask wherever they show."""
     secrets = Redactor()
-    for field in spec.connection.inputs:
-        if field.is_secret and connection.get(field.key):
-            secrets.add(str(connection[field.key]))
+    for connection_field in spec.connection.inputs:
+        if connection_field.is_secret and connection.get(connection_field.key):
+            secrets.add(str(connection[connection_field.key]))
     for input_spec in op.value_inputs:
         if input_spec.is_secret and raw.get(input_spec.key):
             secrets.add(str(raw[input_spec.key]))

@@ -16,12 +16,14 @@ import yaml
 from ..catalog.layers import SPECS_ENV, overlay_paths
 from ..catalog.load import check_specs, load_specs, specs_root
 from ..catalog.spec import ConnectionSpec
+from ..catalog.widening import OPT_IN_FLAG
 from ..component import Component
 from ..core.progress import open_progress
+from ..core.yamlbound import MAX_INPUT_BYTES, load_bounded
 from ..describe.editor import schema_dir
 from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from ..describe.reference import render_reference, write_reference
-from ..errors import ConnectorError, InputError, InputProblem
+from ..errors import ConnectorError, InputError, InputProblem, YAMLProblem
 from ..files.checkpoint import file_checkpoint
 from ..files.input_files import input_files, parse_specs
 from ..files.output import write_stream
@@ -47,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="an overlay folder laid out like specs/ (repeatable; default: "
         f"${SPECS_ENV}, a path-separator list)",
+    )
+    common.add_argument(
+        OPT_IN_FLAG,
+        action="store_true",
+        help="accept overlays that add trusted hosts, let a request send credentials to any host "
+        "or render a connection secret outside an auth scheme (describe and --dry-run list them)",
     )
     sub = _Subparsers(parser.add_subparsers(dest="command", required=True), common)
     sub.add_parser("list", help="list actions and data sources")
@@ -143,9 +151,13 @@ def _overlays(args: argparse.Namespace) -> list[Path]:
 
 def _read_mapping(path: str, what: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(what, [InputProblem(what, what, f"cannot read {path}: {exc}")]) from None
+        data = load_bounded(Path(path), MAX_INPUT_BYTES).data
+    except YAMLProblem as exc:  # file, line and column only: the file may hold secrets
+        problem = f"cannot read {path}{exc.where}: {exc.reason}"
+        raise InputError(what, [InputProblem(what, what, problem)]) from None
+    except OSError as exc:
+        problem = f"cannot read {path}: {exc.strerror or type(exc).__name__}"
+        raise InputError(what, [InputProblem(what, what, problem)]) from None
     if not isinstance(data, dict):
         raise InputError(what, [InputProblem(what, what, f"{path} must hold a mapping")])
     return data
@@ -178,6 +190,7 @@ def _run(args: argparse.Namespace) -> int:
         spec_paths=_overlays(args),
         sandbox=args.sandbox,
         budgets=args.budgets,
+        allow_overlay_trust_widening=args.allow_overlay_trust_widening,
     )
     waits = component.spec.waits
     wait = args.rate_wait if args.rate_wait is not None else waits.get("long_max_s", RATE_WAIT_S)
@@ -222,7 +235,9 @@ def _validate(args: argparse.Namespace) -> int:
         print(schema_dir())
         return 0
     root, overlays = specs_root(), _overlays(args)
-    component, problems = check_specs(root, overlays)
+    component, problems = check_specs(
+        root, overlays, allow_overlay_trust_widening=args.allow_overlay_trust_widening
+    )
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -258,7 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "run":
             return _run(args)
-        spec = load_specs(overlays=_overlays(args))
+        spec = load_specs(
+            overlays=_overlays(args),
+            allow_overlay_trust_widening=args.allow_overlay_trust_widening,
+        )
         if args.command == "list":
             for kind, table in (("action", spec.actions), ("data source", spec.data_sources)):
                 for key, op in table.items():

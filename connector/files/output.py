@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import InputError, InputProblem
 from ..modes.streamed import RecordStream
 from .resume import OUTPUT_GZIP_LEVEL, ExportFile
 
@@ -37,12 +40,16 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
     to `PATH.partial` as each completes, and `PATH.partial.json` lists them. After a crash or
     an error, the same export run again keeps those windows and fetches only the others
     (see connector.files.resume); an export with other inputs starts over.
+
+    A link at `PATH.partial` is refused (its target is untouched), and the finished file
+    replaces whatever entry `PATH` was, a link included, without writing through it.
     """
     if path == "-":
         events, size = write_jsonl(stream, sys.stdout.buffer.write)
         sys.stdout.buffer.flush()
         return _summary(events, size, stream, path)
     export = ExportFile(Path(path), stream.identity)
+    _refuse_a_link(export.partial)
     kept = export.open()
     try:
         stream.skip(kept)
@@ -55,6 +62,18 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
     finally:
         export.close()
     return _summary(export.records, size, stream, path)
+
+
+def _refuse_a_link(partial: Path) -> None:
+    """Raise InputError when `partial` exists and is a link or not a regular file."""
+    try:
+        info = os.lstat(partial)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        problem = f"{partial} is {kind}; refusing to write through it (remove it first)"
+        raise InputError("--output", [InputProblem("output", "--output", problem)])
 
 
 def _summary(events: int, size: int, stream: RecordStream, path: str) -> dict[str, Any]:

@@ -175,3 +175,28 @@ def test_several_input_errors_still_print_one_line(capsys: pytest.CaptureFixture
     assert err.count("\n") == 1
     assert err.startswith("error: 2 invalid inputs for queryProfiles: Page (`page`): expected")
     assert "; Project ID (`project_id`): 'abc' does not have the expected form" in err
+
+
+@pytest.mark.parametrize("option", ["--connection", "--inputs"])
+def test_a_malformed_yaml_file_is_cited_by_line_and_column_never_by_content(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f'username: u\npassword: "{TEST_CONNECTION["password"]}\\q"\n')
+    args = ["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1", option, str(path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read {path}, line 2, column" in err and option in err
+    assert TEST_CONNECTION["password"][:6] not in err
+
+
+def test_a_connection_file_alias_bomb_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.unit.core.test_yamlbound import BOMB
+
+    path = tmp_path / "c.yaml"
+    path.write_text(BOMB)
+    args = ["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1", "--connection", str(path)]
+    assert main(args) == 2
+    assert "aliases expand past" in capsys.readouterr().err
