@@ -10,13 +10,14 @@ from typing import Any, TypeVar
 from .budgets.limits import Registry
 from .catalog.spec import ComponentSpec, OperationSpec
 from .catalog.widening import secret_reads
+from .core.progress import NoProgress, Progress
 from .core.redact import Redactor
 from .parse.response import parse_response
 from .prepare.auth import authorization_header, credentials_to, describe_scheme, scheme_for
 from .prepare.inputs import validate_inputs
 from .prepare.render import render_request
 from .prepare.request import HTTPRequest
-from .send.attempts import Clock, policy_for, send_with_retries
+from .send.attempts import SHORT_WAIT_S, Clock, policy_for, send_with_retries
 from .send.response import RawResponse
 from .send.retry import RetryPolicy
 from .send.transport import Transport
@@ -44,6 +45,8 @@ class Settings:
         rng: Random source for backoff jitter.
         embedded: A plugin's in-process server that supplies the connection, or None.
         workers: Requests a batched action keeps in flight (None: the spec's).
+        short_wait_s: How long a call waits for a per-second window or a concurrency slot.
+        progress: Where the modes report their figures (records, requests, waits).
         secret_ops: Whether each operation's templates put a connection secret into the
             request itself (by operation key, filled as operations are first rendered).
     """
@@ -59,6 +62,12 @@ class Settings:
     embedded: Any = None
     workers: int | None = None
     secret_ops: dict[str, bool] = field(default_factory=dict)
+    short_wait_s: float = SHORT_WAIT_S
+    progress: Progress = field(default_factory=NoProgress)
+
+    def show_wait(self, notice: str) -> None:
+        """A budget wait starts (its notice) or ends (""): show it with the progress."""
+        self.progress.update({"waiting": notice})
 
 
 @dataclass(frozen=True)
@@ -237,6 +246,8 @@ class Call:
             registry=self.settings.registry,
             limits=self.settings.spec.rate_limits,
             rate_wait_s=self.rate_wait_s,
+            short_wait_s=self.settings.short_wait_s,
+            on_wait=self.settings.show_wait,
         )
 
 

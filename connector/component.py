@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .budgets import resolve_budgets
 from .budgets.limits import Registry
 from .call import Call, CallOptions, Settings
 from .catalog.spec import ComponentSpec, OperationSpec
+from .core.digest import inputs_digest
+from .core.progress import Progress
 from .core.urls import checked_base_url
 from .core.values import closest
 from .errors import InputError, InputProblem
+from .files.checkpoint import Checkpoint, as_checkpoint
 from .modes.paged import collect_pages, iter_pages, paging_enabled
 from .modes.single import items_of, iter_items, send_once
 from .modes.streamed import (
     STREAM_RATE_WAIT_S,
     RecordStream,
     StreamStats,
-    stream_days,
-    stream_records,
+    stream_plan,
+    stream_windows,
 )
 from .parse.picklist import picklist
 from .prepare.request import HTTPRequest
-from .send.attempts import DEFAULT_RETRY, Clock, SystemClock
+from .send.attempts import DEFAULT_RETRY, SHORT_WAIT_S, Clock, SystemClock
 from .send.policy import RetryPolicy, guided
 from .send.transport import Transport
 
@@ -36,8 +40,10 @@ class Component:
         retry: the default RetryPolicy of every call (Mixpanel's guidance when omitted); an
             action's Max Retry Count / Retry Delay / Use Exponential Backoff / Retry On All
             Errors inputs override it field by field.
-        rate_wait_s: how long a call may wait for a client-side rate budget (0: fail fast
-            with a RateLimitError saying when the budget frees up).
+        rate_wait_s: how long a call may wait for the hourly client-side rate budget (0, the
+            default: fail at once with a RateLimitError saying when it frees up). Per-second
+            windows and concurrency slots are always waited for (up to the spec's
+            `waits.short_max_s`); each wait over a second is logged once on `connector.waits`.
         rate_registry: the budgets to draw from; overrides `budgets`.
         budgets: where the budgets live: "sqlite:///PATH" (every process on this host),
             "redis://HOST:PORT/DB" (every host) or "memory" (this process only); when None,
@@ -77,6 +83,7 @@ class Component:
             rng=rng or random.Random(),
             embedded=embedded,
             workers=workers,
+            short_wait_s=float(spec.waits.get("short_max_s", SHORT_WAIT_S)),
         )
 
     def __repr__(self) -> str:
@@ -111,8 +118,12 @@ class Component:
 
     @property
     def rate_wait_s(self) -> float:
-        """How long a call may wait for a client-side rate budget."""
+        """How long a call may wait for the hourly client-side rate budget; settable."""
         return self.settings.rate_wait_s
+
+    @rate_wait_s.setter
+    def rate_wait_s(self, seconds: float) -> None:
+        self.settings.rate_wait_s = seconds
 
     @property
     def rate_registry(self) -> Registry:
@@ -135,6 +146,15 @@ class Component:
         return self.settings.embedded
 
     @property
+    def progress(self) -> Progress:
+        """Where the calls report their figures (see connector.core.progress); settable."""
+        return self.settings.progress
+
+    @progress.setter
+    def progress(self, progress: Progress) -> None:
+        self.settings.progress = progress
+
+    @property
     def workers(self) -> int | None:
         """Requests a batched action keeps in flight (None: the spec's)."""
         return self.settings.workers
@@ -150,12 +170,18 @@ class Component:
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
         workers: int | None = None,
+        checkpoint: str | Path | Checkpoint | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
         `retry` and `rate_wait_s` override the component's settings for this call. An action
         with a `batch:` spec takes any number of records (a list, iterable or generator) and
         sends them in requests within its limits, `workers` (default: the component's) at once.
+
+        `checkpoint` (a batched action only): a file recording which batches the API
+        acknowledged. Run again with the same records in the same order and the same other
+        inputs, the call skips those batches and sends the rest; the file is removed when
+        every batch was sent. Records or inputs that changed make the file start afresh.
         """
         op = self._operation(action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
@@ -164,7 +190,8 @@ class Component:
 
             call = self.bind(op, inputs, connection, options)
             chosen = workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)
-            return self._noted({"data": run_batched(call, max(1, int(chosen)))})
+            store = as_checkpoint(checkpoint, op.key, op.batch["input"], inputs)
+            return self._noted({"data": run_batched(call, max(1, int(chosen)), store)})
         call = self.bind(op, inputs, connection, options)
         data = collect_pages(call) if op.paging else send_once(call)
         return self._noted({"data": data})
@@ -193,9 +220,16 @@ class Component:
         records: Any
         if op.stream:
             wait = max(self.rate_wait_s, STREAM_RATE_WAIT_S) if rate_wait_s is None else rate_wait_s
-            days = stream_days(op, call.values)  # now: a date like 2024-02-30 is an input error
-            records = stream_records(call.with_options(rate_wait_s=wait), days, stats)
-        elif op.paging and paging_enabled(op, call.values):
+            plan = stream_plan(op, call.values)  # now: a date like 2024-02-30 is an input error
+            waiting = call.with_options(rate_wait_s=wait)
+            return RecordStream(
+                None,
+                stats,
+                identity=inputs_digest(op.key, call.values),
+                plan=plan,
+                start=lambda chosen: stream_windows(waiting, chosen, stats),
+            )
+        if op.paging and paging_enabled(op, call.values):
             records = iter_pages(call)
         elif op.batch:  # its first request, as `prepare` shows it
             records = items_of(op, lambda: call.send(*first))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from connector import Component, load_component
 from connector.budgets.memory import BudgetRegistry
@@ -17,6 +18,12 @@ from connector.core.redact import basic_header
 from connector.send.attempts import NO_RETRY
 from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
+
+# CI draws the same examples on every run, so a result does not depend on the run's seed; a
+# developer's runs keep exploring new ones.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"

@@ -8,7 +8,7 @@ stores of ``connector.budgets`` in SQLite or Redis; all apply these rules and ra
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
@@ -16,6 +16,8 @@ from typing import Protocol
 from ..errors import BudgetExceeded
 
 __all__ = [
+    "NOTICE_AFTER_S",
+    "SHORT_WINDOWS",
     "Budget",
     "BudgetExceeded",
     "RateLimit",
@@ -24,12 +26,19 @@ __all__ = [
     "Slot",
     "budget_message",
     "format_duration",
+    "OnWait",
+    "wait_limits",
     "window_horizon",
     "window_wait",
 ]
 
 _HOUR_S = 3600.0
 _SECOND_S = 1.0
+#: Waits longer than this are announced (once each, see ``connector.budgets.notice``).
+NOTICE_AFTER_S = 1.0
+#: Windows that free up within seconds: always waited for, up to a caller's short-wait cap,
+#: even when the caller allows no wait for the hourly budget.
+SHORT_WINDOWS = frozenset({"second", "concurrency"})
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,17 @@ def budget_message(limit: RateLimit, key: str, window: str, wait_s: float | None
     )
 
 
+#: Told of a wait about to start: the window ("hour", "second", "concurrency") and its
+#: length in seconds (None for a concurrency slot, whose wait is unknown).
+OnWait = Callable[[str, "float | None"], None]
+
+
+def wait_limits(max_wait_s: float, short_wait_s: float | None) -> tuple[float, float]:
+    """(long, short) wait caps: both at least 0, the short one never below the long one."""
+    long_s = max(0.0, max_wait_s)
+    return long_s, long_s if short_wait_s is None else max(long_s, short_wait_s)
+
+
 class Releaser(Protocol):
     """What a slot is granted by: it frees the slot when the call finishes."""
 
@@ -190,8 +210,20 @@ class Budget(Protocol):
 
     limit: RateLimit
 
-    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
-        """Reserve one call for ``key``, waiting up to ``max_wait_s``; raise BudgetExceeded."""
+    def acquire(
+        self,
+        key: str,
+        *,
+        max_wait_s: float,
+        short_wait_s: float | None = None,
+        on_wait: OnWait | None = None,
+    ) -> Slot:
+        """Reserve one call for ``key``; raise BudgetExceeded when it does not fit in time.
+
+        ``max_wait_s`` bounds a wait for the hourly window; ``short_wait_s`` (default: the
+        same) one for the per-second window or a concurrency slot. ``on_wait`` hears of each
+        wait longer than NOTICE_AFTER_S once, before it starts.
+        """
         ...
 
     def seconds_until_free(self, key: str) -> float:

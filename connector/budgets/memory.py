@@ -13,13 +13,17 @@ from collections import deque
 from collections.abc import Callable
 
 from .limits import (
+    NOTICE_AFTER_S,
+    SHORT_WINDOWS,
     Budget,
     BudgetExceeded,
+    OnWait,
     RateLimit,
     Registry,
     Slot,
     budget_message,
     format_duration,
+    wait_limits,
     window_horizon,
     window_wait,
 )
@@ -96,31 +100,42 @@ class RateBudget:
     def _message(self, key: str, window: str, wait_s: float | None) -> str:
         return budget_message(self.limit, key, window, wait_s)
 
-    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
-        """Reserve one call for ``key``, waiting up to ``max_wait_s`` for it to fit.
+    def acquire(
+        self,
+        key: str,
+        *,
+        max_wait_s: float,
+        short_wait_s: float | None = None,
+        on_wait: OnWait | None = None,
+    ) -> Slot:
+        """Reserve one call for ``key``, waiting for it to fit.
 
         Waits for the rate windows go through the injected ``sleep``; waits for a
         concurrency slot block on a condition variable until another slot is released.
 
         Args:
             key: Budget key, e.g. the project id.
-            max_wait_s: Longest acceptable total wait in seconds (0 fails fast).
+            max_wait_s: Longest acceptable wait for the hourly window (0 fails fast).
+            short_wait_s: Longest acceptable wait for the per-second window or a
+                concurrency slot (default: ``max_wait_s``).
+            on_wait: Told once of each wait longer than NOTICE_AFTER_S.
 
         Returns:
             A slot; use it as a context manager (or call ``release``) to free the
             concurrency slot when the call finishes.
 
         Raises:
-            BudgetExceeded: If the call cannot fit within ``max_wait_s``.
+            BudgetExceeded: If the call cannot fit within the wait allowed.
         """
-        max_wait_s = max(0.0, max_wait_s)
+        long_s, short_s = wait_limits(max_wait_s, short_wait_s)
         start = self._clock()
         spent = 0.0  # waits done so far, so a frozen test clock cannot make us wait forever
+        announced = False
         limit = self.limit
         while True:
             with self._cond:
                 now = self._clock()
-                remaining = max_wait_s - max(now - start, spent)
+                waited = max(now - start, spent)
                 state = self._state(key)
                 wait, window = self._rate_wait(state, now)
                 full = limit.max_concurrent is not None and state.in_flight >= limit.max_concurrent
@@ -129,6 +144,7 @@ class RateBudget:
                     state.in_flight += 1
                     return Slot(self, key)
                 if wait <= 0.0:
+                    remaining = short_s - waited
                     if remaining <= 0.0:
                         raise BudgetExceeded(
                             limit.name,
@@ -137,11 +153,15 @@ class RateBudget:
                             key=key,
                             message=self._message(key, "concurrency", None),
                         )
+                    if on_wait is not None and not announced and waited >= NOTICE_AFTER_S:
+                        announced = True
+                        on_wait("concurrency", None)
                     began = time.monotonic()
-                    self._cond.wait(remaining)
+                    self._cond.wait(min(remaining, NOTICE_AFTER_S) if not announced else remaining)
                     spent += time.monotonic() - began
                     continue
-                if wait > remaining:
+                cap = short_s if window in SHORT_WINDOWS else long_s
+                if wait > cap - waited:
                     raise BudgetExceeded(
                         limit.name,
                         now + wait,
@@ -149,6 +169,8 @@ class RateBudget:
                         key=key,
                         message=self._message(key, window, wait),
                     )
+            if on_wait is not None and wait > NOTICE_AFTER_S:
+                on_wait(window, wait)
             self._sleep(wait)
             spent += wait
 

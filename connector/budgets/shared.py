@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from .limits import NOTICE_AFTER_S, SHORT_WINDOWS, OnWait, wait_limits
 from .memory import BudgetExceeded, RateLimit, Slot, budget_message
 
 __all__ = ["LATE_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdict", "counts_from"]
@@ -94,40 +95,59 @@ class SharedBudget:
         self._clock = clock
         self._sleep = sleep
 
-    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
-        """Reserve one call for ``key``, waiting up to ``max_wait_s`` for it to fit.
+    def acquire(
+        self,
+        key: str,
+        *,
+        max_wait_s: float,
+        short_wait_s: float | None = None,
+        on_wait: OnWait | None = None,
+    ) -> Slot:
+        """Reserve one call for ``key``, waiting for it to fit.
 
         Args:
             key: Budget key, e.g. the project id.
-            max_wait_s: Longest acceptable total wait in seconds (0 fails fast).
+            max_wait_s: Longest acceptable wait for the hourly window (0 fails fast).
+            short_wait_s: Longest acceptable wait for the per-second window or a
+                concurrency slot (default: ``max_wait_s``).
+            on_wait: Told once of each wait longer than NOTICE_AFTER_S.
 
         Returns:
             A slot; release it (or use it as a context manager) when the call finishes.
 
         Raises:
-            BudgetExceeded: If the call cannot fit within ``max_wait_s``.
+            BudgetExceeded: If the call cannot fit within the wait allowed.
             BudgetStoreError: If the store cannot be used.
         """
-        deadline = self._clock() + max(0.0, max_wait_s)
+        long_s, short_s = wait_limits(max_wait_s, short_wait_s)
+        start = self._clock()
+        announced = False
         limit = self.limit
         while True:
             verdict = self._store.try_acquire(limit, key)
             if verdict.token is not None:
                 return Slot(self, key, token=verdict.token)
             now = self._clock()
-            remaining = deadline - now
+            waited = now - start
             if verdict.window == "concurrency":
+                remaining = short_s - waited
                 if remaining <= 0.0:
                     message = budget_message(limit, key, "concurrency", None)
                     raise BudgetExceeded(limit.name, None, None, key=key, message=message)
+                if on_wait is not None and not announced and waited >= NOTICE_AFTER_S:
+                    announced = True
+                    on_wait("concurrency", None)
                 # Jittered, so that waiting processes do not all look at the same instant.
                 self._sleep(min(remaining, POLL_S * random.uniform(0.5, 1.5)))
                 continue
-            if verdict.wait_s > remaining:
+            cap = short_s if verdict.window in SHORT_WINDOWS else long_s
+            if verdict.wait_s > cap - waited:
                 message = budget_message(limit, key, verdict.window, verdict.wait_s)
                 raise BudgetExceeded(
                     limit.name, now + verdict.wait_s, verdict.wait_s, key=key, message=message
                 )
+            if on_wait is not None and verdict.wait_s > NOTICE_AFTER_S:
+                on_wait(verdict.window, verdict.wait_s)
             self._sleep(verdict.wait_s)
 
     def seconds_until_free(self, key: str) -> float:

@@ -88,5 +88,6 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
         data_sources=dict(sorted(operations["data_source"].items())),
         environment=dict(component.get("environment") or {}),
         retry=component.get("retry") or {},
+        waits={k: float(v) for k, v in (component.get("waits") or {}).items()},
         compatibility=component.get("compatibility") or {},
     )

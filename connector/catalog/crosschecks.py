@@ -218,7 +218,8 @@ def check_streaming(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Pr
     known = ", ".join(sorted(declared))
     stream, paging = op.get("stream") or {}, op.get("paging") or {}
     named = [
-        (f"/stream/split/{end}", (stream.get("split") or {}).get(end)) for end in ("from", "to")
+        (f"/stream/split/{end}", (stream.get("split") or {}).get(end))
+        for end in ("from", "to", "window_input")
     ]
     named.append(("/stream/limit", stream.get("limit")))
     named.extend((f"/paging/next/{escape_pointer(k)}", k) for k in paging.get("next") or {})

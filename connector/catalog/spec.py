@@ -154,6 +154,7 @@ class ComponentSpec:
     data_sources: dict[str, OperationSpec]
     environment: dict[str, str] = field(default_factory=dict)
     retry: dict[str, Any] = field(default_factory=dict)  # the API's retry guidance
+    waits: dict[str, float] = field(default_factory=dict)  # rate-budget wait caps, seconds
     compatibility: dict[str, Any] = field(default_factory=dict)  # departures, with reasons
 
     def operation(self, key: str) -> OperationSpec:

@@ -75,18 +75,19 @@ def refused_summary(action: str, result: Any) -> str | None:
         return None
     imported = data.get("records_imported")
     counted = f", {imported:,} imported" if isinstance(imported, int) else ""
-    first = next(
-        (
-            entry.get("index")
-            for entry in data.get("failed_records") or ()
-            if isinstance(entry, Mapping) and isinstance(entry.get("index"), int)
-        ),
-        None,
-    )
-    where = f"; the first at index {first}" if first is not None else ""
+    # Refused by the API: `failed_records`; by the checks, when one request went: `records_refused`.
+    keys = [k for k in ("failed_records", "records_refused") if data.get(k)] or ["failed_records"]
+    indexes = [
+        entry["index"]
+        for key in keys
+        for entry in data.get(key) or ()
+        if isinstance(entry, Mapping) and isinstance(entry.get("index"), int)
+    ]
+    where = f"; the first at index {min(indexes)}" if indexes else ""
+    lists = " and ".join(keys)
     return (
         f"{action}: {failed:,} record(s) refused{counted} "
-        f"(failed_records in the result lists them{where})"
+        f"({lists} in the result {'list' if len(keys) > 1 else 'lists'} them{where})"
     )
 
 

@@ -16,11 +16,14 @@ import yaml
 from ..catalog.layers import overlay_paths
 from ..catalog.load import check_specs, load_specs, specs_root
 from ..catalog.spec import ConnectionSpec
+from ..component import Component
+from ..core.progress import open_progress
 from ..describe.editor import schema_dir
 from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
 from ..describe.reference import render_reference, write_reference
 from ..errors import ConnectorError, InputError, InputProblem
-from ..files.input_files import input_files
+from ..files.checkpoint import file_checkpoint
+from ..files.input_files import input_files, parse_specs
 from ..files.output import write_stream
 from ..loading import load_component
 from ..plugins import load_plugin
@@ -35,8 +38,9 @@ from .exits import (
 from .mappings import read_mapping
 from .parser import build_parser, split_plugin_command
 
-#: An export to a file is a batch job: it waits out the hourly rate budget instead of failing.
-OUTPUT_RATE_WAIT_S = 3600.0
+#: How long the command waits for an hourly rate budget when the specs declare no
+#: `waits.long_max_s` and --rate-wait is not given.
+RATE_WAIT_S = 3600.0
 
 
 def _overlays(args: argparse.Namespace) -> list[Path]:
@@ -99,24 +103,40 @@ def _run(args: argparse.Namespace) -> int:
         budgets=args.budgets,
         allow_overlay_trust_widening=args.allow_overlay_trust_widening,
     )
+    waits = component.spec.waits
+    wait = args.rate_wait if args.rate_wait is not None else waits.get("long_max_s", RATE_WAIT_S)
+    component.rate_wait_s = max(0.0, wait)
+    progress = open_progress(args.key, quiet=args.quiet or args.dry_run, stream=sys.stderr)
+    component.progress = progress
+    try:
+        return _run_with(component, args)
+    finally:
+        progress.close()
+
+
+def _run_with(component: Component, args: argparse.Namespace) -> int:
     inputs, connection = _inputs(args), _connection(args, component.spec.connection)
     missing: list[str] = []
     if args.dry_run and not args.sandbox:
         connection, missing = dry_run_connection(connection, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
         op = component.spec.actions[args.key]
-        with input_files(op, args.input_file, quiet=args.quiet) as files:
+        with input_files(op, args.input_file, progress=component.progress) as files:
             if args.dry_run:
                 _print(component.preview(args.key, {**inputs, **files}, connection))
                 return _placeholders_noted(missing)
-            result = component.run(args.key, {**inputs, **files}, connection)
+            path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
+            app = f"{component.spec.key}-connector"
+            checkpoint = file_checkpoint(path, op.key, inputs, app) if op.batch else None
+            call = {**inputs, **files}
+            result = component.run(args.key, call, connection, checkpoint=checkpoint)
             _print(result)
         return exit_for_result(args.key, result)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
         return _placeholders_noted(missing)
     if args.output:
-        stream = component.iter(args.key, inputs, connection, rate_wait_s=OUTPUT_RATE_WAIT_S)
+        stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
         summary = write_stream(stream, args.output)
         print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.key in component.spec.data_sources:
@@ -212,6 +232,8 @@ def _main(argv: list[str]) -> int:
         help_asked = any(t in ("-h", "--help") for t in argv)
         args = build_parser(describe_plugins=help_asked).parse_args(argv)
         _configure_logging(args.verbose)
+        if not getattr(args, "quiet", True):  # progress lines off a terminal (a bar on one)
+            logging.getLogger("connector.progress").setLevel(logging.INFO)
         return _command(args)
     except ConnectorError as exc:
         return report_error(exc)

@@ -160,7 +160,20 @@ def _add_run(sub: _Subparsers) -> None:
         help="stream the records of input KEY from PATH: a JSON array or JSON lines (.gz read "
         "as gzip; -: stdin), never loaded whole; a progress bar shows on a terminal",
     )
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--rate-wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for an hourly rate budget that is used up (default: the specs' "
+        "waits.long_max_s, 3600; 0 fails at once and says when it frees up); per-second "
+        "windows are always waited for, and each wait over a second is announced on stderr",
+    )
+    run.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress: no bar on a terminal, no progress lines elsewhere",
+    )
 
 
 class _Subparsers:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..catalog.load import load_specs
 from ..component import Component
+from ..core.progress import LogProgress
 from ..core.redact import basic_header
 from ..describe.manifest import manifest
 from ..files.output import OUTPUT_GZIP_LEVEL as GZIP_LEVEL
@@ -66,6 +67,16 @@ def location_values(region: str | None) -> dict[str, str]:
         options = [choice["value"] for choice in location_input(key)["choices"]]
         values[key] = options[position]
     return values
+
+
+def with_progress(component: Component) -> Component:
+    """`component`, reporting its long calls' figures as a log line every ten seconds.
+
+    Engines run off a terminal: the lines go to the `connector.progress` log (INFO), which the
+    engine's task log shows.
+    """
+    component.progress = LogProgress("mixpanel-connector")
+    return component
 
 
 def with_defaults(

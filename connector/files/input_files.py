@@ -1,4 +1,4 @@
-"""Streams an action's records from files for the CLI's --input-file, with a progress bar."""
+"""Streams an action's records from files for the CLI's --input-file, reporting progress."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import IO, Any
 
 import ijson
 import orjson
-from tqdm import tqdm
 
 from ..catalog.spec import OperationSpec
+from ..core.progress import Progress, open_progress
 from ..errors import InputError, InputProblem, RecordTooLarge
 from .json_position import GZIP_MAGIC, array_error, line_error
 
@@ -158,19 +158,14 @@ def _opener(path: Path) -> Callable[[], IO[bytes]]:
     return lambda: path.open("rb")
 
 
-def _progress(records: Iterator[Any], counter: _Counting, label: str, stream: Any) -> Iterator[Any]:
-    """Count records past a tqdm bar: records, records/s and the MB read so far."""
+def _progress(records: Iterator[Any], counter: _Counting, progress: Progress) -> Iterator[Any]:
+    """Report the records read and the MB read so far, every thousand records and at the end."""
     number = 0
-    with tqdm(
-        desc=label, unit=" records", unit_scale=True, file=stream, mininterval=0.5, leave=True
-    ) as bar:
-        for number, record in enumerate(records, 1):
-            yield record
-            if number % 1000 == 0:
-                bar.update(1000)
-                bar.set_postfix_str(f"{counter.count / 1e6:.1f} MB", refresh=False)
-        bar.update(number - bar.n)
-        bar.set_postfix_str(f"{counter.count / 1e6:.1f} MB")
+    for number, record in enumerate(records, 1):
+        yield record
+        if number % 1000 == 0:
+            progress.update({"records": number, "mb": counter.count / 1e6})
+    progress.update({"records": number, "mb": counter.count / 1e6})
 
 
 def parse_specs(items: Sequence[str], op: OperationSpec) -> dict[str, str]:
@@ -197,15 +192,20 @@ def input_files(
     quiet: bool = False,
     stdin: IO[bytes] | None = None,
     stderr: Any = None,
+    progress: Progress | None = None,
 ) -> Iterator[Mapping[str, Iterator[Any]]]:
     """Open each KEY=PATH (`-`: standard input) as a lazy iterator of records.
 
-    A progress bar (records, MB read, records/s) goes to `stderr` only when it is a terminal
-    and `quiet` is off. Files are closed when the block ends.
+    The records and MB read go to `progress`; without one, to a bar on `stderr` when it is a
+    terminal, else to a log line every ten seconds (see modes.progress), unless `quiet`.
+    Files are closed when the block ends.
     """
     stderr = stderr if stderr is not None else sys.stderr
-    show = not quiet and bool(getattr(stderr, "isatty", lambda: False)())
     with contextlib.ExitStack() as stack:
+        if progress is None:
+            own = open_progress(op.key, quiet=quiet, stream=stderr)
+            stack.callback(own.close)
+            progress = own
         opened: dict[str, Iterator[Any]] = {}
         for key, path in parse_specs(items, op).items():
             if path == "-":
@@ -220,5 +220,5 @@ def input_files(
             counter = _Counting(raw)
             reopen = None if path == "-" else _opener(Path(path))
             records = read_records(counter, key, where, reopen)
-            opened[key] = _progress(records, counter, key, stderr) if show else records
+            opened[key] = _progress(records, counter, progress)
         yield opened

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import stat
 import sys
@@ -14,12 +13,9 @@ import orjson
 
 from ..errors import InputError, InputProblem
 from ..modes.streamed import RecordStream
+from .resume import OUTPUT_GZIP_LEVEL, ExportFile
 
 __all__ = ["OUTPUT_GZIP_LEVEL", "write_jsonl", "write_stream"]
-
-#: zlib's default level: most of the size gain of 9 at a fraction of the CPU.
-OUTPUT_GZIP_LEVEL = 6
-_BUFFER_BYTES = 1 << 20
 
 
 def write_jsonl(records: Iterable[Any], write: Callable[[bytes], object]) -> tuple[int, int]:
@@ -38,68 +34,61 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
     """Stream `stream` to `path` (`-`: standard output) and return the summary.
 
     The summary counts events, bytes (of the file as written, so compressed for `.gz`),
-    days and resumed cuts.
+    windows and the days they cover, requests, and resumed cuts.
 
-    The file appears under its name only when the export is complete: it is written to
-    `PATH.partial` first, which an error leaves behind for inspection. `PATH.partial` is
-    created anew without following links (a link there is refused), and the finished file
+    The file appears under its name only when the export is complete: windows are appended
+    to `PATH.partial` as each completes, and `PATH.partial.json` lists them. After a crash or
+    an error, the same export run again keeps those windows and fetches only the others
+    (see connector.files.resume); an export with other inputs starts over.
+
+    A link at `PATH.partial` is refused (its target is untouched), and the finished file
     replaces whatever entry `PATH` was, a link included, without writing through it.
     """
     if path == "-":
         events, size = write_jsonl(stream, sys.stdout.buffer.write)
         sys.stdout.buffer.flush()
         return _summary(events, size, stream, path)
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    with open(_create_partial(partial), "wb", buffering=_BUFFER_BYTES) as raw:
-        if target.suffix == ".gz":
-            with gzip.GzipFile(
-                filename=target.stem, mode="wb", fileobj=raw, compresslevel=OUTPUT_GZIP_LEVEL
-            ) as packed:
-                events, _ = write_jsonl(stream, packed.write)
-        else:
-            events, _ = write_jsonl(stream, raw.write)
-    os.replace(partial, target)
-    return _summary(events, target.stat().st_size, stream, path)
+    export = ExportFile(Path(path), stream.identity)
+    _refuse_a_link(export.partial)
+    kept = export.open()
+    try:
+        stream.skip(kept)
+        for window, buffer in stream.windows():
+            try:
+                export.keep(window, buffer.file, buffer.count)
+            finally:
+                buffer.close()
+        size = export.finish()
+    finally:
+        export.close()
+    return _summary(export.records, size, stream, path)
 
 
-def _create_partial(partial: Path) -> int:
-    """A new file at `partial`, never following a link: an old regular file there is replaced.
-
-    Raises:
-        InputError: `partial` is a symbolic link or not a regular file (its target is untouched).
-    """
+def _refuse_a_link(partial: Path) -> None:
+    """Raise InputError when `partial` exists and is a link or not a regular file."""
     try:
         info = os.lstat(partial)
     except FileNotFoundError:
-        info = None
-    if info is not None:
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-            raise InputError(
-                "--output",
-                [
-                    InputProblem(
-                        "output",
-                        "--output",
-                        f"{partial} is {kind}; refusing to write through it (remove it first)",
-                    )
-                ],
-            )
-        os.unlink(partial)  # left by an earlier run that failed
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        return os.open(partial, flags | getattr(os, "O_CLOEXEC", 0), 0o666)
-    except OSError as exc:
-        problem = f"cannot create {partial}: {exc.strerror or type(exc).__name__}"
-        raise InputError("--output", [InputProblem("output", "--output", problem)]) from None
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        problem = f"{partial} is {kind}; refusing to write through it (remove it first)"
+        raise InputError("--output", [InputProblem("output", "--output", problem)])
 
 
 def _summary(events: int, size: int, stream: RecordStream, path: str) -> dict[str, Any]:
-    return {
+    stats = stream.stats
+    summary: dict[str, Any] = {
         "events": events,
         "bytes": size,
-        "days": stream.stats.days,
-        "resumed_cuts": stream.stats.cuts,
-        "output": path,
+        "days": stats.days,
+        "windows": stats.windows + stats.kept,
+        "requests": stats.requests,
+        "resumed_cuts": stats.cuts,
     }
+    if stats.kept:
+        summary["windows_kept"] = stats.kept
+    if stats.halved:
+        summary["windows_halved"] = stats.halved
+    summary["output"] = path
+    return summary

@@ -58,8 +58,11 @@ def _pages(call: Call) -> Iterator[Any]:
     op, spec = call.op, call.op.paging
     max_pages = int(spec.get("max_pages") or DEFAULT_MAX_PAGES)
     page_values = dict(call.values)
-    for _ in range(max_pages):
+    records = 0
+    for page in range(1, max_pages + 1):
         body = send_once(call, page_values)
+        records += len(records_at(body, spec["records"]))
+        call.settings.progress.update({"pages": page, "records": records})
         yield body
         context = {**page_values, "body": body, "status": 200, "headers": {}}
         if as_bool(evaluate(spec["stop_when"], context, action=op.key, field="paging.stop_when")):

@@ -1,81 +1,22 @@
-"""Parses streamed JSON lines into records, keys records for de-duplication, spots cuts."""
+"""Parses streamed JSON lines into records and spots cuts (a marker line, a torn last line)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from ..catalog.spec import OperationSpec
-from ..core.paths import dotted, lookup
 from ..errors import ERROR_RESET, ClientError, TransportError
 from ..prepare.request import HTTPRequest
 from ..send.response import RawResponse
 from ..send.transport import StreamedResponse
 
-__all__ = ["QUOTE_CHARS", "cut_check", "raise_on_cut_marker", "read_records", "record_key"]
+__all__ = ["QUOTE_CHARS", "cut_check", "raise_on_cut_marker", "read_records"]
 
 #: How much of an unparsable line an error quotes.
 QUOTE_CHARS = 200
-
-
-def record_key(paths: list[str]) -> Callable[[Any], int]:
-    """A function hashing the values at dotted `paths` of a record (missing parts are None).
-
-    With no paths, the whole record is the key. Records that have every path, one or two
-    levels deep, take a fast path of C-level lookups; the others walk the paths one by one.
-    """
-    if not paths:
-        return lambda record: _hash_json(record)
-    split = [dotted(path) for path in paths]
-
-    def walk(record: Any) -> int:
-        parts = [lookup(record, path) for path in split]
-        try:
-            return hash(tuple(parts))
-        except TypeError:  # a dict or list among the values
-            return _hash_json(parts)
-
-    if any(len(path) > 2 for path in split):
-        return walk
-    top = (
-        itemgetter(*[p[0] for p in split if len(p) == 1])
-        if any(len(p) == 1 for p in split)
-        else None
-    )
-    nested: dict[str, list[str]] = {}
-    for path in split:
-        if len(path) == 2:
-            nested.setdefault(path[0], []).append(path[1])
-    inner = [(parent, itemgetter(*names)) for parent, names in nested.items()]
-
-    if top is not None and len(inner) == 1:  # e.g. an event name and its properties
-        parent, getter = inner[0]
-
-        def pair(record: Any) -> int:
-            try:
-                return hash((getter(record[parent]), top(record)))
-            except (KeyError, TypeError, IndexError):
-                return walk(record)
-
-        return pair
-
-    def fast(record: Any) -> int:
-        try:
-            found = [getter(record[parent]) for parent, getter in inner]
-            if top is not None:
-                found.append(top(record))
-            return hash(tuple(found))
-        except (KeyError, TypeError, IndexError):
-            return walk(record)
-
-    return fast
-
-
-def _hash_json(value: Any) -> int:
-    return hash(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
 
 
 def read_records(
@@ -83,7 +24,7 @@ def read_records(
 ) -> Iterator[Any]:
     """Parse each line as it arrives; a cut marker or a torn last line raises TransportError.
 
-    `where` (e.g. " on 2024-01-31") places the answer in error messages.
+    `where` (e.g. " for 2024-01-01..2024-01-30") places the answer in error messages.
     """
     pending = b""
     number = 0

@@ -48,7 +48,13 @@ def decode_body(response: RawResponse, fmt: str) -> Any:
 
 
 def error_message(body: Any) -> str:
-    """Mixpanel's own error text from a decoded body."""
+    """Mixpanel's own error text from a decoded body, as text (never a Python repr).
+
+    A body of JSON lines (a list) gives the distinct messages of its lines, joined by "; ".
+    """
+    if isinstance(body, list | tuple):
+        texts = list(dict.fromkeys(error_message(item) for item in body[:20]))
+        return "; ".join(texts)[:500] if texts else "(empty body)"
     if isinstance(body, Mapping):
         for key in ("error", "message", "detail", "errors"):
             if body.get(key):

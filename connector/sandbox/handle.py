@@ -38,15 +38,30 @@ def respond(sandbox: Sandbox, item: Request | WireError) -> Outgoing:
         time.sleep(decision.delay_s)
     out, status = _answer(sandbox, decision, item)
     if not quiet:
-        _log(sandbox, item.method, path, status, started, decision.label)
+        dates = _date_range(urlsplit(item.target).query)
+        _log(sandbox, item.method, path, status, started, decision.label, dates)
     return out
 
 
+def _date_range(query: str) -> tuple[str, str] | None:
+    """An export's from_date and to_date (the log keeps nothing else of the query)."""
+    params = dict(parse_qsl(query))
+    if "from_date" not in params:
+        return None
+    return params["from_date"], params.get("to_date", "")
+
+
 def _log(
-    sandbox: Sandbox, method: str, path: str, status: int, started: int, fault: str | None
+    sandbox: Sandbox,
+    method: str,
+    path: str,
+    status: int,
+    started: int,
+    fault: str | None,
+    dates: tuple[str, str] | None = None,
 ) -> None:
     entry = {"method": method, "path": path, "status": status, "started": started}
-    sandbox.store.log_request({**entry, "finished": now_ms(), "fault": fault})
+    sandbox.store.log_request({**entry, "range": dates, "finished": now_ms(), "fault": fault})
 
 
 def _bytes(reply: Reply, *, close: bool) -> bytes:

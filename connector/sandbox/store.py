@@ -238,7 +238,7 @@ class Store:
     # --- request log -----------------------------------------------------------------------
 
     def log_request(self, entry: dict[str, Any]) -> None:
-        """Remember one request (method, path, status, started, finished)."""
+        """Remember one request (method, path, export range, status, started, finished)."""
         self._requests.append(entry)
 
     def requests(self) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from ..budgets.limits import RateLimit, Registry
 from ..budgets.memory import DEFAULT_REGISTRY
+from ..budgets.notice import wait_notice
 from ..core.values import parse_bool
 from ..errors import APIError, BudgetExceeded, TransportError
 from ..prepare.request import HTTPRequest
@@ -23,6 +24,7 @@ from .transport import IDEMPOTENT_METHODS
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
+    "SHORT_WAIT_S",
     "AttemptLoop",
     "Clock",
     "SystemClock",
@@ -32,6 +34,12 @@ __all__ = [
 ]
 
 log = logging.getLogger("connector.attempts")
+waits_log = logging.getLogger("connector.waits")
+
+#: How long a call waits for a per-second window or a concurrency slot unless told otherwise.
+#: These free up within seconds, so they are always waited for; the cap only stops a call
+#: that would otherwise wait forever on a slot another process never gives back.
+SHORT_WAIT_S = 300.0
 
 #: Mixpanel's guidance: 429/502/503/504 and network errors, 2 s doubling to 60 s, jittered.
 DEFAULT_RETRY = RetryPolicy()
@@ -43,6 +51,34 @@ T = TypeVar("T")
 OnStop = Callable[[APIError, RetryDecision], None]
 #: Called before the loop waits `decision.delay_s` and tries again.
 OnRetry = Callable[[APIError, RetryDecision], None]
+
+
+class _Announcer:
+    """The budget's wait callback: one warning (and `on_wait`) per wait; `done` after it."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        key: str,
+        registry: Registry | None,
+        on_wait: Callable[[str], None] | None,
+    ) -> None:
+        self.limit, self.key, self.on_wait = limit, key, on_wait
+        self.where = getattr(registry or DEFAULT_REGISTRY, "url", None)
+        self.waiting = False
+
+    def __call__(self, window: str, wait_s: float | None) -> None:
+        notice = wait_notice(self.limit, self.key, window, wait_s, self.where)
+        waits_log.warning("%s", notice)
+        self.waiting = True
+        if self.on_wait is not None:
+            self.on_wait(notice)
+
+    def done(self) -> None:
+        """The wait is over: `on_wait("")`."""
+        if self.waiting and self.on_wait is not None:
+            self.on_wait("")
+        self.waiting = False
 
 
 def is_idempotent(request: HTTPRequest) -> bool:
@@ -163,13 +199,19 @@ def send_with_retries(
     registry: Registry | None = None,
     limits: Mapping[str, RateLimit] | None = None,
     rate_wait_s: float = 0.0,
+    short_wait_s: float = SHORT_WAIT_S,
+    on_wait: Callable[[str], None] | None = None,
 ) -> T:
     """Send, parse, and retry failures the policy allows; return the parsed result.
 
     Each attempt first takes a slot from the request's rate budget (`retry.rate_limit`, looked
-    up in `limits`, with `retry.rate_key`) in `registry`, waiting at most `rate_wait_s`, and
-    holds it while the request is in flight. A `Retry-After` header is parsed against
-    `clock.now()` and stored on the response before parsing, so a 429 error carries the wait.
+    up in `limits`, with `retry.rate_key`) in `registry` and holds it while the request is in
+    flight. A per-second window or a concurrency slot is waited for up to `short_wait_s`; the
+    hourly window up to `rate_wait_s`. Each wait over a second is announced once: a warning
+    on the `connector.waits` log naming the budget, the wait and where the budget is shared,
+    and the same text to `on_wait` (then `on_wait("")` once the slot is granted). A
+    `Retry-After` header is parsed against `clock.now()` and stored on the response before
+    parsing, so a 429 error carries the wait.
 
     Raises:
         APIError: the last failure, with `.attempts`; a budget that stays used up raises
@@ -180,9 +222,18 @@ def send_with_retries(
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
     key = budget_key(request, limit)
+    announce = _Announcer(limit, key, registry, on_wait) if limit else None
     for attempt in loop:
         try:
-            slot = budget.acquire(key, max_wait_s=rate_wait_s) if budget else None
+            slot = (
+                budget.acquire(
+                    key, max_wait_s=rate_wait_s, short_wait_s=short_wait_s, on_wait=announce
+                )
+                if budget
+                else None
+            )
+            if announce is not None:
+                announce.done()
             try:
                 response = send()
             finally:

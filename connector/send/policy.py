@@ -13,6 +13,7 @@ from ..prepare.request import HTTPRequest
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
     "NETWORK_ERROR_KINDS",
+    "PERMANENT_5XX",
     "RetryPolicy",
     "guided",
     "policy_for",
@@ -24,6 +25,9 @@ NETWORK_ERROR_KINDS: frozenset[str] = frozenset({ERROR_CONNECT, ERROR_READ_TIMEO
 #: Statuses retried by default: HTTP's transient answers (rate limiting and gateway trouble).
 #: A component may declare its API's own list in component.yaml (`retry.statuses`).
 DEFAULT_RETRY_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
+#: 5xx statuses that are permanent by definition (Not Implemented, HTTP Version Not
+#: Supported): repeating the request cannot change the answer.
+PERMANENT_5XX: frozenset[int] = frozenset({501, 505})
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class RetryPolicy:
             server (risking a duplicate write).
         retry_5xx: Also retry every 5xx status, not just those in ``retry_statuses``.
             This is the retry inputs' "HTTP 5xx and network errors" mode.
+        idempotent_5xx: Retry every 5xx status of an idempotent request (one that is safe to
+            repeat: a GET, or a write its spec marks idempotent), whatever ``retry_statuses``;
+            501 and 505 excepted (``PERMANENT_5XX``).
         not_processed_statuses: Statuses the API documents as "rejected without processing",
             so even a non-idempotent request may be resent after them. None: the component's
             declaration (component.yaml `retry.not_processed_statuses`), else none.
@@ -62,6 +69,7 @@ class RetryPolicy:
     fixed_delay_s: float | None = None
     retry_non_idempotent: bool = False
     retry_5xx: bool = False
+    idempotent_5xx: bool = True
     not_processed_statuses: frozenset[int] | None = None
 
     def __post_init__(self) -> None:

@@ -4,7 +4,8 @@
 
 1. Only failures are retried: a status ``>= 400`` or a network ``error_kind``.
    4xx other than 429 is final unless ``policy.retry_all_errors``; 429/502/503/504
-   (``policy.retry_statuses``) are retried, and any 5xx when ``policy.retry_5xx``.
+   (``policy.retry_statuses``) are retried, and any 5xx when ``policy.retry_5xx`` or
+   when the request is idempotent (``policy.idempotent_5xx``; 501 and 505 excepted).
    Error kinds ``connect``, ``read_timeout`` and ``reset`` are retried.
 2. Stop once ``attempt`` reaches ``policy.max_attempts``.
 3. Non-idempotent requests (``idempotent=False``) that may have reached the server are
@@ -29,7 +30,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from ..errors import ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET
-from .policy import DEFAULT_RETRY_STATUSES, NETWORK_ERROR_KINDS, RetryPolicy
+from .policy import DEFAULT_RETRY_STATUSES, NETWORK_ERROR_KINDS, PERMANENT_5XX, RetryPolicy
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
@@ -107,12 +108,17 @@ def _backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
 
 
 def _failure(
-    policy: RetryPolicy, status: int | None, error_kind: str | None
+    policy: RetryPolicy, status: int | None, error_kind: str | None, idempotent: bool
 ) -> str | RetryDecision:
     """The retriable failure's name ("HTTP 503", "reset error"), or the decision to stop."""
     if status is not None and status >= 400:
         failure = f"HTTP {status}"
-        retriable = policy.is_retriable_status(status)
+        retriable = policy.is_retriable_status(status) or (
+            idempotent
+            and policy.idempotent_5xx
+            and 500 <= status <= 599
+            and status not in PERMANENT_5XX
+        )
     elif error_kind is not None:
         failure = f"{error_kind} error"
         retriable = policy.is_retriable_error(error_kind)
@@ -164,7 +170,7 @@ def decide(
     Returns:
         The decision: seconds to wait before the next attempt (or None) and why.
     """
-    failure = _failure(policy, status, error_kind)
+    failure = _failure(policy, status, error_kind, idempotent)
     if isinstance(failure, RetryDecision):
         return failure
     if attempt >= policy.max_attempts:

@@ -20,6 +20,7 @@ from connector.engines.common import (
     region_choices,
     secret_values,
     with_defaults,
+    with_progress,
 )
 from tests.conftest import TEST_CONNECTION
 
@@ -114,3 +115,30 @@ def test_a_failed_export_keeps_the_previous_file(httpserver: HTTPServer, tmp_pat
     with pytest.raises(Exception, match="403"):
         export_to(component, "downloadData", EXPORT, TEST_CONNECTION, target)
     assert target.read_text() == "yesterday's export\n"
+
+
+def test_engine_components_report_progress_as_log_lines(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from connector.budgets.memory import BudgetRegistry
+    from connector.core.progress import LogProgress
+
+    httpserver.expect_request("/import").respond_with_json(
+        {"code": 200, "num_records_imported": 2000, "status": "OK"}
+    )
+    component = with_progress(
+        load_component(httpserver.url_for("/"), rate_registry=BudgetRegistry())
+    )
+    assert isinstance(component.progress, LogProgress)
+    component.progress = LogProgress("engine task", interval_s=0.0)  # every update, for the test
+    events = [
+        {
+            "event": "e",
+            "properties": {"time": 1618716477, "distinct_id": f"u{n}", "$insert_id": f"i{n}"},
+        }
+        for n in range(4000)
+    ]
+    caplog.set_level("INFO", logger="connector.progress")
+    component.run("importEvents", {"events": events, "project_id": "1"}, TEST_CONNECTION, workers=1)
+    lines = [r.getMessage() for r in caplog.records if r.name == "connector.progress"]
+    assert any("2 requests" in line and "4,000 imported" in line for line in lines), lines

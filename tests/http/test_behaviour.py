@@ -641,10 +641,16 @@ def test_export_draws_from_the_raw_export_budget(
     inputs = {"from_date": "2024-01-01", "to_date": "2024-01-31", "project_id": "2891273"}
     for _ in range(3):
         component.run("downloadData", inputs, connection)
-    with pytest.raises(RateLimitError, match="3 queries per second"):
-        component.run("downloadData", inputs, connection)
-    component.run("downloadData", inputs, connection, rate_wait_s=2)
+    # A per-second window is always waited for, even when no wait is allowed for the hour.
+    component.run("downloadData", inputs, connection, rate_wait_s=0)
     assert clock.sleeps == [pytest.approx(1.0)]
+    for _ in range(56):
+        component.run("downloadData", inputs, connection, rate_wait_s=0)
+    assert len(server.log) == 60
+    # The hour's 60 are used: with no wait allowed, the 61st fails at once saying when.
+    with pytest.raises(RateLimitError, match="60 queries per hour .* frees up in 59 min"):
+        component.run("downloadData", inputs, connection, rate_wait_s=0)
+    assert len(server.log) == 60
     assert registry.budget(RAW_EXPORT).in_flight(_key(server)) == 0
 
 

@@ -1,7 +1,11 @@
-"""A loopback raw-export server for stream tests: JSON lines per day, scripted cuts, gzip."""
+"""A loopback raw-export server for stream tests: JSON lines per day, scripted cuts, gzip.
+
+A request for `from_date`..`to_date` gets the lines of every day of the range, in order.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import socket
@@ -48,7 +52,8 @@ class ExportServer:
     """Serves `/api/2.0/export` on 127.0.0.1 with chunked encoding, one connection a request.
 
     `lines(day)` gives that day's JSON lines; `plans[day]` is consumed one Plan per request
-    of that day (a full answer when none is left). `requests` records (path, query, headers).
+    whose range starts on that day (a full answer when none is left). `requests` records
+    (path, query, headers).
     """
 
     def __init__(self, lines: Callable[[str], Iterable[bytes]]) -> None:
@@ -116,7 +121,7 @@ class ExportServer:
         )
         compressor = gzip.GzipFile(fileobj=_Sink(conn), mode="wb") if zipped else None
         out: Callable[[bytes], None] = compressor.write if compressor else _Sink(conn).write
-        source: Iterable[bytes] = self.lines(day)
+        source: Iterable[bytes] = _range_lines(self.lines, day, query.get("to_date", [day])[0])
         if plan.reverse:
             source = list(reversed(list(source)))
         for line in _limited(source, plan.cut_after):
@@ -143,6 +148,16 @@ class ExportServer:
             time.sleep(1.0)
         elif compressor:
             compressor.flush()  # then close without the last chunk: a cut mid-answer
+
+
+def _range_lines(lines: Callable[[str], Iterable[bytes]], first: str, last: str) -> Iterator[bytes]:
+    if not first:
+        yield from lines(first)
+        return
+    day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)
+    while day <= end:
+        yield from lines(day.isoformat())
+        day += dt.timedelta(days=1)
 
 
 def _limited(source: Iterable[bytes], count: int | None) -> Iterator[bytes]:

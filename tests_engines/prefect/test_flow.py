@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,18 +152,27 @@ def test_tasks_wait_for_the_export_budget_instead_of_failing(
     assert all(later - earlier >= 1000 for earlier, later in zip(starts, starts[3:], strict=False))
 
 
-def test_a_task_that_may_not_wait_fails_with_a_rate_limit_error(
+def test_a_task_that_may_not_wait_fails_on_the_hourly_budget_but_waits_out_a_second(
     harness: None, sandbox: Sandbox
 ) -> None:
     credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
 
     @flow
-    def four_exports() -> Any:
-        for _ in range(4):
+    def exports(count: int) -> Any:
+        for _ in range(count):
             run_action(credentials, "downloadData", export_inputs(sandbox), rate_wait_s=0)
 
-    state = four_exports(return_state=True)
+    # The per-second window is always waited for, even by a task allowed no wait.
+    assert exports(4, return_state=True).is_completed()
+    assert len(sandbox.store.requests()) == 4
+    with sqlite3.connect(BUDGETS) as db:  # the rest of the hour's 60, used just now
+        at = time.time()
+        db.executemany(
+            "INSERT INTO grants VALUES (?, ?, ?, ?)",
+            [("export", sandbox.project_id, at, f"other-{n}") for n in range(56)],
+        )
+    state = exports(1, return_state=True)
     assert state.is_failed()
-    with pytest.raises(RateLimitError, match="Raw Export API budget of 3 queries per second"):
+    with pytest.raises(RateLimitError, match="Raw Export API budget of 60 queries per hour"):
         state.result()
-    assert len(sandbox.store.requests()) == 3
+    assert len(sandbox.store.requests()) == 4

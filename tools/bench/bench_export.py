@@ -208,6 +208,9 @@ def main() -> int:
                     f"to_date={days[-1]}",
                     "-i",
                     "project_id=1",
+                    # One request per day, as the minimal loop makes and the server answers.
+                    "-i",
+                    "daysPerRequest=1",
                     "--base-url",
                     url,
                     "--output",

@@ -18,6 +18,7 @@ from ..common import (
     location_values,
     secret_values,
     with_defaults,
+    with_progress,
 )
 from .provider import CONN_TYPE
 
@@ -58,7 +59,9 @@ class MixpanelHook(BaseHook):
 
             mapping = {f["key"]: value(f["key"]) for f in connection_inputs()}
             mapping = {k: v for k, v in mapping.items() if v not in (None, "")}
-            component = load_component(base_url=conn.host or None, rate_wait_s=self.rate_wait_s)
+            component = with_progress(
+                load_component(base_url=conn.host or None, rate_wait_s=self.rate_wait_s)
+            )
             for secret in secret_values(component, mapping):
                 mask_secret(secret)
             self._loaded = (mapping, location_values(value(REGION_INPUT)), component)

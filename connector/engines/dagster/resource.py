@@ -8,7 +8,14 @@ from typing import Any
 import dagster as dg
 
 from ... import Component, load_component
-from ..common import RATE_WAIT_S, connection_inputs, export_to, location_values, with_defaults
+from ..common import (
+    RATE_WAIT_S,
+    connection_inputs,
+    export_to,
+    location_values,
+    with_defaults,
+    with_progress,
+)
 
 
 class MixpanelResource(dg.ConfigurableResource):
@@ -34,7 +41,9 @@ class MixpanelResource(dg.ConfigurableResource):
 
     def component(self) -> Component:
         """The loaded component, pointed at the base URL when one is set."""
-        return load_component(base_url=self.base_url or None, rate_wait_s=self.rate_wait_s)
+        return with_progress(
+            load_component(base_url=self.base_url or None, rate_wait_s=self.rate_wait_s)
+        )
 
     def inputs_for(
         self, component: Component, key: str, inputs: Mapping[str, Any]

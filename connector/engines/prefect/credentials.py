@@ -19,6 +19,7 @@ from ..common import (
     location_input,
     location_values,
     with_defaults,
+    with_progress,
 )
 
 BASE_URL_FIELD = "base_url"
@@ -55,8 +56,8 @@ class CredentialsMethods:
 
         Its calls wait up to `rate_wait_s` for a client-side rate budget before failing.
         """
-        return load_component(
-            base_url=getattr(self, BASE_URL_FIELD) or None, rate_wait_s=rate_wait_s
+        return with_progress(
+            load_component(base_url=getattr(self, BASE_URL_FIELD) or None, rate_wait_s=rate_wait_s)
         )
 
     def inputs_for(

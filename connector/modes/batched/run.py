@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from ...call import Call
 from ...prepare.inputs import check_rules
@@ -11,9 +13,18 @@ from ...prepare.request import HTTPRequest
 from .chunks import Batch, batches, records_of
 from .pool import send_all
 from .records import RecordPlan, Refusal
-from .results import DEFAULT_WORKERS, Totals, counter, merged, nothing_sent_error
+from .results import (
+    DEFAULT_WORKERS,
+    Totals,
+    counter,
+    distinct_error,
+    nothing_sent_error,
+    result_of,
+)
 
-__all__ = ["DEFAULT_WORKERS", "batch_plan", "batch_requests", "run_batched"]
+__all__ = ["DEFAULT_WORKERS", "Acknowledged", "batch_plan", "batch_requests", "run_batched"]
+
+log = logging.getLogger("connector.bulk")
 
 Render = Callable[[Batch], tuple[HTTPRequest, str | None]]
 
@@ -32,10 +43,13 @@ def batch_plan(call: Call) -> tuple[RecordPlan, Render, Iterator[Batch], list[Re
         max_bytes=op.batch.get("max_bytes"),
     )
 
+    checked: list[bool] = []
+
     def render(batch: Batch) -> tuple[HTTPRequest, str | None]:
         batch_values = {**call.values, key: batch.records}
-        if batch.number == 0:  # the records were checked one by one; the rules read them all
+        if not checked:  # the records were checked one by one; the rules read them all
             check_rules(op, batch_values, call.connection)
+            checked.append(True)
         return call.render(batch_values)
 
     return plan, render, stream, refused
@@ -52,10 +66,36 @@ def batch_requests(call: Call) -> Iterator[tuple[HTTPRequest, str | None]]:
         raise nothing_sent_error(refused, plan)
 
 
-def run_batched(call: Call, workers: int) -> Any:
-    """Send every batch with `workers` in flight; the merged result (see `results.merged`)."""
+class Acknowledged(Protocol):
+    """Where the batches the API answered are recorded (connector.files.checkpoint)."""
+
+    path: Path
+
+    def load(self) -> frozenset[int]:
+        """The batch numbers an earlier run recorded."""
+        ...
+
+    def ack(self, number: int) -> None:
+        """Record that the API answered batch `number`."""
+        ...
+
+    def remove(self) -> None:
+        """Every batch was sent: forget them."""
+        ...
+
+
+def run_batched(call: Call, workers: int, checkpoint: Acknowledged | None = None) -> Any:
+    """Send every batch with `workers` in flight; the result (see `results.result_of`).
+
+    With a `checkpoint`, batches it lists as acknowledged are not sent again, each batch is
+    added to it once the API answered, and it is removed when every batch was sent.
+    """
     plan, render, stream, refused = batch_plan(call)
     result_spec = call.op.batch.get("result") or {}
+    totals = Totals()
+    progress = call.settings.progress
+    if checkpoint is not None:
+        stream = _unacknowledged(stream, checkpoint, totals, call.op.key)
 
     def send(batch: Batch) -> tuple[Any, int]:
         request, header = render(batch)
@@ -63,12 +103,47 @@ def run_batched(call: Call, workers: int) -> Any:
         answer = call.send(request, header, attempts=attempts)
         return answer, attempts[0]
 
-    totals = Totals()
     count = counter(call.op.key, plan, result_spec)
-    send_all(stream, send, count, workers=workers, totals=totals)
-    if not totals.batches:
+
+    def on_ack(batch: Batch, answer: Any, totals: Totals) -> None:
+        """After the API answered a batch: count it, record it, show the figures."""
+        count(batch, answer, totals)
+        distinct_error(totals, answer)
+        if checkpoint is not None:
+            checkpoint.ack(batch.number)
+        progress.update(
+            {
+                "requests": totals.requests,
+                "retried": totals.retried,
+                "imported": totals.imported,
+                "skipped": totals.skipped,
+            }
+        )
+
+    send_all(stream, send, on_ack, workers=workers, totals=totals)
+    if not totals.batches and not totals.skipped:
         raise nothing_sent_error(refused, plan)
-    if result_spec.get("single_answer") and totals.batches == 1 and not refused:
-        if not totals.failed:
-            return totals.answers[0]
-    return merged(totals, refused, plan)
+    if checkpoint is not None:
+        checkpoint.remove()
+    single = bool(result_spec.get("single_answer"))
+    return result_of(totals, refused, plan, single_answer=single)
+
+
+def _unacknowledged(
+    stream: Iterator[Batch], checkpoint: Acknowledged, totals: Totals, action: str
+) -> Iterator[Batch]:
+    """The batches the checkpoint does not list; says how many it skipped."""
+    acked = checkpoint.load()
+    if acked:
+        log.warning(
+            "%s: resuming from %s: %d batch(es) the API already acknowledged are not sent again",
+            action,
+            checkpoint.path,
+            len(acked),
+        )
+    for batch in stream:
+        if batch.number in acked:
+            totals.skipped += 1
+            totals.skipped_records += len(batch.indexes)
+            continue
+        yield batch

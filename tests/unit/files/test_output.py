@@ -27,11 +27,12 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ExportServer]:
         yield running
 
 
-def _export(server: ExportServer, output: str, project: str) -> int:
+def _export(server: ExportServer, output: str, project: str, *extra: str) -> int:
     return main(
         [
             "run",
             "downloadData",
+            *extra,
             "-i",
             f"from_date={DAYS[0]}",
             "-i",
@@ -66,10 +67,13 @@ def test_output_writes_json_lines_and_prints_a_one_line_summary(
         "events": 50,
         "bytes": len(written),
         "days": 2,
+        "windows": 1,
+        "requests": 1,
         "resumed_cuts": 0,
         "output": str(target),
     }
     assert not (tmp_path / "events.jsonl.partial").exists()
+    assert not (tmp_path / "events.jsonl.partial.json").exists()
 
 
 def test_output_gz_is_gzip(
@@ -94,24 +98,62 @@ def test_output_dash_writes_lines_to_stdout_and_the_summary_to_stderr(
     assert (summary["events"], summary["bytes"]) == (50, len(captured.out))
 
 
-def test_a_failed_export_leaves_only_the_partial_file(
-    server: ExportServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("name", ["events.jsonl", "events.jsonl.gz"])
+def test_a_failed_export_keeps_its_complete_windows_and_the_rerun_fetches_only_the_rest(
+    server: ExportServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     server.plans[DAYS[1]] = [Plan(status=401)]
-    target = tmp_path / "events.jsonl"
-    assert _export(server, str(target), "9004") == 1
+    target = tmp_path / name
+    one_day = ("-i", "daysPerRequest=1")
+    assert _export(server, str(target), "9004", *one_day) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("error: ") and "HTTP 401" in captured.err
     assert not target.exists()
-    partial = (tmp_path / "events.jsonl.partial").read_bytes()
-    assert len(partial.splitlines()) == 25  # the first day, for inspection
+    state = json.loads((tmp_path / f"{name}.partial.json").read_text())
+    assert state["windows"] == [[DAYS[0], DAYS[0]]] and state["records"] == 25
+    server.requests.clear()
+
+    assert _export(server, str(target), "9004", *one_day) == 0  # the same command again
+    summary = _summary(capsys.readouterr().out)
+    assert [q["from_date"] for _, q, _ in server.requests] == [[DAYS[1]]]  # day 1 was kept
+    opened = gzip.open(target) if name.endswith(".gz") else open(target, "rb")
+    with opened as lines:
+        assert [json.loads(line) for line in lines] == ALL
+    assert (summary["events"], summary["windows"], summary["windows_kept"]) == (50, 2, 1)
+    assert not (tmp_path / f"{name}.partial").exists()
+    assert not (tmp_path / f"{name}.partial.json").exists()
+
+
+def test_other_inputs_do_not_reuse_a_partial_export(
+    server: ExportServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.plans[DAYS[1]] = [Plan(status=401)]
+    target = tmp_path / "events.jsonl"
+    assert _export(server, str(target), "9005", "-i", "daysPerRequest=1") == 1
+    assert "HTTP 401" in capsys.readouterr().err
+    server.requests.clear()
+    assert _export(server, str(target), "9005") == 0  # one 2-day window: other inputs
+    assert [q["from_date"] for _, q, _ in server.requests] == [[DAYS[0]]]
+    assert [json.loads(line) for line in target.read_bytes().splitlines()] == ALL
 
 
 def test_write_jsonl_counts_lines_and_bytes() -> None:
     out = io.BytesIO()
     assert write_jsonl([{"a": [1, {"b": None}]}, "x"], out.write) == (2, len(out.getvalue()))
     assert out.getvalue() == b'{"a":[1,{"b":null}]}\n"x"\n'
+
+
+def test_a_stream_without_windows_is_written_whole_in_one_piece(tmp_path: Path) -> None:
+    from connector.files.output import write_stream
+    from connector.modes.record_stream import RecordStream, StreamStats
+
+    records = [{"n": n, "nested": {"list": [n]}} for n in range(5000)]  # e.g. every page
+    target = tmp_path / "profiles.jsonl"
+    summary = write_stream(RecordStream(iter(records), StreamStats()), str(target))
+    assert [json.loads(line) for line in target.read_bytes().splitlines()] == records
+    assert (summary["events"], summary["windows"]) == (5000, 0)
+    assert not (tmp_path / "profiles.jsonl.partial.json").exists()
 
 
 def test_a_partial_that_is_a_symlink_is_refused_and_its_target_untouched(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 import tracemalloc
-from collections import Counter
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from tests.unit.export_server import ExportServer, Plan, day_lines, event
 
 DAYS = ("2024-01-01", "2024-01-02", "2024-01-03")
 INPUTS = {"from_date": DAYS[0], "to_date": DAYS[-1], "project_id": "2891273"}
+ONE_DAY = {"daysPerRequest": "1"}
 FAST = RetryPolicy(base_delay_s=0.0, jitter=0.0)
 
 
@@ -35,10 +36,6 @@ def _component(server: ExportServer, **options: Any) -> Component:
     options.setdefault("retry", FAST)
     options.setdefault("rate_registry", clock.registry())
     return load_component(server.url, **options)
-
-
-def _multiset(records: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(json.dumps(r, sort_keys=True) for r in records)
 
 
 @pytest.fixture
@@ -63,24 +60,48 @@ def test_iter_yields_every_event_with_nested_types_intact(
     assert isinstance(first["price"], float) and isinstance(first["time"], int)
 
 
-def test_one_gzip_request_per_day_with_the_day_as_the_range(server: ExportServer) -> None:
+def test_the_range_goes_in_one_gzip_request_per_window(server: ExportServer) -> None:
     list(_component(server).iter("downloadData", INPUTS, TEST_CONNECTION))
+    assert [(q["from_date"], q["to_date"]) for _, q, _ in server.requests] == [
+        ([DAYS[0]], [DAYS[-1]])
+    ]
+    server.requests.clear()
+    list(_component(server).iter("downloadData", {**INPUTS, **ONE_DAY}, TEST_CONNECTION))
     assert [(q["from_date"], q["to_date"]) for _, q, _ in server.requests] == [
         ([d], [d]) for d in DAYS
     ]
     for path, query, headers in server.requests:
         assert path == "/api/2.0/export"
         assert query["project_id"] == ["2891273"]
+        assert "daysPerRequest" not in query  # it shapes the requests, it is not sent
         assert headers["accept-encoding"] == "gzip"
         assert headers["authorization"].startswith("Basic ")
 
 
+@pytest.mark.parametrize(
+    ("last", "requests"), [("2024-01-31", 2), ("2024-12-30", 13), ("2024-01-30", 1)]
+)
+def test_a_month_takes_two_requests_and_a_year_thirteen(last: str, requests: int) -> None:
+    with ExportServer(lambda day: [json.dumps(event(day, 0)).encode()]) as server:
+        inputs = {**INPUTS, "to_date": last}
+        stream = _component(server).iter("downloadData", inputs, TEST_CONNECTION)
+        records = list(stream)
+    days = (date.fromisoformat(last) - date(2024, 1, 1)).days + 1
+    assert len(server.requests) == requests == stream.stats.requests
+    assert [r["properties"]["$insert_id"][:10] for r in records] == [
+        (date(2024, 1, 1) + timedelta(days=n)).isoformat() for n in range(days)
+    ]
+    ranges = [(q["from_date"][0], q["to_date"][0]) for _, q, _ in server.requests]
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # no shared day
+    assert (stream.stats.windows, stream.stats.days) == (requests, days)
+
+
 @pytest.mark.parametrize("how", ["close", "reset"])
-def test_a_cut_resumes_the_day_with_no_loss_and_no_duplicates(
+def test_a_cut_redoes_only_its_window_with_no_loss_and_no_duplicates(
     server: ExportServer, events: dict[str, list[dict[str, Any]]], how: str
 ) -> None:
     server.plans[DAYS[1]] = [Plan(cut_after=17, how=how)]
-    stream = _component(server).iter("downloadData", INPUTS, TEST_CONNECTION)
+    stream = _component(server).iter("downloadData", {**INPUTS, **ONE_DAY}, TEST_CONNECTION)
     records = list(stream)
     assert records == _all(events)
     assert [q["from_date"][0] for _, q, _ in server.requests] == [
@@ -89,10 +110,50 @@ def test_a_cut_resumes_the_day_with_no_loss_and_no_duplicates(
         DAYS[1],
         DAYS[2],
     ]
-    assert (stream.stats.days, stream.stats.cuts) == (3, 1)
+    assert (stream.stats.windows, stream.stats.cuts, stream.stats.requests) == (3, 1, 4)
 
 
-def test_resume_matches_a_reordered_answer_and_keeps_genuine_duplicates() -> None:
+def test_a_cut_in_the_second_30_day_window_asks_for_that_window_again() -> None:
+    days = [(date(2024, 1, 1) + timedelta(days=n)).isoformat() for n in range(60)]
+    by_day = {day: [event(day, n) for n in range(3)] for day in days}
+    with ExportServer(day_lines(by_day)) as server:
+        server.plans["2024-01-31"] = [Plan(cut_after=40)]
+        inputs = {**INPUTS, "to_date": days[-1]}
+        records = list(_component(server).iter("downloadData", inputs, TEST_CONNECTION))
+    assert records == [e for day in days for e in by_day[day]]
+    assert [(q["from_date"][0], q["to_date"][0]) for _, q, _ in server.requests] == [
+        ("2024-01-01", "2024-01-30"),
+        ("2024-01-31", "2024-02-29"),
+        ("2024-01-31", "2024-02-29"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "fails", [[Plan(status=500), Plan(status=502)], [Plan(cut_after=3), Plan(cut_after=9)]]
+)
+def test_a_window_that_keeps_failing_is_split_in_halves(
+    server: ExportServer, events: dict[str, list[dict[str, Any]]], fails: list[Plan]
+) -> None:
+    server.plans[DAYS[0]] = fails
+    stream = _component(server).iter("downloadData", INPUTS, TEST_CONNECTION)
+    assert list(stream) == _all(events)
+    assert [(q["from_date"][0], q["to_date"][0]) for _, q, _ in server.requests] == [
+        (DAYS[0], DAYS[2]),
+        (DAYS[0], DAYS[2]),
+        (DAYS[0], DAYS[1]),
+        (DAYS[2], DAYS[2]),
+    ]
+    assert (stream.stats.halved, stream.stats.windows) == (1, 2)
+
+
+def test_a_refused_window_is_not_halved(server: ExportServer) -> None:
+    server.plans[DAYS[0]] = [Plan(status=400)]
+    with pytest.raises(ClientError, match="HTTP 400"):
+        list(_component(server).iter("downloadData", INPUTS, TEST_CONNECTION))
+    assert len(server.requests) == 1
+
+
+def test_a_window_is_kept_from_one_complete_answer_even_if_reordered_with_duplicates() -> None:
     day = [event(DAYS[0], n) for n in range(30)]
     day.insert(5, dict(day[20]))  # Mixpanel stored this one twice: it must come out twice
     day.insert(25, dict(day[3]))
@@ -101,30 +162,28 @@ def test_resume_matches_a_reordered_answer_and_keeps_genuine_duplicates() -> Non
         server.plans[DAYS[0]] = [Plan(cut_after=10), Plan(cut_after=12, reverse=True)]
         inputs = {**INPUTS, "to_date": DAYS[0]}
         records = list(_component(server).iter("downloadData", inputs, TEST_CONNECTION))
-    assert _multiset(records) == _multiset(day)
-    assert len(records) == 32
+    assert records == day
     assert len(server.requests) == 3
 
 
-def test_resume_matches_on_the_dedup_key_not_on_the_whole_event(
+def test_records_of_a_cut_answer_never_reach_the_caller(
     server: ExportServer, events: dict[str, list[dict[str, Any]]]
 ) -> None:
-    # The resumed answer carries another mp_processing_time_ms: still the same 40 events.
+    # The second answer carries another mp_processing_time_ms: only its records come out.
     server.plans[DAYS[0]] = [Plan(cut_after=15), Plan(reprocessed=True)]
     inputs = {**INPUTS, "to_date": DAYS[0]}
     records = list(_component(server).iter("downloadData", inputs, TEST_CONNECTION))
     assert [r["properties"]["$insert_id"] for r in records] == [
         e["properties"]["$insert_id"] for e in events[DAYS[0]]
     ]
-    assert records[:15] == events[DAYS[0]][:15]
-    assert records[15]["properties"]["mp_processing_time_ms"] == 2704067200015
+    assert {r["properties"]["mp_processing_time_ms"] // 10**12 for r in records} == {2}
 
 
 def test_terminated_early_is_a_cut_never_a_record(
     server: ExportServer, events: dict[str, list[dict[str, Any]]]
 ) -> None:
     server.plans[DAYS[0]] = [Plan(cut_after=9, how="marker"), Plan(cut_after=0, how="marker")]
-    records = list(_component(server).iter("downloadData", INPUTS, TEST_CONNECTION))
+    records = list(_component(server).iter("downloadData", {**INPUTS, **ONE_DAY}, TEST_CONNECTION))
     assert records == _all(events)
     assert [q["from_date"][0] for _, q, _ in server.requests].count(DAYS[0]) == 3
 
@@ -132,7 +191,7 @@ def test_terminated_early_is_a_cut_never_a_record(
 def test_terminated_early_every_time_fails_clearly_after_the_retries(server: ExportServer) -> None:
     server.plans[DAYS[1]] = [Plan(cut_after=5, how="marker") for _ in range(3)]
     stream = _component(server, retry=RetryPolicy(max_attempts=3, base_delay_s=0.0)).iter(
-        "downloadData", INPUTS, TEST_CONNECTION
+        "downloadData", {**INPUTS, **ONE_DAY}, TEST_CONNECTION
     )
     got: list[Any] = []
     with pytest.raises(TransportError) as caught:
@@ -142,7 +201,7 @@ def test_terminated_early_every_time_fails_clearly_after_the_retries(server: Exp
     assert "terminated early" in message and DAYS[1] in message
     assert "3 attempt(s) used" in message
     assert caught.value.attempts == 3
-    assert len(got) == 40 + 5  # day 1, then day 2's first answer; never the marker
+    assert len(got) == 40  # day 1 only: day 2's partial answers never come out
     assert all(isinstance(r, dict) for r in got)
 
 
@@ -157,7 +216,7 @@ def test_a_stalled_answer_times_out_and_resumes(
 def test_limit_caps_the_whole_export_and_each_day_asks_for_what_is_left(
     server: ExportServer, events: dict[str, list[dict[str, Any]]]
 ) -> None:
-    inputs = {**INPUTS, "limit": "50"}
+    inputs = {**INPUTS, **ONE_DAY, "limit": "50"}
     records = list(_component(server).iter("downloadData", inputs, TEST_CONNECTION))
     assert records == _all(events)[:50]
     assert [q["limit"] for _, q, _ in server.requests] == [["50"], ["10"]]
@@ -165,15 +224,14 @@ def test_limit_caps_the_whole_export_and_each_day_asks_for_what_is_left(
 
 def test_each_request_draws_from_the_export_budget(server: ExportServer) -> None:
     clock = FakeClock()
-    inputs = {**INPUTS, "to_date": "2024-01-04"}
+    inputs = {**INPUTS, **ONE_DAY, "to_date": "2024-01-04"}
     component = _component(server, clock=clock, rate_registry=clock.registry())
     assert len(list(component.iter("downloadData", inputs, TEST_CONNECTION))) == 120
     assert clock.sleeps == [pytest.approx(1.0)]  # the 4th request waits: 3 per second
-    got: list[Any] = []
-    with pytest.raises(Exception, match="3 queries per second") as caught:
-        got.extend(component.iter("downloadData", INPUTS, TEST_CONNECTION, rate_wait_s=0))
-    assert len(got) == 80  # the 4th request of the last run used 1 of this second's 3 slots
-    assert "stream stopped on 2024-01-03, after 80 record(s) were yielded" in str(caught.value)
+    # The per-second window is always waited for, even with no wait allowed for the hour.
+    again = {**INPUTS, **ONE_DAY}
+    assert len(list(component.iter("downloadData", again, TEST_CONNECTION, rate_wait_s=0))) == 120
+    assert len(clock.sleeps) == 2
 
 
 def test_error_statuses_raise_typed_errors(server: ExportServer) -> None:
@@ -198,7 +256,9 @@ def test_a_line_that_is_not_json_is_a_clear_error_quoting_at_most_200_characters
     lines = [b'{"event": "a", "properties": {}}', b"<html>" + b"x" * 5000]
     with ExportServer(lambda day: lines) as server:
         stream = _component(server).iter("downloadData", INPUTS, TEST_CONNECTION)
-        with pytest.raises(ClientError, match="line 2 of the answer on 2024-01-01") as caught:
+        with pytest.raises(
+            ClientError, match="line 2 of the answer for 2024-01-01..2024-01-03"
+        ) as caught:
             list(stream)
     assert len(str(caught.value)) < 400
 

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from connector import ClientError, HTTPRequest, TransportError
-from connector.parse.jsonlines import raise_on_cut_marker, read_records, record_key
+from connector.parse.jsonlines import raise_on_cut_marker, read_records
 from connector.send.response import RawResponse
-from tests.unit.export_server import event
 
 
 class FakeStream:
@@ -58,43 +56,3 @@ def test_run_answers_ending_in_a_marker_are_cuts_but_markers_inside_events_are_d
     inside = RawResponse(status=200, content=b'{"note": "terminated early"}\n')
     raise_on_cut_marker(op, request, inside)  # an event mentioning the words is data
     raise_on_cut_marker(op, request, RawResponse(status=500, content=b"terminated early"))
-
-
-def test_record_key_reads_dotted_paths_and_unhashable_values() -> None:
-    key = record_key(["event", "properties.time", "properties.missing.deeper"])
-    a = {"event": "x", "properties": {"time": 1, "other": 2}}
-    assert key(a) == key({"event": "x", "properties": {"time": 1, "other": 3}})
-    assert key(a) != key({"event": "x", "properties": {"time": 2}})
-    assert key({"event": ["list"], "properties": {"time": {"n": 1}}}) == key(
-        {"event": ["list"], "properties": {"time": {"n": 1}}}
-    )
-    whole = record_key([])
-    assert whole({"a": 1, "b": 2}) == whole({"b": 2, "a": 1}) != whole({"a": 1})
-
-
-@pytest.mark.parametrize(
-    "paths",
-    [
-        ["event", "properties.distinct_id", "properties.time", "properties.$insert_id"],
-        ["properties.time", "properties.$insert_id", "context.id"],
-    ],
-)
-def test_record_key_fast_paths_agree_with_the_record_and_fall_back_on_odd_shapes(
-    paths: list[str],
-) -> None:
-    key = record_key(paths)
-    base = event("2024-01-01", 7)
-    base["context"] = {"id": 1}
-    assert key(base) == key(json.loads(json.dumps(base)))
-    changed = json.loads(json.dumps(base))
-    changed["properties"]["$insert_id"] = "other"
-    assert key(changed) != key(base)
-    odd: list[Any] = [
-        {"event": "x"},  # no properties
-        {"event": "x", "properties": "text"},
-        {"event": ["a"], "properties": {"time": [1], "$insert_id": {"n": 1}}},
-        [1, 2],
-    ]
-    for record in odd:
-        assert key(record) == key(json.loads(json.dumps(record)))
-    assert key(odd[2]) != key(odd[0])  # unhashable values are keyed by their JSON

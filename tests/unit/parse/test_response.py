@@ -99,3 +99,13 @@ def test_error_hints_are_appended() -> None:
     request = _request({"error_hints": {413: "At most 2000 events per request."}})
     with pytest.raises(PayloadTooLargeError, match="At most 2000 events per request."):
         parse_response(request, _raw(b'{"error": "too big"}', 413))
+
+
+def test_an_error_body_of_json_lines_is_quoted_as_text_not_a_repr() -> None:
+    from connector.parse.response import error_message
+
+    assert error_message([{"error": "injected server error", "status": "error"}]) == (
+        "injected server error"
+    )
+    assert error_message([{"error": "a"}, {"error": "a"}, {"error": "b"}]) == "a; b"
+    assert error_message([]) == "(empty body)"

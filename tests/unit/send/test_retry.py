@@ -52,9 +52,18 @@ def test_gateway_statuses_are_retried(status: int) -> None:
     assert call(NO_JITTER, status=status) == 2.0
 
 
-def test_500_not_retried_by_default() -> None:
-    assert call(NO_JITTER, status=500) is None
-    assert call(NO_JITTER, status=501) is None
+def test_500_of_a_request_not_safe_to_repeat_is_not_retried_by_default() -> None:
+    assert call(NO_JITTER, status=500, idempotent=False) is None
+    assert call(NO_JITTER, status=501, idempotent=False) is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 507, 599])
+def test_every_5xx_of_an_idempotent_request_is_retried(status: int) -> None:
+    assert call(NO_JITTER, status=status) == 2.0
+    assert call(NO_JITTER, status=400) is None
+    assert call(NO_JITTER, status=501) is None  # Not Implemented: permanent by definition
+    assert call(NO_JITTER, status=505) is None
+    assert call(RetryPolicy(jitter=0.0, idempotent_5xx=False), status=500) is None
 
 
 def test_500_retried_in_seed_5xx_and_network_mode() -> None:

@@ -1,0 +1,41 @@
+"""The one-line notice of a rate-budget wait: which budget, for how long, where it is shared."""
+
+from __future__ import annotations
+
+from .limits import RateLimit, format_duration
+
+__all__ = ["NOTICE_AFTER_S", "SHORT_WINDOWS", "wait_notice", "where_shared"]
+
+#: Waits longer than this are announced (once each); shorter ones pass silently.
+NOTICE_AFTER_S = 1.0
+#: Windows that free up within seconds, always waited for (up to the short-wait cap).
+SHORT_WINDOWS = frozenset({"second", "concurrency"})
+
+
+def where_shared(url: str | None) -> str:
+    """`url` (password already masked) as a phrase; the in-process budgets when None."""
+    if not url:
+        return "kept in this process only"
+    return f"shared through {url}"
+
+
+def wait_notice(
+    limit: RateLimit, key: str, window: str, wait_s: float | None, where: str | None
+) -> str:
+    """The notice of one wait, in one sentence.
+
+    E.g. `Raw Export API budget of 60 queries per hour for project 7 is used up: waiting
+    12 min 3 s for it to free up (budget shared through sqlite:///…/budgets.sqlite3)`.
+    """
+    who = f"{limit.scope} {key}" if limit.scope else key
+    if window == "concurrency":
+        what = f"{limit.max_concurrent} concurrent {limit.unit}"
+        wait = "waiting for a running call to finish"
+    else:
+        allowed = limit.per_hour if window == "hour" else limit.per_second
+        what = f"{allowed} {limit.unit} per {window}"
+        wait = f"waiting {format_duration(wait_s or 0.0)} for it to free up"
+    return (
+        f"{limit.display_name} budget of {what} for {who} is used up: {wait} "
+        f"(budget {where_shared(where)})"
+    )

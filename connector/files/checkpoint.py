@@ -1,0 +1,169 @@
+"""Remembers which batches of a file's import the API acknowledged, so a rerun skips them.
+
+A checkpoint is keyed by the input file's identity (device, inode, size, modification time
+and a hash of its first 64 KiB), the action and a digest of its other inputs: change any of
+them and the old checkpoint no longer applies. Batch numbers are deterministic for a given
+input, so the numbers recorded are the batches a rerun need not send again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..core.digest import inputs_digest
+from .safe import read_small, remove_quietly, write_atomic
+
+__all__ = [
+    "HEAD_BYTES",
+    "Checkpoint",
+    "as_checkpoint",
+    "checkpoint_key",
+    "default_checkpoint_path",
+    "file_checkpoint",
+    "file_identity",
+]
+
+log = logging.getLogger("connector.files")
+
+#: How much of the head of an input file its identity hashes.
+HEAD_BYTES = 64 * 1024
+_VERSION = 1
+
+
+def file_identity(path: Path) -> str:
+    """A digest of where `path` lives, its size, its modification time and its first 64 KiB."""
+    with open(path, "rb") as file:
+        info = os.fstat(file.fileno())
+        head = file.read(HEAD_BYTES)
+    parts = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns]
+    text = ":".join(str(p) for p in parts) + ":" + hashlib.sha256(head).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def checkpoint_key(identity: str, action: str, inputs_digest: str) -> str:
+    """The key of one import: the file's identity, the action and its other inputs."""
+    return hashlib.sha256(f"{identity}\n{action}\n{inputs_digest}".encode()).hexdigest()
+
+
+def default_checkpoint_path(app: str, key: str) -> Path:
+    """Where the command line keeps the checkpoint of `key`: the user state directory."""
+    return Path(platformdirs.user_state_dir(app)) / "checkpoints" / f"{key[:32]}.json"
+
+
+def as_checkpoint(
+    given: str | Path | Checkpoint | None, action: str, records_key: str, inputs: Mapping[str, Any]
+) -> Checkpoint | None:
+    """A Python caller's `checkpoint=`: a path becomes a Checkpoint of its own.
+
+    It is keyed by the action and its inputs other than the records (`records_key`), which
+    the caller promises to give again in the same order.
+    """
+    if given is None or isinstance(given, Checkpoint):
+        return given
+    others = {k: v for k, v in inputs.items() if k != records_key}
+    key = checkpoint_key("records given by the caller", action, inputs_digest(action, others))
+    return Checkpoint(Path(given), key)
+
+
+def file_checkpoint(
+    path: str | None, action: str, inputs: Mapping[str, Any], app: str
+) -> Checkpoint | None:
+    """The checkpoint of an import of the file at `path`, in the user state directory of `app`.
+
+    Keyed by the file, the action and the other `inputs`. None for standard input (`-`) or a
+    file that cannot be read: there is no identity to resume by.
+    """
+    if not path or path == "-":
+        return None
+    try:
+        identity = file_identity(Path(path))
+    except OSError:
+        return None
+    key = checkpoint_key(identity, action, inputs_digest(action, inputs))
+    return Checkpoint(default_checkpoint_path(app, key), key)
+
+
+def _ranges(numbers: Iterable[int]) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for number in sorted(numbers):
+        if ranges and ranges[-1][1] + 1 == number:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    return ranges
+
+
+def _numbers(ranges: Iterable[Iterable[int]]) -> set[int]:
+    found: set[int] = set()
+    for pair in ranges:
+        first, last = (int(n) for n in pair)
+        if not 0 <= first <= last or last - first > 10_000_000:
+            raise ValueError(f"bad range {[first, last]}")
+        found.update(range(first, last + 1))
+    return found
+
+
+class Checkpoint:
+    """The acknowledged batch numbers of one import, kept in a small JSON file.
+
+    `ack` may be called from any thread; each call rewrites the file atomically (a new file,
+    synced, renamed over the old), so a kill at any moment leaves the last complete record.
+    """
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = Path(path)
+        self.key = key
+        self._lock = threading.Lock()
+        self._acked: set[int] = set()
+
+    def __repr__(self) -> str:
+        return f"<Checkpoint {self.path} ({len(self._acked)} acknowledged)>"
+
+    def load(self) -> frozenset[int]:
+        """The batches an earlier run of the same import recorded (none if it was another)."""
+        try:
+            raw = read_small(self.path)
+            if raw is None:
+                return frozenset()
+            data = json.loads(raw)
+            if data.get("version") != _VERSION or data.get("key") != self.key:
+                log.warning("%s: a checkpoint of another import is replaced", self.path)
+                return frozenset()
+            acked = _numbers(data["acknowledged"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning(
+                "%s: the checkpoint cannot be read (%s); nothing is skipped", self.path, exc
+            )
+            return frozenset()
+        with self._lock:
+            self._acked = set(acked)
+        return frozenset(acked)
+
+    @property
+    def acknowledged(self) -> frozenset[int]:
+        """Every batch number recorded so far."""
+        with self._lock:
+            return frozenset(self._acked)
+
+    def ack(self, number: int) -> None:
+        """Record that the API answered batch `number`."""
+        with self._lock:
+            self._acked.add(number)
+            data = {"version": _VERSION, "key": self.key, "acknowledged": _ranges(self._acked)}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, json.dumps(data).encode())
+
+    def remove(self) -> None:
+        """The import completed: the checkpoint is no longer needed."""
+        with self._lock:
+            remove_quietly(self.path)
+            self._acked.clear()
