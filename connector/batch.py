@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConnectorError, InputError, InputProblem
-from .records import RecordPlan, Refusal
+from .errors import InputError, InputProblem
+from .modes.batched.lanes import lane_of
+from .records import RecordPlan, Refusal, dotted, lookup
 from .templates import EncodedList, render_value
 
 DEFAULT_WORKERS = 4
@@ -36,6 +37,8 @@ class Totals:
     batches: int = 0
     requests: int = 0
     retried: int = 0
+    concurrency: int = 0  # requests allowed in flight (the adaptive limit, as it ended)
+    throttled: int = 0  # answers that asked to slow down (429, 503)
     failed: list[dict[str, Any]] = field(default_factory=list)
     answers: list[Any] = field(default_factory=list)
 
@@ -93,6 +96,63 @@ def batches(
         yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
 
 
+def laned_batches(
+    records: Iterable[Any],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    *,
+    order_by: str | None,
+    lanes: int,
+    max_items: int,
+    max_bytes: int | None = None,
+) -> Iterator[tuple[int, Batch]]:
+    """`(lane, batch)` pairs: every record with the same `order_by` value in one lane, in order.
+
+    Without `order_by` every batch is lane 0 (any worker may send it). With it, each lane
+    gathers its own records into batches; an input that fits one request stays one request.
+    Batch numbers follow the order batches are completed, the same in every run.
+    """
+    if order_by is None or lanes <= 1:
+        for batch in batches(records, plan, refused, max_items=max_items, max_bytes=max_bytes):
+            yield 0, batch
+        return
+    keys = dotted(order_by)
+    source = iter(enumerate(records))
+    head = [pair for _, pair in zip(range(max_items + 1), source, strict=False)]
+    if len(head) <= max_items:  # a single request: nothing to order
+        for batch in _chunk(head, plan, refused, 0, max_items, max_bytes):
+            yield 0, batch
+        return
+    number = 0
+    pending: list[list[tuple[int, Any]]] = [[] for _ in range(lanes)]
+    for index, record in itertools.chain(head, source):
+        lane = lane_of(lookup(record, keys), lanes)
+        pending[lane].append((index, record))
+        if len(pending[lane]) == max_items:
+            for batch in _chunk(pending[lane], plan, refused, number, max_items, max_bytes):
+                number += 1
+                yield lane, batch
+            pending[lane] = []
+    for lane, rest in enumerate(pending):
+        for batch in _chunk(rest, plan, refused, number, max_items, max_bytes):
+            number += 1
+            yield lane, batch
+
+
+def _chunk(
+    pairs: list[tuple[int, Any]],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    number: int,
+    max_items: int,
+    max_bytes: int | None,
+) -> Iterator[Batch]:
+    if pairs:
+        items = plan.fill_all([record for _, record in pairs])
+        indexes = [index for index, _ in pairs]
+        yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
+
+
 def _split(
     items: list[Any],
     indexes: list[int],
@@ -135,63 +195,6 @@ def _split(
         size += extra
     if where:
         yield Batch(number, EncodedList(kept, encoded), where, size)
-
-
-Send = Callable[[Batch], tuple[Any, int]]  # -> (the action's answer, attempts made)
-
-
-def send_all(
-    stream: Iterator[Batch],
-    send: Send,
-    count: Callable[[Batch, Any, Totals], None],
-    *,
-    workers: int,
-    totals: Totals,
-) -> None:
-    """Send batches with at most `workers` in flight (and as many queued); stop at an error.
-
-    The first batch is sent alone, so an error that every request would meet (credentials,
-    a rule) costs one request. Raises the first error, noting what had been sent.
-    """
-    error: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch") as pool:
-        pending: dict[Future[tuple[Any, int]], Batch] = {}
-
-        def collect(done: Iterable[Future[tuple[Any, int]]]) -> None:
-            nonlocal error
-            for future in done:
-                batch = pending.pop(future)
-                try:
-                    answer, attempts = future.result()
-                except BaseException as exc:  # noqa: BLE001 - re-raised below, once
-                    error = error or exc
-                    continue
-                totals.batches += 1
-                totals.requests += attempts
-                totals.retried += attempts - 1
-                totals.sent += len(batch.indexes)
-                count(batch, answer, totals)
-
-        try:
-            for batch in stream:
-                pending[pool.submit(send, batch)] = batch
-                if batch.number == 0 or len(pending) >= 2 * workers:
-                    first = batch.number == 0
-                    when = ALL_COMPLETED if first else FIRST_COMPLETED
-                    collect(wait(pending, return_when=when)[0])
-                if error is not None:
-                    break
-        except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
-            error = error or exc
-        collect(wait(pending).done)
-    if error is not None:
-        if isinstance(error, ConnectorError) and totals.requests:
-            note = (
-                f" ({totals.sent} record(s) had been sent in {totals.requests} request(s), "
-                f"{totals.imported} imported, when this error stopped the run)"
-            )
-            error.args = (f"{error.args[0] if error.args else ''}{note}",) + error.args[1:]
-        raise error
 
 
 def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callable[..., None]:
@@ -242,6 +245,8 @@ def merged(totals: Totals, refused: list[Refusal], plan: RecordPlan) -> dict[str
         records_failed=len(failed),
         requests=totals.requests,
         requests_retried=totals.retried,
+        requests_throttled=totals.throttled,
+        concurrency=totals.concurrency,
     )
     return result
 

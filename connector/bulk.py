@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .batch import Batch, Totals, batches, counter, merged, nothing_sent_error, records_of, send_all
+from .batch import Batch, Totals, counter, laned_batches, merged, nothing_sent_error, records_of
 from .inputs import check_rules, validate_inputs
+from .modes.batched.aimd import AdaptiveLimit
+from .modes.batched.pool import Concurrency, Progress, send_all
 from .records import RecordPlan, Refusal
 from .request import HTTPRequest
 from .retry import RetryPolicy
@@ -23,18 +25,21 @@ def batch_plan(
     op: OperationSpec,
     inputs: Mapping[str, Any],
     connection: Mapping[str, Any],
-) -> tuple[RecordPlan, Render, Iterator[Batch], list[Refusal]]:
-    """Check the other inputs once; return the record plan, a renderer and the batches."""
+    concurrency: Concurrency | None = None,
+) -> tuple[RecordPlan, Render, Iterator[tuple[int, Batch]], list[Refusal]]:
+    """Check the other inputs once; return the record plan, a renderer and `(lane, batch)`s."""
     key = op.batch["input"]
     inputs, conn = component._adapted(op, inputs, connection)
     secrets = component._secrets(op, conn, inputs)
     values = validate_inputs(op, inputs, conn, deferred=key)
     plan = RecordPlan(op, values, conn)
     refused: list[Refusal] = []
-    stream = batches(
+    stream = laned_batches(
         records_of(inputs.get(key), plan),
         plan,
         refused,
+        order_by=concurrency.order_by if concurrency else None,
+        lanes=concurrency.ceiling if concurrency else 1,
         max_items=int(op.batch["max_items"]),
         max_bytes=op.batch.get("max_bytes"),
     )
@@ -57,7 +62,7 @@ def batch_requests(
     """Each request the action would send, with its Authorization header, sending nothing."""
     plan, render, stream, refused = batch_plan(component, op, inputs, connection)
     count = 0
-    for batch in stream:
+    for _, batch in stream:
         count += 1
         yield render(batch)
     if not count:
@@ -69,25 +74,32 @@ def run_batched(
     op: OperationSpec,
     inputs: Mapping[str, Any],
     connection: Mapping[str, Any],
-    workers: int,
+    concurrency: Concurrency,
     retry: RetryPolicy | None,
     rate_wait_s: float | None,
+    progress: Progress | None = None,
 ) -> Any:
-    """Send every batch with `workers` in flight; the merged result (see `batch.merged`)."""
-    plan, render, stream, refused = batch_plan(component, op, inputs, connection)
+    """Send every batch, as many in flight as `concurrency` allows; the merged result."""
+    plan, render, stream, refused = batch_plan(component, op, inputs, connection, concurrency)
     result_spec = op.batch.get("result") or {}
 
-    def send(batch: Batch) -> tuple[Any, int]:
-        request, header = render(batch)
+    def send(rendered: tuple[HTTPRequest, str | None], gate: AdaptiveLimit) -> tuple[Any, int]:
+        request, header = rendered
         attempts = [0]
         answer = component._send(
-            request, header, retry=retry, rate_wait_s=rate_wait_s, attempts=attempts
+            request, header, retry=retry, rate_wait_s=rate_wait_s, attempts=attempts, gate=gate
         )
         return answer, attempts[0]
 
     totals = Totals()
     count = counter(op.key, plan, result_spec)
-    send_all(stream, send, count, workers=workers, totals=totals)
+
+    def on_ack(batch: Batch, answer: Any) -> None:
+        count(batch, answer, totals)
+
+    send_all(
+        stream, render, send, on_ack, concurrency=concurrency, totals=totals, progress=progress
+    )
     if not totals.batches:
         raise nothing_sent_error(refused, plan)
     if result_spec.get("single_answer") and totals.batches == 1 and not refused:

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
         "as gzip; -: stdin), never loaded whole; a progress bar shows on a terminal",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="a batched action keeps exactly N requests in flight (default: as many as its spec "
+        "allows, fewer while the API answers 429)",
+    )
     validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
     validate.add_argument(
         "--print-schema-path",
@@ -160,9 +167,18 @@ def _run(args: argparse.Namespace) -> int:
     inputs, connection = _inputs(args), _connection(args, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
         op = component.spec.actions[args.key]
-        with input_files(op, args.input_file, quiet=args.quiet) as files:
-            call = component.preview if args.dry_run else component.run
-            _print(call(args.key, {**inputs, **files}, connection))
+        figures: dict[str, Any] = {}
+        with input_files(op, args.input_file, quiet=args.quiet, figures=figures) as files:
+            if args.dry_run:
+                _print(component.preview(args.key, {**inputs, **files}, connection))
+            else:
+                values = {**inputs, **files}
+                progress = _Figures(figures)
+                _print(
+                    component.run(
+                        args.key, values, connection, workers=args.workers, progress=progress
+                    )
+                )
         return 0
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
@@ -173,8 +189,19 @@ def _run(args: argparse.Namespace) -> int:
     elif args.key in component.spec.data_sources:
         _print(component.fetch(args.key, inputs, connection))
     else:
-        _print(component.run(args.key, inputs, connection))
+        _print(component.run(args.key, inputs, connection, workers=args.workers))
     return 0
+
+
+class _Figures:
+    """Keeps a run's latest figures where the progress bar reads them."""
+
+    def __init__(self, figures: dict[str, Any]) -> None:
+        self.figures = figures
+
+    def update(self, figures: Mapping[str, float | int | str]) -> None:
+        """Take the latest figures."""
+        self.figures.update(figures)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
 from .auth import authorization_header, describe_scheme, scheme_for
@@ -26,6 +26,10 @@ from .templates import render_value
 from .transport import Transport
 from .values import closest
 
+if TYPE_CHECKING:
+    from .modes.batched.aimd import AdaptiveLimit as Gate
+    from .modes.batched.pool import Progress
+
 T = TypeVar("T")
 
 
@@ -45,8 +49,9 @@ class Component:
             file in the user state directory.
         clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
         rng: random source for backoff jitter.
-        workers: requests a batched action (one whose spec has `batch:`) keeps in flight
-            (default: the spec's `batch.workers`, else 4).
+        workers: pins the requests a batched action (one whose spec has `batch:`) keeps in
+            flight; by default the spec's `batch.concurrency` adapts up to its `max` (fewer
+            after 429/503 answers), else its fixed `batch.workers`, else 4.
     """
 
     def __init__(
@@ -94,20 +99,24 @@ class Component:
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
         workers: int | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
         `retry` and `rate_wait_s` override the component's settings for this call. An action
         with a `batch:` spec takes any number of records (a list, iterable or generator) and
-        sends them in requests within its limits, `workers` (default: the component's) at once.
+        sends them in requests within its limits: as many at once as its spec's
+        `batch.concurrency` allows and the server's answers sustain, or exactly `workers`
+        (default: the component's) when given; `progress.update(figures)` hears each answer.
         """
         op = self._operation(action_key, self.spec.actions, "action")
         if op.batch:
             from .batch import DEFAULT_WORKERS  # batching loads only for batched actions
             from .bulk import run_batched
+            from .modes.batched.pool import concurrency_of
 
-            pool = max(1, int(workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)))
-            data = run_batched(self, op, inputs, connection, pool, retry, rate_wait_s)
+            chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
+            data = run_batched(self, op, inputs, connection, chosen, retry, rate_wait_s, progress)
             return self._noted({"data": data})
         if op.paging:
             options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
@@ -286,15 +295,28 @@ class Component:
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
         attempts: list[int] | None = None,
+        gate: Gate | None = None,
     ) -> Any:
-        """Send one rendered request with retries; `attempts[0]` counts the tries."""
+        """Send one rendered request with retries; `attempts[0]` counts the tries.
+
+        With a `gate`, each attempt holds one of its slots while on the wire (not while
+        waiting to retry) and gives it back with the answer's status.
+        """
         hint = self._auth_hint(request)
         op = self.spec.operation(request.action)
 
         def send() -> RawResponse:
             if attempts is not None:
                 attempts[0] += 1
-            return self.transport.send(request, header)
+            if gate is None:
+                return self.transport.send(request, header)
+            slot, status = gate.acquire(), None
+            try:
+                response = self.transport.send(request, header)
+                status = response.status
+                return response
+            finally:
+                gate.release(slot, status)
 
         def parse(response: RawResponse) -> Any:
             raise_on_cut_marker(op, request, response)

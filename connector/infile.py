@@ -67,8 +67,14 @@ def read_records(raw: io.RawIOBase, key: str, where: str) -> Iterator[Any]:
                 raise _problem(key, message) from None
 
 
-def _progress(records: Iterator[Any], counter: _Counting, label: str, stream: Any) -> Iterator[Any]:
-    """Count records past a tqdm bar: records, records/s and the MB read so far."""
+def _progress(
+    records: Iterator[Any],
+    counter: _Counting,
+    label: str,
+    stream: Any,
+    figures: Mapping[str, Any] | None = None,
+) -> Iterator[Any]:
+    """Count records past a tqdm bar: records, records/s, the MB read and the run's `figures`."""
     number = 0
     with tqdm(
         desc=label, unit=" records", unit_scale=True, file=stream, mininterval=0.5, leave=True
@@ -77,9 +83,17 @@ def _progress(records: Iterator[Any], counter: _Counting, label: str, stream: An
             yield record
             if number % 1000 == 0:
                 bar.update(1000)
-                bar.set_postfix_str(f"{counter.count / 1e6:.1f} MB", refresh=False)
+                bar.set_postfix_str(_postfix(counter, figures), refresh=False)
         bar.update(number - bar.n)
-        bar.set_postfix_str(f"{counter.count / 1e6:.1f} MB")
+        bar.set_postfix_str(_postfix(counter, figures))
+
+
+def _postfix(counter: _Counting, figures: Mapping[str, Any] | None) -> str:
+    """`12.3 MB, 16 in flight, 2 throttled`: what was read, then how the sending goes."""
+    text = f"{counter.count / 1e6:.1f} MB"
+    if figures and "concurrency" in figures:
+        text += f", {figures['concurrency']} in flight, {figures.get('throttled', 0)} throttled"
+    return text
 
 
 def parse_specs(items: Sequence[str], op: OperationSpec) -> dict[str, str]:
@@ -106,11 +120,13 @@ def input_files(
     quiet: bool = False,
     stdin: IO[bytes] | None = None,
     stderr: Any = None,
+    figures: Mapping[str, Any] | None = None,
 ) -> Iterator[Mapping[str, Iterator[Any]]]:
     """Open each KEY=PATH (`-`: standard input) as a lazy iterator of records.
 
-    A progress bar (records, MB read, records/s) goes to `stderr` only when it is a terminal
-    and `quiet` is off. Files are closed when the block ends.
+    A progress bar (records, MB read, records/s, and the `figures` the run updates: requests
+    in flight and throttled) goes to `stderr` only when it is a terminal and `quiet` is off.
+    Files are closed when the block ends.
     """
     stderr = stderr if stderr is not None else sys.stderr
     show = not quiet and bool(getattr(stderr, "isatty", lambda: False)())
@@ -128,5 +144,5 @@ def input_files(
                 where = path
             counter = _Counting(raw)
             records = read_records(counter, key, where)
-            opened[key] = _progress(records, counter, key, stderr) if show else records
+            opened[key] = _progress(records, counter, key, stderr, figures) if show else records
         yield opened

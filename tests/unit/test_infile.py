@@ -98,11 +98,14 @@ class _Tty(io.StringIO):
         return self.terminal
 
 
-def _drain(terminal: bool, quiet: bool, tmp_path: Path) -> str:
+def _drain(
+    terminal: bool, quiet: bool, tmp_path: Path, figures: dict[str, Any] | None = None
+) -> str:
     path = tmp_path / "events.json"
     path.write_bytes(_lines(EVENTS * 500))
     stderr = _Tty(terminal)
-    with input_files(OP, [f"events={path}"], quiet=quiet, stderr=stderr) as files:
+    options: dict[str, Any] = {"quiet": quiet, "stderr": stderr, "figures": figures}
+    with input_files(OP, [f"events={path}"], **options) as files:
         assert sum(1 for _ in files["events"]) == 2500
     return stderr.getvalue()
 
@@ -112,6 +115,13 @@ def test_the_progress_bar_shows_records_mb_and_rate_only_on_a_terminal(tmp_path:
     assert "2.50k records" in shown and "MB" in shown and "records/s" in shown
     assert _drain(terminal=False, quiet=False, tmp_path=tmp_path) == ""
     assert _drain(terminal=True, quiet=True, tmp_path=tmp_path) == ""
+
+
+def test_the_progress_bar_shows_the_requests_in_flight_and_throttled(tmp_path: Path) -> None:
+    figures = {"concurrency": 8, "throttled": 3}
+    shown = _drain(terminal=True, quiet=False, tmp_path=tmp_path, figures=figures)
+    assert "8 in flight, 3 throttled" in shown
+    assert "in flight" not in _drain(terminal=True, quiet=False, tmp_path=tmp_path, figures={})
 
 
 # --- the command, end to end over loopback HTTP -------------------------------------------------
@@ -157,6 +167,23 @@ def test_run_imports_a_file_or_stdin(
     result = json.loads(capsys.readouterr().out)["data"]
     assert (result["records_imported"], result["requests"]) == (4500, 3)
     assert sorted(len(b) for b in RECEIVED[0].bodies) == [500, 2000, 2000]
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize(("option", "expected"), [([], 16), (["--workers", "2"], 2)])
+def test_workers_pins_the_requests_in_flight(
+    option: list[str],
+    expected: int,
+    sink: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "events.jsonl").write_bytes(_lines(EVENTS * 900))
+    argv = ["run", "importEvents", "--input-file", f"events={tmp_path / 'events.jsonl'}"]
+    assert main([*argv, "-i", "project_id=1", "--base-url", sink, *option]) == 0
+    result = json.loads(capsys.readouterr().out)["data"]
+    assert (result["records_imported"], result["concurrency"]) == (4500, expected)
+    assert result["requests_throttled"] == 0
 
 
 @pytest.mark.usefixtures("env")

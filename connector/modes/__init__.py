@@ -1,0 +1,1 @@
+"""How an action's requests are made: one at a time, paged, streamed or batched."""

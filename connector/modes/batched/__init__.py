@@ -1,0 +1,1 @@
+"""The batched mode: many records in right-sized requests, sent by an adaptive pool."""

@@ -1,0 +1,147 @@
+"""Sends a call's batches: an adaptive number in flight, ordered lanes when declared."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ...errors import ConnectorError
+from .aimd import AdaptiveLimit
+from .lanes import LanePool
+
+
+class Progress(Protocol):
+    """Where a run reports its figures as it goes (a progress bar, a log line)."""
+
+    def update(self, figures: Mapping[str, float | int | str]) -> None:
+        """Show the latest figures."""
+
+
+class Counted(Protocol):
+    """The running totals a batched call keeps (connector.batch.Totals)."""
+
+    sent: int
+    imported: int
+    batches: int
+    requests: int
+    retried: int
+    concurrency: int
+    throttled: int
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """How many requests a batched call keeps in flight, and whether lanes keep an order."""
+
+    ceiling: int
+    start: int | None = None
+    fixed: bool = False
+    order_by: str | None = None
+
+    def limit(self) -> AdaptiveLimit:
+        """A fresh in-flight limit for one call."""
+        return AdaptiveLimit(self.ceiling, start=self.start, fixed=self.fixed)
+
+
+def concurrency_of(batch: Mapping[str, Any], workers: int | None, default: int) -> Concurrency:
+    """The spec's `batch.concurrency` (adaptive, up to `max`), unless `workers` pins a number.
+
+    Without a declaration the spec's `batch.workers` (else `default`) is a fixed number.
+    """
+    order_by = batch.get("order_by")
+    declared = batch.get("concurrency")
+    if workers:
+        return Concurrency(max(1, int(workers)), fixed=True, order_by=order_by)
+    if declared:
+        start = declared.get("start")
+        return Concurrency(int(declared["max"]), start, order_by=order_by)
+    return Concurrency(int(batch.get("workers") or default), fixed=True, order_by=order_by)
+
+
+Ack = Callable[[Any, Any], None]  # (batch, answer): called once per batch, after its answer
+
+
+def send_all(
+    stream: Iterator[tuple[int, Any]],
+    prepare: Callable[[Any], Any],
+    send: Callable[[Any, AdaptiveLimit], tuple[Any, int]],
+    on_ack: Ack,
+    *,
+    concurrency: Concurrency,
+    totals: Counted,
+    progress: Progress | None = None,
+) -> None:
+    """Send each `(lane, batch)` as `send(prepare(batch), limit)` on a worker.
+
+    Every HTTP attempt takes a slot of the adaptive limit.
+    The first batch is answered before any other is sent, so an error that every request
+    would meet (credentials, a rule) costs one request; the workers `prepare` (render,
+    compress) the next batches meanwhile. With `order_by`, lane n's batches go one at a time,
+    in order, on worker n. `on_ack` runs after each batch's answer, one call at a time. Stops
+    at the first error and raises it, noting what had been sent.
+    """
+    limit = concurrency.limit()
+    first_done, failed = threading.Event(), threading.Event()
+    lock = threading.Lock()
+    totals.concurrency = limit.limit
+
+    def work(batch: Any) -> None:
+        try:
+            prepared = prepare(batch)
+            if batch.number != 0:
+                first_done.wait()
+            if failed.is_set():
+                return  # the run stops at its first error
+            answer, attempts = send(prepared, limit)
+            with lock:
+                totals.batches += 1
+                totals.requests += attempts
+                totals.retried += attempts - 1
+                totals.sent += len(batch.indexes)
+                totals.concurrency, totals.throttled = limit.limit, limit.throttled
+                on_ack(batch, answer)
+                if progress is not None:
+                    progress.update(_figures(totals))
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            if batch.number == 0:
+                first_done.set()
+
+    pool: LanePool[Any] = LanePool(
+        concurrency.ceiling, work, ordered=concurrency.order_by is not None
+    )
+    error: BaseException | None = None
+    try:
+        for lane, batch in stream:
+            if not pool.submit(batch, lane):
+                break
+    except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
+        error = exc
+    finally:
+        try:
+            pool.close()
+        except BaseException as exc:  # noqa: BLE001 - the first failure wins, raised below
+            error = error or exc
+    totals.concurrency, totals.throttled = limit.limit, limit.throttled
+    if error is not None:
+        if isinstance(error, ConnectorError) and totals.requests:
+            note = (
+                f" ({totals.sent} record(s) had been sent in {totals.requests} request(s), "
+                f"{totals.imported} imported, when this error stopped the run)"
+            )
+            error.args = (f"{error.args[0] if error.args else ''}{note}",) + error.args[1:]
+        raise error
+
+
+def _figures(totals: Counted) -> dict[str, int]:
+    return {
+        "sent": totals.sent,
+        "imported": totals.imported,
+        "requests": totals.requests,
+        "concurrency": totals.concurrency,
+        "throttled": totals.throttled,
+    }
