@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
+
+import orjson
 
 from .errors import InputError, InputProblem
 from .modes.batched.lanes import lane_of
 from .records import RecordPlan, Refusal, dotted, lookup
-from .templates import EncodedList, render_value
+from .templates import EncodedList, Part, joined_json, render_value
 
 DEFAULT_WORKERS = 4
 #: Problems an InputError lists before it says "and N more", so huge inputs keep short errors.
@@ -23,9 +25,35 @@ class Batch:
     """The records of one request and where each sits in the caller's input."""
 
     number: int
-    records: list[Any]
-    indexes: list[int]
+    records: Sequence[Any]  # an EncodedList until rendered, then the Sent JSON
+    indexes: Sequence[int]
     size: int  # bytes of the compact JSON array
+
+    def sent(self) -> None:
+        """Keep only the JSON of the records once the request is built, so memory stays flat."""
+        if type(self.records) is EncodedList:
+            self.records = Sent(self.records.parts, len(self.records))
+
+
+class Sent(Sequence[Any]):
+    """A sent batch's records, held as the JSON that was sent; decoded only when asked."""
+
+    def __init__(self, parts: list[Part], count: int) -> None:
+        self.parts = parts
+        self._length = count
+        self._decoded: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._decoded is None:  # rare: a failed record whose id the answer left out
+            self._decoded = orjson.loads(joined_json(self.parts))
+        return self._decoded[index]
 
 
 @dataclass
@@ -80,20 +108,16 @@ def batches(
     otherwise record by record, splitting at the exact byte limit.
     """
     number = 0
-    items: list[Any] = []
-    indexes: list[int] = []
-    for index, record in enumerate(records):
-        items.append(record)
-        indexes.append(index)
-        if len(items) == max_items:
-            items = plan.fill_all(items)
-            for batch in _split(items, indexes, plan, refused, number, max_items, max_bytes):
-                number += 1
-                yield batch
-            items, indexes = [], []
-    if items:
-        items = plan.fill_all(items)
-        yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
+    source = iter(records)
+    start = 0
+    while items := list(itertools.islice(source, max_items)):  # one C call per chunk
+        indexes = range(start, start + len(items))
+        start += len(items)
+        for batch in _split(
+            plan.fill_all(items), indexes, plan, refused, number, max_items, max_bytes
+        ):
+            number += 1
+            yield batch
 
 
 def laned_batches(
@@ -155,7 +179,7 @@ def _chunk(
 
 def _split(
     items: list[Any],
-    indexes: list[int],
+    indexes: Sequence[int],
     plan: RecordPlan,
     refused: list[Refusal],
     number: int,
@@ -169,7 +193,7 @@ def _split(
             yield Batch(number, EncodedList(items, parts), indexes, size)
             return
     kept: list[Any] = []
-    encoded: list[bytes] = []
+    encoded: list[Part] = []
     where: list[int] = []
     size = 1  # "[" and "]", less the comma the first record does not need
     for record, index in zip(items, indexes, strict=True):

@@ -48,7 +48,9 @@ def batch_plan(
         batch_values = {**values, key: batch.records}
         if batch.number == 0:  # the records were checked one by one; the rules read them all
             check_rules(op, batch_values, conn)
-        return component._render(op, batch_values, conn, secrets)
+        rendered = component._render(op, batch_values, conn, secrets)
+        batch.sent()
+        return rendered
 
     return plan, render, stream, refused
 

@@ -22,19 +22,32 @@ class TrustedURL(str):
     """A URL part produced by a filter that already checked it; not percent-encoded again."""
 
 
+#: The JSON of one or more consecutive items: bytes, or a view of the inside of an encoded array.
+Part = bytes | memoryview
+
+
 class EncodedList(list[Any]):
     """A list whose compact JSON is already known, in `parts` (joined by commas, bracketed).
 
     Batched actions encode each record once to measure it; bodies reuse those bytes.
     """
 
-    def __init__(self, items: list[Any], parts: list[bytes]) -> None:
+    def __init__(self, items: list[Any], parts: list[Part]) -> None:
         super().__init__(items)
         self.parts = parts  # each the JSON of one or more consecutive items, comma-separated
 
     def json_bytes(self) -> bytes:
-        """The whole list's compact JSON."""
-        return b"[" + b",".join(self.parts) + b"]"
+        """The whole list's compact JSON (without a copy when it was encoded in one piece)."""
+        return joined_json(self.parts)
+
+
+def joined_json(parts: list[Part]) -> bytes:
+    """`[` + the parts joined by commas + `]`; a view of a whole array gives that array back."""
+    if len(parts) == 1 and type(parts[0]) is memoryview:
+        whole = parts[0].obj
+        if type(whole) is bytes and len(whole) == len(parts[0]) + 2:
+            return whole
+    return b"[" + b",".join(parts) + b"]"
 
 
 def _to_json(value: Any) -> str | None:

@@ -83,7 +83,7 @@ def prepare_loop(events: list[dict[str, Any]]) -> list[bytes]:
     ]
 
 
-def run_loop(url: str, batches: list[bytes]) -> None:
+def run_loop(url: str, batches: list[bytes], threads: int = 4) -> None:
     local = threading.local()
 
     def post(body: bytes) -> None:
@@ -98,7 +98,7 @@ def run_loop(url: str, batches: list[bytes]) -> None:
         )
         response.raise_for_status()
 
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         list(pool.map(post, batches))
 
 

@@ -12,9 +12,9 @@ import orjson
 
 T = TypeVar("T")
 
-#: Items queued per worker besides the one it holds, so at most 2 per worker are taken from the
-#: input ahead of their answers and memory stays bounded.
-QUEUED_PER_WORKER = 1
+#: Items waiting for a worker, besides the one each worker holds: one per lane when ordered,
+#: this many in all otherwise, so memory stays bounded however many workers there are.
+QUEUED = 2
 _STOP = object()
 
 
@@ -48,7 +48,7 @@ class LanePool(Generic[T]):
         self._work = work
         count = workers if ordered else 1
         self._queues: list[queue.Queue[Any]] = [
-            queue.Queue(QUEUED_PER_WORKER * (1 if ordered else workers)) for _ in range(count)
+            queue.Queue(1 if ordered else QUEUED) for _ in range(count)
         ]
         self._error: BaseException | None = None
         self._lock = threading.Lock()
