@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 #: Statuses by which a server says "fewer at once, please": too many requests, unavailable.
 THROTTLE_STATUSES = frozenset({429, 503})
+#: At most this many round trips between two probes above a level that keeps being throttled.
+MAX_PATIENCE = 8
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,12 @@ class AdaptiveLimit:
     once per epoch: answers to requests that were already in flight when it halved do not
     halve it again. Answers that come back fine grow it back: by one per good answer up to
     just below the level that was throttled (quick recovery), then by one per run of as many
-    good answers as the limit (one round trip's worth) to probe for more. The limit never
-    exceeds `ceiling` nor drops below `floor`. With `fixed=True` it never moves (a caller who
-    pinned the number of workers) but still counts what it saw.
+    good answers as the limit (one round trip's worth) to probe for more. A probe throttled at
+    the same level as the last one doubles the round trips before the next (up to
+    MAX_PATIENCE), so a server with a fixed capacity is probed ever more rarely; a probe that
+    gets through resets it. The limit never exceeds `ceiling` nor drops below `floor`. With
+    `fixed=True` it never moves (a caller who pinned the number of workers) but still counts
+    what it saw.
     """
 
     def __init__(
@@ -42,6 +47,7 @@ class AdaptiveLimit:
         self._epoch = 0
         self._good_run = 0
         self._throttled_at: int | None = None  # the limit that last drew a throttle
+        self._patience = 1  # round trips of good answers before probing one higher
         self._throttled = 0
         self._answers = 0
         self._changed = threading.Condition()
@@ -83,6 +89,8 @@ class AdaptiveLimit:
             if status in THROTTLE_STATUSES:
                 self._throttled += 1
                 if not self.fixed and slot.epoch == self._epoch:
+                    again = self._limit == self._throttled_at
+                    self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
                     self._throttled_at = self._limit
                     self._limit = max(self.floor, self._limit // 2)
                     self._epoch += 1
@@ -96,9 +104,11 @@ class AdaptiveLimit:
             return
         self._good_run += 1
         recovering = self._throttled_at is not None and self._limit < self._throttled_at - 1
-        if recovering or self._good_run >= self._limit:
+        if recovering or self._good_run >= self._limit * self._patience:
             self._limit += 1
             self._good_run = 0
+            if self._throttled_at is not None and self._limit > self._throttled_at:
+                self._patience = 1  # the probe got through: the server has room again
 
     def snapshot(self) -> dict[str, int]:
         """The figures progress and results show: current limit, in flight, throttled."""

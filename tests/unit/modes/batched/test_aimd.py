@@ -71,6 +71,34 @@ def test_recovers_quickly_below_the_throttled_level_then_probes_one_round_trip_a
     assert limit.limit == 10
 
 
+def test_a_level_throttled_again_and_again_is_probed_ever_more_rarely() -> None:
+    limit = AdaptiveLimit(16, start=9)
+    runs = []
+    for _ in range(6):
+        _answer(limit, 429)  # 9 is one too many: down to 4
+        _answer(limit, 200, 4)  # quick recovery to 8
+        assert limit.limit == 8
+        good = 0
+        while limit.limit == 8:
+            _answer(limit, 200)
+            good += 1
+        runs.append(good)  # good answers at 8 before it probed 9 again
+    assert runs == [8, 16, 32, 64, 64, 64]
+
+
+def test_a_probe_that_gets_through_makes_probing_eager_again() -> None:
+    limit = AdaptiveLimit(16, start=9)
+    for _ in range(3):
+        _answer(limit, 429)
+        _answer(limit, 200, 4)
+        while limit.limit == 8:
+            _answer(limit, 200)
+    _answer(limit, 200, 9 * 4)  # 9 holds now: after 4 round trips it probes 10 ...
+    assert limit.limit == 10
+    _answer(limit, 200, 10)  # ... and from there on one round trip per step
+    assert limit.limit == 11
+
+
 def test_grows_additively_without_a_throttle_and_never_above_the_ceiling() -> None:
     limit = AdaptiveLimit(6, start=2)
     _answer(limit, 200, 2)
