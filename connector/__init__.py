@@ -1,10 +1,12 @@
 """mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
+from .call import Call, CallOptions
 from .catalog import check_specs, load_specs
 from .component import Component
 from .errors import (
     APIError,
     AuthError,
+    BudgetExceeded,
     BudgetStoreError,
     ClientError,
     ConnectorError,
@@ -20,13 +22,16 @@ from .errors import (
     TransportError,
 )
 from .loading import load_component
-from .request import HTTPRequest
-from .retry import RetryPolicy
+from .prepare.request import HTTPRequest
+from .send.policy import RetryPolicy
 
 __all__ = [
     "APIError",
     "AuthError",
+    "BudgetExceeded",
     "BudgetStoreError",
+    "Call",
+    "CallOptions",
     "ClientError",
     "Component",
     "ConnectorError",

@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from .attempts import DEFAULT_RETRY, Clock, SystemClock, policy_for, send_with_retries
-from .auth import authorization_header, describe_scheme, scheme_for
 from .budgets import resolve_budgets
+from .budgets.limits import Registry
+from .call import Call, CallOptions, Settings
+from .catalog.spec import ComponentSpec, OperationSpec
+from .core.values import closest
 from .errors import InputError, InputProblem
-from .inputs import validate_inputs
-from .jsonlines import raise_on_cut_marker
-from .paging import collect_pages
-from .parse import RawResponse, parse_response
-from .ratelimit import Registry
-from .redact import Redactor
-from .render import render_request
-from .request import HTTPRequest
-from .retry import RetryPolicy
-from .spec import ComponentSpec, OperationSpec
-from .stream import RecordStream, iter_records
-from .templates import render_value
-from .transport import Transport
-from .values import closest
+from .modes.paged import collect_pages, iter_pages, paging_enabled
+from .modes.single import items_of, iter_items, send_once
+from .modes.streamed import (
+    STREAM_RATE_WAIT_S,
+    RecordStream,
+    StreamStats,
+    stream_days,
+    stream_records,
+)
+from .parse.picklist import picklist
+from .prepare.request import HTTPRequest
+from .send.attempts import DEFAULT_RETRY, Clock, SystemClock
+from .send.policy import RetryPolicy, guided
+from .send.transport import Transport
 
 if TYPE_CHECKING:
-    from .modes.batched.aimd import AdaptiveLimit as Gate
     from .modes.batched.pool import Progress
-
-T = TypeVar("T")
 
 
 class Component:
@@ -69,24 +67,80 @@ class Component:
         budgets: str | None = None,
         workers: int | None = None,
     ) -> None:
-        self.spec = spec
-        self.workers = workers
-        # A plugin's in-process server (`load_component(sandbox=True)`): it supplies the
+        # A plugin's in-process server (`load_component(sandbox=True)`) supplies the
         # connection, and each result carries its note under a key of its own.
-        self.embedded = embedded
-        self.base_url = base_url.rstrip("/") if base_url else None
-        self.transport = transport or Transport()
-        self.retry = self._guided(retry or DEFAULT_RETRY, statuses=retry is None)
-        self.rate_wait_s = rate_wait_s
-        self.rate_registry = rate_registry or resolve_budgets(
-            budgets, spec.environment.get("budgets", ""), f"{spec.key}-connector"
+        self.settings = Settings(
+            spec=spec,
+            base_url=base_url.rstrip("/") if base_url else None,
+            transport=transport or Transport(),
+            retry=guided(retry or DEFAULT_RETRY, spec.retry, statuses=retry is None),
+            rate_wait_s=rate_wait_s,
+            registry=rate_registry or _budgets(spec, budgets),
+            clock=clock or SystemClock(),
+            rng=rng or random.Random(),
+            embedded=embedded,
+            workers=workers,
         )
-        self.clock: Clock = clock or SystemClock()
-        self.rng = rng or random.Random()
 
     def __repr__(self) -> str:
         where = f" base_url={self.base_url!r}" if self.base_url else ""
         return f"<Component {self.spec.key}: {len(self.spec.actions)} actions{where}>"
+
+    # --- settings, as attributes ------------------------------------------------------------------
+
+    @property
+    def spec(self) -> ComponentSpec:
+        """The loaded specs."""
+        return self.settings.spec
+
+    @property
+    def base_url(self) -> str | None:
+        """Where requests to a trusted host go instead, if anywhere."""
+        return self.settings.base_url
+
+    @property
+    def transport(self) -> Transport:
+        """What sends the requests (replace it to record or refuse them)."""
+        return self.settings.transport
+
+    @transport.setter
+    def transport(self, transport: Transport) -> None:
+        self.settings.transport = transport
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The default retry policy, with the spec's guidance applied."""
+        return self.settings.retry
+
+    @property
+    def rate_wait_s(self) -> float:
+        """How long a call may wait for a client-side rate budget."""
+        return self.settings.rate_wait_s
+
+    @property
+    def rate_registry(self) -> Registry:
+        """The rate budgets the calls draw from."""
+        return self.settings.registry
+
+    @property
+    def clock(self) -> Clock:
+        """Time as the retries see it."""
+        return self.settings.clock
+
+    @property
+    def rng(self) -> random.Random:
+        """The random source of backoff jitter."""
+        return self.settings.rng
+
+    @property
+    def embedded(self) -> Any:
+        """The embedded plugin server every request goes to, or None."""
+        return self.settings.embedded
+
+    @property
+    def workers(self) -> int | None:
+        """Requests a batched action keeps in flight (None: the spec's)."""
+        return self.settings.workers
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -110,18 +164,16 @@ class Component:
         (default: the component's) when given; `progress.update(figures)` hears each answer.
         """
         op = self._operation(action_key, self.spec.actions, "action")
+        options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
         if op.batch:
-            from .batch import DEFAULT_WORKERS  # batching loads only for batched actions
-            from .bulk import run_batched
-            from .modes.batched.pool import concurrency_of
+            from .modes.batched.pool import concurrency_of  # loads when needed
+            from .modes.batched.run import DEFAULT_WORKERS, run_batched
 
+            call = self.bind(op, inputs, connection, options)
             chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
-            data = run_batched(self, op, inputs, connection, chosen, retry, rate_wait_s, progress)
-            return self._noted({"data": data})
-        if op.paging:
-            options: dict[str, Any] = {"retry": retry, "rate_wait_s": rate_wait_s}
-            return self._noted({"data": collect_pages(self, op, inputs, connection, **options)})
-        data = self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
+            return self._noted({"data": run_batched(call, chosen, progress)})
+        call = self.bind(op, inputs, connection, options)
+        data = collect_pages(call) if op.paging else send_once(call)
         return self._noted({"data": data})
 
     def iter(
@@ -133,29 +185,53 @@ class Component:
         retry: RetryPolicy | None = None,
         rate_wait_s: float | None = None,
     ) -> RecordStream:
-        """Yield an action's records one by one, with flat memory (see connector.stream).
+        """Yield an action's records one by one, with flat memory (see connector.modes).
 
         Streamed actions (a spec `stream:` section, e.g. exports) are read as they arrive and
         resume after a cut; paged actions (`paging:`) walk every page when their spec says so;
         any other action yields the items of its result. Inputs are checked before this
         returns, so bad input raises here and nothing is sent. A stream's requests wait up
-        to `rate_wait_s` (default: a minute, stream.STREAM_RATE_WAIT_S) for the rate budget.
+        to `rate_wait_s` (default: a minute, STREAM_RATE_WAIT_S) for the rate budget.
         """
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
-        return iter_records(self, op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
+        call = self.bind(op, inputs, connection, CallOptions(retry=retry, rate_wait_s=rate_wait_s))
+        first = self._first_request(call)  # renders once: template and auth errors now
+        stats = StreamStats()
+        records: Any
+        if op.stream:
+            wait = max(self.rate_wait_s, STREAM_RATE_WAIT_S) if rate_wait_s is None else rate_wait_s
+            days = stream_days(op, call.values)  # now: a date like 2024-02-30 is an input error
+            records = stream_records(call.with_options(rate_wait_s=wait), days, stats)
+        elif op.paging and paging_enabled(op, call.values):
+            records = iter_pages(call)
+        elif op.batch:  # its first request, as `prepare` shows it
+            records = items_of(op, lambda: call.send(*first))
+        else:
+            records = iter_items(call)
+        return RecordStream(records, stats)
 
     def preview(
         self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         """Return the requests `run` would send (secrets masked), sending nothing."""
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        call = self.bind(op, inputs, connection)
         if op.batch:
-            from .bulk import batch_requests
+            from .modes.batched.run import batch_requests
 
-            requests = batch_requests(self, op, inputs, connection)
-            return [request.to_dict() for request, _ in requests]
-        request, _ = self._prepare(op, inputs, connection)
+            return [request.to_dict() for request, _ in batch_requests(call)]
+        request, _ = call.render()
         return [request.to_dict()]
+
+    def prepare(
+        self, action: str | OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> tuple[HTTPRequest, str | None]:
+        """The request an action sends (a batched action: its first) and its Authorization header.
+
+        Pure: inputs are checked and the request rendered, nothing is sent.
+        """
+        op = self._as_operation(action)
+        return self._first_request(self.bind(op, inputs, connection))
 
     def fetch(
         self,
@@ -171,40 +247,45 @@ class Component:
         `retry` and `rate_wait_s` override the component's settings for this call.
         """
         op = self._operation(data_source_key, self.spec.data_sources, "data source")
-        body = self._call(op, inputs, connection, retry=retry, rate_wait_s=rate_wait_s)
-        picklist = op.picklist
-        context = {"body": body, "status": 200, "headers": {}}
-        items = render_value(picklist["items"], context, action=op.key, field="picklist.items")
-        result = []
-        for item in items or []:
-            scope = {**context, "item": item}
-            label = render_value(picklist["label"], scope, action=op.key, field="picklist.label")
-            key = render_value(picklist["key"], scope, action=op.key, field="picklist.key")
-            result.append({"label": str(label), "key": str(key)})
-        return self._noted({"result": result})
+        call = self.bind(op, inputs, connection, CallOptions(retry=retry, rate_wait_s=rate_wait_s))
+        return self._noted({"result": picklist(op, send_once(call))})
+
+    def bind(
+        self,
+        action: str | OperationSpec,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        options: CallOptions | None = None,
+    ) -> Call:
+        """The Call of an action or data source: its inputs checked once, its secrets noted.
+
+        A batched action's records are left to the batches, which check them one by one.
+
+        Raises:
+            InputError: an input is invalid (or there is no such operation); nothing is sent.
+        """
+        op = self._as_operation(action)
+        deferred = op.batch["input"] if op.batch else ""
+        return Call.bind(self.settings, op, inputs, connection, options, deferred=deferred)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _first_request(self, call: Call) -> tuple[HTTPRequest, str | None]:
+        if call.op.batch:
+            from .modes.batched.run import batch_requests
+
+            return next(iter(batch_requests(call)))
+        return call.render()
 
     def _noted(self, result: dict[str, Any]) -> dict[str, Any]:
         if self.embedded is not None:
             result["sandbox"] = self.embedded.note
         return result
 
-    # --- pipeline -----------------------------------------------------------------------------
-
-    def _guided(self, policy: RetryPolicy, *, statuses: bool = False) -> RetryPolicy:
-        """Apply the spec's retry guidance to `policy`.
-
-        Not-processed statuses fill in where the policy leaves them open; `statuses` also sets
-        the statuses to retry (for the component's own default policy).
-        """
-        guidance = self.spec.retry
-        if policy.not_processed_statuses is None:
-            policy = replace(
-                policy,
-                not_processed_statuses=frozenset(guidance.get("not_processed_statuses") or ()),
-            )
-        if statuses and "statuses" in guidance:
-            policy = replace(policy, retry_statuses=frozenset(guidance["statuses"]))
-        return policy
+    def _as_operation(self, action: str | OperationSpec) -> OperationSpec:
+        if isinstance(action, OperationSpec):
+            return action
+        return self._operation(action, {**self.spec.actions, **self.spec.data_sources}, "action")
 
     def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
         if key in table:
@@ -213,138 +294,7 @@ class Component:
         hint = f" Did you mean {', '.join(near)}?" if near else f" Known: {', '.join(table)}."
         raise InputError(key, [InputProblem("key", kind.capitalize(), f"no {kind} {key!r}.{hint}")])
 
-    def _secrets(
-        self, op: OperationSpec, connection: Mapping[str, Any], raw: Mapping[str, Any]
-    ) -> Redactor:
-        secrets = Redactor()
-        for field in self.spec.connection.inputs:
-            if field.is_secret and connection.get(field.key):
-                secrets.add(str(connection[field.key]))
-        for spec in op.value_inputs:
-            if spec.is_secret and raw.get(spec.key):
-                secrets.add(str(raw[spec.key]))
-        return secrets
 
-    def _prepare(
-        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
-    ) -> tuple[HTTPRequest, str | None]:
-        """The one request of an action (of a batched action: its first request)."""
-        if op.batch:
-            from .bulk import batch_requests
-
-            return next(iter(batch_requests(self, op, inputs, connection)))
-        inputs, connection = self._adapted(op, inputs, connection)
-        secrets = self._secrets(op, connection, inputs)
-        values = validate_inputs(op, inputs, connection)
-        return self._render(op, values, connection, secrets)
-
-    def _adapted(
-        self, op: OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
-    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
-        """The inputs and a copy of the connection, as an embedded plugin server adapts them."""
-        connection = {k: v for k, v in (connection or {}).items()}
-        if self.embedded is not None:
-            keys = [spec.key for spec in op.value_inputs]
-            inputs, adapted = self.embedded.adapt(keys, inputs, connection)
-            connection = dict(adapted)
-        return inputs, connection
-
-    def _render(
-        self,
-        op: OperationSpec,
-        values: Mapping[str, Any],
-        connection: dict[str, Any],
-        secrets: Redactor,
-    ) -> tuple[HTTPRequest, str | None]:
-        request = render_request(
-            op,
-            values,
-            connection,
-            base_url=self.base_url,
-            rebase_hosts=self.spec.trusted_hosts,
-            secrets=secrets,
-        )
-        request = replace(request, api=self.spec.name)
-        header = authorization_header(
-            request,
-            self.spec.connection,
-            connection,
-            trusted_hosts=self.spec.trusted_hosts,
-            base_url=self.base_url,
-            secrets=secrets,
-        )
-        return request, header
-
-    def _call(
-        self,
-        op: OperationSpec,
-        inputs: Mapping[str, Any],
-        connection: Mapping[str, Any],
-        *,
-        retry: RetryPolicy | None = None,
-        rate_wait_s: float | None = None,
-    ) -> Any:
-        request, header = self._prepare(op, inputs, connection)
-        return self._send(request, header, retry=retry, rate_wait_s=rate_wait_s)
-
-    def _send(
-        self,
-        request: HTTPRequest,
-        header: str | None,
-        *,
-        retry: RetryPolicy | None = None,
-        rate_wait_s: float | None = None,
-        attempts: list[int] | None = None,
-        gate: Gate | None = None,
-    ) -> Any:
-        """Send one rendered request with retries; `attempts[0]` counts the tries.
-
-        With a `gate`, each attempt holds one of its slots while on the wire (not while
-        waiting to retry) and gives it back with the answer's status.
-        """
-        hint = self._auth_hint(request)
-        op = self.spec.operation(request.action)
-
-        def send() -> RawResponse:
-            if attempts is not None:
-                attempts[0] += 1
-            if gate is None:
-                return self.transport.send(request, header)
-            slot, status = gate.acquire(), None
-            try:
-                response = self.transport.send(request, header)
-                status = response.status
-                return response
-            finally:
-                gate.release(slot, status)
-
-        def parse(response: RawResponse) -> Any:
-            raise_on_cut_marker(op, request, response)
-            return parse_response(request, response, auth_hint=hint)
-
-        return self._with_retries(request, send, parse, retry=retry, rate_wait_s=rate_wait_s)
-
-    def _auth_hint(self, request: HTTPRequest) -> str:
-        return describe_scheme(scheme_for(request, self.spec.connection), self.spec.connection)
-
-    def _with_retries(
-        self,
-        request: HTTPRequest,
-        send: Callable[[], RawResponse],
-        parse: Callable[[RawResponse], T],
-        *,
-        retry: RetryPolicy | None,
-        rate_wait_s: float | None,
-    ) -> T:
-        """One call's attempts: the retry policy, the rate budgets and the clock."""
-        return send_with_retries(
-            send,
-            parse,
-            request=request,
-            policy=policy_for(request, retry or self.retry),
-            clock=self.clock,
-            rng=self.rng,
-            registry=self.rate_registry,
-            limits=self.spec.rate_limits,
-            rate_wait_s=self.rate_wait_s if rate_wait_s is None else rate_wait_s,
-        )
+def _budgets(spec: ComponentSpec, url: str | None) -> Registry:
+    """The budgets at `url`, else where the spec's environment variable says, else the default."""
+    return resolve_budgets(url, spec.environment.get("budgets", ""), f"{spec.key}-connector")

@@ -10,7 +10,7 @@ ConnectorError
     ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
     │   └── PayloadTooLargeError  413, fatal
     ├── RateLimitError       429, retriable; also a client-side budget used up
-    │   └── BudgetExceeded       (connector.ratelimit) the client-side budget, with .wait_s
+    │   └── BudgetExceeded       the client-side budget is used up, with .wait_s
     ├── ServerError          5xx, retriable
     ├── TransportError       timeout / connection failure, retriable: .kind, .sent, .timeout_s
     └── RedirectError        an unsafe or endless redirect was refused, fatal
@@ -22,6 +22,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+__all__ = [
+    "ERROR_CONNECT",
+    "ERROR_READ_TIMEOUT",
+    "ERROR_RESET",
+    "APIError",
+    "AuthError",
+    "BudgetExceeded",
+    "BudgetStoreError",
+    "ClientError",
+    "ConnectorError",
+    "InputError",
+    "InputProblem",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "RedirectError",
+    "RenderError",
+    "ServerError",
+    "SpecError",
+    "SpecProblem",
+    "TransportError",
+]
+
+#: TransportError kinds. The connection could not be established; the request was never sent.
+ERROR_CONNECT = "connect"
+#: The request was sent but no (complete) response arrived in time.
+ERROR_READ_TIMEOUT = "read_timeout"
+#: The connection was reset or closed after the request was (possibly) sent.
+ERROR_RESET = "reset"
 
 
 class ConnectorError(Exception):
@@ -157,6 +186,39 @@ class RateLimitError(APIError):
     retriable = True
 
 
+class BudgetExceeded(RateLimitError):
+    """A call does not fit its client-side rate budget within the allowed wait.
+
+    A ``RateLimitError`` (so callers catch one class for the API's 429 and the client-side
+    budget); ``retry_after_s`` equals ``wait_s`` and ``status`` is None (nothing was sent).
+
+    Attributes:
+        limit_name: Name of the exhausted ``RateLimit``.
+        retry_at_s: Budget-clock time (same clock as the budget) when a call fits again, or
+            None when unknown (waiting for a concurrency slot).
+        wait_s: Seconds from now until a call fits, or None when unknown.
+        key: The key (e.g. project id) whose budget is used up.
+    """
+
+    def __init__(
+        self,
+        limit_name: str,
+        retry_at_s: float | None,
+        wait_s: float | None,
+        *,
+        key: str = "",
+        message: str | None = None,
+    ) -> None:
+        self.limit_name = limit_name
+        self.retry_at_s = retry_at_s
+        self.wait_s = wait_s
+        self.key = key
+        if message is None:
+            when = "an unknown time" if wait_s is None else f"{wait_s:.1f} s"
+            message = f"{limit_name} budget is used up; it frees up in {when}"
+        super().__init__(message, retry_after_s=wait_s)
+
+
 class ServerError(APIError):
     """5xx from Mixpanel."""
 
@@ -166,8 +228,8 @@ class ServerError(APIError):
 class TransportError(APIError):
     """The request timed out or the connection failed.
 
-    `.kind` is one of connector.retry's ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET (or
-    "other"); `.sent` tells whether the request may have reached Mixpanel (False only when the
+    `.kind` is one of ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET above (or "other");
+    `.sent` tells whether the request may have reached Mixpanel (False only when the
     connection was never established); `.timeout_s` is the timeout in force.
     """
 

@@ -7,14 +7,14 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from .attempts import Clock
-from .catalog import load_specs
+from .budgets.limits import Registry
+from .catalog.layers import overlay_paths
+from .catalog.load import load_specs
 from .component import Component
-from .layers import overlay_paths
 from .plugins import load_plugin
-from .ratelimit import Registry
-from .retry import RetryPolicy
-from .transport import Transport
+from .send.attempts import Clock
+from .send.retry import RetryPolicy
+from .send.transport import Transport
 
 
 def load_component(

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from connector import Component, load_component
-from connector.attempts import NO_RETRY
-from connector.catalog import load_specs
-from connector.ratelimit import BudgetRegistry
-from connector.redact import basic_header
+from connector.budgets.memory import BudgetRegistry
+from connector.catalog.load import load_specs
+from connector.core.redact import basic_header
+from connector.send.attempts import NO_RETRY
 from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from connector.catalog import load_specs
+from connector.catalog.load import load_specs
 from tests.conftest import CASSETTES, SECRET_VALUES, TEST_CONNECTION
 
 CASSETTE_FILES = sorted(CASSETTES.rglob("*.yaml"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from connector.catalog import specs_root
+from connector.catalog.load import specs_root
 from tools.mutation.generate import Mutant, changed, mutants
 
 MUTANTS = {m.id: m for m in mutants(specs_root())}

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from connector import InputError, load_component
-from connector.auth import is_trusted_host
-from connector.inputs import input_schema, validate_inputs
-from connector.render import encode_scalar
-from connector.spec import OperationSpec
-from connector.templates import is_template
+from connector.catalog.spec import OperationSpec
+from connector.core.templates import is_template
+from connector.prepare.auth import is_trusted_host
+from connector.prepare.inputs import input_schema, validate_inputs
+from connector.prepare.render import encode_scalar
 from tests.conftest import TEST_CONNECTION
 from tests.integration.test_hosts import HOSTS
 from tests.specs.cases import example_inputs

@@ -1,9 +1,10 @@
 """The runtime holds no Mixpanel knowledge: hosts, paths, fields and env names live in specs/.
 
-Every string literal and name in connector/*.py (docstrings and comments aside) is searched for
-Mixpanel's names. The package's own name (mixpanel-connector, its env prefix and entry-point
-group) is the product, not Mixpanel knowledge. Subpackages (sandbox, engines) are
-Mixpanel-specific by design and are not part of the runtime.
+Every string literal and name in the runtime (connector/ and each of its subpackages but the
+optional ones; docstrings and comments aside) is searched for Mixpanel's names. The package's own
+name (mixpanel-connector, its env prefix and entry-point group) is the product, not Mixpanel
+knowledge. The sandbox and the engine adapters are Mixpanel-specific by design and are not part of
+the runtime.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import pytest
 
 from tests.conftest import ROOT
 
-RUNTIME = sorted((ROOT / "connector").glob("*.py"))
-# The budget stores are runtime too (generic HTTP plumbing, chosen by URL).
-RUNTIME += sorted((ROOT / "connector" / "budgets").glob("*.py"))
+PACKAGE = ROOT / "connector"
+OPTIONAL = ("sandbox", "engines")
+RUNTIME = sorted(
+    path for path in PACKAGE.rglob("*.py") if path.relative_to(PACKAGE).parts[0] not in OPTIONAL
+)
 PRODUCT = re.compile(r"mixpanel[-_]connector", re.IGNORECASE)
 MIXPANEL_NAMES = re.compile(
     r"mixpanel|project_?id|project_?token|insert_id|distinct_id|\$token|nessie|/track\b|/engage\b",
@@ -57,7 +60,18 @@ def mixpanel_names(source: str) -> list[tuple[int, str]]:
     return hits
 
 
-@pytest.mark.parametrize("path", RUNTIME, ids=lambda p: p.name)
+def test_every_runtime_subpackage_is_searched() -> None:
+    folders = {p.relative_to(PACKAGE).parent.as_posix() for p in RUNTIME}
+    subpackages = {
+        p.parent.relative_to(PACKAGE).as_posix()
+        for p in PACKAGE.rglob("__init__.py")
+        if p.parent.relative_to(PACKAGE).parts[:1] not in [(name,) for name in OPTIONAL]
+    }
+    assert subpackages <= folders
+    assert {"budgets", "catalog", "prepare", "send", "parse", "modes"} <= folders
+
+
+@pytest.mark.parametrize("path", RUNTIME, ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_runtime_module_names_nothing_of_mixpanel(path: Path) -> None:
     assert mixpanel_names(path.read_text(encoding="utf-8")) == []
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from vcr.request import Request
 
-from connector.redact import basic_header
+from connector.core.redact import basic_header
 from tests.conftest import KNOWN_AUTH, TEST_CONNECTION, _scrub_request
 from tests.wire_match import decode_body, difference, mismatch
 

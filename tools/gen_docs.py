@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connector.cli import main  # noqa: E402
+from connector.cli.main import main  # noqa: E402
 
 if __name__ == "__main__":
     # Pass --check to fail when the file is out of date instead of writing it.

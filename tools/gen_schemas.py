@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connector.editor import write_json_schemas  # noqa: E402
+from connector.describe.editor import write_json_schemas  # noqa: E402
 
 if __name__ == "__main__":
     for path in write_json_schemas(ROOT / "specs"):

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from connector.catalog import specs_root  # noqa: E402
+from connector.catalog.load import specs_root  # noqa: E402
 from tools.mutation.generate import mutants  # noqa: E402
 from tools.mutation.run import Outcome, run, timed  # noqa: E402
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import platformdirs
 
 from ..errors import BudgetStoreError
-from ..ratelimit import DEFAULT_REGISTRY, Registry
+from .memory import DEFAULT_REGISTRY, Registry
 from .shared import SharedRegistry, Store
 
 __all__ = ["MEMORY", "default_url", "mask_url", "open_budgets", "resolve_budgets"]

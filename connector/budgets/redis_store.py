@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import BudgetStoreError
-from ..ratelimit import RateLimit
+from .memory import RateLimit
 from .shared import LATE_S, Verdict
 
 __all__ = ["DEFAULT_LEASE_S", "RedisStore"]

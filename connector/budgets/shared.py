@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..ratelimit import BudgetExceeded, RateLimit, Slot, budget_message
+from .memory import BudgetExceeded, RateLimit, Slot, budget_message
 
 __all__ = ["LATE_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdict", "counts_from"]
 
@@ -138,7 +138,8 @@ class SharedBudget:
         """Calls holding a concurrency slot for ``key``, in every process sharing the store."""
         return self._store.in_flight(self.limit, key)
 
-    def _release(self, key: str, token: str = "") -> None:
+    def release_slot(self, key: str, token: str = "") -> None:
+        """Free the slot of a finished call (see ``limits.Slot``)."""
         self._store.release(self.limit, key, token)
 
 

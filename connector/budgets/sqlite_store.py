@@ -24,7 +24,7 @@ from typing import IO, TypeVar
 import portalocker
 
 from ..errors import BudgetStoreError
-from ..ratelimit import RateLimit, window_horizon, window_wait
+from .memory import RateLimit, window_horizon, window_wait
 from .shared import LATE_S, Verdict, counts_from
 
 __all__ = ["SQLiteStore"]

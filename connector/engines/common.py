@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..catalog import load_specs
+from ..catalog.load import load_specs
 from ..component import Component
-from ..manifest import manifest
-from ..output import GZIP_LEVEL, write_jsonl, write_stream
-from ..redact import basic_header
+from ..core.redact import basic_header
+from ..describe.manifest import manifest
+from ..files.output import OUTPUT_GZIP_LEVEL as GZIP_LEVEL
+from ..files.output import write_jsonl, write_stream
 
 # Action inputs that say where the project's data lives. A connection (or credentials block)
 # carries one Region; each of these inputs gets the choice at the same position in its own list.

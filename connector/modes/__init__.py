@@ -1,1 +1,1 @@
-"""How an action's requests are made: one at a time, paged, streamed or batched."""
+"""One strategy per mode (single, paged, streamed, batched), each running a Call."""

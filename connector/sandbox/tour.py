@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector import Component, ConnectorError, load_component
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 
 from .server import Sandbox
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from connector.catalog import specs_root
+from connector.catalog.load import specs_root
 
 EXPORT_LINE = b'{"event": "Signed up", "properties": {"time": 1, "distinct_id": "u1"}}\n'
 ENGAGE_BODY = b'{"results": [], "page": 0, "page_size": 1000, "session_id": "s", "status": "ok"}'

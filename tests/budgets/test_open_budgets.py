@@ -10,10 +10,10 @@ from pytest_httpserver import HTTPServer
 
 from connector import BudgetStoreError, Component, load_component
 from connector.budgets import default_url, mask_url, open_budgets
+from connector.budgets.memory import DEFAULT_REGISTRY, BudgetRegistry
 from connector.budgets.shared import SharedRegistry
-from connector.catalog import load_specs
-from connector.cli import main
-from connector.ratelimit import DEFAULT_REGISTRY, BudgetRegistry
+from connector.catalog.load import load_specs
+from connector.cli.main import main
 from tests.budgets.conftest import EXPORT_LINE, free_port
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 

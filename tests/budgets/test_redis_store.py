@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from connector.budgets import open_budgets
-from connector.ratelimit import BudgetExceeded, RateLimit
+from connector.budgets.memory import BudgetExceeded, RateLimit
 
 ONE_AT_A_TIME = RateLimit("solo", per_hour=None, per_second=None, max_concurrent=1)
 THREE_PER_SECOND = RateLimit("burst", per_hour=None, per_second=3, max_concurrent=1)

@@ -12,8 +12,8 @@ from pytest_httpserver import HTTPServer
 
 from connector import Component
 from connector.budgets import open_budgets
-from connector.catalog import load_specs
-from connector.ratelimit import BudgetExceeded, RateLimit
+from connector.budgets.memory import BudgetExceeded, RateLimit
+from connector.catalog.load import load_specs
 from tests.budgets.conftest import EXPORT_LINE, scaled_specs
 from tests.conftest import TEST_CONNECTION
 

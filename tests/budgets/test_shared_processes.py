@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from connector.budgets import open_budgets
-from connector.catalog import load_specs
-from connector.ratelimit import BudgetExceeded
+from connector.budgets.memory import BudgetExceeded
+from connector.catalog.load import load_specs
 from connector.sandbox import Sandbox
 from tests.budgets.conftest import RecordingServer, max_in_window, scaled_specs
 from tests.conftest import ROOT

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from connector.budgets import open_budgets
+from connector.budgets.memory import RateLimit
 from connector.budgets.sqlite_store import SQLiteStore, _retrying_busy
-from connector.ratelimit import RateLimit
 
 ONE_PER_HOUR = RateLimit("hourly", per_hour=1, per_second=None, max_concurrent=None)
 TWO_AT_ONCE = RateLimit("duo", per_hour=None, per_second=None, max_concurrent=2)

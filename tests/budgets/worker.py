@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from connector import Component
-from connector.attempts import NO_RETRY
-from connector.catalog import load_specs
-from connector.ratelimit import BudgetExceeded
+from connector.budgets.memory import BudgetExceeded
+from connector.catalog.load import load_specs
+from connector.send.attempts import NO_RETRY
 from tests.conftest import TEST_CONNECTION
 
 

@@ -19,7 +19,7 @@ GENERIC_OPERATION = {"rawRequest": "funnels-list-saved"}
 
 def _wire(component: Component, key: str) -> WireRequest:
     op = OPERATIONS[key]
-    request, authorization = component._prepare(op, example_inputs(op), TEST_CONNECTION)
+    request, authorization = component.prepare(op, example_inputs(op), TEST_CONNECTION)
     headers = dict(request.headers)
     if authorization:
         headers["Authorization"] = authorization

@@ -11,6 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from connector import load_component
+from connector.core.redact import basic_header
 from connector.engines.common import (
     LOCATION_INPUTS,
     export_to,
@@ -20,7 +21,6 @@ from connector.engines.common import (
     secret_values,
     with_defaults,
 )
-from connector.redact import basic_header
 from tests.conftest import TEST_CONNECTION
 
 

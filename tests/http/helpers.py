@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 
 
 class FakeClock:

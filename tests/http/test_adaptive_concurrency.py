@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from connector import load_component
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 
 CONNECTION = {"username": "sa-user", "password": "sa-secret-1", "projectToken": "tok-123456"}
 

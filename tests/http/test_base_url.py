@@ -9,9 +9,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from connector import Component, InputError, load_specs
-from connector.ratelimit import BudgetRegistry
-from connector.redact import basic_header
-from connector.retry import RetryPolicy
+from connector.budgets.memory import BudgetRegistry
+from connector.core.redact import basic_header
+from connector.send.retry import RetryPolicy
 from tests.conftest import TEST_CONNECTION
 
 ONE_TRY = RetryPolicy(max_attempts=1)

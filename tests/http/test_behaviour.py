@@ -31,12 +31,12 @@ from connector import (
     load_component,
     load_specs,
 )
+from connector.budgets.memory import BudgetRegistry
+from connector.catalog.spec import ComponentSpec
+from connector.core.redact import basic_header
 from connector.errors import RedirectError
-from connector.ratelimit import BudgetRegistry
-from connector.redact import basic_header
-from connector.retry import RetryPolicy
-from connector.spec import ComponentSpec
-from connector.transport import Transport
+from connector.send.retry import RetryPolicy
+from connector.send.transport import Transport
 from tests.conftest import SECRET_VALUES, TEST_CONNECTION
 
 from .helpers import (
@@ -658,7 +658,7 @@ def test_secrets_appear_in_no_log_error_repr_or_dry_run(
     for action, inputs in calls:
         shown.append(json.dumps(component.preview(action, inputs, connection)))
         op = component.spec.actions[action]
-        request, _ = component._prepare(op, inputs, connection)
+        request, _ = component.prepare(op, inputs, connection)
         shown.append(repr(request))
         try:
             component.run(action, inputs, connection)

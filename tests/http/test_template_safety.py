@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 
 from connector import Component, InputError
-from connector.catalog import load_specs
-from connector.request import HTTPRequest
-from connector.spec import ComponentSpec, InputSpec, OperationSpec
-from connector.templates import is_template, undeclared_names
+from connector.catalog.load import load_specs
+from connector.catalog.spec import ComponentSpec, InputSpec, OperationSpec
+from connector.core.templates import is_template, undeclared_names
+from connector.prepare.request import HTTPRequest
 from tests.conftest import TEST_CONNECTION
 from tests.specs.cases import example_inputs
 from tests.wire_match import decode_body
@@ -68,7 +68,7 @@ def _is_url_by_design(field: InputSpec) -> bool:
 
 
 def _prepare(op: OperationSpec, inputs: dict[str, Any]) -> HTTPRequest:
-    request, _ = _component()._prepare(op, inputs, TEST_CONNECTION)
+    request, _ = _component().prepare(op, inputs, TEST_CONNECTION)
     return request
 
 

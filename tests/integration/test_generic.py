@@ -16,8 +16,8 @@ import requests
 from requests.adapters import BaseAdapter
 
 from connector import ClientError, Component, InputError
-from connector.redact import basic_header
-from connector.transport import Transport
+from connector.core.redact import basic_header
+from connector.send.transport import Transport
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
 FUNNELS = [
@@ -244,7 +244,7 @@ def test_raw_request_timeout_and_retry_settings(
         "retryAllErrors": "yes",
         "useExponentialBackoff": "true",
     }
-    request, _ = component._prepare(op, inputs, connection)
+    request, _ = component.prepare(op, inputs, connection)
     assert request.timeout_s == 2.5
     assert request.retry == {
         "idempotent": True,
@@ -253,7 +253,7 @@ def test_raw_request_timeout_and_retry_settings(
         "exponential": True,
         "all_errors": True,
     }
-    request, _ = component._prepare(
+    request, _ = component.prepare(
         op, {"baseUrl": "https://api.mixpanel.com", "url": "/import", "method": "POST"}, connection
     )
     assert request.timeout_s is None
@@ -558,7 +558,7 @@ def test_rendered_request_matches_openapi(
     operation_id: str,
 ) -> None:
     wire = pytest.importorskip("tests.contract.wire")
-    request, authorization = component._prepare(component.spec.actions[action], inputs, connection)
+    request, authorization = component.prepare(component.spec.actions[action], inputs, connection)
     headers = dict(request.headers)
     if authorization:
         headers["Authorization"] = authorization

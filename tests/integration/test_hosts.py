@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from connector import Component
-from connector.catalog import load_specs
+from connector.catalog.load import load_specs
 from tests.specs.cases import example_inputs
 
 HOSTS: dict[str, dict[str, str]] = {

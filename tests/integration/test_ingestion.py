@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connector import ClientError, Component, InputError
-from connector.parse import RawResponse
+from connector.send.response import RawResponse
 from tests.conftest import TEST_CONNECTION, NothingMayBeSent
 
 TOKEN = TEST_CONNECTION["projectToken"]
@@ -106,7 +106,7 @@ def test_track_events_keeps_an_events_own_token(
     own["properties"]["token"] = "another-project-token"
     events = [SIGNED_UP, own]
     before = copy.deepcopy(events)
-    request, header = component._prepare(
+    request, header = component.prepare(
         component.spec.actions["trackEvents"], {"events": events}, connection
     )
     sent = json.loads(dict(parse_qsl(request.content.decode()))["data"])
@@ -120,7 +120,7 @@ def test_track_events_without_project_token_sends_events_as_given(
 ) -> None:
     own = copy.deepcopy(SIGNED_UP)
     own["properties"]["token"] = "another-project-token"
-    request, _ = component._prepare(
+    request, _ = component.prepare(
         component.spec.actions["trackEvents"],
         {"events": [own], "useProjectToken": "false"},
         connection,
@@ -141,7 +141,7 @@ def test_track_events_without_project_token_sends_events_as_given(
 def test_track_events_retry_only_when_every_event_has_an_insert_id(
     component: Component, connection: dict[str, str], events: list[Any], idempotent: bool
 ) -> None:
-    request, _ = component._prepare(
+    request, _ = component.prepare(
         component.spec.actions["trackEvents"], {"events": events}, connection
     )
     assert request.retry["idempotent"] is idempotent
@@ -184,7 +184,7 @@ def test_create_identity(component: Component, connection: dict[str, str]) -> No
 def test_create_identity_project_token_input_wins(
     component: Component, connection: dict[str, str]
 ) -> None:
-    request, header = component._prepare(
+    request, header = component.prepare(
         component.spec.actions["createIdentity"],
         {"identified_id": "user-12345", "anon_id": ANON_ID, "project_token": "input-token"},
         connection,
@@ -285,7 +285,7 @@ def test_update_multiple_profiles_rejected(
 def test_update_multiple_profiles_retry_only_when_repeating_is_harmless(
     component: Component, connection: dict[str, str], updates: list[Any], idempotent: bool
 ) -> None:
-    request, _ = component._prepare(
+    request, _ = component.prepare(
         component.spec.actions["updateMultipleProfiles"],
         {"propertiesToUpdate": updates},
         connection,
@@ -297,7 +297,7 @@ def test_engage_keeps_an_objects_own_token(
     component: Component, connection: dict[str, str]
 ) -> None:
     updates = [{"$token": "another-project-token", "$distinct_id": "1", "$set": {"a": 1}}]
-    request, header = component._prepare(
+    request, header = component.prepare(
         component.spec.actions["createProfile"], {"properties": updates}, connection
     )
     assert json.loads(request.content) == updates
@@ -316,7 +316,7 @@ def test_no_authorization_header_is_sent(
         "deleteProfile": {"deleteProfiles": [{"$distinct_id": "1", "$delete": None}]},
         "updateMultipleProfiles": {"propertiesToUpdate": BATCH_UPDATE},
     }[action]
-    request, header = component._prepare(component.spec.actions[action], inputs, connection)
+    request, header = component.prepare(component.spec.actions[action], inputs, connection)
     assert header is None
     assert request.auth_scheme == "none"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from connector import Component, load_component
-from connector.attempts import NO_RETRY
-from connector.catalog import specs_root
-from connector.cli import main
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
+from connector.catalog.load import specs_root
+from connector.cli.main import main
+from connector.send.attempts import NO_RETRY
 from tests.conftest import TEST_CONNECTION
 from tests.contract.wire import WireRequest, check_wire_request
 
@@ -111,7 +111,7 @@ def _component(overlay: Path) -> Component:
 
 def _wire(component: Component, key: str, inputs: dict[str, str]) -> WireRequest:
     op = component.spec.actions[key]
-    request, authorization = component._prepare(op, inputs, TEST_CONNECTION)
+    request, authorization = component.prepare(op, inputs, TEST_CONNECTION)
     headers = dict(request.headers)
     if authorization:
         headers["Authorization"] = authorization

@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from connector import AuthError, ClientError, Component, InputError
-from connector.inputs import validate_inputs
-from connector.parse import RawResponse
-from connector.render import render_request
-from connector.request import HTTPRequest
+from connector.prepare.inputs import validate_inputs
+from connector.prepare.render import render_request
+from connector.prepare.request import HTTPRequest
+from connector.send.response import RawResponse
 from tests.conftest import NothingMayBeSent
 
 PIPELINE = "events-daily-export"
@@ -455,7 +455,7 @@ def test_rendered_requests_fit_the_openapi(
 ) -> None:
     wire = pytest.importorskip("tests.contract.wire")
     op = {**component.spec.actions, **component.spec.data_sources}[key]
-    request, authorization = component._prepare(op, inputs, connection)
+    request, authorization = component.prepare(op, inputs, connection)
     headers = {**request.headers, "Authorization": authorization or ""}
     found = wire.check_wire_request(
         wire.WireRequest(request.method, request.full_url, headers, request.content),

@@ -69,7 +69,7 @@ def test_custom_jql_query_params_parsed_object_is_sent_as_json_text(
     component: Component, connection: dict[str, str]
 ) -> None:
     op = component.spec.actions["customJQLQuery"]
-    request, _ = component._prepare(
+    request, _ = component.prepare(
         op,
         {"script": JQL_SCRIPT, "params": {"event_name": "Page View"}, "project_id": "1"},
         connection,
@@ -169,11 +169,11 @@ def test_query_funnel_saved_reports_project_token_auth(
 ) -> None:
     op = component.spec.actions["queryFunnelSavedReports"]
     base = {"funnel_id": "7509", "from_date": "2024-01-01", "to_date": "2024-01-31"}
-    request, header = component._prepare(
+    request, header = component.prepare(
         op, {**base, "project_id": "1", "useProjectToken": "true"}, connection
     )
     assert request.auth_scheme == "project_token"
-    request, header = component._prepare(op, {**base, "project_id": "1"}, connection)
+    request, header = component.prepare(op, {**base, "project_id": "1"}, connection)
     assert request.auth_scheme == "service_account"
 
 
@@ -372,7 +372,7 @@ def test_download_data_gzip_encoding_header(
         "project_id": "1",
         "gzipEncoding": flag,
     }
-    request, _ = component._prepare(op, inputs, connection)
+    request, _ = component.prepare(op, inputs, connection)
     assert request.headers.get("Accept-Encoding") == expected
     assert request.full_url == (
         "https://data.mixpanel.com/api/2.0/export"
@@ -390,7 +390,7 @@ def test_download_data_event_json_array_input(
         "project_id": "1",
         "event": '["Checkout, step 1", "Page View"]',
     }
-    request, _ = component._prepare(op, inputs, connection)
+    request, _ = component.prepare(op, inputs, connection)
     assert ("event", '["Checkout, step 1","Page View"]') in request.params
 
 

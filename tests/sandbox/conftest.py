@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from connector import Component, load_component
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 from connector.sandbox import Sandbox
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from connector import Component, RetryPolicy, load_component
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 from connector.sandbox import Sandbox
 
 EVENTS = 100_000

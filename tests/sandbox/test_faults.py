@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from connector import RetryPolicy, TransportError, load_component
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
 from connector.sandbox import Sandbox
 from connector.sandbox.faults import Faults
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from connector import load_component
-from connector.cli import main
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
+from connector.cli.main import main
 from connector.sandbox import Sandbox, plugin
 
 

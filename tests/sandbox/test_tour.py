@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from connector import load_component
-from connector.cli import main
-from connector.ratelimit import BudgetRegistry
+from connector.budgets.memory import BudgetRegistry
+from connector.cli.main import main
 from connector.sandbox import Sandbox
 from connector.sandbox.tour import STEPS, run_step
 

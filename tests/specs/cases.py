@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.spec import OperationSpec
+from connector.catalog.spec import OperationSpec
 
 # Where the seed's examples cannot all be sent at once, or an input has no example.
 OVERRIDES: dict[str, dict[str, Any]] = {

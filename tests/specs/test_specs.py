@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from connector import Component, check_specs, load_component
-from connector.docs import render_reference
-from connector.spec import InputSpec
+from connector.catalog.spec import InputSpec
+from connector.describe.reference import render_reference
 from tests.conftest import ROOT, SECRET_VALUES, TEST_CONNECTION
 from tests.specs.cases import example_inputs
 from tests.specs.seed import read_seed, reference_keys
@@ -125,7 +125,7 @@ def test_component_repr_names_no_secret(component: Component, connection: dict[s
         '"$insert_id": "i"}}]',
         "project_id": "1",
     }
-    request, header = component._prepare(op, inputs, connection)
+    request, header = component.prepare(op, inputs, connection)
     shown = [repr(component), repr(component.transport), repr(request), str(request.to_dict())]
     shown.append(str(component.preview("importEvents", inputs, connection)))
     assert header and header.startswith("Basic ")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from connector import load_component, load_specs
-from connector.catalog import specs_root
-from connector.cli import _connection
-from connector.retry import RetryPolicy
+from connector.catalog.load import specs_root
+from connector.cli.main import _connection
+from connector.send.retry import RetryPolicy
 
 
 def _overlay(root: Path, component: str = "", connection: str = "") -> Path:

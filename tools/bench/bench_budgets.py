@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from connector.budgets import open_budgets  # noqa: E402
-from connector.ratelimit import BudgetRegistry, RateLimit, Registry  # noqa: E402
+from connector.budgets.memory import BudgetRegistry, RateLimit, Registry  # noqa: E402
 
 LIMIT = RateLimit("query", per_hour=60, per_second=None, max_concurrent=5)
 

@@ -167,13 +167,13 @@ TARGETS = {"loop": 1.0, "utils": 1.5}
 def _where_time_goes(events: list[dict[str, Any]]) -> str:
     """Time importEvents' own stages in this process: what the loop does before its clock."""
     from connector import load_component
-    from connector.bulk import batch_plan
+    from connector.modes.batched.run import batch_plan
 
     component = load_component(base_url="http://127.0.0.1:9")
     op = component.spec.actions["importEvents"]
     inputs = {"events": events, "project_id": "1"}
     start = time.perf_counter()
-    plan, render, stream, _ = batch_plan(component, op, inputs, CONNECTION)
+    plan, render, stream, _ = batch_plan(component.bind(op, inputs, CONNECTION))
     made = [batch for _, batch in stream]
     prepared = time.perf_counter() - start
     start = time.perf_counter()

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from connector import load_component  # noqa: E402
-from connector.catalog import check_specs, load_specs, specs_root  # noqa: E402
+from connector.catalog.load import check_specs, load_specs, specs_root  # noqa: E402
 
 CONNECTION = {"username": "bench-user", "password": "bench-secret-123", "projectToken": "tok-1234"}
 EVENTS = [
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     inputs = {"events": EVENTS, "project_id": "1", "gzip": False}
 
     def connector_import() -> None:
-        component._prepare(op, inputs, CONNECTION)
+        component.prepare(op, inputs, CONNECTION)
 
     rows = [
         (

@@ -201,9 +201,19 @@ class Handler(BaseHTTPRequestHandler):
             self._reply = (200, orjson.dumps(body), "application/json")
 
 
+class Server(ThreadingHTTPServer):
+    """The threaded server, with a backlog for all of a client's connections at once.
+
+    The default backlog of 5 resets connections when 16 arrive together.
+    """
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def serve(port: int = 0) -> ThreadingHTTPServer:
     """A started sink server on 127.0.0.1 (daemon threads)."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -240,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=int, default=None, help="ingestion requests served at once")
     args = parser.parse_args(argv)
     SETTINGS.update(latency=args.latency, cap=args.cap)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     server.serve_forever()

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from connector.catalog import load_specs
-from connector.spec import InputSpec, OperationSpec
-from connector.templates import is_template, undeclared_names
+from connector.catalog.load import load_specs
+from connector.catalog.spec import InputSpec, OperationSpec
+from connector.core.templates import is_template, undeclared_names
 
 Doc = dict[str, Any]
 Mutations = Iterator[tuple[str, Callable[[Doc], None]]]

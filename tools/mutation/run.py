@@ -29,12 +29,16 @@ from _pytest.runner import runtestprotocol
 
 import connector
 from connector import catalog
-from connector.speccache import CACHE_ENV
+from connector.catalog.cache import CACHE_ENV
 
 from .generate import Mutant
 
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-W", "ignore"]
-_HOME = {"build_component": "catalog", "render_request": "render", "specs_root": "catalog"}
+_HOME = {
+    "build_component": "catalog.load",
+    "render_request": "prepare.render",
+    "specs_root": "catalog.load",
+}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from airflow.sdk.log import mask_secret
 
 from ...component import Component
 from ...loading import load_component
-from ...stream import RecordStream
+from ...modes.streamed import RecordStream
 from ..common import (
     RATE_WAIT_S,
     REGION_INPUT,

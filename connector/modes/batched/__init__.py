@@ -1,1 +1,1 @@
-"""The batched mode: many records in right-sized requests, sent by an adaptive pool."""
+"""Batched actions: records filled and checked, chunked into requests, sent by a pool."""

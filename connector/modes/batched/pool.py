@@ -73,23 +73,26 @@ def send_all(
     totals: Counted,
     progress: Progress | None = None,
 ) -> None:
-    """Send each `(lane, batch)` as `send(prepare(batch), limit)` on a worker.
+    """Send each `(lane, batch)`: `prepare(batch)` here, then `send(prepared, limit)` on a worker.
 
     Every HTTP attempt takes a slot of the adaptive limit.
     The first batch is answered before any other is sent, so an error that every request
-    would meet (credentials, a rule) costs one request; the workers `prepare` (render,
-    compress) the next batches meanwhile. With `order_by`, lane n's batches go one at a time,
-    in order, on worker n. `on_ack` runs after each batch's answer, one call at a time. Stops
-    at the first error and raises it, noting what had been sent.
+    would meet (credentials, a rule) costs one request; the next batches are prepared
+    (rendered, compressed) meanwhile. Preparing here rather than on the workers lets each
+    batch's records go as soon as its request is built: with 16 workers each holding a batch
+    mid-compression, memory held 16 batches of records (profiled: 60 MB peak for 1,000,000
+    small events on a loaded machine, against 50 MB allowed). With `order_by`, lane n's
+    batches go one at a time, in order, on worker n. `on_ack` runs after each batch's answer,
+    one call at a time. Stops at the first error and raises it, noting what had been sent.
     """
     limit = concurrency.limit()
     first_done, failed = threading.Event(), threading.Event()
     lock = threading.Lock()
     totals.concurrency = limit.limit
 
-    def work(batch: Any) -> None:
+    def work(item: tuple[Any, Any]) -> None:
+        batch, prepared = item
         try:
-            prepared = prepare(batch)
             if batch.number != 0:
                 first_done.wait()
             if failed.is_set():
@@ -117,7 +120,7 @@ def send_all(
     error: BaseException | None = None
     try:
         for lane, batch in stream:
-            if not pool.submit(batch, lane):
+            if failed.is_set() or not pool.submit((batch, prepare(batch)), lane):
                 break
     except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
         error = exc

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from connector.batch import Totals
 from connector.errors import APIError
 from connector.modes.batched.aimd import AdaptiveLimit
 from connector.modes.batched.pool import Concurrency, concurrency_of, send_all
+from connector.modes.batched.results import Totals
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,211 @@
+"""Rate limits as specs declare them: the sliding-window arithmetic, messages and protocols.
+
+Pure: no clock or lock of its own. ``budgets.memory`` keeps budgets in process memory and the
+stores of ``connector.budgets`` in SQLite or Redis; all apply these rules and raise
+``errors.BudgetExceeded`` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
+
+from ..errors import BudgetExceeded
+
+__all__ = [
+    "Budget",
+    "BudgetExceeded",
+    "RateLimit",
+    "Registry",
+    "Releaser",
+    "Slot",
+    "budget_message",
+    "format_duration",
+    "window_horizon",
+    "window_wait",
+]
+
+_HOUR_S = 3600.0
+_SECOND_S = 1.0
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A named set of limits applied separately to each key (e.g. each project).
+
+    Attributes:
+        name: Short identifier, also the registry key.
+        per_hour: Calls allowed in any sliding 3600 s window, or None for no limit.
+        per_second: Calls allowed in any sliding 1 s window, or None for no limit.
+        max_concurrent: Calls allowed in flight at once, or None for no limit.
+        label: Human name used in messages (defaults to ``name``).
+        unit: Plural noun for one call, used in messages.
+        scope: What a key identifies, used in messages ("project 123"); named by the spec
+            that declares the budget (component.yaml `rate_limits.<name>.scope`).
+    """
+
+    name: str
+    per_hour: int | None
+    per_second: int | None
+    max_concurrent: int | None
+    label: str = ""
+    unit: str = "calls"
+    scope: str = ""
+
+    def __post_init__(self) -> None:
+        for attr in ("per_hour", "per_second", "max_concurrent"):
+            value = getattr(self, attr)
+            if value is not None and value < 1:
+                raise ValueError(f"{attr} must be >= 1 or None, got {value}")
+
+    @property
+    def display_name(self) -> str:
+        """Human-readable name of the limit."""
+        return self.label or self.name
+
+
+def format_duration(seconds: float) -> str:
+    """Format a wait for humans, e.g. ``"0.4 s"``, ``"12 s"`` or ``"12 min 3 s"``.
+
+    Args:
+        seconds: Duration in seconds (negative is treated as 0).
+
+    Returns:
+        The formatted duration; whole seconds are rounded up.
+    """
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{math.ceil(seconds * 10) / 10:.1f} s"
+    whole = math.ceil(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes} min {secs} s"
+
+
+def window_horizon(limit: RateLimit) -> float:
+    """How long a call can count against one of ``limit``'s windows."""
+    return _HOUR_S if limit.per_hour is not None else _SECOND_S
+
+
+def window_wait(limit: RateLimit, starts: Sequence[float], now: float) -> tuple[float, str]:
+    """Seconds until one more call fits ``limit``'s hourly and per-second windows.
+
+    Args:
+        limit: The limits.
+        starts: When earlier calls count from, oldest first (those out of every window are
+            ignored).
+        now: The current time on the same clock as ``starts``.
+
+    Returns:
+        The wait (0.0 when a call fits now) and the binding window, "hour" or "second".
+    """
+    wait, window = 0.0, ""
+    for allowed, span, name in (
+        (limit.per_hour, _HOUR_S, "hour"),
+        (limit.per_second, _SECOND_S, "second"),
+    ):
+        if allowed is None:
+            continue
+        in_window = [t for t in starts if t + span > now]
+        if len(in_window) >= allowed:
+            # The call fits once all but allowed - 1 of these have left the window.
+            frees_at = in_window[len(in_window) - allowed] + span
+            if frees_at - now > wait:
+                wait, window = frees_at - now, name
+    return wait, window
+
+
+def budget_message(limit: RateLimit, key: str, window: str, wait_s: float | None) -> str:
+    """The message of a used-up budget: which limit, for whom, and when it frees up.
+
+    Args:
+        limit: The exhausted limit.
+        key: The budget key (e.g. the project id).
+        window: "hour", "second" or "concurrency".
+        wait_s: Seconds until a call fits (ignored for "concurrency").
+
+    Returns:
+        One sentence, e.g. "Query API budget of 60 queries per hour for project 1 is used up;
+        it frees up in 12 min 3 s".
+    """
+    who = f"{limit.scope} {key}" if limit.scope else key
+    if window == "concurrency":
+        return (
+            f"{limit.display_name} budget of {limit.max_concurrent} concurrent "
+            f"{limit.unit} for {who} is used up; it frees up when a running call finishes"
+        )
+    allowed = limit.per_hour if window == "hour" else limit.per_second
+    return (
+        f"{limit.display_name} budget of {allowed} {limit.unit} per {window} for {who} "
+        f"is used up; it frees up in {format_duration(wait_s or 0.0)}"
+    )
+
+
+class Releaser(Protocol):
+    """What a slot is granted by: it frees the slot when the call finishes."""
+
+    def release_slot(self, key: str, token: str = "") -> None:
+        """Free one slot held for ``key`` (``token``: which one, in a shared store)."""
+        ...
+
+
+class Slot:
+    """A granted call; a context manager that frees its concurrency slot on exit."""
+
+    def __init__(self, budget: Releaser, key: str, *, token: str = "") -> None:
+        self._budget = budget
+        self._key = key
+        self._token = token
+        self._released = False
+
+    @property
+    def key(self) -> str:
+        """The key the slot was granted for."""
+        return self._key
+
+    def release(self) -> None:
+        """Free the concurrency slot; further calls do nothing."""
+        if not self._released:
+            self._released = True
+            self._budget.release_slot(self._key, self._token)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class Budget(Protocol):
+    """What a caller needs of one limit's budget, wherever it is kept."""
+
+    limit: RateLimit
+
+    def acquire(self, key: str, *, max_wait_s: float) -> Slot:
+        """Reserve one call for ``key``, waiting up to ``max_wait_s``; raise BudgetExceeded."""
+        ...
+
+    def seconds_until_free(self, key: str) -> float:
+        """Seconds until the rate windows admit another call for ``key``."""
+        ...
+
+    def in_flight(self, key: str) -> int:
+        """Number of calls currently holding a slot for ``key``."""
+        ...
+
+
+class Registry(Protocol):
+    """Hands out the budget of each limit; ``BudgetRegistry`` and ``connector.budgets``'s."""
+
+    def budget(self, limit: RateLimit) -> Budget:
+        """Return the shared budget for ``limit``."""
+        ...

@@ -1,0 +1,272 @@
+"""One operation bound to its checked inputs, connection, secrets and options: render and send."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+from .budgets.limits import Registry
+from .catalog.spec import ComponentSpec, OperationSpec
+from .core.redact import Redactor
+from .parse.response import parse_response
+from .prepare.auth import authorization_header, describe_scheme, scheme_for
+from .prepare.inputs import validate_inputs
+from .prepare.render import render_request
+from .prepare.request import HTTPRequest
+from .send.attempts import Clock, policy_for, send_with_retries
+from .send.response import RawResponse
+from .send.retry import RetryPolicy
+from .send.transport import Transport
+
+__all__ = ["Call", "CallOptions", "Check", "Gate", "Settings"]
+
+T = TypeVar("T")
+
+
+class Gate(Protocol):
+    """Slots for requests on the wire (connector.modes.batched.aimd.AdaptiveLimit is one)."""
+
+    def acquire(self) -> Any:
+        """Wait for a slot and take it."""
+
+    def release(self, slot: Any, status: int | None) -> None:
+        """Give the slot back with the answer's status (None: no answer)."""
+
+
+#: A look at a response before it is parsed; it raises to make the attempt fail.
+Check = Callable[[HTTPRequest, RawResponse], None]
+
+
+@dataclass
+class Settings:
+    """What every call of one component shares: where requests go, how they retry and wait.
+
+    Attributes:
+        spec: The loaded component.
+        base_url: Where requests to a trusted host go instead (None: where the spec says).
+        transport: Sends the requests.
+        retry: The default retry policy, with the spec's guidance applied.
+        rate_wait_s: How long a call may wait for a client-side rate budget.
+        registry: The rate budgets.
+        clock: Monotonic time, wall time and sleep.
+        rng: Random source for backoff jitter.
+        embedded: A plugin's in-process server that supplies the connection, or None.
+        workers: Requests a batched action keeps in flight (None: the spec's).
+    """
+
+    spec: ComponentSpec
+    base_url: str | None
+    transport: Transport
+    retry: RetryPolicy
+    rate_wait_s: float
+    registry: Registry
+    clock: Clock
+    rng: random.Random
+    embedded: Any = None
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """One call's own settings; None keeps the component's."""
+
+    retry: RetryPolicy | None = None
+    rate_wait_s: float | None = None
+    workers: int | None = None
+
+
+class Call:
+    """One operation bound to its inputs (checked once), connection, secrets and options.
+
+    `Call.bind` checks the inputs; `render` turns them (or a page's or a day's values built
+    from them) into the request, and `send` sends it within the retry policy and rate budget.
+    The modes (connector.modes) run a Call; they never see the component.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        op: OperationSpec,
+        values: dict[str, Any],
+        connection: dict[str, Any],
+        secrets: Redactor,
+        options: CallOptions,
+        inputs: Mapping[str, Any],
+    ) -> None:
+        self.settings = settings
+        self.op = op
+        self.values = values
+        self.connection = connection
+        self.secrets = secrets
+        self.options = options
+        self.inputs = inputs  # as given (adapted), for a batch's records
+
+    def __repr__(self) -> str:
+        return f"<Call {self.op.key}>"
+
+    @classmethod
+    def bind(
+        cls,
+        settings: Settings,
+        op: OperationSpec,
+        inputs: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        options: CallOptions | None = None,
+        *,
+        deferred: str = "",
+    ) -> Call:
+        """Adapt the inputs (for an embedded server), note the secrets, check the inputs once.
+
+        `deferred` names an input checked elsewhere (a batch's records, one by one).
+
+        Raises:
+            InputError: listing every invalid input; nothing was sent.
+        """
+        inputs, adapted = _adapted(settings, op, inputs, connection)
+        secrets = _secrets(settings.spec, op, adapted, inputs)
+        values = validate_inputs(op, inputs, adapted, deferred=deferred)
+        return cls(settings, op, values, adapted, secrets, options or CallOptions(), inputs)
+
+    # --- options in force ------------------------------------------------------------------------
+
+    @property
+    def rate_wait_s(self) -> float:
+        """How long each request may wait for its rate budget."""
+        wait = self.options.rate_wait_s
+        return self.settings.rate_wait_s if wait is None else wait
+
+    def with_options(self, **changes: Any) -> Call:
+        """The same call with some of its options changed."""
+        options = replace(self.options, **changes)
+        call = Call(
+            self.settings, self.op, self.values, self.connection, self.secrets, options, self.inputs
+        )
+        return call
+
+    def policy(self, request: HTTPRequest) -> RetryPolicy:
+        """The retry policy of `request`: the call's, overridden by the action's retry inputs."""
+        return policy_for(request, self.options.retry or self.settings.retry)
+
+    # --- the pipeline ----------------------------------------------------------------------------
+
+    def render(self, values: Mapping[str, Any] | None = None) -> tuple[HTTPRequest, str | None]:
+        """The request and its Authorization header, from the checked values (or `values`).
+
+        Pure: nothing is sent. `values` are the checked values with a page's or a day's
+        changes (connector.modes); they are not checked again.
+        """
+        spec = self.settings.spec
+        request = render_request(
+            self.op,
+            self.values if values is None else values,
+            self.connection,
+            base_url=self.settings.base_url,
+            rebase_hosts=spec.trusted_hosts,
+            secrets=self.secrets,
+        )
+        request = replace(request, api=spec.name)
+        header = authorization_header(
+            request,
+            spec.connection,
+            self.connection,
+            trusted_hosts=spec.trusted_hosts,
+            base_url=self.settings.base_url,
+            secrets=self.secrets,
+        )
+        return request, header
+
+    def auth_hint(self, request: HTTPRequest) -> str:
+        """The auth scheme and connection fields `request` uses, for messages (no values)."""
+        connection = self.settings.spec.connection
+        return describe_scheme(scheme_for(request, connection), connection)
+
+    def send(
+        self,
+        request: HTTPRequest,
+        header: str | None,
+        *,
+        check: Check | None = None,
+        attempts: list[int] | None = None,
+        gate: Gate | None = None,
+    ) -> Any:
+        """Send `request` with retries and parse the answer; `attempts[0]` counts the tries.
+
+        `check` looks at each response first (a streamed action's cut marker, say). With a
+        `gate`, each attempt holds one of its slots while on the wire (not while waiting to
+        retry) and gives it back with the answer's status.
+
+        Raises:
+            APIError: the typed error of the last failed attempt.
+        """
+        hint = self.auth_hint(request)
+        transport = self.settings.transport
+
+        def send_once() -> RawResponse:
+            if attempts is not None:
+                attempts[0] += 1
+            if gate is None:
+                return transport.send(request, header)
+            slot, status = gate.acquire(), None
+            try:
+                response = transport.send(request, header)
+                status = response.status
+                return response
+            finally:
+                gate.release(slot, status)
+
+        def parse(response: RawResponse) -> Any:
+            if check is not None:
+                check(request, response)
+            return parse_response(request, response, auth_hint=hint)
+
+        return self.attempt(request, send_once, parse)
+
+    def attempt(
+        self,
+        request: HTTPRequest,
+        send: Callable[[], RawResponse],
+        parse: Callable[[RawResponse], T],
+    ) -> T:
+        """Run `send` then `parse` as the attempt loop allows (connector.send.attempts)."""
+        return send_with_retries(
+            send,
+            parse,
+            request=request,
+            policy=self.policy(request),
+            clock=self.settings.clock,
+            rng=self.settings.rng,
+            registry=self.settings.registry,
+            limits=self.settings.spec.rate_limits,
+            rate_wait_s=self.rate_wait_s,
+        )
+
+
+def _adapted(
+    settings: Settings,
+    op: OperationSpec,
+    inputs: Mapping[str, Any],
+    connection: Mapping[str, Any],
+) -> tuple[Mapping[str, Any], dict[str, Any]]:
+    """The inputs and a copy of the connection, as an embedded plugin server adapts them."""
+    copied = {k: v for k, v in (connection or {}).items()}
+    if settings.embedded is None:
+        return inputs, copied
+    keys = [spec.key for spec in op.value_inputs]
+    inputs, adapted = settings.embedded.adapt(keys, inputs, copied)
+    return inputs, dict(adapted)
+
+
+def _secrets(
+    spec: ComponentSpec, op: OperationSpec, connection: Mapping[str, Any], raw: Mapping[str, Any]
+) -> Redactor:
+    """The secret values of the connection and of the inputs, to mask wherever they show."""
+    secrets = Redactor()
+    for field in spec.connection.inputs:
+        if field.is_secret and connection.get(field.key):
+            secrets.add(str(connection[field.key]))
+    for input_spec in op.value_inputs:
+        if input_spec.is_secret and raw.get(input_spec.key):
+            secrets.add(str(raw[input_spec.key]))
+    return secrets

@@ -1,0 +1,120 @@
+"""Caches the checked, resolved specs on disk, keyed on the content of every file that shapes them.
+
+The key covers every spec file loaded (shipped and overlays, with their place), the meta-schema,
+the runtime's own source and the Python version, so an edited spec, a mutated copy or an upgrade
+never reuses an old entry. An entry holds only plain data (read back by an unpickler that refuses
+every class except dates), plus a checksum; anything unreadable, corrupted or foreign is ignored
+and the specs are checked again from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .layers import Layer
+
+# A folder for the cache instead of the user cache directory; "off" disables the cache.
+CACHE_ENV = "MIXPANEL_CONNECTOR_CACHE"
+_APP = "mixpanel-connector"
+_PACKAGE = Path(__file__).resolve().parents[1]
+#: Subpackages that are not the runtime: plugins and engine adapters, loaded by name only.
+OPTIONAL_PACKAGES = ("sandbox", "engines")
+_KEEP = 8  # entries kept per cache folder; older ones are pruned when a new one is written
+_ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
+
+
+class _DataOnly(pickle.Unpickler):
+    """Unpickles plain data only: no class may be loaded except the datetime types YAML makes."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the spec cache")
+
+
+def cache_dir() -> Path | None:
+    """Where entries live: $MIXPANEL_CONNECTOR_CACHE, else the user cache dir; None when off."""
+    configured = os.environ.get(CACHE_ENV, "")
+    if configured.lower() == "off":
+        return None
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(_APP, appauthor=False))
+
+
+def runtime_sources() -> list[Path]:
+    """Every source file of the runtime: the package and each subpackage but the optional ones."""
+    return sorted(
+        path
+        for path in _PACKAGE.rglob("*.py")
+        if path.relative_to(_PACKAGE).parts[0] not in OPTIONAL_PACKAGES
+    )
+
+
+def cache_key(layers: Sequence[Layer]) -> str:
+    """A digest of everything that decides what loading these layers produces."""
+    digest = hashlib.sha256(sys.version.encode())
+    code = runtime_sources() + [_PACKAGE / "schemas" / "spec.schema.yaml"]
+    for path in code:
+        digest.update(f"\0code\0{path.relative_to(_PACKAGE).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    for index, layer in enumerate(layers):
+        digest.update(f"\0layer\0{index}\0{layer.source}\0{layer.overlay}\0".encode())
+        for path in layer.files():
+            digest.update(f"\0file\0{path.relative_to(layer.root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _entry_path(folder: Path, key: str) -> Path:
+    return folder / f"specs-{key[:32]}.pickle"
+
+
+def read(key: str) -> dict[str, Any] | None:
+    """The resolved specs stored under `key`, or None (missing, unreadable, corrupted, foreign)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        blob = _entry_path(folder, key).read_bytes()
+    except OSError:
+        return None
+    stored_key, _, rest = blob.partition(b"\n")
+    checksum, _, payload = rest.partition(b"\n")
+    if stored_key != key.encode() or checksum != hashlib.sha256(payload).hexdigest().encode():
+        return None
+    try:
+        data = _DataOnly(io.BytesIO(payload)).load()
+    except Exception:  # noqa: BLE001 - any failure means "no usable entry"
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write(key: str, resolved: dict[str, Any]) -> None:
+    """Store `resolved` under `key`; a read-only or missing cache folder is silently skipped."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        payload = pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=".specs-", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(blob + payload)
+        os.replace(temp, _entry_path(folder, key))
+        entries = sorted(folder.glob("specs-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-_KEEP]:
+            old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError, TypeError, ValueError):
+        return

@@ -1,0 +1,79 @@
+"""Spec folders in load order: the shipped specs, then overlay folders laid out the same way."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecProblem
+
+SHIPPED = "shipped"
+# Overlay folders from the environment: a path-separator list, like PATH.
+SPECS_ENV = "MIXPANEL_CONNECTOR_SPECS"
+_TOP_FILES = ("component.yaml", "connection.yaml", "inputs.yaml")
+_FOLDERS = ("actions", "data_sources")
+
+
+@dataclass
+class Layer:
+    """One spec folder: the shipped one (complete) or an overlay (any subset of its files)."""
+
+    root: Path
+    source: str
+    overlay: bool
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shown_root(self) -> Path | None:
+        """Shipped files are named relative to the specs folder, overlay files by full path."""
+        return None if self.overlay else self.root
+
+    def files(self) -> list[Path]:
+        """Every spec file this layer holds, in load order."""
+        found = [self.root / name for name in _TOP_FILES if (self.root / name).is_file()]
+        for folder in _FOLDERS:
+            found += sorted((self.root / folder).glob("*.yaml"))
+        return found
+
+    def problems(self) -> list[SpecProblem]:
+        """An overlay folder that is missing or holds nothing a spec folder holds."""
+        if not self.overlay:
+            return []
+        if not self.root.is_dir():
+            return [SpecProblem(str(self.root), None, "", "overlay folder does not exist")]
+        if not self.files():
+            expected = ", ".join((*_TOP_FILES, *(f"{f}/*.yaml" for f in _FOLDERS)))
+            return [
+                SpecProblem(
+                    str(self.root), None, "", f"overlay folder holds no spec files ({expected})"
+                )
+            ]
+        return []
+
+
+def overlay_paths(spec_paths: Sequence[Path | str] | None) -> list[Path]:
+    """The overlay folders to load: `spec_paths` when given, else those in $SPECS_ENV."""
+    if spec_paths is None:
+        spec_paths = [p for p in os.environ.get(SPECS_ENV, "").split(os.pathsep) if p.strip()]
+    return [Path(p) for p in spec_paths]
+
+
+def spec_layers(root: Path, overlays: Sequence[Path | str]) -> list[Layer]:
+    """The complete spec folder `root` followed by every overlay folder, in order."""
+    layers = [Layer(root, SHIPPED, overlay=False)]
+    return layers + [Layer(Path(p), str(p), overlay=True) for p in overlays]
+
+
+def merge_component(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """An overlay's component.yaml over the shipped one: named sections merged, the rest replaced.
+
+    Rate limits and environment variables are merged by name.
+    """
+    merged = {**base, **over}
+    for section in ("rate_limits", "environment"):
+        if section in over:
+            merged[section] = {**(base.get(section) or {}), **(over[section] or {})}
+    return merged

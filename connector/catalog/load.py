@@ -1,0 +1,279 @@
+"""Loads and checks every spec file (meta-schema and cross-field rules), then builds the specs."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from ..budgets.limits import RateLimit
+from ..errors import SpecError, SpecProblem
+from . import cache
+from .crosschecks import Names, check_defaults_in_choices, check_operation
+from .documents import SpecDocument, escape_pointer, load_yaml
+from .layers import Layer, merge_component, spec_layers
+from .spec import (
+    AuthSchemeSpec,
+    ComponentSpec,
+    ConnectionSpec,
+    InputSpec,
+    OperationSpec,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = PACKAGE_DIR / "schemas" / "spec.schema.yaml"
+
+
+def specs_root() -> Path:
+    """Where the specs are: inside the installed package, else the checkout's specs/."""
+    for candidate in (PACKAGE_DIR / "specs", PACKAGE_DIR.parent / "specs"):
+        if (candidate / "component.yaml").is_file():
+            return candidate
+    raise SpecError([SpecProblem(str(PACKAGE_DIR / "specs"), None, "", "no specs found")])
+
+
+@functools.lru_cache(maxsize=1)
+def meta_schema() -> dict[str, Any]:
+    """The meta-schema for spec files."""
+    loaded: dict[str, Any] = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+@functools.lru_cache(maxsize=8)
+def _validator(definition: str) -> Draft202012Validator:
+    return Draft202012Validator({**meta_schema(), "$ref": f"#/$defs/{definition}"})
+
+
+def _pointer(error: ValidationError) -> str:
+    return "".join(f"/{escape_pointer(str(p))}" for p in error.absolute_path)
+
+
+def _schema_problems(
+    doc: SpecDocument, definition: str, root: Path | None, *, partial: bool = False
+) -> list[SpecProblem]:
+    problems = []
+    for error in _validator(definition).iter_errors(doc.data):
+        if partial and error.validator == "required" and not error.absolute_path:
+            continue
+        if error.context:
+            # Of a oneOf's branches, the deepest error is the one that says what is wrong.
+            error = max(error.context, key=lambda e: len(e.absolute_path))
+        problems.append(doc.problem(_pointer(error), error.message, root))
+    return problems
+
+
+def _resolve_inputs(
+    raw: list[dict[str, Any]], shared: dict[str, Any], doc: SpecDocument, root: Path | None
+) -> tuple[list[dict[str, Any]], list[SpecProblem]]:
+    resolved, problems = [], []
+    for index, item in enumerate(raw):
+        if "use" in item:
+            base = shared.get(item["use"])
+            if base is None:
+                known = ", ".join(sorted(shared))
+                problems.append(
+                    doc.problem(
+                        f"/inputs/{index}/use",
+                        f"no shared input {item['use']!r}; inputs.yaml defines: {known}",
+                        root,
+                    )
+                )
+                continue
+            item = {**base, **{k: v for k, v in item.items() if k != "use"}}
+        resolved.append(item)
+    return resolved, problems
+
+
+class _Collector:
+    """Collects problems across files so `validate` can report all of them at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[SpecProblem] = []
+
+    def load(
+        self, path: Path, definition: str, root: Path | None, *, partial: bool = False
+    ) -> SpecDocument | None:
+        """Load and schema-check one file; `partial` ignores missing required fields."""
+        try:
+            doc = load_yaml(path)
+        except SpecError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        found = _schema_problems(doc, definition, root, partial=partial)
+        self.problems.extend(found)
+        return None if found else doc
+
+
+def check_specs(
+    root: Path | None = None, overlays: Sequence[Path | str] = ()
+) -> tuple[ComponentSpec | None, list[SpecProblem]]:
+    """Load and check every spec, then each overlay folder over them (later ones win).
+
+    Returns the component (None if any problem) and all problems.
+    """
+    resolved, problems = check_layers(spec_layers(root or specs_root(), overlays))
+    if resolved is None:
+        return None, problems
+    return build_component(resolved), []
+
+
+def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[SpecProblem]]:
+    """Check every layer's files; return the merged, resolved specs as plain data, or problems."""
+    collect = _Collector()
+    component: dict[str, Any] = {}
+    connection: dict[str, Any] | None = None
+    shared: dict[str, Any] = {}
+    pending: list[tuple[Layer, str, Path]] = []
+    for layer in layers:
+        collect.problems.extend(layer.problems())
+        shown = layer.shown_root
+        path = layer.root / "component.yaml"
+        if path.is_file() or not layer.overlay:
+            doc = collect.load(path, "component", shown, partial=layer.overlay)
+            component = merge_component(component, doc.data if doc else {})
+        path = layer.root / "connection.yaml"
+        if path.is_file() or not layer.overlay:
+            doc = collect.load(path, "connection", shown)
+            connection = doc.data if doc else connection
+        path = layer.root / "inputs.yaml"
+        if path.is_file() or not layer.overlay:
+            doc = collect.load(path, "shared_inputs", shown)
+            if doc:
+                found = check_defaults_in_choices(
+                    {f"/{escape_pointer(name)}": spec for name, spec in doc.data.items()}
+                )
+                collect.problems.extend(doc.problem(p, m, shown) for p, m in found)
+                shared = {**shared, **doc.data}
+        for kind, folder in (("action", "actions"), ("data_source", "data_sources")):
+            pending += [(layer, kind, p) for p in sorted((layer.root / folder).glob("*.yaml"))]
+        layer.shared = dict(shared)
+    schemes = set((connection or {}).get("auth_schemes", {}))
+    data_sources = {path.stem for _, kind, path in pending if kind == "data_source"}
+    names = Names(schemes, data_sources, set(component.get("rate_limits") or {}))
+    operations: dict[tuple[str, str], dict[str, Any]] = {}
+    for layer, kind, path in pending:
+        doc = collect.load(path, "operation", layer.shown_root)
+        if doc is None:
+            continue
+        inputs, problems = _resolve_inputs(doc.data["inputs"], layer.shared, doc, layer.shown_root)
+        collect.problems.extend(problems)
+        found = check_operation(doc.data, inputs, doc, kind, names)
+        collect.problems.extend(doc.problem(p, m, layer.shown_root) for p, m in found)
+        if not problems and not found:
+            file = str(path.relative_to(layer.root))
+            operations[kind, doc.data["key"]] = {
+                "kind": kind,
+                "source": layer.source,
+                "file": file,
+                "data": doc.data,
+                "inputs": inputs,
+            }
+    if collect.problems or not connection or not component:
+        return None, collect.problems
+    ordered = [operations[k] for k in sorted(operations, key=lambda k: k[1])]
+    return {"component": component, "connection": connection, "operations": ordered}, []
+
+
+def _build_operation(entry: dict[str, Any]) -> OperationSpec:
+    data = entry["data"]
+    return OperationSpec(
+        key=data["key"],
+        kind=entry["kind"],
+        label=data["label"],
+        description=data["description"],
+        inputs=tuple(InputSpec.from_dict(i) for i in entry["inputs"]),
+        request=data["request"],
+        sample=data["sample"],
+        notes=data.get("notes", ""),
+        type=data.get("type", ""),
+        rules=tuple(data.get("rules") or ()),
+        response=data.get("response") or {},
+        retry=data.get("retry") or {},
+        picklist=data.get("picklist") or {},
+        output_schema=data.get("output_schema") or {},
+        openapi=data.get("openapi") or {},
+        seed_sample=data.get("seed_sample"),
+        file=entry["file"],
+        source=entry["source"],
+        lifecycle=data.get("lifecycle") or {},
+        stream=data.get("stream") or {},
+        paging=data.get("paging") or {},
+        batch=data.get("batch") or {},
+    )
+
+
+def build_component(resolved: dict[str, Any]) -> ComponentSpec:
+    """Build the component from checked, resolved plain data (what check_layers returns)."""
+    component, connection = resolved["component"], resolved["connection"]
+    operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
+    for entry in resolved["operations"]:
+        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry)
+    schemes = {
+        name: AuthSchemeSpec(
+            name=name,
+            type=s["type"],
+            username=s.get("username"),
+            password=s.get("password"),
+            description=s.get("description", ""),
+            lifecycle=s.get("lifecycle") or {},
+        )
+        for name, s in connection["auth_schemes"].items()
+    }
+    return ComponentSpec(
+        key=component["key"],
+        name=component["name"],
+        description=component["description"],
+        overview=component.get("overview", ""),
+        documentation_url=component.get("documentation_url", ""),
+        trusted_hosts=tuple(component.get("trusted_hosts") or ()),
+        rate_limits={
+            name: RateLimit(
+                name,
+                per_hour=limit.get("per_hour"),
+                per_second=limit.get("per_second"),
+                max_concurrent=limit.get("max_concurrent"),
+                label=limit.get("label", ""),
+                unit=limit.get("unit", "calls"),
+                scope=limit.get("scope", ""),
+            )
+            for name, limit in (component.get("rate_limits") or {}).items()
+        },
+        connection=ConnectionSpec(
+            key=connection["key"],
+            label=connection["label"],
+            description=connection.get("description", ""),
+            setup=connection.get("setup", ""),
+            inputs=tuple(InputSpec.from_dict(i) for i in connection["inputs"]),
+            auth_schemes=schemes,
+            lifecycle=tuple(connection.get("lifecycle") or ()),
+        ),
+        actions=dict(sorted(operations["action"].items())),
+        data_sources=dict(sorted(operations["data_source"].items())),
+        environment=dict(component.get("environment") or {}),
+        retry=component.get("retry") or {},
+    )
+
+
+def load_specs(root: Path | None = None, overlays: Sequence[Path | str] = ()) -> ComponentSpec:
+    """Load the specs and overlay folders; raise SpecError listing every problem.
+
+    Checked specs are cached on disk under a key made from the content of every file loaded, so
+    an unchanged set is not checked again at each process start (`check_specs` always checks).
+    """
+    layers = spec_layers(root or specs_root(), overlays)
+    key = cache.cache_key(layers) if not any(layer.problems() for layer in layers) else ""
+    cached = cache.read(key) if key else None
+    if cached is not None:
+        return build_component(cached)
+    resolved, problems = check_layers(layers)
+    if resolved is None:
+        raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
+    component = build_component(resolved)
+    if key:
+        cache.write(key, resolved)
+    return component

@@ -1,0 +1,5 @@
+"""The `mixpanel-connector` command line."""
+
+from .main import main
+
+__all__ = ["main"]

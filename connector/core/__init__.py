@@ -1,0 +1,1 @@
+"""Building blocks every stage shares: form values, secret masking, spec templates."""

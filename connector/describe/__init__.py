@@ -1,0 +1,1 @@
+"""The component described: the manifest, the Markdown reference, editor schemas."""

@@ -1,0 +1,1 @@
+"""Records read from input files and written to output files (the engines use them too)."""

@@ -1,0 +1,206 @@
+"""Prepares each record of a batch as its spec declares: fill values, check it, encode it."""
+
+from __future__ import annotations
+
+__all__ = ["RecordPlan", "Refusal", "input_error"]
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ...catalog.spec import OperationSpec
+from ...core.jsonenc import Part
+from ...core.paths import Path, dotted, lookup
+from ...core.values import is_missing, show
+from ...errors import InputError, InputProblem
+from ...prepare.inputs import short_message
+from ...prepare.schemacheck import SchemaCheck
+from .fills import accepts, fill_record, filled_check, parse_fills
+
+__all__ = ["RecordPlan", "Refusal", "input_error"]
+
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record that was not sent: its index in the caller's input, its id, field and reason."""
+
+    index: int
+    record_id: Any
+    field: str
+    message: str
+
+    def to_dict(self, id_key: str) -> dict[str, Any]:
+        """The failed-record entry of a batch result."""
+        entry: dict[str, Any] = {"index": self.index}
+        if id_key and not is_missing(self.record_id):
+            entry[id_key] = self.record_id
+        entry.update(field=self.field, message=self.message)
+        return entry
+
+
+def _too_deep(value: Any, allowed: int) -> bool:
+    """True when objects or arrays nest more than `allowed` levels inside `value`'s values."""
+    children = value.values() if isinstance(value, dict) else value
+    for child in children:
+        if type(child) is dict or type(child) is list:
+            if allowed == 0 or _too_deep(child, allowed - 1):
+                return True
+    return False
+
+
+def input_error(plan: RecordPlan, message: str) -> InputError:
+    """The error of the batch input as a whole (no record is meant)."""
+    return InputError(plan.action, [InputProblem(plan.key, plan.label, message)])
+
+
+class RecordPlan:
+    """What the spec's `batch:` says to do with each record, resolved for one call."""
+
+    def __init__(
+        self, op: OperationSpec, values: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> None:
+        batch = op.batch
+        spec = op.input(batch["input"])
+        self.action = op.key
+        self.key = spec.key
+        self.label = spec.label
+        self.item = str(batch["item"])
+        self.check = _checks(op, spec.key)
+        self.max_item_bytes: int = batch.get("max_item_bytes") or sys.maxsize
+        depth = batch.get("max_depth")
+        self.depth: tuple[Path, int] | None = (
+            (dotted(depth["path"]), int(depth["depth"])) if depth else None
+        )
+        # Brackets a record may hold without any nesting below depth.path: one per level on the way
+        self.brackets = len(self.depth[0]) + 1 if self.depth else 0
+        self.fast = self.check.fast
+        self.fills, self.id_keys = parse_fills(op, values, connection)
+        self.id_key = self.id_keys[-1] if self.id_keys else ""
+        self.filled = filled_check(tuple(fill.keys for fill in self.fills))
+
+    def record_id(self, record: Any) -> Any:
+        """The record's id (such as `$insert_id`), when the plan fills one."""
+        return lookup(record, self.id_keys) if self.id_keys else None
+
+    def fill_all(self, records: list[Any]) -> list[Any]:
+        """`fill` for each record; one compiled check first, as usually nothing is missing."""
+        if not self.fills or (self.filled is not None and accepts(self.filled, records)):
+            return records
+        return [self.fill(record) for record in records]
+
+    def fill(self, record: Any) -> Any:
+        """The record with the declared values filled in (a copy when anything was filled)."""
+        if self.fills and (type(record) is dict or isinstance(record, Mapping)):
+            try:
+                return fill_record(record, self.fills)
+            except (TypeError, orjson.JSONEncodeError):
+                return record  # prepare() refuses it, saying why
+        return record
+
+    def encode_all(self, records: list[Any]) -> list[Part] | None:
+        """The JSON of filled `records` when all of them pass at once, else None.
+
+        Returned as parts to join with commas, each within the per-record byte limit (so no
+        record can exceed it); None means "check and encode them one by one".
+        """
+        if not self.check.all_valid(records):
+            return None
+        try:
+            parts = self._parts(records)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+        if parts is None:
+            return None
+        if self.depth is not None:
+            if sum(_part_brackets(p) for p in parts) > len(records) * self.brackets:
+                return None  # some record may nest too deeply: check each one
+        return parts
+
+    def _parts(self, records: list[Any]) -> list[Part] | None:
+        whole = orjson.dumps(records, option=_JSON_OPTIONS)
+        if len(whole) - 2 <= self.max_item_bytes:
+            return [memoryview(whole)[1:-1]]  # the array's inside, not a copy of it
+        if len(records) == 1:
+            return None  # this one is too big: prepare() says so
+        half = len(records) // 2
+        left, right = self._parts(records[:half]), self._parts(records[half:])
+        return None if left is None or right is None else left + right
+
+    def prepare(self, record: Any, index: int) -> tuple[Any, bytes] | Refusal:
+        """The record as it will be sent and its JSON, or why it is refused."""
+        # The happy path is written for speed: it runs once per record of every batch.
+        if self.fills and (type(record) is dict or isinstance(record, Mapping)):
+            try:
+                record = fill_record(record, self.fills)
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                return Refusal(index, None, "", f"cannot be written as JSON: {exc}")
+        try:
+            valid = self.fast is not None and self.fast.is_valid(record)
+        except (ValueError, TypeError, OverflowError):
+            valid = False  # a value the compiled check cannot read: jsonschema decides
+        if not valid and not self.check.is_valid(record):
+            error = next(iter(self.check.errors(record)))
+            field = ".".join(str(p) for p in error.absolute_path)
+            described = None
+            if error.validator in ("not", "pattern", "minimum") and isinstance(error.schema, dict):
+                described = error.schema.get("description")  # the spec's words for the rule
+            message = f"{show(error.instance)} {described}" if described else short_message(error)
+            return Refusal(index, self.record_id(record), field, message)
+        try:
+            data = orjson.dumps(record, option=_JSON_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            return Refusal(index, self.record_id(record), "", f"cannot be written as JSON: {exc}")
+        # Too deep needs more brackets than the record's own levels allow: count them in C first.
+        if self.depth is not None and _brackets(data) > self.brackets:
+            keys, allowed = self.depth
+            container = lookup(record, keys)
+            if type(container) in (dict, list) and _too_deep(container, allowed):
+                where = ".".join(keys)
+                message = f"nests objects or arrays more than {allowed} levels deep below {where}"
+                return Refusal(index, self.record_id(record), where, message)
+        if len(data) > self.max_item_bytes:
+            message = (
+                f"is {len(data):,} bytes of JSON; at most {self.max_item_bytes:,} bytes are "
+                f"allowed per {self.item}"
+            )
+            return Refusal(index, self.record_id(record), "", message)
+        return record, data
+
+    def where(self, index: int, field: str) -> str:
+        """Point into the input by path, as messages do: `Events[12047].properties.time`."""
+        return f"{self.label}[{index}]" + (f".{field}" if field else "")
+
+
+_CHECKS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}
+
+
+def _checks(op: OperationSpec, key: str) -> SchemaCheck:
+    """The compiled check of one batch input's records, built once per loaded spec."""
+    cached = _CHECKS.get((id(op), key))
+    if cached is None or cached[0] is not op:
+        cached = (op, SchemaCheck(op.input(key).schema.get("items") or {}))
+        _CHECKS[(id(op), key)] = cached
+    return cached[1]
+
+
+def _brackets(data: bytes) -> int:
+    """How many objects and arrays open in `data` (JSON text).
+
+    `in` finds a byte with memchr, far faster than count's byte-by-byte loop, and most records
+    hold no array at all: then only the braces need counting.
+    """
+    return data.count(b"{") + (data.count(b"[") if b"[" in data else 0)
+
+
+def _part_brackets(part: Part) -> int:
+    """`_brackets` of a part; a view of an array's inside counts its array less the `[`."""
+    if type(part) is memoryview and type(part.obj) is bytes:
+        whole = part.obj
+        arrays = whole.count(b"[") - 1 if whole.find(b"[", 1) != -1 else 0
+        return whole.count(b"{") + arrays
+    return _brackets(bytes(part))

@@ -1,0 +1,103 @@
+"""What a batched call did: the totals, each answer counted as the spec says, the merged result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...core.templates import render_value
+from ...errors import InputError, InputProblem
+from .chunks import Batch
+from .records import RecordPlan, Refusal, input_error
+
+__all__ = ["DEFAULT_WORKERS", "MAX_LISTED", "Totals", "counter", "merged", "nothing_sent_error"]
+
+DEFAULT_WORKERS = 4
+#: Problems an InputError lists before it says "and N more", so huge inputs keep short errors.
+MAX_LISTED = 3
+
+
+@dataclass
+class Totals:
+    """What a batched call did so far."""
+
+    sent: int = 0
+    imported: int = 0
+    batches: int = 0
+    requests: int = 0
+    retried: int = 0
+    concurrency: int = 0  # requests allowed in flight (the adaptive limit, as it ended)
+    throttled: int = 0  # answers that asked to slow down (429, 503)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[Any] = field(default_factory=list)
+
+
+def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callable[..., None]:
+    """How one answer counts, as the spec's `batch.result` declares it."""
+
+    def count(batch: Batch, answer: Any, totals: Totals) -> None:
+        context = {"body": answer}
+        imported = len(batch.indexes)
+        if result.get("imported"):
+            value = render_value(result["imported"], context, action=op_key, field="batch.result")
+            imported = int(value or 0)
+        totals.imported += imported
+        failed = (
+            render_value(result["failed"], context, action=op_key, field="batch.result")
+            if result.get("failed")
+            else None
+        )
+        for entry in failed or ():
+            entry = dict(entry) if isinstance(entry, Mapping) else {"message": str(entry)}
+            position = entry.get("index")
+            if isinstance(position, int) and 0 <= position < len(batch.indexes):
+                entry["index"] = batch.indexes[position]
+                if plan.id_key and not entry.get(plan.id_key):
+                    entry[plan.id_key] = plan.record_id(batch.records[position])
+            totals.failed.append(entry)
+        if len(totals.answers) < 2:
+            totals.answers.append(answer)
+
+    return count
+
+
+def merged(totals: Totals, refused: list[Refusal], plan: RecordPlan) -> dict[str, Any]:
+    """The call's result: the import answer's shape over all requests, plus the totals."""
+    failed = sorted(
+        [r.to_dict(plan.id_key) for r in refused] + totals.failed,
+        key=lambda entry: entry.get("index", -1) if isinstance(entry.get("index"), int) else -1,
+    )
+    result: dict[str, Any] = {
+        "code": 200 if not failed else 400,
+        "num_records_imported": totals.imported,
+        "status": "OK" if not failed else "Bad Request",
+    }
+    if failed:
+        result["failed_records"] = failed
+    result.update(
+        records_sent=totals.sent,
+        records_imported=totals.imported,
+        records_failed=len(failed),
+        requests=totals.requests,
+        requests_retried=totals.retried,
+        requests_throttled=totals.throttled,
+        concurrency=totals.concurrency,
+    )
+    return result
+
+
+def nothing_sent_error(refused: list[Refusal], plan: RecordPlan) -> InputError:
+    """Every record was refused: list the first few by path, then how many more."""
+    if not refused:
+        return input_error(plan, f"is required: give at least one {plan.item}")
+    problems = [
+        InputProblem(plan.key, plan.label, f"at {plan.where(r.index, r.field)}: {r.message}")
+        for r in refused[:MAX_LISTED]
+    ]
+    if len(refused) > MAX_LISTED:
+        more = len(refused) - MAX_LISTED
+        problems.append(
+            InputProblem(plan.key, plan.label, f"and {more:,} more {plan.item}(s) were refused")
+        )
+    return InputError(plan.action, problems)

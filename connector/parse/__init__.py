@@ -1,0 +1,1 @@
+"""Responses -> results or typed errors: whole answers and streamed JSON lines."""

@@ -1,0 +1,1 @@
+"""Inputs -> (HTTPRequest, Authorization header); pure: coercion, checks, rendering, auth."""

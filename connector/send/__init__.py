@@ -1,0 +1,1 @@
+"""The only I/O: the transport, redirects, the retry policy and the one attempt loop."""

@@ -1,0 +1,181 @@
+"""The one attempt loop: a rate-budget slot per attempt, retries as the policy decides, a clock."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import TypeVar
+
+from ..budgets.limits import RateLimit, Registry
+from ..budgets.memory import DEFAULT_REGISTRY
+from ..core.values import parse_bool
+from ..errors import APIError, BudgetExceeded, TransportError
+from ..prepare.request import HTTPRequest
+from .clock import Clock, SystemClock
+from .policy import policy_for
+from .response import RawResponse
+from .retry import RetryDecision, RetryPolicy, decide, parse_retry_after
+from .transport import IDEMPOTENT_METHODS
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "NO_RETRY",
+    "AttemptLoop",
+    "Clock",
+    "SystemClock",
+    "is_idempotent",
+    "policy_for",
+    "send_with_retries",
+]
+
+log = logging.getLogger("connector.attempts")
+
+#: Mixpanel's guidance: 429/502/503/504 and network errors, 2 s doubling to 60 s, jittered.
+DEFAULT_RETRY = RetryPolicy()
+#: A single attempt; handy for tests and callers that retry themselves.
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+T = TypeVar("T")
+#: Called when the loop gives up on `error` (to note why in its message), before it is raised.
+OnStop = Callable[[APIError, RetryDecision], None]
+#: Called before the loop waits `decision.delay_s` and tries again.
+OnRetry = Callable[[APIError, RetryDecision], None]
+
+
+def is_idempotent(request: HTTPRequest) -> bool:
+    """The spec's rendered `retry.idempotent`; when absent, GET and HEAD are idempotent."""
+    flag = parse_bool(request.retry.get("idempotent"))
+    if flag is None:
+        return request.method in IDEMPOTENT_METHODS
+    return flag
+
+
+class AttemptLoop:
+    """The attempts of one request: iterate for each attempt, report each failure to `failed`.
+
+    `failed` asks the retry policy: it waits and returns when another attempt may follow (the
+    loop then yields it), else it raises the error, with `.attempts` set. Every mode's request
+    runs in one (`send_with_retries`); a stream's resumptions after a cut are the attempts of
+    another, whose failures are the cuts (connector.modes.streamed).
+    """
+
+    def __init__(
+        self,
+        request: HTTPRequest,
+        policy: RetryPolicy,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        idempotent: bool | None = None,
+        reached: bool | None = None,
+        on_stop: OnStop | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> None:
+        self.request = request
+        self.policy = policy
+        self.clock = clock
+        self.rng = rng
+        self.idempotent = is_idempotent(request) if idempotent is None else idempotent
+        self.reached = reached  # None: as the error says (TransportError.sent)
+        self.on_stop = on_stop or self._noted
+        self.on_retry = on_retry or self._logged
+        self.attempt = 0
+        self.start = clock.monotonic()
+
+    def __iter__(self) -> Iterator[int]:
+        while True:
+            self.attempt += 1
+            yield self.attempt
+
+    def failed(self, error: APIError) -> None:
+        """Wait for the next attempt if the policy allows one; else raise `error`."""
+        if isinstance(error, TransportError):
+            status, kind, reached = None, error.kind, error.sent
+        else:
+            status, kind, reached = error.status, None, True
+        decision = decide(
+            self.policy,
+            self.attempt,
+            status=status,
+            error_kind=kind,
+            retry_after_s=error.retry_after_s,
+            elapsed_s=self.clock.monotonic() - self.start,
+            idempotent=self.idempotent,
+            request_may_have_reached_server=reached if self.reached is None else self.reached,
+            rng=self.rng,
+        )
+        error.attempts = self.attempt
+        if decision.delay_s is None:
+            self.on_stop(error, decision)
+            raise error
+        self.on_retry(error, decision)
+        self.clock.sleep(decision.delay_s)
+
+    def _noted(self, error: APIError, decision: RetryDecision) -> None:
+        request = self.request
+        log.info("%s: giving up: %s", request.action, decision.reason)
+        if "non-idempotent" in decision.reason:
+            error.add_note_to_message(
+                f". Not retried: the request may have reached {request.api_name} and "
+                "repeating it could apply it twice; pass "
+                "retry=RetryPolicy(retry_non_idempotent=True) to retry anyway."
+            )
+        elif self.attempt > 1:
+            error.add_note_to_message(
+                f" (gave up after {self.attempt} attempts: {decision.reason})"
+            )
+
+    def _logged(self, error: APIError, decision: RetryDecision) -> None:
+        log.warning("%s: %s", self.request.action, self.request.secrets.text(decision.reason))
+
+
+def send_with_retries(
+    send: Callable[[], RawResponse],
+    parse: Callable[[RawResponse], T],
+    *,
+    request: HTTPRequest,
+    policy: RetryPolicy,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    registry: Registry | None = None,
+    limits: Mapping[str, RateLimit] | None = None,
+    rate_wait_s: float = 0.0,
+) -> T:
+    """Send, parse, and retry failures the policy allows; return the parsed result.
+
+    Each attempt first takes a slot from the request's rate budget (`retry.rate_limit`, looked
+    up in `limits`, with `retry.rate_key`) in `registry`, waiting at most `rate_wait_s`, and
+    holds it while the request is in flight. A `Retry-After` header is parsed against
+    `clock.now()` and stored on the response before parsing, so a 429 error carries the wait.
+
+    Raises:
+        APIError: the last failure, with `.attempts`; a budget that stays used up raises
+            BudgetExceeded (a RateLimitError) saying when it frees up.
+    """
+    clock = clock or SystemClock()
+    loop = AttemptLoop(request, policy, clock=clock, rng=rng or random.Random())
+    limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
+    budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
+    budget_key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
+    for attempt in loop:
+        try:
+            slot = budget.acquire(budget_key, max_wait_s=rate_wait_s) if budget else None
+            try:
+                response = send()
+            finally:
+                if slot is not None:
+                    slot.release()
+            wait = parse_retry_after(response.headers.get("retry-after"), clock.now())
+            if wait is not None:
+                response = replace(response, retry_after_s=wait)
+            return parse(response)
+        except BudgetExceeded as exc:
+            exc.attempts = attempt - 1
+            if attempt > 1:
+                exc.add_note_to_message(f" (after {attempt - 1} attempt(s) of {request.action})")
+            raise
+        except APIError as exc:
+            loop.failed(exc)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,109 @@
+"""Redirects followed safely: a body holding a secret, or credentials, never go to another host."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from ..core.redact import SENSITIVE_HEADERS
+from ..errors import RedirectError
+from ..prepare.request import HTTPRequest
+
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "MAX_REDIRECTS",
+    "REDIRECT_STATUSES",
+    "Hop",
+    "carries_secret",
+    "next_hop",
+    "origin",
+]
+
+log = logging.getLogger("connector.transport")
+
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+_BODY_HEADERS = ("content-type", "content-encoding", "content-length")
+
+
+@dataclass(frozen=True)
+class Hop:
+    """What one request of a redirect chain sends: method, URL, headers, body and origin."""
+
+    method: str
+    url: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: dict[str, Any]
+    origin: tuple[str, str, int | None]
+
+
+def carries_secret(request: HTTPRequest) -> bool:
+    """True when the body (or multipart fields) contain a known secret value, e.g. the token."""
+    secrets = request.secrets
+    if request.form_fields and secrets.data(list(request.form_fields)) != [
+        list(f) for f in request.form_fields
+    ]:
+        return True
+    if request.body is not None and secrets.data(request.body) != request.body:
+        return True
+    if request.content:
+        text = request.content.decode("utf-8", "replace")
+        return secrets.text(text) != text
+    return False
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the scheme's default when none is given) of `url`."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def next_hop(request: HTTPRequest, hop: Hop, status: int, location: str, number: int) -> Hop:
+    """The request that follows a redirect answer (`status`, `location`) to `hop`.
+
+    Raises:
+        RedirectError: the chain is too long, or the body holds a secret and would go to
+            another host.
+    """
+    if number == MAX_REDIRECTS:
+        raise RedirectError(
+            f"{request.action}: more than {MAX_REDIRECTS} redirects; stopped at "
+            f"{request.secrets.text(hop.url)}",
+            status=status,
+            request=request,
+        )
+    target = urljoin(hop.url, location)
+    new_origin = origin(target)
+    old = hop.origin
+    upgrade = old[0] == "http" and new_origin[0] == "https" and old[1] == new_origin[1]
+    same = new_origin == old or upgrade
+    method, headers, body = hop.method, hop.headers, hop.body
+    if status in (301, 302, 303) and method not in IDEMPOTENT_METHODS:
+        method = "GET"  # as browsers and requests do: the body is not re-sent
+        body = {"data": None}
+        headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+    if not same:
+        if any(k.lower() in SENSITIVE_HEADERS for k in headers):
+            log.info(
+                "%s: redirected to another host %s; credentials are not sent there",
+                request.action,
+                new_origin[1],
+            )
+            headers = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
+        if body.get("data") is not None and carries_secret(request):
+            raise RedirectError(
+                f"{request.action}: {request.api_name} answered HTTP {status} "
+                f"redirecting to another host ({new_origin[1]}); not followed because "
+                "the request body would be re-sent there and it contains a "
+                "credential (such as the project token).",
+                status=status,
+                request=request,
+            )
+    return replace(
+        hop, method=method, url=target, params=[], headers=headers, body=body, origin=new_origin
+    )

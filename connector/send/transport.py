@@ -1,0 +1,286 @@
+"""The only stage that does I/O: sends one HTTPRequest with requests, following safe redirects.
+
+`Transport.send` makes one logical request: it follows redirects itself (never handing
+credentials or secret-carrying bodies to another host) and maps network failures to
+`TransportError` with a kind that tells whether the request may have reached the server.
+`connector.send.attempts` wraps it in the retry policy and the client-side rate budgets.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+from ..core.redact import Redactor
+from ..errors import (
+    ERROR_CONNECT,
+    ERROR_READ_TIMEOUT,
+    ERROR_RESET,
+    TransportError,
+)
+from ..prepare.request import HTTPRequest
+from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
+from .response import RawResponse
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "IDEMPOTENT_METHODS",
+    "STREAM_CHUNK_BYTES",
+    "StreamedResponse",
+    "Transport",
+]
+
+log = logging.getLogger("connector.transport")
+
+DEFAULT_TIMEOUT_S = 60.0
+USER_AGENT = "mixpanel-connector/0.1"
+#: How much of a streamed body is read at a time.
+STREAM_CHUNK_BYTES = 256 * 1024
+
+# --- secrets in third-party logs ------------------------------------------------------------
+
+_ACTIVE_SECRETS: contextvars.ContextVar[Redactor | None] = contextvars.ContextVar(
+    "connector_active_secrets", default=None
+)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks the secrets of the request being sent in urllib3's own log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _ACTIVE_SECRETS.get()
+        if secrets is not None:
+            record.msg = secrets.text(record.getMessage())
+            record.args = None
+        return True
+
+
+_FILTER = _RedactingFilter()
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.response"):
+    _logger = logging.getLogger(_name)
+    if _FILTER not in _logger.filters:
+        _logger.addFilter(_FILTER)
+
+
+# --- one request ----------------------------------------------------------------------------
+
+
+def _classify(exc: requests.RequestException) -> tuple[str, bool]:
+    """The retry error kind of a requests failure, and whether the request may have been sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return ERROR_CONNECT, False
+    if isinstance(exc, requests.Timeout):
+        return ERROR_READ_TIMEOUT, True
+    if isinstance(exc, requests.ConnectionError):
+        reason: Any = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        if isinstance(
+            inner,
+            urllib3.exceptions.NewConnectionError
+            | urllib3.exceptions.NameResolutionError
+            | urllib3.exceptions.ProxyError,
+        ):
+            return ERROR_CONNECT, False
+        return ERROR_RESET, True
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return ERROR_RESET, True
+    return "other", True
+
+
+#: Connections kept open per host: enough for a batched action's most requests in flight (with
+#: requests' default of 10, each request beyond the tenth would open a new connection).
+POOL_CONNECTIONS_PER_HOST = 32
+
+
+def _pooled_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class Transport:
+    """Owns one requests.Session; every call has a timeout; redirects are followed by hand."""
+
+    def __init__(
+        self, session: requests.Session | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
+        self.session = session or _pooled_session()
+        self.timeout_s = timeout_s
+
+    def __repr__(self) -> str:
+        return f"<Transport timeout={self.timeout_s:g}s>"
+
+    def send(self, request: HTTPRequest, authorization: str | None) -> RawResponse:
+        """Send once (following safe redirects) and return the raw response.
+
+        Raises:
+            TransportError: the connection failed or timed out (`.kind`, `.sent`, `.timeout_s`).
+            RedirectError: too many redirects, or a redirect that would re-send a body holding
+                a secret (such as the project token) to another host.
+        """
+        response = self._follow(request, authorization, stream=False)
+        return RawResponse(
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            content=response.content,
+        )
+
+    def open_stream(self, request: HTTPRequest, authorization: str | None) -> StreamedResponse:
+        """Send once like `send`, asking for gzip, but leave the body unread for streaming.
+
+        Raises:
+            TransportError, RedirectError: as `send`.
+        """
+        if not any(k.lower() == "accept-encoding" for k in request.headers):
+            request = replace(request, headers={**request.headers, "Accept-Encoding": "gzip"})
+        response = self._follow(request, authorization, stream=True)
+        return StreamedResponse(request, response, request.timeout_s or self.timeout_s, self)
+
+    def _follow(
+        self, request: HTTPRequest, authorization: str | None, *, stream: bool
+    ) -> requests.Response:
+        timeout = request.timeout_s or self.timeout_s
+        headers = {"User-Agent": USER_AGENT, **request.headers}
+        if authorization:
+            headers["Authorization"] = authorization
+        body: dict[str, Any]
+        if request.body_format == "multipart":
+            body = {
+                "data": list(request.form_fields),
+                "files": [(f, (n, c)) for f, n, c in request.files],
+            }
+        else:
+            body = {"data": request.content}
+        params = list(request.params)
+        hop = Hop(request.method, request.url, params, headers, body, origin(request.url))
+        token = _ACTIVE_SECRETS.set(request.secrets)
+        try:
+            for number in range(MAX_REDIRECTS + 1):
+                text = f"{request.action}: {hop.method} {hop.url}"
+                log.debug("sending %s", request.secrets.text(text))
+                response = self._once(request, hop, timeout, stream)
+                location = response.headers.get("location")
+                if response.status_code not in REDIRECT_STATUSES or not location:
+                    host = urlsplit(hop.url).hostname
+                    log.debug("%s answered HTTP %s", host, response.status_code)
+                    return response
+                response.close()
+                hop = next_hop(request, hop, response.status_code, location, number)
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            _ACTIVE_SECRETS.reset(token)
+
+    def _once(
+        self, request: HTTPRequest, hop: Hop, timeout: float, stream: bool = False
+    ) -> requests.Response:
+        try:
+            return self.session.request(
+                hop.method,
+                hop.url,
+                params=hop.params,
+                headers=dict(hop.headers),
+                timeout=timeout,
+                allow_redirects=False,
+                stream=stream,
+                **hop.body,
+            )
+        except requests.RequestException as exc:
+            raise _transport_error(exc, request, hop.url, timeout, self.timeout_s) from None
+
+
+def _transport_error(
+    exc: requests.RequestException,
+    request: HTTPRequest,
+    url: str,
+    timeout: float,
+    default_timeout: float,
+) -> TransportError:
+    """The TransportError for a requests failure, naming the host and never a secret."""
+    host = urlsplit(url).hostname or ""
+    kind, sent = _classify(exc)
+    if isinstance(exc, requests.Timeout) or kind == ERROR_READ_TIMEOUT:
+        phase = "connect to" if kind == ERROR_CONNECT else "get an answer from"
+        message = (
+            f"{request.action}: could not {phase} {host} within the timeout of "
+            f"{timeout:g} s (the action's Timeout input or request.timeout_s; "
+            f"default {default_timeout:g} s)"
+        )
+    else:
+        reason = request.secrets.text(f"{type(exc).__name__}: {exc}")
+        what = (
+            "could not reach"
+            if kind == ERROR_CONNECT
+            else "lost the connection to"
+            if kind == ERROR_RESET
+            else "failed talking to"
+        )
+        message = f"{request.action}: {what} {host}: {reason}"
+    return TransportError(message, request=request, kind=kind, sent=sent, timeout_s=timeout)
+
+
+class StreamedResponse:
+    """A response read chunk by chunk; read failures raise TransportError as `send` does."""
+
+    def __init__(
+        self,
+        request: HTTPRequest,
+        response: requests.Response,
+        timeout: float,
+        transport: Transport,
+    ) -> None:
+        self.request = request
+        self._default_timeout = transport.timeout_s
+        self.status = response.status_code
+        self.headers = {k.lower(): v for k, v in response.headers.items()}
+        self._response = response
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<StreamedResponse HTTP {self.status} for {self.request.action}>"
+
+    def chunks(self, size: int = STREAM_CHUNK_BYTES) -> Iterator[bytes]:
+        """The body in decompressed chunks of at most about `size` bytes."""
+        try:
+            yield from self._response.raw.stream(size, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _transport_error(
+                _as_requests_error(exc),
+                self.request,
+                self._response.url,
+                self._timeout,
+                self._default_timeout,
+            ) from None
+
+    def read(self) -> RawResponse:
+        """Read the whole body (for error answers) and close."""
+        try:
+            content = self._response.content
+        except requests.RequestException as exc:
+            raise _transport_error(
+                exc, self.request, self._response.url, self._timeout, self._default_timeout
+            ) from None
+        finally:
+            self.close()
+        return RawResponse(status=self.status, headers=self.headers, content=content)
+
+    def close(self) -> None:
+        """Release the connection (dropping what was not read)."""
+        self._response.close()
+
+
+def _as_requests_error(exc: Exception) -> requests.RequestException:
+    """The requests exception a urllib3 read failure would have become in iter_content."""
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(exc)
+    if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
+        return requests.exceptions.ChunkedEncodingError(exc)
+    return requests.ConnectionError(exc)

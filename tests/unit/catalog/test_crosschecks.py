@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from connector.catalog.crosschecks import check_streaming, check_templates
+
+INPUTS = [
+    {"key": "from_date", "type": "string"},
+    {"key": "to_date", "type": "string"},
+    {"key": "page", "type": "integer"},
+    {"key": "allPages", "type": "boolean"},
+]
+
+
+def _op(**sections: Any) -> dict[str, Any]:
+    return {"key": "x", **sections}
+
+
+def test_stream_and_paging_must_name_declared_inputs() -> None:
+    op = _op(
+        stream={"format": "jsonl", "split": {"by": "day", "from": "from_date", "to": "end"}},
+        paging={"enabled": "allPages", "records": "r", "next": {"cursor": "{{ body.c }}"}},
+    )
+    problems = dict(check_streaming(op, INPUTS))
+    assert set(problems) == {"/stream/split/to", "/paging/next/cursor"}
+    assert "names no input 'end'" in problems["/stream/split/to"]
+    assert "from_date" in problems["/stream/split/to"]  # says what is declared
+
+
+def test_a_stream_reads_json_lines() -> None:
+    op = _op(stream={"format": "jsonl"}, response={"format": "json"})
+    assert check_streaming(op, INPUTS) == [
+        ("/response/format", "a `stream` action's response format is jsonl")
+    ]
+    assert check_streaming(_op(stream={"format": "jsonl"}), INPUTS) == []
+
+
+def test_paging_templates_read_inputs_and_the_body_only() -> None:
+    op = _op(
+        paging={
+            "enabled": "allPages",
+            "records": "results",
+            "next": {"page": "{{ body.page + 1 }}"},
+            "stop_when": "not body.results or nope",
+        }
+    )
+    problems = check_templates(op, INPUTS)
+    assert [p for p, _ in problems] == ["/paging/stop_when"]
+    assert "undeclared name(s) nope" in problems[0][1]

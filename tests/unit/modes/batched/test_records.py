@@ -1,0 +1,192 @@
+"""Record preparation: deterministic $insert_id, declared fills, per-record refusals."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from connector import load_component
+from connector.modes.batched.fills import content_id
+from connector.modes.batched.records import RecordPlan, Refusal
+
+COMPONENT = load_component()
+CONNECTION = {"username": "u", "password": "p-secret", "projectToken": "tok-123456"}
+EVENT = {
+    "event": "Signed up",
+    "properties": {"time": 1618716477000, "distinct_id": "user-1", "plan": {"tier": "pro"}},
+}
+
+
+def plan(action: str, **inputs: Any) -> RecordPlan:
+    op = COMPONENT.spec.actions[action]
+    values = {"useProjectToken": True, **inputs}
+    return RecordPlan(op, values, CONNECTION)
+
+
+def prepared(result: tuple[Any, bytes] | Refusal) -> Any:
+    assert not isinstance(result, Refusal), result
+    record, data = result
+    assert json.loads(data) == record
+    return record
+
+
+def test_import_fills_a_content_derived_insert_id_without_touching_the_callers_event() -> None:
+    before = copy.deepcopy(EVENT)
+    record = prepared(plan("importEvents").prepare(EVENT, 0))
+    insert_id = record["properties"]["$insert_id"]
+    assert EVENT == before
+    assert record == {
+        "event": EVENT["event"],
+        "properties": {**EVENT["properties"], "$insert_id": insert_id},
+    }
+    assert len(insert_id) == 36 and set(insert_id) <= set("0123456789abcdef-")
+
+
+def test_insert_id_depends_on_content_not_on_key_order_or_token() -> None:
+    import_plan = plan("importEvents")
+    first = prepared(import_plan.prepare(EVENT, 0))["properties"]["$insert_id"]
+    reordered = {
+        "properties": dict(reversed(list(EVENT["properties"].items()))),
+        "event": EVENT["event"],
+    }
+    with_token = {**EVENT, "properties": {**EVENT["properties"], "token": "another"}}
+    later = {**EVENT, "properties": {**EVENT["properties"], "time": 1618716477001}}
+    assert prepared(import_plan.prepare(reordered, 5))["properties"]["$insert_id"] == first
+    assert prepared(import_plan.prepare(with_token, 5))["properties"]["$insert_id"] == first
+    assert prepared(import_plan.prepare(later, 0))["properties"]["$insert_id"] != first
+
+
+def test_insert_id_is_the_same_in_another_process() -> None:
+    here = prepared(plan("importEvents").prepare(EVENT, 0))["properties"]["$insert_id"]
+    code = (
+        "import json, sys; from tests.unit.modes.batched.test_records import plan, EVENT;"
+        "print(plan('importEvents').prepare(EVENT, 0)[0]['properties']['$insert_id'])"
+    )
+    env_hash = {"PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**_env(), **env_hash},
+    )
+    assert out.stdout.strip() == here
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def test_an_insert_id_the_caller_gave_is_kept() -> None:
+    given = {**EVENT, "properties": {**EVENT["properties"], "$insert_id": "mine-1"}}
+    assert prepared(plan("importEvents").prepare(given, 0)) is given  # no copy needed
+
+
+def test_track_fills_time_token_and_id_like_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("connector.modes.batched.fills.time.time", lambda: 1700000000.5)
+    event = {"event": "Opened", "properties": {"distinct_id": "user-1"}}
+    record = prepared(plan("trackEvents").prepare(event, 0))
+    props = record["properties"]
+    assert props["time"] == 1700000000500
+    assert props["token"] == "tok-123456"
+    expected = content_id(["Opened", {"distinct_id": "user-1", "time": 1700000000500}])
+    assert props["$insert_id"] == expected
+    assert event == {"event": "Opened", "properties": {"distinct_id": "user-1"}}
+
+
+def test_track_without_use_project_token_leaves_the_token_out() -> None:
+    record = prepared(plan("trackEvents", useProjectToken=False).prepare(EVENT, 0))
+    assert "token" not in record["properties"]
+
+
+def test_a_missing_container_is_not_invented() -> None:
+    refusal = plan("trackEvents").prepare({"event": "x"}, 3)
+    assert isinstance(refusal, Refusal)
+    assert (refusal.index, refusal.message) == (3, "'properties' is a required property")
+
+
+def _props(**extra: Any) -> dict[str, Any]:
+    return {"event": "e", "properties": {"time": 1618716477, "distinct_id": "d", **extra}}
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "words"),
+    [
+        pytest.param(_props(time=31535999), "properties.time", "is before 1971", id="before-1971"),
+        pytest.param(
+            {"event": "e", "properties": {"distinct_id": "d"}},
+            "properties",
+            "'time' is a required property",
+            id="time-missing",
+        ),
+        pytest.param(
+            {"event": "e", "properties": {"time": 1618716477}},
+            "properties",
+            "'distinct_id' is a required property",
+            id="distinct-id-missing",
+        ),
+        pytest.param(
+            _props(distinct_id="anon"), "properties.distinct_id", "placeholder", id="anon"
+        ),
+        pytest.param(
+            _props(distinct_id="NULL"), "properties.distinct_id", "placeholder", id="null"
+        ),
+        pytest.param(
+            _props(distinct_id="00000000-0000-0000-0000-000000000000"),
+            "properties.distinct_id",
+            "placeholder",
+            id="zero-uuid",
+        ),
+        pytest.param(
+            _props(**{"$insert_id": "has space"}),
+            "properties.$insert_id",
+            "does not match",
+            id="bad-id",
+        ),
+        pytest.param(
+            _props(**{"$insert_id": "x" * 37}), "properties.$insert_id", "is too long", id="long-id"
+        ),
+        pytest.param(
+            _props(**{f"p{n}": n for n in range(254)}),
+            "properties",
+            "has too many properties",
+            id="256-props",
+        ),
+        pytest.param(
+            _props(a={"b": {"c": {"d": {"e": 1}}}}),
+            "properties",
+            "more than 3 levels deep",
+            id="depth-4",
+        ),
+        pytest.param(
+            _props(blob="x" * 1_000_000), "", "bytes of JSON; at most 1,000,000", id="over-1mb"
+        ),
+    ],
+)
+def test_records_mixpanel_would_refuse_are_refused_with_field_and_reason(
+    event: dict[str, Any], field: str, words: str
+) -> None:
+    refusal = plan("importEvents").prepare(event, 7)
+    assert isinstance(refusal, Refusal)
+    assert refusal.index == 7
+    assert refusal.field == field
+    assert words in refusal.message
+    assert len(refusal.message) < 300
+
+
+def test_limits_are_inclusive() -> None:
+    fine = [
+        _props(**{f"p{n}": n for n in range(252)}),  # 255 with $insert_id
+        _props(a={"b": {"c": {"d": 1}}}),  # 3 levels of objects
+        _props(distinct_id="anonymous-user-7"),  # a placeholder only when it is the whole id
+        _props(time=31536000),
+    ]
+    for event in fine:
+        prepared(plan("importEvents").prepare(event, 0))

@@ -1,0 +1,80 @@
+"""Unit tests for connector.render: request encoding from rendered templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.catalog.spec import InputSpec, OperationSpec
+from connector.prepare.render import encode_pairs, render_request
+
+
+def _op(request: dict[str, Any], inputs: tuple[str, ...] = ("a", "b")) -> OperationSpec:
+    return OperationSpec(
+        key="op",
+        kind="action",
+        label="Op",
+        description="",
+        inputs=tuple(InputSpec(key=k, label=k.upper(), type="string") for k in inputs),
+        request=request,
+        sample={"data": None},
+    )
+
+
+def test_encode_pairs_repeats_lists_and_encodes_booleans() -> None:
+    assert encode_pairs({"e": ["A", "B"], "t": True, "o": {"id": 1}, "n": None}) == [
+        ("e", "A"),
+        ("e", "B"),
+        ("t", "true"),
+        ("o", '{"id":1}'),
+    ]
+
+
+def test_render_request_form_body_and_query() -> None:
+    op = _op(
+        {
+            "method": "post",
+            "url": "https://api.mixpanel.com/track",
+            "auth": "none",
+            "query": {"verbose": "{{ 1 if a else none }}"},
+            "body": {"format": "form", "content": {"data": {"event": "e", "p": "{{ b }}"}}},
+        }
+    )
+    request = render_request(op, {"a": "yes", "b": "v"}, {})
+    assert request.method == "POST"
+    assert request.full_url == "https://api.mixpanel.com/track?verbose=1"
+    assert request.content == b"data=%7B%22event%22%3A%22e%22%2C%22p%22%3A%22v%22%7D"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+def test_render_request_rebases_to_base_url_keeping_path() -> None:
+    op = _op(
+        {"method": "GET", "url": "https://data-eu.mixpanel.com/api/2.0/export", "auth": "none"}
+    )
+    request = render_request(
+        op, {"a": None, "b": None}, {}, base_url="http://127.0.0.1:8080", rebase_hosts=("*.x",)
+    )
+    assert request.url == "https://data-eu.mixpanel.com/api/2.0/export"
+    request = render_request(
+        op,
+        {"a": None, "b": None},
+        {},
+        base_url="http://127.0.0.1:8080",
+        rebase_hosts=("mixpanel.com", "*.mixpanel.com"),
+    )
+    assert request.url == "http://127.0.0.1:8080/api/2.0/export"
+
+
+def test_render_request_gzip_and_ndjson() -> None:
+    import gzip
+
+    op = _op(
+        {
+            "method": "POST",
+            "url": "https://api.mixpanel.com/import",
+            "auth": "none",
+            "body": {"format": "ndjson", "content": "{{ a }}", "gzip": "{{ b }}"},
+        }
+    )
+    request = render_request(op, {"a": [{"x": 1}, {"y": 2}], "b": True}, {})
+    assert request.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(request.content or b"") == b'{"x":1}\n{"y":2}\n'
