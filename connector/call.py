@@ -140,10 +140,9 @@ class Call:
     def with_options(self, **changes: Any) -> Call:
         """The same call with some of its options changed."""
         options = replace(self.options, **changes)
-        call = Call(
+        return Call(
             self.settings, self.op, self.values, self.connection, self.secrets, options, self.inputs
         )
-        return call
 
     def policy(self, request: HTTPRequest) -> RetryPolicy:
         """The retry policy of `request`: the call's, overridden by the action's retry inputs."""

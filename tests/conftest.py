@@ -29,8 +29,8 @@ TEST_CONNECTION = {
     "password": "TESTSECRETc0ffee5ca1ab1e0123456789",
     "projectToken": "TESTTOKENdeadbeef00112233445566",
 }
-# Recording against a real project is a local step (README, "Recording cassettes"): with
-# MIXPANEL_RECORD=1 the tests use the real credentials from the environment, and the filters
+# Recording against a real project is a local step (docs/development.md, "Recording cassettes"):
+# with MIXPANEL_RECORD=1 the tests use the real credentials from the environment, and the filters
 # below scrub those values too.
 RECORDING = os.environ.get("MIXPANEL_RECORD") == "1"
 REAL_CONNECTION = {

@@ -11,6 +11,8 @@ import pytest
 
 from connector.sandbox import Sandbox
 
+from .readme import sandbox_options
+
 # Budgets in a SQLite store as in production (where it is shared by every task on the host), but
 # in a file of this test run's own, so engine tests never draw on the user's budget file.
 BUDGETS = os.path.join(tempfile.mkdtemp(prefix="engine-budgets-"), "budgets.sqlite3")
@@ -22,6 +24,14 @@ def sandbox() -> Iterator[Sandbox]:
     with Sandbox() as sb:
         yield sb
         assert sb.errors == []  # every answer the sandbox gave was deliberate
+
+
+@pytest.fixture
+def readme_sandbox() -> Iterator[Sandbox]:
+    """A sandbox with the credentials and project of the README's engine examples (any port)."""
+    with Sandbox(**sandbox_options()) as sb:
+        yield sb
+        assert sb.errors == []
 
 
 def basic(username: str, password: str) -> str:

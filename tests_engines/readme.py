@@ -1,25 +1,75 @@
-"""The README's engine examples, pointed at the sandbox, so tests can run them as written."""
+"""The README's engine examples, read as written, so tests can run them against the sandbox."""
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from pathlib import Path
+from typing import Any
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 PROJECT_ID = "2891273"
-DATA_DIR = "/data/mixpanel/"
+DATA_DIR = "/tmp/mixpanel/"
+SANDBOX_URL = "http://127.0.0.1:8080"
+
+
+def _text() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def _section(heading: str) -> str:
+    """The README's text under `heading` (## or ###) up to the next ## heading."""
+    return _text().split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _blocks(body: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", body, re.S)
 
 
 def example(section: str) -> str:
     """The first Python block under the README heading `### <section>`."""
-    text = README.read_text(encoding="utf-8")
-    body = text.split(f"\n### {section}\n", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```python\n(.*?)```", body, re.S)
+    found = _blocks(_section(f"### {section}"), "python")
     assert found, f"no python example under ### {section}"
-    return found.group(1)
+    return found[0]
 
 
-def retarget(code: str, project_id: str, data_dir: str) -> str:
-    """The example with the sandbox's project and a temporary folder for exports."""
+def shell(section: str) -> list[str]:
+    """The command lines of the first shell block under `### <section>`."""
+    found = _blocks(_section(f"### {section}"), "sh")
+    assert found, f"no shell block under ### {section}"
+    return [line for line in found[0].splitlines() if line.strip()]
+
+
+def sandbox_options() -> dict[str, str]:
+    """The options of the README's `mixpanel-connector sandbox` command for the engine examples."""
+    [command] = [
+        line
+        for line in _blocks(_section("## Workflow engines"), "sh")[0].splitlines()
+        if line.startswith("mixpanel-connector sandbox ")
+    ]
+    words = shlex.split(command)[2:]
+    options = dict(zip(words[::2], words[1::2], strict=True))
+    assert options["--port"] == SANDBOX_URL.rsplit(":", 1)[1]
+    return {
+        "project_id": options["--project-id"],
+        "username": options["--username"],
+        "password": options["--password"],
+        "project_token": options["--project-token"],
+    }
+
+
+def exported_variable(section: str, name: str) -> Any:
+    """The JSON value the section's shell block exports as `name` (e.g. an Airflow connection)."""
+    prefix = f"export {name}="
+    [line] = [line for line in shell(section) if line.startswith(prefix)]
+    return json.loads(shlex.split(line[len("export ") :])[0].split("=", 1)[1])
+
+
+def retarget(code: str, data_dir: str, base_url: str | None = None) -> str:
+    """The example with a temporary folder for exports and, if given, the sandbox's real URL."""
     assert PROJECT_ID in code and DATA_DIR in code
-    return code.replace(PROJECT_ID, project_id).replace(DATA_DIR, data_dir.rstrip("/") + "/")
+    if base_url is not None:
+        assert SANDBOX_URL in code
+        code = code.replace(SANDBOX_URL, base_url)
+    return code.replace(DATA_DIR, data_dir.rstrip("/") + "/")

@@ -197,7 +197,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         picklist=data.get("picklist") or {},
         output_schema=data.get("output_schema") or {},
         openapi=data.get("openapi") or {},
-        seed_sample=data.get("seed_sample"),
+        earlier_sample=data.get("earlier_sample"),
         file=entry["file"],
         source=entry["source"],
         lifecycle=data.get("lifecycle") or {},
@@ -256,6 +256,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
         data_sources=dict(sorted(operations["data_source"].items())),
         environment=dict(component.get("environment") or {}),
         retry=component.get("retry") or {},
+        compatibility=component.get("compatibility") or {},
     )
 
 

@@ -118,7 +118,7 @@ class OperationSpec:
     picklist: dict[str, Any] = field(default_factory=dict)
     output_schema: dict[str, Any] = field(default_factory=dict)
     openapi: dict[str, str] = field(default_factory=dict)
-    seed_sample: Any = None
+    earlier_sample: Any = None  # what earlier versions documented, where it differs
     file: str = ""
     batch: dict[str, Any] = field(default_factory=dict)
     source: str = "shipped"  # "shipped", or the overlay folder it came from
@@ -152,6 +152,7 @@ class ComponentSpec:
     data_sources: dict[str, OperationSpec]
     environment: dict[str, str] = field(default_factory=dict)
     retry: dict[str, Any] = field(default_factory=dict)  # the API's retry guidance
+    compatibility: dict[str, Any] = field(default_factory=dict)  # departures, with reasons
 
     def operation(self, key: str) -> OperationSpec:
         """Return the action or data source `key`; KeyError if there is none."""

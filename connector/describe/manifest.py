@@ -55,8 +55,8 @@ def describe_operation(op: OperationSpec) -> dict[str, Any]:
         data["lifecycle"] = op.lifecycle
     data["inputs"] = [describe_input(i) for i in op.inputs]
     data["sample_output"] = op.sample
-    if op.seed_sample is not None:
-        data["seed_sample_output"] = op.seed_sample
+    if op.earlier_sample is not None:
+        data["earlier_sample_output"] = op.earlier_sample
     return data
 
 

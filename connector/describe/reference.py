@@ -173,19 +173,44 @@ def _operation(op: OperationSpec, spec: ComponentSpec) -> list[str]:
     if op.notes:
         lines += [f"**Notes.** {' '.join(op.notes.split())}", ""]
     lines += _inputs_table(op.inputs) + ["", "Sample output:", ""] + _json_block(op.sample)
-    if op.seed_sample is not None:
-        lines += [
-            "",
-            "The reference page showed this sample, which is not what "
-            f"{spec.name} returns for this call (see the notes above):",
-            "",
-        ]
-        lines += _json_block(op.seed_sample)
     return lines + [""]
 
 
+def _compatibility(spec: ComponentSpec) -> list[str]:
+    """One section: every departure from the vendor's docs and from earlier versions, once."""
+    notes = spec.compatibility
+    operations = [*spec.data_sources.values(), *spec.actions.values()]
+    earlier = [op for op in operations if op.earlier_sample is not None]
+    if not notes and not earlier:
+        return []
+    lines = ["## Compatibility", ""]
+    if notes.get("intro"):
+        lines += [" ".join(str(notes["intro"]).split()), ""]
+    headings = {
+        "vendor_docs": f"Differences from {spec.name}'s documentation",
+        "earlier_versions": "Differences from earlier versions of this component",
+    }
+    for section, heading in headings.items():
+        if notes.get(section):
+            lines += [f"### {heading}", ""]
+            for note in notes[section]:
+                lines.append(f"- **{note['applies_to']}.** {' '.join(note['text'].split())}")
+            lines.append("")
+    if earlier:
+        lines += [
+            "### Sample outputs earlier versions documented",
+            "",
+            f"These samples are not what {spec.name} returns for the call; the action's own "
+            "section shows the real answer.",
+            "",
+        ]
+        for op in earlier:
+            lines += [f"{op.label} (`{op.key}`):", ""] + _json_block(op.earlier_sample) + [""]
+    return lines
+
+
 def render_reference(spec: ComponentSpec) -> str:
-    """The whole reference page as Markdown."""
+    """The whole reference as Markdown."""
     lines = [
         f"# {spec.name} component reference",
         "",
@@ -223,6 +248,7 @@ def render_reference(spec: ComponentSpec) -> str:
     lines += ["## Actions", ""]
     for op in spec.actions.values():
         lines += _operation(op, spec)
+    lines += _compatibility(spec)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -42,7 +42,7 @@ _VALIDATORS: dict[int, tuple[OperationSpec, SchemaCheck]] = {}
 
 
 def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Accept the existing component's grouped inputs ({deliveryOptions: {verbose: 1}})."""
+    """Accept earlier versions' grouped inputs ({deliveryOptions: {verbose: 1}})."""
     flat = dict(raw)
     groups = {s.group for s in op.value_inputs if s.group}
     for group in groups:

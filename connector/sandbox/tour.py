@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from connector import Component, ConnectorError, load_component
 from connector.budgets.memory import BudgetRegistry
+from connector.catalog.cache import CACHE_ENV
 
 from .server import Sandbox
 
@@ -232,6 +235,23 @@ def run_step(component: Component, sb: Sandbox, step: Step) -> tuple[str, str]:
     return "ok", step.summary(data)
 
 
+@contextlib.contextmanager
+def _spec_cache(keep: bool) -> Iterator[None]:
+    """Unless `keep`, load the specs without reading or writing the on-disk spec cache."""
+    if keep:
+        yield
+        return
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = before
+
+
 def main(argv: Sequence[str]) -> int:
     """`mixpanel-connector tour`; exit 0 when every step behaved as expected."""
     parser = argparse.ArgumentParser(
@@ -246,12 +266,19 @@ def main(argv: Sequence[str]) -> int:
         metavar="S",
         help="keep the live view up this many seconds at the end",
     )
+    parser.add_argument(
+        "--keep-cache",
+        action="store_true",
+        help="store the checked specs in the spec cache, as other commands do, so that the next "
+        "start is faster (by default the tour writes no file)",
+    )
     args = parser.parse_args(list(argv))
     started = time.monotonic()
     rows: list[tuple[str, str, str]] = []
     with Sandbox() as sb:
         print(f"Sandbox running at {sb.base_url} (live view: {sb.base_url}/)", flush=True)
-        component = load_component(base_url=sb.base_url, rate_registry=BudgetRegistry())
+        with _spec_cache(args.keep_cache):
+            component = load_component(base_url=sb.base_url, rate_registry=BudgetRegistry())
         for step in STEPS:
             rows.append((step.key, *run_step(component, sb, step)))
         if args.pause > 0:
@@ -265,5 +292,6 @@ def main(argv: Sequence[str]) -> int:
     failed = [r for r in rows if r[1] == "FAILED"]
     took = time.monotonic() - started
     print(f"\n{len(rows) - len(failed)}/{len(rows)} as expected in {took:.1f} s;", end="")
-    print(" the sandbox is stopped and nothing was kept.")
+    kept = " but the spec cache" if args.keep_cache else ""
+    print(f" the sandbox is stopped and nothing was kept{kept}.")
     return 1 if failed else 0

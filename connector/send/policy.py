@@ -46,7 +46,7 @@ class RetryPolicy:
         retry_non_idempotent: Also retry non-idempotent requests that may have reached the
             server (risking a duplicate write).
         retry_5xx: Also retry every 5xx status, not just those in ``retry_statuses``.
-            This is the seed's "HTTP 5xx and network errors" mode.
+            This is the retry inputs' "HTTP 5xx and network errors" mode.
         not_processed_statuses: Statuses the API documents as "rejected without processing",
             so even a non-idempotent request may be resent after them. None: the component's
             declaration (component.yaml `retry.not_processed_statuses`), else none.
@@ -77,7 +77,7 @@ class RetryPolicy:
             raise ValueError(f"fixed_delay_s must be >= 0, got {self.fixed_delay_s}")
 
     @classmethod
-    def from_seed_inputs(
+    def from_retry_inputs(
         cls,
         max_retries: int | None,
         retry_delay_ms: int | None,
@@ -85,7 +85,7 @@ class RetryPolicy:
         retry_all_errors: bool | None,
         default: RetryPolicy,
     ) -> RetryPolicy:
-        """Map the seed's generic HTTP retry inputs onto a policy.
+        """Map the generic HTTP actions' retry inputs onto a policy.
 
         ``None`` means the input was not given, so ``default``'s value is kept.
 
@@ -175,7 +175,7 @@ _LABELS = {
 
 
 def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
-    """`default`, overridden by the action's rendered seed inputs (Max Retry Count etc.).
+    """`default`, overridden by the action's rendered retry inputs (Max Retry Count etc.).
 
     Raises:
         InputError: a rendered retry input is not a number / boolean, or is negative.
@@ -192,7 +192,9 @@ def policy_for(request: HTTPRequest, default: RetryPolicy) -> RetryPolicy:
         field = "all_errors"
         all_errors = parse_bool(spec.get("all_errors"))
         field = ""
-        return RetryPolicy.from_seed_inputs(max_retries, delay_ms, exponential, all_errors, default)
+        return RetryPolicy.from_retry_inputs(
+            max_retries, delay_ms, exponential, all_errors, default
+        )
     except (TypeError, ValueError) as exc:
         label = _LABELS.get(field, "Retry settings")
         raise InputError(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import re
+import time
 
 import requests
 
@@ -52,3 +55,51 @@ def test_live_view_shows_events_profiles_pipelines_requests_without_secrets(
     for secret in (conn["password"], conn["projectToken"], basic):
         assert secret not in html
     assert html.count("***") >= 3  # token of each event, the secret inside a property
+
+
+def test_the_live_view_does_not_list_its_own_loads(sandbox: Sandbox, component: Component) -> None:
+    component.run("listSavedFunnels", {"project_id": sandbox.project_id}, sandbox.connection)
+    with requests.Session() as browser:
+        for _ in range(5):
+            assert browser.get(sandbox.base_url + "/", timeout=5).status_code == 200
+        icon = browser.get(sandbox.base_url + "/favicon.ico", timeout=5)
+        html = browser.get(sandbox.base_url + "/", timeout=5).text
+    assert icon.status_code == 200 and icon.headers["Content-Type"] == "image/svg+xml"
+    assert [r["path"] for r in sandbox.store.requests()] == ["/api/query/funnels/list"]
+    rows = re.findall(r"<tr><td><time[^>]*>[^<]*</time></td><td>(\w+)</td><td>([^<]*)</td>", html)
+    assert rows == [("GET", "/api/query/funnels/list")]
+    assert "1 requests logged" in html
+
+
+def test_times_are_utc_dates_with_the_epoch_on_hover(
+    sandbox: Sandbox, component: Component
+) -> None:
+    moment = int(time.time()) - 3600
+    event = {"event": "Paid", "properties": {"distinct_id": "u1", "time": moment}}
+    component.run(
+        "importEvents", {"events": [event], "project_id": sandbox.project_id}, sandbox.connection
+    )
+    html = requests.get(sandbox.base_url + "/", timeout=5).text
+    day = dt.datetime.fromtimestamp(moment, dt.UTC)
+    shown = day.strftime("%Y-%m-%d %H:%M:%S") + ".000"
+    iso = day.strftime("%Y-%m-%dT%H:%M:%S") + ".000Z"
+    assert f'<time datetime="{iso}" title="{moment} (epoch s)">{shown}</time>' in html
+    started = sandbox.store.requests()[0]["started"]
+    assert f'title="{started} (epoch ms)">' in html
+    assert "<td>Paid</td>" in html
+
+
+def test_the_page_loads_nothing_from_elsewhere_and_charts_requests(
+    sandbox: Sandbox, component: Component
+) -> None:
+    component.run("listSavedFunnels", {"project_id": sandbox.project_id}, sandbox.connection)
+    requests.get(sandbox.base_url + "/nope", timeout=5)
+    html = requests.get(sandbox.base_url + "/", timeout=5).text
+    links = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert links and all(link.startswith("data:") for link in links)
+    assert '<link rel="icon" href="data:image/svg+xml,' in html
+    assert "<script" not in html and "url(" not in html
+    chart = html[html.index('<svg class="chart"') : html.index("</svg>")]
+    tips = re.findall(r"<title>[^<]* UTC: ([^<]*)</title>", chart)
+    assert sum(int(n) for tip in tips for n, label in re.findall(r"(\d+) (\w+)", tip)) == 2
+    assert any("4xx" in tip for tip in tips) and any("2xx" in tip for tip in tips)

@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from connector import load_component
+from connector import ConnectorError, InputError, load_component
 from connector.budgets.memory import BudgetRegistry
+from connector.catalog.spec import OperationSpec
 from connector.cli.main import main
+from connector.prepare.request import HTTPRequest
 from connector.sandbox import Sandbox, plugin
+from connector.send.response import RawResponse
+from connector.send.transport import StreamedResponse, Transport
+from tests.specs.cases import example_inputs
 
 
 @pytest.fixture
@@ -40,6 +45,79 @@ def test_embedded_sandbox_keeps_state_between_components_and_says_so(state_file:
     exported = second.run("downloadData", {"from_date": day, "to_date": day}, {})
     assert [e["event"] for e in exported["data"]] == ["Opened"]
     assert set(exported) == {"data", "sandbox"}
+
+
+class _Recording(Transport):
+    """Sends as usual and keeps every request it was handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[HTTPRequest] = []
+
+    def send(self, request: HTTPRequest, authorization: str | None) -> RawResponse:
+        self.sent.append(request)
+        return super().send(request, authorization)
+
+    def open_stream(self, request: HTTPRequest, authorization: str | None) -> StreamedResponse:
+        self.sent.append(request)
+        return super().open_stream(request, authorization)
+
+
+def _has_project_id(op: OperationSpec) -> bool:
+    return any(
+        spec.key == "project_id" or spec.label.lower() == "project id" for spec in op.value_inputs
+    )
+
+
+def _carries(request: HTTPRequest, project_id: str) -> bool:
+    """The project id is in what the sandbox receives (query, form or body)."""
+    return (
+        ("project_id", project_id) in request.params
+        or ("project_id", project_id) in request.form_fields
+        or f"project_id={project_id}" in request.url
+        or project_id.encode() in (request.content or b"")
+    )
+
+
+def test_every_operation_with_a_project_id_gets_the_sandbox_one(state_file: Path) -> None:
+    transport = _Recording()
+    component = load_component(sandbox=True, transport=transport, rate_registry=BudgetRegistry())
+    project_id = component.embedded.sandbox.project_id
+    spec = component.spec
+    calls: list[tuple[str, str]] = []
+    for key, op in {**spec.actions, **spec.data_sources}.items():
+        if not _has_project_id(op):
+            continue
+        inputs = {k: v for k, v in example_inputs(op).items() if k != "project_id"}
+        entries = ["fetch"] if key in spec.data_sources else ["run"]
+        if op.paging or op.stream:
+            entries.append("iter")
+        for entry in entries:
+            transport.sent.clear()
+            try:
+                if entry == "fetch":
+                    component.fetch(key, inputs, {})
+                elif entry == "run":
+                    component.run(key, inputs, {})
+                else:
+                    list(component.iter(key, inputs, {}))
+            except InputError as exc:
+                pytest.fail(f"{entry} {key}: {exc}")
+            except ConnectorError:  # the sandbox may refuse the examples (JQL, unknown names)
+                pass
+            assert transport.sent, f"{entry} {key} sent nothing"
+            assert all(_carries(r, project_id) for r in transport.sent), (entry, key)
+            calls.append((entry, key))
+    keys = {key for _, key in calls}
+    assert {"queryProfiles", "listSavedFunnels", "downloadData", "funnels"} <= keys
+    assert ("iter", "queryProfiles") in calls and ("iter", "downloadData") in calls
+
+
+def test_query_profiles_runs_on_the_sandbox_without_a_project_id(
+    state_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "queryProfiles", "--sandbox"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["status"] == "ok"
 
 
 def test_run_sandbox_prints_the_note(state_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from connector import load_component
 from connector.budgets.memory import BudgetRegistry
+from connector.catalog.cache import CACHE_ENV
 from connector.cli.main import main
 from connector.sandbox import Sandbox
 from connector.sandbox.tour import STEPS, run_step
@@ -96,3 +101,51 @@ def test_tour_command_prints_the_table_and_leaves_nothing(
     assert "23/23 as expected" in out
     for key in EXPECTED:
         assert key in out
+
+
+def _fresh_home(tmp_path: Path) -> dict[str, str]:
+    """An environment whose home, XDG folders, temp folder and working folder are empty."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MIXPANEL", "XDG_")) and k not in ("HOME", "TMPDIR")
+    }
+    for name in ("home", "cwd", "tmp", "cache", "data", "state", "config"):
+        (tmp_path / name).mkdir()
+    return {
+        **env,
+        "HOME": str(tmp_path / "home"),
+        "TMPDIR": str(tmp_path / "tmp"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_tour_leaves_no_file_unless_asked(tmp_path: Path, keep: bool) -> None:
+    env = _fresh_home(tmp_path)
+    args = [sys.executable, "-m", "connector.cli", "tour", *(["--keep-cache"] if keep else [])]
+    done = subprocess.run(
+        args, cwd=tmp_path / "cwd", env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "23/23 as expected" in done.stdout
+    if keep:
+        assert "nothing was kept but the spec cache." in done.stdout
+        assert [f.split("/")[0] for f in _files(tmp_path)] == ["cache"]
+        assert _files(tmp_path)[0].startswith("cache/mixpanel-connector/specs-")
+    else:
+        assert "nothing was kept." in done.stdout
+        assert _files(tmp_path) == []
+
+
+def test_the_tour_restores_the_cache_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, "/somewhere/else")
+    assert main(["tour"]) == 0
+    assert os.environ[CACHE_ENV] == "/somewhere/else"

@@ -70,6 +70,26 @@ def read_seed() -> dict[str, SeedOperation]:
     return operations
 
 
+# Input notes the component corrects, by (operation, label): the wrong phrase and its replacement.
+# Each correction is also stated in the Compatibility section of the generated docs.
+CORRECTED_NOTES = {
+    ("importEvents", "Events"): ("2MB uncompressed", "10 MB uncompressed"),
+    ("trackEvents", "Events"): (
+        "Each request accepts up to 2000 events and 2MB uncompressed.",
+        "Each request carries up to 2000 events of at most 1,000,000 bytes each.",
+    ),
+}
+
+
+def corrected_notes(key: str, row: SeedRow) -> str:
+    """The row's notes with the component's correction applied, if it has one."""
+    wrong, right = CORRECTED_NOTES.get((key, row.label), ("", ""))
+    if not wrong:
+        return row.notes
+    assert wrong in row.notes, f"{key}.{row.label}: the corrected phrase is gone from the source"
+    return row.notes.replace(wrong, right)
+
+
 def reference_keys() -> dict[str, list[str]]:
     """The existing component's input keys per operation, grouped children flattened."""
     data = json.loads(REFERENCE.read_text(encoding="utf-8"))

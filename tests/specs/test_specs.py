@@ -14,7 +14,7 @@ from connector.catalog.spec import InputSpec
 from connector.describe.reference import render_reference
 from tests.conftest import ROOT, SECRET_VALUES, TEST_CONNECTION
 from tests.specs.cases import example_inputs
-from tests.specs.seed import read_seed, reference_keys
+from tests.specs.seed import CORRECTED_NOTES, corrected_notes, read_seed, reference_keys
 
 COMPONENT = load_component()
 SPEC = COMPONENT.spec
@@ -52,7 +52,8 @@ def test_every_seed_input_keeps_label_notes_and_example(key: str) -> None:
     for row in SEED[key].rows:
         assert row.label in by_label, f"{key}: no input labelled {row.label!r}"
         spec = by_label[row.label]
-        assert _norm(row.notes) in _norm(spec.notes), f"{key}.{spec.key}: seed notes lost"
+        notes = _norm(corrected_notes(key, row))
+        assert notes in _norm(spec.notes), f"{key}.{spec.key}: seed notes lost"
         if row.example:
             assert _norm(spec.example) == _norm(row.example), f"{key}.{spec.key}: example changed"
 
@@ -64,14 +65,28 @@ def test_existing_component_input_keys_are_kept(key: str) -> None:
     assert missing == []
 
 
+def _compatibility_notes() -> list[dict[str, str]]:
+    notes = SPEC.compatibility
+    return [*notes.get("vendor_docs", []), *notes.get("earlier_versions", [])]
+
+
 @pytest.mark.parametrize("key", sorted(OPERATIONS))
 def test_seed_sample_is_kept_or_replaced_with_a_reason(key: str) -> None:
     op, seed = OPERATIONS[key], SEED[key]
     if seed.sample is None:
         assert op.sample is not None
     elif op.sample != seed.sample:
-        assert op.seed_sample == seed.sample, f"{key}: the seed's sample must stay in seed_sample"
-        assert "sample" in op.notes, f"{key}: notes must say why the sample differs"
+        assert op.earlier_sample == seed.sample, f"{key}: the seed's sample must stay as earlier"
+        why = [n for n in _compatibility_notes() if op.label in n["applies_to"]]
+        assert any("sample" in n["text"] for n in why), f"{key}: Compatibility must say why"
+
+
+@pytest.mark.parametrize(("key", "label"), sorted(CORRECTED_NOTES))
+def test_each_corrected_seed_note_is_explained_under_compatibility(key: str, label: str) -> None:
+    wrong, _ = CORRECTED_NOTES[(key, label)]
+    op = OPERATIONS[key]
+    why = [n for n in _compatibility_notes() if op.label in n["applies_to"]]
+    assert any(label in n["text"] and "2MB" in n["text"] for n in why), (key, label, wrong)
 
 
 @pytest.mark.parametrize("key", sorted(OPERATIONS))
@@ -111,7 +126,7 @@ def test_generated_docs_are_current_and_carry_the_whole_seed() -> None:
     for key, seed in SEED.items():
         assert seed.label in flat and _norm(seed.description) in flat
         for row in seed.rows:
-            assert _norm(row.notes) in flat, (key, row.label)
+            assert _norm(corrected_notes(key, row)) in flat, (key, row.label)
             assert _norm(row.example) in flat, (key, row.label)
         if seed.sample is not None:
             assert json.dumps(seed.sample, indent=2, ensure_ascii=False) in text, key

@@ -1,8 +1,10 @@
-"""The README's Airflow example runs as written against the sandbox (only IDs and paths swapped)."""
+"""The README's Airflow section runs as written against the sandbox it starts (only the port of
+the sandbox and the export folder swapped)."""
 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -10,25 +12,48 @@ import pytest
 
 from connector.sandbox import Sandbox
 
-from ..readme import example, retarget
+from ..readme import SANDBOX_URL, example, exported_variable, retarget, sandbox_options, shell
 from ..scenario import PROFILE_ID, events, exported, profile_inputs, today
-from .conftest import set_connection
+from .conftest import CONN_ENV
+
+
+def test_readme_commands_prepare_airflow_before_the_dag_runs() -> None:
+    commands = shell("Airflow")
+    migrate = commands.index(next(c for c in commands if c.startswith("airflow db migrate")))
+    run = commands.index(next(c for c in commands if c.startswith("airflow dags test ")))
+    connection = next(i for i, c in enumerate(commands) if c.startswith(f"export {CONN_ENV}="))
+    assert migrate < run and connection < run
+    assert any(c.startswith("pip install -e '.[airflow]'") for c in commands[:migrate])
+    # The DAG the last command runs is the README's DAG.
+    namespace: dict[str, Any] = {"__name__": "readme_dag"}
+    exec(example("Airflow"), namespace)
+    assert shlex.split(commands[run])[3] == namespace["dag"].dag_id
+
+
+def test_readme_connection_points_at_the_readme_sandbox() -> None:
+    conn = exported_variable("Airflow", CONN_ENV)
+    options = sandbox_options()
+    assert conn["conn_type"] == "mixpanel" and conn["host"] == SANDBOX_URL
+    assert conn["extra"]["username"] == options["username"]
+    assert conn["extra"]["password"] == options["password"]
+    assert conn["extra"]["projectToken"] == options["project_token"]
 
 
 def test_readme_dag_queries_profiles_and_exports(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    readme_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    set_connection(monkeypatch, sandbox, region="api-eu")
+    conn = exported_variable("Airflow", CONN_ENV)
+    conn["host"] = readme_sandbox.base_url  # the sandbox runs on a free port, not 8080
+    monkeypatch.setenv(CONN_ENV, json.dumps(conn))
     from connector import load_component
 
-    seed = load_component(base_url=sandbox.base_url)
-    seed.run(
-        "importEvents", {"project_id": sandbox.project_id, "events": events(3)}, sandbox.connection
-    )
-    seed.run("createProfile", profile_inputs(), sandbox.connection)
+    component = load_component(base_url=readme_sandbox.base_url)
+    inputs = {"project_id": readme_sandbox.project_id, "events": events(3)}
+    component.run("importEvents", inputs, readme_sandbox.connection)
+    component.run("createProfile", profile_inputs(), readme_sandbox.connection)
 
     namespace: dict[str, Any] = {"__name__": "readme_dag"}
-    exec(retarget(example("Airflow"), sandbox.project_id, str(tmp_path)), namespace)
+    exec(retarget(example("Airflow"), str(tmp_path)), namespace)
     dag = namespace["dag"]
     results = {}
     for task in dag.topological_sort():

@@ -168,3 +168,18 @@ def test_a_broken_overlay_is_never_cached(cache: Path, overlay: Path) -> None:
     assert list(cache.glob("specs-*.pickle")) == []
     with pytest.raises(Exception, match="does not match the file name"):
         load_specs(overlays=[overlay])
+
+
+def test_the_key_covers_every_runtime_subpackage_and_no_optional_part() -> None:
+    sources = speccache.runtime_sources()
+    folders = {name.rpartition("/")[0] for name in sources}
+    package = Path(speccache.__file__).resolve().parents[1]
+    subpackages = {
+        p.parent.relative_to(package).as_posix() for p in package.rglob("__init__.py")
+    } - {"."}
+    optional = {f for f in subpackages if f.split("/")[0] in ("sandbox", "engines")}
+    assert subpackages - optional <= folders
+    assert not folders & optional
+    assert {"call.py", "catalog/cache.py", "modes/batched/run.py", "send/attempts.py"} <= set(
+        sources
+    )

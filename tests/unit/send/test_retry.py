@@ -58,7 +58,7 @@ def test_500_not_retried_by_default() -> None:
 
 
 def test_500_retried_in_seed_5xx_and_network_mode() -> None:
-    policy = RetryPolicy.from_seed_inputs(None, None, None, False, default=NO_JITTER)
+    policy = RetryPolicy.from_retry_inputs(None, None, None, False, default=NO_JITTER)
     assert policy.retry_5xx is True
     assert policy.retry_all_errors is False
     for status in (500, 501, 502, 503, 504, 599):
@@ -73,7 +73,7 @@ def test_500_retried_in_seed_5xx_and_network_mode() -> None:
 
 
 def test_retry_all_errors_retries_every_4xx_and_5xx() -> None:
-    policy = RetryPolicy.from_seed_inputs(None, None, None, True, default=NO_JITTER)
+    policy = RetryPolicy.from_retry_inputs(None, None, None, True, default=NO_JITTER)
     assert policy.retry_all_errors is True
     for status in (400, 401, 404, 418, 500, 599):
         assert call(policy, status=status) == 2.0
@@ -214,18 +214,18 @@ def test_retry_after_does_not_extend_attempts() -> None:
 
 
 def test_seed_max_retry_count_zero_means_no_retries() -> None:
-    policy = RetryPolicy.from_seed_inputs(0, None, None, None, default=RetryPolicy())
+    policy = RetryPolicy.from_retry_inputs(0, None, None, None, default=RetryPolicy())
     assert policy.max_attempts == 1
     assert call(policy, 1, status=503) is None
 
 
 def test_seed_max_retry_count_maps_to_attempts() -> None:
-    policy = RetryPolicy.from_seed_inputs(3, None, None, None, default=RetryPolicy())
+    policy = RetryPolicy.from_retry_inputs(3, None, None, None, default=RetryPolicy())
     assert policy.max_attempts == 4
 
 
 def test_seed_fixed_delay_when_backoff_off() -> None:
-    policy = RetryPolicy.from_seed_inputs(3, 500, False, None, default=RetryPolicy())
+    policy = RetryPolicy.from_retry_inputs(3, 500, False, None, default=RetryPolicy())
     assert policy.fixed_delay_s == 0.5
     delays = [call(policy, a, status=503, rng=random.Random(a)) for a in (1, 2, 3, 4)]
     assert delays == [0.5, 0.5, 0.5, None]
@@ -233,34 +233,34 @@ def test_seed_fixed_delay_when_backoff_off() -> None:
 
 def test_seed_delay_ignored_when_backoff_on() -> None:
     default = RetryPolicy(fixed_delay_s=1.0, jitter=0.0)
-    policy = RetryPolicy.from_seed_inputs(None, 500, True, None, default=default)
+    policy = RetryPolicy.from_retry_inputs(None, 500, True, None, default=default)
     assert policy.fixed_delay_s is None
     assert [call(policy, a, status=503) for a in (1, 2, 3)] == [2.0, 4.0, 8.0]
 
 
 def test_seed_backoff_off_without_delay_uses_base_delay() -> None:
-    policy = RetryPolicy.from_seed_inputs(None, None, False, None, default=RetryPolicy())
+    policy = RetryPolicy.from_retry_inputs(None, None, False, None, default=RetryPolicy())
     assert policy.fixed_delay_s == 2.0
 
 
 def test_seed_delay_without_switch_follows_default_mode() -> None:
-    exponential = RetryPolicy.from_seed_inputs(None, 500, None, None, default=RetryPolicy())
+    exponential = RetryPolicy.from_retry_inputs(None, 500, None, None, default=RetryPolicy())
     assert exponential.fixed_delay_s is None
     fixed_default = RetryPolicy(fixed_delay_s=1.0)
-    fixed = RetryPolicy.from_seed_inputs(None, 250, None, None, default=fixed_default)
+    fixed = RetryPolicy.from_retry_inputs(None, 250, None, None, default=fixed_default)
     assert fixed.fixed_delay_s == 0.25
 
 
 def test_seed_none_keeps_default() -> None:
     default = RetryPolicy(max_attempts=7, retry_all_errors=True, fixed_delay_s=3.0)
-    assert RetryPolicy.from_seed_inputs(None, None, None, None, default=default) == default
+    assert RetryPolicy.from_retry_inputs(None, None, None, None, default=default) == default
 
 
 def test_seed_rejects_negative_inputs() -> None:
     with pytest.raises(ValueError):
-        RetryPolicy.from_seed_inputs(-1, None, None, None, default=RetryPolicy())
+        RetryPolicy.from_retry_inputs(-1, None, None, None, default=RetryPolicy())
     with pytest.raises(ValueError):
-        RetryPolicy.from_seed_inputs(None, -1, False, None, default=RetryPolicy())
+        RetryPolicy.from_retry_inputs(None, -1, False, None, default=RetryPolicy())
 
 
 @pytest.mark.parametrize(
