@@ -14,12 +14,15 @@ from .errors import (
     InputProblem,
     PayloadTooLargeError,
     RateLimitError,
+    RecordTooLarge,
     RedirectError,
     RenderError,
     ServerError,
     SpecError,
     SpecProblem,
     TransportError,
+    UnsafeURL,
+    YAMLProblem,
 )
 from .loading import load_component
 from .prepare.request import HTTPRequest
@@ -40,6 +43,7 @@ __all__ = [
     "InputProblem",
     "PayloadTooLargeError",
     "RateLimitError",
+    "RecordTooLarge",
     "RedirectError",
     "RenderError",
     "RetryPolicy",
@@ -47,6 +51,8 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "TransportError",
+    "UnsafeURL",
+    "YAMLProblem",
     "check_specs",
     "load_component",
     "load_specs",

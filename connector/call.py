@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from .budgets.limits import Registry
 from .catalog.spec import ComponentSpec, OperationSpec
+from .catalog.widening import secret_reads
 from .core.redact import Redactor
 from .parse.response import parse_response
-from .prepare.auth import authorization_header, describe_scheme, scheme_for
+from .prepare.auth import authorization_header, credentials_to, describe_scheme, scheme_for
 from .prepare.inputs import validate_inputs
 from .prepare.render import render_request
 from .prepare.request import HTTPRequest
@@ -54,6 +55,8 @@ class Settings:
         rng: Random source for backoff jitter.
         embedded: A plugin's in-process server that supplies the connection, or None.
         workers: Requests a batched action keeps in flight (None: the spec's).
+        secret_ops: Whether each operation's templates put a connection secret into the
+            request itself (by operation key, filled as operations are first rendered).
     """
 
     spec: ComponentSpec
@@ -66,6 +69,7 @@ class Settings:
     rng: random.Random
     embedded: Any = None
     workers: int | None = None
+    secret_ops: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,7 @@ class Call:
             rebase_hosts=spec.trusted_hosts,
             secrets=self.secrets,
         )
-        request = replace(request, api=spec.name)
+        request = replace(request, api=spec.name, trust_widened=self.op.trust_widened)
         header = authorization_header(
             request,
             spec.connection,
@@ -174,7 +178,23 @@ class Call:
             base_url=self.settings.base_url,
             secrets=self.secrets,
         )
+        if header is not None or self.renders_secret():
+            where = credentials_to(request, spec.trusted_hosts, self.settings.base_url)
+            request = replace(request, credentials_to=where)
         return request, header
+
+    def renders_secret(self) -> bool:
+        """True when the operation's templates put a secret connection field into the request.
+
+        (The project token in a body, say.) Such a request goes only where credentials may go.
+        """
+        known = self.settings.secret_ops.get(self.op.key)
+        if known is None:
+            op = self.op
+            secret = [f.key for f in self.settings.spec.connection.inputs if f.is_secret]
+            parts = {"request": op.request, "batch": op.batch, "paging": op.paging}
+            known = self.settings.secret_ops[op.key] = bool(secret_reads(parts, secret))
+        return known
 
     def auth_hint(self, request: HTTPRequest) -> str:
         """The auth scheme and connection fields `request` uses, for messages (no values)."""
@@ -262,9 +282,9 @@ def _secrets(
 ) -> Redactor:
     """The secret values of the connection and of the inputs, to mask wherever they show."""
     secrets = Redactor()
-    for field in spec.connection.inputs:
-        if field.is_secret and connection.get(field.key):
-            secrets.add(str(connection[field.key]))
+    for connection_field in spec.connection.inputs:
+        if connection_field.is_secret and connection.get(connection_field.key):
+            secrets.add(str(connection[connection_field.key]))
     for input_spec in op.value_inputs:
         if input_spec.is_secret and raw.get(input_spec.key):
             secrets.add(str(raw[input_spec.key]))

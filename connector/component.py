@@ -10,6 +10,7 @@ from .budgets import resolve_budgets
 from .budgets.limits import Registry
 from .call import Call, CallOptions, Settings
 from .catalog.spec import ComponentSpec, OperationSpec
+from .core.urls import checked_base_url
 from .core.values import closest
 from .errors import InputError, InputProblem
 from .modes.paged import collect_pages, iter_pages, paging_enabled
@@ -71,7 +72,7 @@ class Component:
         # connection, and each result carries its note under a key of its own.
         self.settings = Settings(
             spec=spec,
-            base_url=base_url.rstrip("/") if base_url else None,
+            base_url=checked_base_url(base_url) if base_url else None,
             transport=transport or Transport(),
             retry=guided(retry or DEFAULT_RETRY, spec.retry, statuses=retry is None),
             rate_wait_s=rate_wait_s,

@@ -2,7 +2,10 @@
 
 ConnectorError
 ├── SpecError            a spec file is wrong: file, line, JSON pointer
+├── YAMLProblem          a YAML file cannot be read within its bounds: file, line, column
 ├── InputError           caller inputs are wrong (also ValueError): .errors = [InputProblem]
+├── UnsafeURL            a URL that parsers may read differently (also ValueError): .marker
+├── RecordTooLarge       an input file's record passed its size cap (reported as InputError)
 ├── RenderError          a template failed: names the spec field and the undefined variable
 ├── BudgetStoreError     the rate budgets' store (SQLite file, Redis) is unusable: .url, masked
 └── APIError             Mixpanel (or the network) answered badly: .status, .request (redacted)
@@ -21,6 +24,7 @@ Every APIError carries `.attempts`: how many requests were made before it was ra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = [
@@ -37,12 +41,15 @@ __all__ = [
     "InputProblem",
     "PayloadTooLargeError",
     "RateLimitError",
+    "RecordTooLarge",
     "RedirectError",
     "RenderError",
     "ServerError",
     "SpecError",
     "SpecProblem",
     "TransportError",
+    "UnsafeURL",
+    "YAMLProblem",
 ]
 
 #: TransportError kinds. The connection could not be established; the request was never sent.
@@ -60,6 +67,23 @@ class ConnectorError(Exception):
 
 
 # --- spec stage -------------------------------------------------------------------------------
+
+
+class YAMLProblem(ConnectorError, ValueError):
+    """A YAML file that cannot be read: `.path`, `.reason`, `.line` and `.column` (1-based)."""
+
+    def __init__(
+        self, path: Path, reason: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.path, self.reason, self.line, self.column = path, reason, line, column
+        super().__init__(f"{path}{self.where}: {reason}")
+
+    @property
+    def where(self) -> str:
+        """`, line L, column C` (or nothing when the position is unknown)."""
+        if self.line is None:
+            return ""
+        return f", line {self.line}" + (f", column {self.column}" if self.column else "")
 
 
 @dataclass(frozen=True)
@@ -115,6 +139,21 @@ class InputError(ConnectorError, ValueError):
         super().__init__(text)
 
 
+class UnsafeURL(ConnectorError, ValueError):
+    """A URL refused before anything is sent; str() says why, never quoting the URL.
+
+    `.marker` is the text that made it unsafe (for finding the input that holds it), or "".
+    """
+
+    def __init__(self, reason: str, marker: str = "") -> None:
+        self.marker = marker
+        super().__init__(reason)
+
+
+class RecordTooLarge(ConnectorError):
+    """A record of an input file passed its size cap while being read (then an InputError)."""
+
+
 # --- render stage -----------------------------------------------------------------------------
 
 
@@ -164,8 +203,27 @@ class APIError(ConnectorError):
         super().__init__(message)
 
     def add_note_to_message(self, text: str) -> None:
-        """Append `text` to the message (str() of the error), e.g. how often it was retried."""
-        self.args = (f"{self.args[0] if self.args else ''}{text}",) + tuple(self.args[1:])
+        """Append `text` to the message (str() of the error), e.g. how often it was retried.
+
+        `text` is a new sentence (". Not retried: ...") or a parenthesis (" (gave up after
+        ...)"); either joins the message without doubling its final period.
+        """
+        base = str(self.args[0]) if self.args else ""
+        self.args = (_join_note(base, text),) + tuple(self.args[1:])
+
+
+def _join_note(message: str, note: str) -> str:
+    """`message` followed by `note`, punctuated once.
+
+    "a." + ". b" is "a. b"; "a." + " (b)" is "a (b)."; anything else is appended as it is.
+    """
+    if not message.endswith("."):
+        return message + note
+    if note.startswith(". "):
+        return message + note[1:]
+    if note.startswith(" ("):
+        return message[:-1] + note + ("" if note.endswith(".") else ".")
+    return message + note
 
 
 class AuthError(APIError):

@@ -11,6 +11,7 @@ from .budgets.limits import Registry
 from .catalog.layers import overlay_paths
 from .catalog.load import load_specs
 from .component import Component
+from .core.urls import checked_base_url
 from .plugins import load_plugin
 from .send.attempts import Clock
 from .send.retry import RetryPolicy
@@ -30,6 +31,7 @@ def load_component(
     sandbox: bool = False,
     budgets: str | None = None,
     workers: int | None = None,
+    allow_overlay_trust_widening: bool = False,
 ) -> Component:
     """Load the shipped specs (and overlays); `base_url` redirects trusted-host requests there.
 
@@ -42,14 +44,21 @@ def load_component(
     clock, jitter source, where the budgets live (`budgets`: memory, sqlite:///PATH or
     redis://HOST:PORT/DB) and the workers of batched actions. `sandbox=True` sends
     everything to the embedded sandbox plugin (state kept between runs; its own
-    credentials), and each result says so under "sandbox".
+    credentials), and each result says so under "sandbox". An overlay that adds trusted hosts,
+    lets a request send credentials to any host or renders a connection secret outside an auth
+    scheme is refused unless `allow_overlay_trust_widening` (describe and dry runs then list it).
     """
     embedded = load_plugin("sandbox").embed() if sandbox else None
     if embedded is not None:
         base_url = embedded.base_url
-    spec = load_specs(overlays=overlay_paths(spec_paths))
+    spec = load_specs(
+        overlays=overlay_paths(spec_paths),
+        allow_overlay_trust_widening=allow_overlay_trust_widening,
+    )
     env_name = spec.environment.get("base_url")
     env_url = os.environ.get(env_name) if env_name else None
+    if env_url and not base_url:
+        checked_base_url(env_url, key=str(env_name), label=f"Base URL from ${env_name}")
     return Component(
         spec,
         base_url=base_url or env_url or None,

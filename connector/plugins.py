@@ -15,6 +15,12 @@ def plugin_names() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=GROUP)})
 
 
+def plugin_summary(name: str) -> str:
+    """The one-line description a plugin declares (`SUMMARY`), importing it; "" if none."""
+    summary = getattr(load_plugin(name), "SUMMARY", "")
+    return " ".join(summary.split()) if isinstance(summary, str) else ""
+
+
 def load_plugin(name: str) -> Any:
     """Import the plugin registered under `name` (only now, when it is needed)."""
     for ep in entry_points(group=GROUP):

@@ -27,11 +27,17 @@ def _blocks(body: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", body, re.S)
 
 
-def example(section: str) -> str:
-    """The first Python block under the README heading `### <section>`."""
-    found = _blocks(_section(f"### {section}"), "python")
-    assert found, f"no python example under ### {section}"
-    return found[0]
+def example(section: str, language: str = "python", index: int = 0) -> str:
+    """The `index`th `language` block under the README heading `### <section>` (or `####`)."""
+    text = _text()
+    match = re.search(rf"\n(#{{3,4}}) {re.escape(section)}\n", text)
+    assert match, f"no heading ### {section}"
+    level = len(match.group(1))
+    body = text[match.end() :]
+    body = re.split(rf"\n#{{2,{level}}} ", body, maxsplit=1)[0]
+    found = _blocks(body, language)
+    assert len(found) > index, f"no {language} example #{index} under ### {section}"
+    return str(found[index])
 
 
 def shell(section: str) -> list[str]:
@@ -66,9 +72,13 @@ def exported_variable(section: str, name: str) -> Any:
     return json.loads(shlex.split(line[len("export ") :])[0].split("=", 1)[1])
 
 
-def retarget(code: str, data_dir: str, base_url: str | None = None) -> str:
-    """The example with a temporary folder for exports and, if given, the sandbox's real URL."""
+def retarget(
+    code: str, data_dir: str, base_url: str | None = None, *, project_id: str | None = None
+) -> str:
+    """The example with a temporary folder for exports and, if given, the sandbox's URL and id."""
     assert PROJECT_ID in code and DATA_DIR in code
+    if project_id is not None:
+        code = code.replace(PROJECT_ID, project_id)
     if base_url is not None:
         assert SANDBOX_URL in code
         code = code.replace(SANDBOX_URL, base_url)

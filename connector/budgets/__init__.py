@@ -8,10 +8,11 @@ is relative to the working directory, ``sqlite:////var/lib/budgets.db`` is absol
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -26,6 +27,7 @@ MEMORY = "memory"
 _SQLITE = "sqlite:///"
 _REDIS_SCHEMES = ("redis", "rediss")
 
+_PASSWORD_OPTION = re.compile(r"(?i)([?&;]password=)[^&;#]*")
 _lock = threading.Lock()
 _open: dict[str, SharedRegistry] = {}
 
@@ -36,14 +38,18 @@ def default_url(app: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """``url`` with its password, if any, replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    """``url`` with its password, if any, replaced by ``***``.
+
+    Read without a URL parser, so nothing in the password can hide it: everything between
+    ``user:`` and the last ``@`` is masked (a ``/`` or ``#`` in an unencoded password included),
+    and so is a ``password=`` query option. A malformed port does not matter here.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo, _, after = rest.rpartition("@")
+        if ":" in userinfo:
+            rest = f"{userinfo.split(':', 1)[0]}:***@{after}"
+    return _PASSWORD_OPTION.sub(r"\1***", f"{scheme}{sep}{rest}")
 
 
 def _opener(url: str, masked: str) -> Callable[[], Store]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -63,6 +64,15 @@ def _retrying_busy(attempt: Callable[[], T]) -> T:
         pause = min(pause * 2, 0.2)
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of `path` (None when it is gone): which file the name means now."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 class SQLiteStore:
     """The ``Store`` of ``sqlite:///PATH`` URLs."""
 
@@ -77,21 +87,40 @@ class SQLiteStore:
             BudgetStoreError: If the file cannot be created or opened.
         """
         self.url = url
+        self._path = path
         self._slots = path.with_name(path.name + ".slots")
         self._lock = threading.Lock()
         self._held: dict[str, IO[str] | None] = {}  # token -> its locked slot file
+        self._db, self._identity = self._open()
+
+    def _open(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
+        """Connect to the database file (creating it and its table if needed) and identify it."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                str(path), timeout=60.0, isolation_level=None, check_same_thread=False
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                str(self._path), timeout=60.0, isolation_level=None, check_same_thread=False
             )
-            _retrying_busy(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
+            _retrying_busy(lambda: db.execute("PRAGMA journal_mode=WAL"))
             # Safe against a process dying mid-commit; only an OS crash can lose the last
             # grants, which a rate budget can afford (and it saves an fsync per call).
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            _retrying_busy(lambda: self._db.executescript(_SCHEMA))
+            db.execute("PRAGMA synchronous=NORMAL")
+            _retrying_busy(lambda: db.executescript(_SCHEMA))
         except (OSError, sqlite3.Error) as exc:
-            raise BudgetStoreError(url, f"{type(exc).__name__}: {exc}") from None
+            raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
+        return db, _identity(self._path)
+
+    def _reopen_if_replaced(self) -> None:
+        """Reopen the file when it was deleted or replaced since it was opened (inode changed).
+
+        Otherwise this process would keep counting in the old file while new processes count
+        in a new one, and the budget would split in two.
+        """
+        if _identity(self._path) == self._identity:
+            return
+        log.warning("%s was deleted or replaced; reopening it", self.url)
+        old = self._db
+        self._db, self._identity = self._open()
+        old.close()
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.url}>"
@@ -112,6 +141,7 @@ class SQLiteStore:
             return result
 
         with self._lock:
+            self._reopen_if_replaced()
             try:
                 return _retrying_busy(attempt)
             except sqlite3.Error as exc:

@@ -1,6 +1,7 @@
 """Spec files -> ComponentSpec: YAML documents with line marks, overlays, checks and the cache."""
 
-from .load import build_component, check_layers, check_specs, load_specs, meta_schema, specs_root
+from .build import build_component
+from .load import check_layers, check_specs, load_specs, meta_schema, specs_root
 
 __all__ = [
     "build_component",

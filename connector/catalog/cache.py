@@ -30,6 +30,8 @@ OPTIONAL_PACKAGES = ("sandbox", "engines")
 # Folders of the package that hold no runtime source (the specs and schemas are hashed apart).
 _SKIPPED_AT_TOP = (*OPTIONAL_PACKAGES, "__pycache__", "specs", "schemas")
 _KEEP = 8  # entries kept per cache folder; older ones are pruned when a new one is written
+#: An entry is about 120 kB; a larger file than this is not read (nor one this big written).
+MAX_ENTRY_BYTES = 8 << 20
 _ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
 
 
@@ -97,8 +99,13 @@ def read(key: str) -> dict[str, Any] | None:
     if folder is None:
         return None
     try:
-        blob = _entry_path(folder, key).read_bytes()
+        with _entry_path(folder, key).open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_ENTRY_BYTES:
+                return None
+            blob = handle.read(MAX_ENTRY_BYTES + 1)
     except OSError:
+        return None
+    if len(blob) > MAX_ENTRY_BYTES:
         return None
     stored_key, _, rest = blob.partition(b"\n")
     checksum, _, payload = rest.partition(b"\n")
@@ -108,7 +115,18 @@ def read(key: str) -> dict[str, Any] | None:
         data = _DataOnly(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 - any failure means "no usable entry"
         return None
-    return data if isinstance(data, dict) else None
+    return data if _well_shaped(data) else None
+
+
+def _well_shaped(data: Any) -> bool:
+    """The outline of what check_layers returns; anything else is treated as no entry."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("component"), dict)
+        and isinstance(data.get("connection"), dict)
+        and isinstance(data.get("operations"), list)
+        and all(isinstance(op, dict) for op in data["operations"])
+    )
 
 
 def write(key: str, resolved: dict[str, Any]) -> None:
@@ -119,6 +137,8 @@ def write(key: str, resolved: dict[str, Any]) -> None:
     try:
         payload = pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL)
         blob = key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+        if len(blob) + len(payload) > MAX_ENTRY_BYTES:
+            return
         folder.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=folder, prefix=".specs-", suffix=".tmp")
         with os.fdopen(handle, "wb") as out:

@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import SpecError, SpecProblem
+from ..core.yamlbound import MAX_SPEC_BYTES, load_bounded
+from ..errors import SpecError, SpecProblem, YAMLProblem
 
 
 @dataclass(frozen=True)
@@ -51,27 +52,20 @@ def _record_lines(node: yaml.Node, pointer: str, lines: dict[str, int]) -> None:
             _record_lines(item, f"{pointer}/{index}", lines)
 
 
-# libyaml's safe loader when available: the same safe constructors, several times faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_yaml(path: Path) -> SpecDocument:
-    """Load one YAML file safely; a syntax error becomes a SpecError with its line."""
-    text = path.read_text(encoding="utf-8")
-    loader = _SafeLoader(text)
+    """Load one YAML file safely and within bounds; any failure is a SpecError with its line.
+
+    The message cites the file, line and column, never the file's text (see yamlbound).
+    """
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(
-            [SpecProblem(str(path), line, "", f"YAML syntax error: {reason}")]
-        ) from None
-    finally:
-        loader.dispose()
+        loaded = load_bounded(path, MAX_SPEC_BYTES)
+    except YAMLProblem as exc:
+        where = f"column {exc.column}: " if exc.column else ""
+        raise SpecError([SpecProblem(str(path), exc.line, "", f"{where}{exc.reason}")]) from None
+    except OSError as exc:
+        reason = f"cannot be read: {exc.strerror or type(exc).__name__}"
+        raise SpecError([SpecProblem(str(path), None, "", reason)]) from None
     lines: dict[str, int] = {}
-    if node is not None:
-        _record_lines(node, "", lines)
-    return SpecDocument(path=path, data=data, lines=lines)
+    if loaded.node is not None:
+        _record_lines(loaded.node, "", lines)
+    return SpecDocument(path=path, data=loaded.data, lines=lines)

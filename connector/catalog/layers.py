@@ -32,11 +32,26 @@ class Layer:
         return None if self.overlay else self.root
 
     def files(self) -> list[Path]:
-        """Every spec file this layer holds, in load order."""
+        """Every spec file this layer holds, in load order (none resolving outside an overlay)."""
         found = [self.root / name for name in _TOP_FILES if (self.root / name).is_file()]
         for folder in _FOLDERS:
             found += sorted((self.root / folder).glob("*.yaml"))
-        return found
+        escaping = set(self.escaping())
+        return [path for path in found if path not in escaping]
+
+    def escaping(self) -> list[Path]:
+        """An overlay's spec files that resolve outside its folder (links out of it): refused."""
+        if not self.overlay or not self.root.is_dir():
+            return []
+        root = self.root.resolve()
+        found = [self.root / name for name in _TOP_FILES]
+        for folder in _FOLDERS:
+            found += sorted((self.root / folder).glob("*.yaml"))
+        return [
+            path
+            for path in found
+            if (path.is_symlink() or path.exists()) and not path.resolve().is_relative_to(root)
+        ]
 
     def problems(self) -> list[SpecProblem]:
         """An overlay folder that is missing or holds nothing a spec folder holds."""
@@ -44,6 +59,17 @@ class Layer:
             return []
         if not self.root.is_dir():
             return [SpecProblem(str(self.root), None, "", "overlay folder does not exist")]
+        escaping = [
+            SpecProblem(
+                str(path),
+                None,
+                "",
+                f"resolves to {path.resolve()}, outside the overlay folder {self.root}; refused",
+            )
+            for path in self.escaping()
+        ]
+        if escaping:
+            return escaping
         if not self.files():
             expected = ", ".join((*_TOP_FILES, *(f"{f}/*.yaml" for f in _FOLDERS)))
             return [

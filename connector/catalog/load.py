@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +13,17 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from ..budgets.limits import RateLimit
 from ..errors import SpecError, SpecProblem
 from . import cache
+from .build import build_component
 from .crosschecks import Names, check_defaults_in_choices, check_operation
 from .documents import SpecDocument, escape_pointer, load_yaml
 from .layers import Layer, merge_component, spec_layers
 from .spec import (
-    AuthSchemeSpec,
     ComponentSpec,
-    ConnectionSpec,
     InputSpec,
-    OperationSpec,
 )
+from .widening import OPT_IN, component_widening, operation_widening, refusal
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = PACKAGE_DIR / "schemas" / "spec.schema.yaml"
@@ -92,13 +92,16 @@ def _resolve_inputs(
 class _Collector:
     """Collects problems across files so `validate` can report all of them at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, refused: set[Path] | None = None) -> None:
         self.problems: list[SpecProblem] = []
+        self.refused = refused or set()  # files never read (Layer.problems says why)
 
     def load(
         self, path: Path, definition: str, root: Path | None, *, partial: bool = False
     ) -> SpecDocument | None:
         """Load and schema-check one file; `partial` ignores missing required fields."""
+        if path in self.refused:
+            return None
         try:
             doc = load_yaml(path)
         except SpecError as exc:
@@ -110,21 +113,41 @@ class _Collector:
 
 
 def check_specs(
-    root: Path | None = None, overlays: Sequence[Path | str] = ()
+    root: Path | None = None,
+    overlays: Sequence[Path | str] = (),
+    *,
+    allow_overlay_trust_widening: bool = False,
 ) -> tuple[ComponentSpec | None, list[SpecProblem]]:
     """Load and check every spec, then each overlay folder over them (later ones win).
 
-    Returns the component (None if any problem) and all problems.
+    Returns the component (None if any problem) and all problems. An overlay that widens where
+    credentials go (connector.widening) is a problem unless `allow_overlay_trust_widening`.
     """
-    resolved, problems = check_layers(spec_layers(root or specs_root(), overlays))
+    layers = spec_layers(root or specs_root(), overlays)
+    resolved, problems = check_layers(layers, allow_trust_widening=allow_overlay_trust_widening)
     if resolved is None:
         return None, problems
     return build_component(resolved), []
 
 
-def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[SpecProblem]]:
-    """Check every layer's files; return the merged, resolved specs as plain data, or problems."""
-    collect = _Collector()
+def check_layers(
+    layers: Sequence[Layer], *, allow_trust_widening: bool = False
+) -> tuple[dict[str, Any] | None, list[SpecProblem]]:
+    """Check every layer's files; return the merged, resolved specs as plain data, or problems.
+
+    Trust an overlay widens is a problem, or with `allow_trust_widening` a note on each
+    operation it affects (`widened`).
+    """
+    collect = _Collector({path for layer in layers for path in layer.escaping()})
+    widened: list[str] = []
+
+    def widening(doc: SpecDocument, layer: Layer, found: list[tuple[str, str]]) -> list[str]:
+        shown = [doc.problem(p, m, layer.shown_root) for p, m in found]
+        if not allow_trust_widening:
+            collect.problems.extend(replace(p, message=refusal(p.message)) for p in shown)
+            return []
+        return [str(p) for p in shown]
+
     component: dict[str, Any] = {}
     connection: dict[str, Any] | None = None
     shared: dict[str, Any] = {}
@@ -135,6 +158,8 @@ def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[S
         path = layer.root / "component.yaml"
         if path.is_file() or not layer.overlay:
             doc = collect.load(path, "component", shown, partial=layer.overlay)
+            if doc and layer.overlay:
+                widened += widening(doc, layer, component_widening(component, doc.data))
             component = merge_component(component, doc.data if doc else {})
         path = layer.root / "connection.yaml"
         if path.is_file() or not layer.overlay:
@@ -156,6 +181,11 @@ def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[S
     data_sources = {path.stem for _, kind, path in pending if kind == "data_source"}
     names = Names(schemes, data_sources, set(component.get("rate_limits") or {}))
     operations: dict[tuple[str, str], dict[str, Any]] = {}
+    secrets = [
+        i.get("key", "")
+        for i in (connection or {}).get("inputs") or ()
+        if isinstance(i, dict) and "key" in i and InputSpec.from_dict(i).is_secret
+    ]
     for layer, kind, path in pending:
         doc = collect.load(path, "operation", layer.shown_root)
         if doc is None:
@@ -164,6 +194,12 @@ def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[S
         collect.problems.extend(problems)
         found = check_operation(doc.data, inputs, doc, kind, names)
         collect.problems.extend(doc.problem(p, m, layer.shown_root) for p, m in found)
+        notes: list[str] = []
+        if layer.overlay:
+            replaced = operations.get((kind, doc.data["key"]))
+            trusted = component.get("trusted_hosts") or ()
+            wide = operation_widening(doc.data, replaced and replaced["data"], secrets, trusted)
+            notes = widening(doc, layer, wide)
         if not problems and not found:
             file = str(path.relative_to(layer.root))
             operations[kind, doc.data["key"]] = {
@@ -172,106 +208,39 @@ def check_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any] | None, list[S
                 "file": file,
                 "data": doc.data,
                 "inputs": inputs,
+                "widened": notes,
             }
     if collect.problems or not connection or not component:
         return None, collect.problems
     ordered = [operations[k] for k in sorted(operations, key=lambda k: k[1])]
+    for entry in ordered:
+        entry["widened"] = [*widened, *entry.get("widened", ())]
     return {"component": component, "connection": connection, "operations": ordered}, []
 
 
-def _build_operation(entry: dict[str, Any]) -> OperationSpec:
-    data = entry["data"]
-    return OperationSpec(
-        key=data["key"],
-        kind=entry["kind"],
-        label=data["label"],
-        description=data["description"],
-        inputs=tuple(InputSpec.from_dict(i) for i in entry["inputs"]),
-        request=data["request"],
-        sample=data["sample"],
-        notes=data.get("notes", ""),
-        type=data.get("type", ""),
-        rules=tuple(data.get("rules") or ()),
-        response=data.get("response") or {},
-        retry=data.get("retry") or {},
-        picklist=data.get("picklist") or {},
-        output_schema=data.get("output_schema") or {},
-        openapi=data.get("openapi") or {},
-        earlier_sample=data.get("earlier_sample"),
-        file=entry["file"],
-        source=entry["source"],
-        lifecycle=data.get("lifecycle") or {},
-        stream=data.get("stream") or {},
-        paging=data.get("paging") or {},
-        batch=data.get("batch") or {},
-    )
-
-
-def build_component(resolved: dict[str, Any]) -> ComponentSpec:
-    """Build the component from checked, resolved plain data (what check_layers returns)."""
-    component, connection = resolved["component"], resolved["connection"]
-    operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
-    for entry in resolved["operations"]:
-        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry)
-    schemes = {
-        name: AuthSchemeSpec(
-            name=name,
-            type=s["type"],
-            username=s.get("username"),
-            password=s.get("password"),
-            description=s.get("description", ""),
-            lifecycle=s.get("lifecycle") or {},
-        )
-        for name, s in connection["auth_schemes"].items()
-    }
-    return ComponentSpec(
-        key=component["key"],
-        name=component["name"],
-        description=component["description"],
-        overview=component.get("overview", ""),
-        documentation_url=component.get("documentation_url", ""),
-        trusted_hosts=tuple(component.get("trusted_hosts") or ()),
-        rate_limits={
-            name: RateLimit(
-                name,
-                per_hour=limit.get("per_hour"),
-                per_second=limit.get("per_second"),
-                max_concurrent=limit.get("max_concurrent"),
-                label=limit.get("label", ""),
-                unit=limit.get("unit", "calls"),
-                scope=limit.get("scope", ""),
-            )
-            for name, limit in (component.get("rate_limits") or {}).items()
-        },
-        connection=ConnectionSpec(
-            key=connection["key"],
-            label=connection["label"],
-            description=connection.get("description", ""),
-            setup=connection.get("setup", ""),
-            inputs=tuple(InputSpec.from_dict(i) for i in connection["inputs"]),
-            auth_schemes=schemes,
-            lifecycle=tuple(connection.get("lifecycle") or ()),
-        ),
-        actions=dict(sorted(operations["action"].items())),
-        data_sources=dict(sorted(operations["data_source"].items())),
-        environment=dict(component.get("environment") or {}),
-        retry=component.get("retry") or {},
-        compatibility=component.get("compatibility") or {},
-    )
-
-
-def load_specs(root: Path | None = None, overlays: Sequence[Path | str] = ()) -> ComponentSpec:
+def load_specs(
+    root: Path | None = None,
+    overlays: Sequence[Path | str] = (),
+    *,
+    allow_overlay_trust_widening: bool = False,
+) -> ComponentSpec:
     """Load the specs and overlay folders; raise SpecError listing every problem.
 
     Checked specs are cached on disk under a key made from the content of every file loaded, so
     an unchanged set is not checked again at each process start (`check_specs` always checks).
+    An overlay widening where credentials go is refused unless `allow_overlay_trust_widening`.
     """
     layers = spec_layers(root or specs_root(), overlays)
     key = cache.cache_key(layers) if not any(layer.problems() for layer in layers) else ""
+    if key and allow_overlay_trust_widening:  # its own entry: a widened set is never reused
+        key = hashlib.sha256(f"{key}\0{OPT_IN}".encode()).hexdigest()
     cached = cache.read(key) if key else None
     if cached is not None:
-        return build_component(cached)
-    resolved, problems = check_layers(layers)
+        try:
+            return build_component(cached)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            pass  # an entry of the wrong shape: check again and write it anew
+    resolved, problems = check_layers(layers, allow_trust_widening=allow_overlay_trust_widening)
     if resolved is None:
         raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
     component = build_component(resolved)

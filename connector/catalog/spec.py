@@ -122,6 +122,8 @@ class OperationSpec:
     file: str = ""
     batch: dict[str, Any] = field(default_factory=dict)
     source: str = "shipped"  # "shipped", or the overlay folder it came from
+    #: Where an overlay the caller opted in to widens credential trust for this operation.
+    trust_widened: tuple[str, ...] = ()
     lifecycle: dict[str, Any] = field(default_factory=dict)
     stream: dict[str, Any] = field(default_factory=dict)
     paging: dict[str, Any] = field(default_factory=dict)

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import RenderError
+from ..errors import RenderError, UnsafeURL
 from .jsonenc import EncodedList, json_text
 from .paths import dotted
 from .values import is_missing, parse_bool
@@ -39,7 +39,7 @@ def _join_url(base: Any, path: Any) -> TrustedURL:
         return TrustedURL(path_text)
     base_text = str(base or "").strip()
     if urlsplit(base_text).scheme not in ("http", "https") or not urlsplit(base_text).hostname:
-        raise ValueError(f"{base_text!r} is not an http(s) URL")
+        raise UnsafeURL("has a base that is not an absolute http(s) URL", base_text)
     joined = base_text.rstrip("/") + "/" + path_text.lstrip("/") if path_text else base_text
     return TrustedURL(quote(joined, safe=":/?#[]@!$&'()*+,;=%~"))
 
@@ -167,6 +167,8 @@ def render_url(source: str, context: dict[str, Any], *, action: str) -> str:
         return str(_compiled(source, True)(context))
     except TemplateError as exc:
         raise RenderError(action, "request.url", exc.message or str(exc)) from None
+    except UnsafeURL:
+        raise  # the caller names the input that holds it
     except (TypeError, ValueError) as exc:
         raise RenderError(action, "request.url", str(exc)) from None
 

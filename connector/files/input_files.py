@@ -6,7 +6,7 @@ import contextlib
 import gzip
 import io
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,9 +15,9 @@ import orjson
 from tqdm import tqdm
 
 from ..catalog.spec import OperationSpec
-from ..errors import InputError, InputProblem
+from ..errors import InputError, InputProblem, RecordTooLarge
+from .json_position import GZIP_MAGIC, array_error, line_error
 
-GZIP_MAGIC = b"\x1f\x8b"
 OPTION = "--input-file"
 
 
@@ -43,8 +43,56 @@ def _problem(key: str, message: str) -> InputError:
     return InputError(OPTION, [InputProblem(key, OPTION, message)])
 
 
-def read_records(raw: io.RawIOBase, key: str, where: str) -> Iterator[Any]:
-    """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time."""
+#: The largest record (a JSON-lines line, an array item) read from a file, once decompressed:
+#: a gzip bomb of one endless line fails at this size with the record's index, not MemoryError.
+MAX_RECORD_BYTES = 16 << 20
+
+
+#: What the JSON parser reads ahead at a time, allowed on top of a record's own size.
+_LOOKAHEAD = 2 * 64 * 1024
+
+
+class _Window(io.RawIOBase):
+    """Counts the bytes read since `reset`; past `limit`, reading raises RecordTooLarge."""
+
+    def __init__(self, inner: Any, limit: int) -> None:
+        self.inner, self.limit, self.since = inner, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.since += size
+        if self.since > self.limit:
+            raise RecordTooLarge
+        return size
+
+
+def _too_large(key: str, where: str, index: int, limit: int, line: int | None = None) -> InputError:
+    at = f" (line {line})" if line is not None else ""
+    size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit} bytes"
+    return _problem(
+        f"{key}[{index}]",
+        f"record {index}{at} of {where} is larger than {size} once decompressed; refused",
+    )
+
+
+def read_records(
+    raw: io.RawIOBase,
+    key: str,
+    where: str,
+    reopen: Callable[[], IO[bytes]] | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> Iterator[Any]:
+    """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time.
+
+    A record larger than `max_record_bytes` (decompressed) is an InputError naming its index.
+    Errors name `where` with the line and column, never the content; `reopen` (a file's) lets
+    a broken array be read again to find the position.
+    """
     buffered: Any = io.BufferedReader(raw)
     if buffered.peek(2)[:2] == GZIP_MAGIC:
         buffered = gzip.GzipFile(fileobj=buffered)
@@ -53,18 +101,61 @@ def read_records(raw: io.RawIOBase, key: str, where: str) -> Iterator[Any]:
         buffered.read(64)
         head = buffered.peek(64).lstrip()
     if head[:1] == b"[":
+        window = _Window(buffered, max_record_bytes + _LOOKAHEAD)
+        count = 0
         try:
-            yield from ijson.items(buffered, "item", use_float=True)
+            for item in ijson.items(window, "item", use_float=True):
+                window.since = 0
+                yield item
+                count += 1
+        except RecordTooLarge:
+            raise _too_large(key, where, count, max_record_bytes) from None
         except ijson.JSONError as exc:
-            raise _problem(key, f"{where} is not a valid JSON array: {str(exc)[:200]}") from None
+            raise _problem(key, array_error(exc, where, count, reopen)) from None
         return
-    for number, line in enumerate(buffered, 1):
+    index = number = 0
+    for line in _lines(buffered, max_record_bytes):
+        number += 1
+        if line is None:
+            raise _too_large(key, where, index, max_record_bytes, number)
         if line.strip():
             try:
                 yield orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                message = f"{where} line {number} is not valid JSON ({str(exc)[:120]})"
-                raise _problem(key, message) from None
+                raise _problem(key, line_error(exc, line, where, number)) from None
+            index += 1
+
+
+def _lines(stream: Any, limit: int) -> Iterator[bytes | None]:
+    """The lines of `stream`, read a megabyte at a time; None for a line longer than `limit`."""
+    pending: list[bytes] = []
+    held = 0
+    while chunk := stream.read(1 << 20):
+        lines = chunk.split(b"\n")
+        if len(lines) > 1:
+            first = b"".join([*pending, lines[0]]) if pending else lines[0]
+            if len(first) > limit:
+                yield None
+                return
+            yield first
+            for line in lines[1:-1]:
+                if len(line) > limit:
+                    yield None
+                    return
+                yield line
+            pending, held = [], 0
+        if len(lines[-1]) or len(lines) == 1:
+            pending.append(lines[-1])
+            held += len(lines[-1])
+            if held > limit:
+                yield None
+                return
+    if pending:
+        yield b"".join(pending)
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
 
 
 def _progress(
@@ -74,7 +165,7 @@ def _progress(
     stream: Any,
     figures: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
-    """Count records past a tqdm bar: records, records/s, the MB read and the run's `figures`."""
+    """Count records past a tqdm bar: records, records/s and the MB read so far."""
     number = 0
     with tqdm(
         desc=label, unit=" records", unit_scale=True, file=stream, mininterval=0.5, leave=True
@@ -124,9 +215,8 @@ def input_files(
 ) -> Iterator[Mapping[str, Iterator[Any]]]:
     """Open each KEY=PATH (`-`: standard input) as a lazy iterator of records.
 
-    A progress bar (records, MB read, records/s, and the `figures` the run updates: requests
-    in flight and throttled) goes to `stderr` only when it is a terminal and `quiet` is off.
-    Files are closed when the block ends.
+    A progress bar (records, MB read, records/s) goes to `stderr` only when it is a terminal
+    and `quiet` is off. Files are closed when the block ends.
     """
     stderr = stderr if stderr is not None else sys.stderr
     show = not quiet and bool(getattr(stderr, "isatty", lambda: False)())
@@ -143,6 +233,7 @@ def input_files(
                     raise _problem(key, f"cannot read {path}: {exc.strerror or exc}") from None
                 where = path
             counter = _Counting(raw)
-            records = read_records(counter, key, where)
+            reopen = None if path == "-" else _opener(Path(path))
+            records = read_records(counter, key, where, reopen)
             opened[key] = _progress(records, counter, key, stderr, figures) if show else records
         yield opened

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..catalog.spec import AuthSchemeSpec, ConnectionSpec
 from ..core.redact import Redactor, basic_header
-from ..errors import InputError, InputProblem, RenderError
+from ..core.urls import Origin, host_matches, origin_of, sent_origin, trusted_by
+from ..errors import InputError, InputProblem, RenderError, UnsafeURL
 from .request import HTTPRequest
-
-
-def is_trusted_host(host: str, trusted: Iterable[str], base_url: str | None = None) -> bool:
-    """True when credentials may go to `host`: a trusted pattern or the configured base URL."""
-    host = host.lower()
-    if base_url and urlsplit(base_url).hostname == host:
-        return True
-    return any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in trusted)
 
 
 def _a(api: str) -> str:
@@ -83,22 +74,53 @@ def authorization_header(
                 for f in missing
             ],
         )
-    if not request.allow_any_host and not is_trusted_host(request.host, trusted_hosts, base_url):
-        raise InputError(
-            request.action,
-            [
-                InputProblem(
-                    "url",
-                    "URL",
-                    f"host {request.host!r} is not {_a(request.api)} host; connection credentials "
-                    f"are only sent to {', '.join(trusted_hosts)} or the configured base URL. "
-                    f"Point the request at {_a(request.api)} host, or allow sending credentials "
-                    "to any host.",
-                )
-            ],
-        )
+    credentials_to(request, trusted_hosts, base_url)
     username = str(connection.get(scheme.username or "") or "")
     password = str(connection.get(scheme.password or "") or "") if scheme.password else ""
     header = basic_header(username, password)
     secrets.add_derived(header)
     return header
+
+
+def _untrusted(
+    request: HTTPRequest, origin: Origin, trusted: Iterable[str], base_url: str | None
+) -> InputError:
+    trusted = list(trusted)
+    if host_matches(origin.host, trusted) is None and not (
+        base_url and origin_of(base_url).host == origin.host
+    ):
+        what = f"host {origin.host!r} is not {_a(request.api)} host"
+    else:
+        what = f"{str(origin)!r} is not {_a(request.api)} host's scheme and port"
+    hosts = ", ".join(f"https://{h}" if "://" not in h else h for h in trusted)
+    return InputError(
+        request.action,
+        [
+            InputProblem(
+                "url",
+                "URL",
+                f"{what}; connection credentials are only sent to {hosts} or the "
+                f"configured base URL (its scheme, host and port). Point the request at "
+                f"{_a(request.api)} host, or allow sending credentials to any host.",
+            )
+        ],
+    )
+
+
+def credentials_to(request: HTTPRequest, trusted_hosts: Iterable[str], base_url: str | None) -> str:
+    """Where the request's credentials go and why that is allowed, judged on the URL sent.
+
+    Raises:
+        InputError: the URL is ambiguous, or its origin is not trusted and the request does not
+            allow sending credentials to any host.
+    """
+    try:
+        origin = sent_origin(request.url, request.params)
+    except UnsafeURL as exc:
+        raise InputError(request.action, [InputProblem("url", "URL", f"the URL {exc}.")]) from None
+    reason = trusted_by(origin, trusted_hosts, base_url)
+    if reason is not None:
+        return f"{origin} ({reason})"
+    if request.allow_any_host:
+        return f"{origin} (sending credentials to any host is allowed)"
+    raise _untrusted(request, origin, trusted_hosts, base_url)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import fnmatch
 import gzip as gzip_lib
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from ..catalog.spec import OperationSpec
 from ..core.jsonenc import json_bytes, json_text
 from ..core.redact import Redactor
-from ..core.templates import as_bool, input_context, render_url, render_value
+from ..core.templates import (
+    as_bool,
+    input_context,
+    is_template,
+    render_url,
+    render_value,
+    undeclared_names,
+)
+from ..core.urls import rebase
 from ..core.values import is_missing
-from ..errors import RenderError
+from ..errors import InputError, InputProblem, RenderError, UnsafeURL
 from .request import HTTPRequest
 
 
@@ -103,17 +110,14 @@ def _encode_body(
     raise RenderError(action, "request.body.format", f"unknown body format {fmt!r}")
 
 
-def _rebase(url: str, base_url: str | None, hosts: Iterable[str]) -> str:
-    """Send to `base_url`'s scheme and host instead, keeping path and query.
-
-    Only a URL whose host matches one of the `hosts` patterns moves; any other host is kept.
-    """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not base_url or not any(fnmatch.fnmatchcase(host, p.lower()) for p in hosts):
-        return url
-    base = urlsplit(base_url)
-    return parts._replace(scheme=base.scheme, netloc=base.netloc).geturl()
+def _url_problem(op: OperationSpec, values: Mapping[str, Any], exc: UnsafeURL) -> Exception:
+    """The error for an unsafe URL, naming the inputs its template reads that hold the culprit."""
+    named = undeclared_names(op.request["url"]) if is_template(op.request["url"]) else set()
+    reads = [spec for spec in op.value_inputs if spec.key in named and values.get(spec.key)]
+    culprits = [s for s in reads if exc.marker and exc.marker in str(values[s.key])] or reads
+    if not culprits:
+        return RenderError(op.key, "request.url", f"the URL {exc}")
+    return InputError(op.key, [InputProblem(s.key, s.label, f"the URL {exc}.") for s in culprits])
 
 
 def _body(
@@ -159,9 +163,10 @@ def render_request(
     context = input_context(values, connection)
     action = op.key
     method = str(render_value(spec["method"], context, action=action, field="request.method"))
-    url = _rebase(render_url(spec["url"], context, action=action), base_url, rebase_hosts)
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise RenderError(action, "request.url", f"{url!r} is not an absolute http(s) URL")
+    try:
+        url = rebase(render_url(spec["url"], context, action=action), base_url, rebase_hosts)
+    except UnsafeURL as exc:
+        raise _url_problem(op, values, exc) from None
     params = encode_pairs(_render_mapping(spec.get("query"), context, action, "request.query"))
     headers = {
         str(k): encode_scalar(v)

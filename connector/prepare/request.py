@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ..core.redact import Redactor
+from ..core.urls import origin_of
+from ..errors import UnsafeURL
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class HTTPRequest:
     inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     secrets: Redactor = field(default_factory=Redactor, repr=False, compare=False)
     api: str = ""  # the API's name for messages (the component's name)
+    #: Where the credentials go and why that is allowed (set once the trust rule approved it).
+    credentials_to: str = ""
+    #: Where an overlay the caller opted in to widens credential trust for this request.
+    trust_widened: tuple[str, ...] = ()
 
     @property
     def api_name(self) -> str:
@@ -47,8 +54,11 @@ class HTTPRequest:
 
     @property
     def host(self) -> str:
-        """The host name the request goes to."""
-        return urlsplit(self.url).hostname or ""
+        """The host the request goes to, as urllib3 reads the URL ("" when it cannot be read)."""
+        try:
+            return origin_of(self.url).host
+        except UnsafeURL:
+            return ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready, redacted view of the request, as dry runs print it."""
@@ -60,6 +70,10 @@ class HTTPRequest:
         }
         if self.auth_scheme != "none":
             shown["headers"]["Authorization"] = "Basic ***"
+            if self.credentials_to:
+                shown["credentials_to"] = self.credentials_to
+        if self.trust_widened:
+            shown["trust_widened"] = list(self.trust_widened)
         if self.body_format != "none":
             shown["body_format"] = self.body_format
             shown["body"] = self.body
@@ -70,6 +84,34 @@ class HTTPRequest:
         if self.timeout_s is not None:
             shown["timeout_s"] = self.timeout_s
         return dict(self.secrets.data(shown))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a masked copy: no secret, no encoded body or file content (they may hold one)."""
+        mask = self.secrets
+        masked = replace(
+            self,
+            url=mask.text(self.url),
+            params=tuple((k, mask.text(v)) for k, v in self.params),
+            headers=dict(mask.data(self.headers)),
+            body=mask.data(self.body),
+            content=None,
+            files=tuple((f, n, b"") for f, n, _ in self.files),
+            form_fields=tuple((k, mask.text(v)) for k, v in self.form_fields),
+            inputs=dict(mask.data(self.inputs)),
+            secrets=Redactor(),
+        )
+        return (HTTPRequest, tuple(getattr(masked, f.name) for f in fields(self)))
+
+    def __copy__(self) -> HTTPRequest:
+        return replace(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> HTTPRequest:
+        copied = {
+            f.name: copy.deepcopy(getattr(self, f.name), memo)
+            for f in fields(self)
+            if f.name != "secrets"
+        }
+        return HTTPRequest(**copied, secrets=self.secrets)
 
     def __repr__(self) -> str:
         return f"<HTTPRequest {self.action}: {self.method} {self.secrets.text(self.full_url)}>"

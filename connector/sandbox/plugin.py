@@ -19,6 +19,11 @@ from .server import Sandbox
 
 DB_ENV = "MIXPANEL_CONNECTOR_SANDBOX_DB"
 APP_NAME = "mixpanel-connector"
+#: The command's line in `mixpanel-connector --help`.
+SUMMARY = (
+    "serve a local stand-in for Mixpanel (ingestion, identity, query, export, pipelines) with "
+    "a live view, for trying actions and testing workflows without a real project"
+)
 NOTE = "This result came from the local Mixpanel sandbox, not from Mixpanel."
 
 _lock = threading.Lock()

@@ -217,6 +217,13 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+#: The command's line in `mixpanel-connector --help`.
+SUMMARY = (
+    "start a throwaway sandbox, run every action and data source once against it and print "
+    "a table of the outcomes; nothing is sent to Mixpanel"
+)
+
+
 def run_step(component: Component, sb: Sandbox, step: Step) -> tuple[str, str]:
     """Run one step as `mixpanel-connector run` would; return (outcome, one-line summary)."""
     inputs = step.inputs(sb)

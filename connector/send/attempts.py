@@ -15,6 +15,7 @@ from ..errors import APIError, BudgetExceeded, TransportError
 from ..prepare.request import HTTPRequest
 from .clock import Clock, SystemClock
 from .policy import policy_for
+from .redirects import origin
 from .response import RawResponse
 from .retry import RetryDecision, RetryPolicy, decide, parse_retry_after
 from .transport import IDEMPOTENT_METHODS
@@ -128,7 +129,27 @@ class AttemptLoop:
             )
 
     def _logged(self, error: APIError, decision: RetryDecision) -> None:
-        log.warning("%s: %s", self.request.action, self.request.secrets.text(decision.reason))
+        log.warning("%s", self.request.secrets.text(retry_line(self.request, error, decision)))
+
+
+def budget_key(request: HTTPRequest, limit: RateLimit | None) -> str:
+    """Whose budget a request draws from: its `retry.rate_key` at the API it goes to.
+
+    The scheme, host and port are part of the key, so traffic to a local server or a test
+    host never uses up the budget of the same key (the same project) at the real API.
+    """
+    key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
+    scheme, host, port = origin(request.url)
+    default = {"http": 80, "https": 443}.get(scheme)
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"{key} at {scheme}://{shown}{'' if port == default else f':{port}'}"
+
+
+def retry_line(request: HTTPRequest, error: APIError, decision: RetryDecision) -> str:
+    """The one log line of a retry; a network failure says where and why, in a few words."""
+    if isinstance(error, TransportError):  # e.g. "could not reach 127.0.0.1:9: connection refused"
+        return f"{error}; {decision.reason}"
+    return f"{request.action}: {decision.reason}"
 
 
 def send_with_retries(
@@ -158,10 +179,10 @@ def send_with_retries(
     loop = AttemptLoop(request, policy, clock=clock, rng=rng or random.Random())
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
     budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
-    budget_key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
+    key = budget_key(request, limit)
     for attempt in loop:
         try:
-            slot = budget.acquire(budget_key, max_wait_s=rate_wait_s) if budget else None
+            slot = budget.acquire(key, max_wait_s=rate_wait_s) if budget else None
             try:
                 response = send()
             finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from ..core.redact import SENSITIVE_HEADERS
-from ..errors import RedirectError
+from ..core.urls import origin_of
+from ..errors import RedirectError, UnsafeURL
 from ..prepare.request import HTTPRequest
 
 __all__ = [
@@ -57,18 +58,21 @@ def carries_secret(request: HTTPRequest) -> bool:
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the scheme's default when none is given) of `url`."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    """Scheme, host and port of `url` as urllib3 reads it (see connector.core.urls).
+
+    Raises:
+        UnsafeURL: a URL that parsers may read differently.
+    """
+    found = origin_of(url)
+    return found.scheme, found.host, found.port
 
 
 def next_hop(request: HTTPRequest, hop: Hop, status: int, location: str, number: int) -> Hop:
     """The request that follows a redirect answer (`status`, `location`) to `hop`.
 
     Raises:
-        RedirectError: the chain is too long, or the body holds a secret and would go to
-            another host.
+        RedirectError: the chain is too long, the target is a URL that parsers may read
+            differently, or the body holds a secret and would go to another host.
     """
     if number == MAX_REDIRECTS:
         raise RedirectError(
@@ -78,7 +82,15 @@ def next_hop(request: HTTPRequest, hop: Hop, status: int, location: str, number:
             request=request,
         )
     target = urljoin(hop.url, location)
-    new_origin = origin(target)
+    try:
+        new_origin = origin(target)
+    except UnsafeURL as exc:
+        raise RedirectError(
+            f"{request.action}: {request.api_name} answered HTTP "
+            f"{status} redirecting to a URL that {exc}; not followed",
+            status=status,
+            request=request,
+        ) from None
     old = hop.origin
     upgrade = old[0] == "http" and new_origin[0] == "https" and old[1] == new_origin[1]
     same = new_origin == old or upgrade

@@ -26,6 +26,7 @@ from ..errors import (
     TransportError,
 )
 from ..prepare.request import HTTPRequest
+from .failures import endpoint, short_reason
 from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
 from .response import RawResponse
 
@@ -215,7 +216,6 @@ def _transport_error(
             f"default {default_timeout:g} s)"
         )
     else:
-        reason = request.secrets.text(f"{type(exc).__name__}: {exc}")
         what = (
             "could not reach"
             if kind == ERROR_CONNECT
@@ -223,7 +223,8 @@ def _transport_error(
             if kind == ERROR_RESET
             else "failed talking to"
         )
-        message = f"{request.action}: {what} {host}: {reason}"
+        message = f"{request.action}: {what} {endpoint(url)}: {short_reason(exc)}"
+    log.debug("%s: %s", request.action, request.secrets.text(f"{type(exc).__name__}: {exc}"))
     return TransportError(message, request=request, kind=kind, sent=sent, timeout_s=timeout)
 
 

@@ -120,3 +120,27 @@ def test_a_registry_given_directly_wins_over_every_url(monkeypatch: pytest.Monke
     monkeypatch.setenv(ENV, "redis://127.0.0.1:1/0")
     own = BudgetRegistry()
     assert load_component(rate_registry=own, budgets="sqlite:///unused.db").rate_registry is own
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:pa/ss@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("redis://u:pa#ss@cache/0", "redis://u:***@cache/0"),
+        ("redis://cache/0?password=s3cret&lease_s=5", "redis://cache/0?password=***&lease_s=5"),
+        ("redis://:s3cret@cache:99999/0", "redis://:***@cache:99999/0"),
+    ],
+)
+def test_mask_url_hides_passwords_a_parser_would_miss(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+def test_a_redis_url_with_a_bad_port_is_a_clear_error() -> None:
+    from connector.budgets.limits import RateLimit
+
+    registry = open_budgets("redis://:s3cret@127.0.0.1:99999/0")
+    with pytest.raises(BudgetStoreError, match="Port out of range") as caught:
+        limit = RateLimit("q", per_hour=1, per_second=None, max_concurrent=None)
+        registry.budget(limit).acquire("p", max_wait_s=0)
+    assert caught.value.url == "redis://:***@127.0.0.1:99999/0"
+    assert "s3cret" not in str(caught.value)

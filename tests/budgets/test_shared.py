@@ -130,6 +130,9 @@ def test_mixpanel_429_and_retry_after_are_still_honoured(
     assert time.monotonic() - began >= 1.0  # Retry-After: 1 was waited out
     assert len(httpserver.log) == 2
     # Each attempt drew from the shared budget: both of the hour's 2 are used.
-    with pytest.raises(BudgetExceeded, match="2 queries per hour for project 77 is used up"):
+    with pytest.raises(
+        BudgetExceeded,
+        match="2 queries per hour for project 77 at http://localhost:[0-9]+ is used up",
+    ):
         component.run("downloadData", EXPORT_INPUTS, TEST_CONNECTION)
     assert len(httpserver.log) == 2

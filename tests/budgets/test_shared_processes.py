@@ -97,6 +97,7 @@ def test_six_processes_keep_the_export_windows(tmp_path: Path, budgets_url: str)
         )
         results = go(workers)
         served = [r for r in sandbox.store.requests() if r["path"] == "/api/2.0/export"]
+        base_url = sandbox.base_url
 
     assert [r["errors"] for r in results] == [[]] * PROCESSES
     assert {r["status"] for r in served} == {200}
@@ -112,7 +113,7 @@ def test_six_processes_keep_the_export_windows(tmp_path: Path, budgets_url: str)
     for message in refusals:
         assert (
             f"Raw Export API budget of 12 queries per hour for project {sandbox.project_id} "
-            "is used up; it frees up in 5"  # "59 min ..." or "58 min ..."
+            f"at {base_url} is used up; it frees up in 5"  # "59 min ..." or "58 min ..."
         ) in message
     # Never a fourth request inside one second, as the sandbox saw them (arrival times, ms);
     # 3 did arrive together, so the limit was reached.
@@ -144,6 +145,7 @@ def test_a_killed_process_frees_its_slot(tmp_path: Path, budgets_url: str) -> No
         [worker] = start_workers(
             1, job(specs, hanging.url, budgets_url, **options, rate_wait_s=0.0)
         )
+        key = f"{PROJECT} at {hanging.url.rstrip('/')}"  # the project at that host
         assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()
@@ -152,15 +154,15 @@ def test_a_killed_process_frees_its_slot(tmp_path: Path, budgets_url: str) -> No
             assert time.monotonic() < deadline, "the worker's call never reached the server"
             time.sleep(0.02)
         # Mid-call: the worker holds the only slot.
-        assert budget.in_flight(PROJECT) == 1
+        assert budget.in_flight(key) == 1
         with pytest.raises(BudgetExceeded, match="1 concurrent queries for project 1234"):
-            budget.acquire(PROJECT, max_wait_s=0)
+            budget.acquire(key, max_wait_s=0)
 
         worker.kill()  # SIGKILL: no finally block, no atexit
         worker.communicate(timeout=10)
         killed = time.monotonic()
-        with budget.acquire(PROJECT, max_wait_s=10):
+        with budget.acquire(key, max_wait_s=10):
             freed_after = time.monotonic() - killed
         # SQLite: the kernel drops the file lock at once. Redis: the 1 s lease runs out.
         assert freed_after < (1.0 if budgets_url.startswith("sqlite") else 2.5)
-        assert budget.in_flight(PROJECT) == 0
+        assert budget.in_flight(key) == 0

@@ -62,3 +62,26 @@ def test_other_sqlite_errors_are_not_retried() -> None:
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         _retrying_busy(attempt)
     assert calls == [1]
+
+
+TWO_PER_HOUR = RateLimit("hourly", per_hour=2, per_second=None, max_concurrent=None)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_store_whose_file_is_deleted_or_replaced_reopens_it(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "b.sqlite3"
+    running = SQLiteStore(path, "running")  # a process that keeps running
+    assert running.try_acquire(TWO_PER_HOUR, "p1").token is not None
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if how == "replaced":
+        fresh = tmp_path / "fresh.sqlite3"
+        fresh.write_bytes(b"")  # SQLite reads an empty file as an empty database
+        fresh.replace(path)
+    newcomer = SQLiteStore(path, "newcomer")  # a process started after that
+    assert newcomer.try_acquire(TWO_PER_HOUR, "p1").token is not None
+    assert newcomer.try_acquire(TWO_PER_HOUR, "p1").token is not None
+    # The running process counts in the same file as the newcomer now: the budget is spent.
+    verdict = running.try_acquire(TWO_PER_HOUR, "p1")
+    assert verdict.token is None and verdict.wait_s > 3500
+    assert running.seconds_until_free(TWO_PER_HOUR, "p1") > 3500

@@ -60,7 +60,7 @@ def test_loading_the_component_imports_no_engine() -> None:
     script = (
         "import sys, connector; connector.load_component();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('airflow', 'prefect')"
-        " or m.startswith('connector.engines')))"
+        " or m.split('.')[0] in ('dagster', 'dagfactory') or m.startswith('connector.engines')))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -70,13 +70,22 @@ def test_engines_are_extras_not_core_dependencies() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = " ".join(project["dependencies"])
     assert {"requests", "jinja2"} <= set(re.findall(r"[a-z0-9_-]+", core))
-    assert "airflow" not in core and "prefect" not in core
+    assert "airflow" not in core and "prefect" not in core and "dagster" not in core
     assert project["optional-dependencies"]["airflow"][0].startswith("apache-airflow")
+    assert project["optional-dependencies"]["airflow"][1].startswith("dag-factory")
     assert project["optional-dependencies"]["prefect"][0].startswith("prefect")
+    assert [d.split(">")[0] for d in project["optional-dependencies"]["dagster"]] == [
+        "dagster",
+        "dagster-dg-cli",
+    ]
     entry_points = project["entry-points"]
     assert entry_points["apache_airflow_provider"] == {
         "provider_info": "connector.engines.airflow.provider:get_provider_info"
     }
     assert entry_points["prefect.collections"] == {
         "mixpanel_connector": "connector.engines.prefect"
+    }
+    # Dagster's component registry lists the module's components (`dg list components`).
+    assert entry_points["dagster_dg_cli.registry_modules"] == {
+        "mixpanel_connector": "connector.engines.dagster"
     }

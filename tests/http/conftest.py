@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.http.listener import Listener, listening
+
 
 def _start() -> HTTPServer:
     server = HTTPServer(host="127.0.0.1")
@@ -36,3 +38,10 @@ def other_server(_servers: tuple[HTTPServer, HTTPServer]) -> Iterator[HTTPServer
     """Another host (reached as `localhost`, not 127.0.0.1, on another port)."""
     yield _servers[1]
     _servers[1].clear()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A raw listener on 127.0.0.1 that records the Authorization header of what it receives."""
+    with listening() as recorder:
+        yield recorder

@@ -523,6 +523,11 @@ def test_413_names_the_limit_and_the_size_sent(
 # --- client-side rate budgets -----------------------------------------------------------------
 
 
+def _key(server: HTTPServer, project: str = "2891273") -> str:
+    """The budget key of a project's requests to the test server: the project at that host."""
+    return f"{project} at http://{server.host}:{server.port}"
+
+
 def _use_up(registry: BudgetRegistry, key: str, count: int = 60) -> None:
     budget = registry.budget(QUERY_API)
     for _ in range(count):
@@ -533,13 +538,16 @@ def test_exhausted_query_budget_fails_fast_saying_when_it_frees_up(
     server: HTTPServer, clock: FakeClock, connection: dict[str, str]
 ) -> None:
     registry = clock.registry()
-    _use_up(registry, "2891273")
+    _use_up(registry, _key(server))
     clock.t += 600  # ten minutes later the oldest call leaves the window in 50 min
     component = make(server.url_for("/"), clock, rate_registry=registry)
 
     with pytest.raises(RateLimitError) as info:
         component.run("listSavedFunnels", FUNNELS_INPUTS, connection)
-    assert "Query API budget of 60 queries per hour for project 2891273" in str(info.value)
+    assert (
+        f"Query API budget of 60 queries per hour for project 2891273 at "
+        f"http://{server.host}:{server.port} is used up" in str(info.value)
+    )
     assert "frees up in 50 min 0 s" in str(info.value)
     assert info.value.retry_after_s == pytest.approx(3000.0)
     assert server.log == []  # nothing was sent
@@ -548,11 +556,39 @@ def test_exhausted_query_budget_fails_fast_saying_when_it_frees_up(
     component.run("listSavedFunnels", {"project_id": "42"}, connection)
 
 
+def test_budgets_are_scoped_by_host_as_well_as_project(
+    server: HTTPServer, clock: FakeClock, connection: dict[str, str]
+) -> None:
+    """A test server's traffic never uses up the same project's budget at another host."""
+    registry = clock.registry()
+    other = HTTPServer(host="127.0.0.1")
+    other.start()
+    try:
+        for host in (server, other):
+            host.expect_request(FUNNELS_PATH).respond_with_json(FUNNELS_BODY)
+        here = make(server.url_for("/"), clock, rate_registry=registry)
+        there = make(other.url_for("/"), clock, rate_registry=registry)
+        _use_up(registry, _key(server), 59)
+        here.run("listSavedFunnels", FUNNELS_INPUTS, connection)  # the 60th at this host
+        with pytest.raises(RateLimitError, match=f"2891273 at http://{server.host}:"):
+            here.run("listSavedFunnels", FUNNELS_INPUTS, connection)
+        for _ in range(3):  # the same project at another host has a budget of its own
+            assert there.run("listSavedFunnels", FUNNELS_INPUTS, connection) == {
+                "data": FUNNELS_BODY
+            }
+        assert registry.budget(QUERY_API).seconds_until_free(_key(other)) == 0.0
+        assert registry.budget(QUERY_API).seconds_until_free(_key(server)) > 0.0
+    finally:
+        other.clear()
+        if other.is_running():
+            other.stop()
+
+
 def test_exhausted_budget_waits_when_the_caller_allows_it(
     server: HTTPServer, clock: FakeClock, connection: dict[str, str]
 ) -> None:
     registry = clock.registry()
-    _use_up(registry, "2891273")
+    _use_up(registry, _key(server))
     server.expect_request(FUNNELS_PATH).respond_with_json(FUNNELS_BODY)
     component = make(server.url_for("/"), clock, rate_registry=registry)
 
@@ -570,7 +606,7 @@ def test_budget_is_shared_between_component_instances(
     server.expect_request(FUNNELS_PATH).respond_with_json(FUNNELS_BODY)
     first = make(server.url_for("/"), clock, rate_registry=registry)
     second = make(server.url_for("/"), clock, rate_registry=registry)
-    _use_up(registry, "2891273", 59)
+    _use_up(registry, _key(server), 59)
     first.run("listSavedFunnels", FUNNELS_INPUTS, connection)
     with pytest.raises(RateLimitError):
         second.run("listSavedFunnels", FUNNELS_INPUTS, connection)
@@ -583,7 +619,7 @@ def test_a_concurrency_slot_is_held_while_the_request_is_in_flight(
     seen: list[int] = []
 
     def handler(request: Request) -> Response:
-        seen.append(registry.budget(QUERY_API).in_flight("2891273"))
+        seen.append(registry.budget(QUERY_API).in_flight(_key(server)))
         return Response(json.dumps(FUNNELS_BODY), content_type="application/json")
 
     server.expect_request(FUNNELS_PATH).respond_with_handler(handler)
@@ -591,7 +627,7 @@ def test_a_concurrency_slot_is_held_while_the_request_is_in_flight(
         "listSavedFunnels", FUNNELS_INPUTS, connection
     )
     assert seen == [1]
-    assert registry.budget(QUERY_API).in_flight("2891273") == 0
+    assert registry.budget(QUERY_API).in_flight(_key(server)) == 0
 
 
 def test_export_draws_from_the_raw_export_budget(
@@ -609,7 +645,7 @@ def test_export_draws_from_the_raw_export_budget(
         component.run("downloadData", inputs, connection)
     component.run("downloadData", inputs, connection, rate_wait_s=2)
     assert clock.sleeps == [pytest.approx(1.0)]
-    assert registry.budget(RAW_EXPORT).in_flight("2891273") == 0
+    assert registry.budget(RAW_EXPORT).in_flight(_key(server)) == 0
 
 
 # --- secrets ----------------------------------------------------------------------------------

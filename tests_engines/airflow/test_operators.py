@@ -151,3 +151,16 @@ def test_hook_registers_secrets_and_derived_headers_with_airflows_masker(conn: S
     for secret in secrets:
         assert secret not in masked
     assert masked.count("***") == 6
+
+
+def test_operators_check_the_action_and_inputs_when_constructed() -> None:
+    from connector import InputError
+
+    with pytest.raises(InputError, match=r"Did you mean Where \(`where`\)"):
+        MixpanelOperator(task_id="q", action="queryProfiles", inputs={"project_id": "1", "wher": 1})
+    with pytest.raises(InputError, match=r"To Date \(`to_date`\): required"):
+        MixpanelExportOperator(task_id="e", path="/tmp/e.jsonl", inputs={"project_id": "1"})
+    # Templates are rendered when the task runs: a templated value counts as given, and a
+    # templated action is checked then.
+    MixpanelOperator(task_id="t", action="queryProfiles", inputs={"project_id": "{{ params.p }}"})
+    MixpanelOperator(task_id="a", action="{{ params.action }}", inputs={"anything": 1})

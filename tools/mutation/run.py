@@ -35,7 +35,7 @@ from .generate import Mutant
 
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-W", "ignore"]
 _HOME = {
-    "build_component": "catalog.load",
+    "build_component": "catalog.build",
     "render_request": "prepare.render",
     "specs_root": "catalog.load",
 }

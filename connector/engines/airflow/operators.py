@@ -8,11 +8,25 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from ..common import RATE_WAIT_S, export_to
+from ..precheck import check_task, is_template
 from .hooks import MixpanelHook
+
+
+def check_at_parse_time(action: Any, inputs: Any) -> None:
+    """Fail while Airflow parses the DAG on a wrong action, unknown input or missing input.
+
+    Templated values (`{{ ds }}`) count as given and are checked when the task runs, as is a
+    templated action.
+    """
+    if isinstance(action, str) and not is_template(action) and isinstance(inputs, Mapping):
+        check_task(action, inputs)
 
 
 class MixpanelOperator(BaseOperator):
     """Run one Mixpanel action; its result (`{"data": ...}`) is the task's XCom.
+
+    A wrong action key, an unknown input or a missing required input fails when the DAG is
+    parsed (an import error naming the action and the input's label), not when the task runs.
 
     Args:
         action: the action's key, e.g. `importEvents`, `queryProfiles`, `createGCSPipeline`.
@@ -34,6 +48,7 @@ class MixpanelOperator(BaseOperator):
         rate_wait_s: float = RATE_WAIT_S,
         **kwargs: Any,
     ) -> None:
+        check_at_parse_time(action, inputs or {})
         super().__init__(**kwargs)
         self.action = action
         self.inputs = dict(inputs or {})

@@ -170,6 +170,54 @@ def test_a_broken_overlay_is_never_cached(cache: Path, overlay: Path) -> None:
         load_specs(overlays=[overlay])
 
 
+def test_an_entry_over_the_size_cap_is_not_read(
+    cache: Path, overlay: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = load_specs(overlays=[overlay])
+    entry = _entry(cache)
+    with entry.open("ab") as handle:
+        handle.truncate(speccache.MAX_ENTRY_BYTES + 1)  # sparse: no disk, no memory
+    key = speccache.cache_key(spec_layers(specs_root(), [overlay]))
+    read: list[int] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args: object, **kwargs: object) -> object:
+        handle = real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+        if self == entry:
+            real_read = handle.read
+            handle.read = lambda n=-1: read.append(n) or real_read(n)  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr(Path, "open", spy)
+    assert speccache.read(key) is None
+    assert read == []  # refused on its size, before reading
+    monkeypatch.undo()
+    monkeypatch.setenv(speccache.CACHE_ENV, str(cache))
+    assert load_specs(overlays=[overlay]) == fresh
+    assert _entry(cache).stat().st_size < speccache.MAX_ENTRY_BYTES, "rewritten"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"component": [], "connection": {}, "operations": []},
+        {"component": {}, "connection": {}, "operations": [{"kind": "action"}]},
+        {"component": {"key": 1}, "connection": {"inputs": 3}, "operations": []},
+    ],
+)
+def test_a_well_formed_entry_of_the_wrong_shape_is_ignored_and_rewritten(
+    cache: Path, overlay: Path, shape: dict[str, object]
+) -> None:
+    fresh = load_specs(overlays=[overlay])
+    key = speccache.cache_key(spec_layers(specs_root(), [overlay]))
+    payload = pickle.dumps(shape)
+    checksum = hashlib.sha256(payload).hexdigest().encode()
+    _entry(cache).write_bytes(key.encode() + b"\n" + checksum + b"\n" + payload)
+    assert load_specs(overlays=[overlay]) == fresh
+    assert load_specs(overlays=[overlay]) == fresh
+    assert speccache.read(key) is not None and speccache.read(key) != shape
+
+
 def test_the_key_covers_every_runtime_subpackage_and_no_optional_part() -> None:
     sources = speccache.runtime_sources()
     folders = {name.rpartition("/")[0] for name in sources}

@@ -40,3 +40,24 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 
 def test_escape_pointer() -> None:
     assert escape_pointer("a/b~c") == "a~1b~0c"
+
+
+def test_an_overlay_that_is_not_utf8_is_a_spec_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "component.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(SpecError) as caught:
+        load_yaml(path)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert "column 10: is not UTF-8 text" in problem.message
+
+
+def test_an_alias_bomb_in_an_overlay_fails_validate_with_the_file_named(tmp_path: Path) -> None:
+    from connector.catalog import check_specs
+    from tests.unit.core.test_yamlbound import BOMB
+
+    (tmp_path / "component.yaml").write_text(BOMB)
+    component, problems = check_specs(overlays=[tmp_path])
+    assert component is None
+    assert [p.file for p in problems] == [str(tmp_path / "component.yaml")]
+    assert "aliases expand past" in problems[0].message

@@ -156,3 +156,48 @@ def test_merge_component_merges_rate_limits_by_name() -> None:
         "name": "N",
         "rate_limits": {"a": {"per_hour": 1}, "b": {"per_hour": 3}},
     }
+
+
+def test_an_overlay_file_linking_outside_its_folder_is_refused_unread(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    private = outside / "private.yaml"
+    private.write_text("root:x:0:0:PRIVATE-LINE\n")
+    overlay = tmp_path / "overlay"
+    (overlay / "actions").mkdir(parents=True)
+    (overlay / "component.yaml").symlink_to(private)
+    (overlay / "actions" / "leak.yaml").symlink_to(private)
+    component, problems = check_specs(overlays=[overlay])
+    assert component is None
+    assert sorted(p.file for p in problems) == sorted(
+        [str(overlay / "component.yaml"), str(overlay / "actions" / "leak.yaml")]
+    )
+    for problem in problems:
+        assert f"resolves to {private}, outside the overlay folder {overlay}" in problem.message
+    assert "PRIVATE" not in "".join(map(str, problems))
+    with pytest.raises(SpecError) as caught:
+        load_specs(overlays=[overlay])
+    assert "PRIVATE" not in str(caught.value) and "outside the overlay folder" in str(caught.value)
+
+
+def test_a_linked_actions_folder_outside_the_overlay_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.yaml").write_text("key: x\n")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "actions").symlink_to(elsewhere, target_is_directory=True)
+    _, problems = check_specs(overlays=[overlay])
+    assert [p.file for p in problems] == [str(overlay / "actions" / "x.yaml")]
+
+
+def test_links_inside_the_overlay_folder_are_fine(tmp_path: Path) -> None:
+    from connector.catalog import specs_root
+
+    overlay = tmp_path / "overlay"
+    (overlay / "actions").mkdir(parents=True)
+    real = overlay / "listSavedFunnels.yaml.src"
+    real.write_text((specs_root() / "actions" / "listSavedFunnels.yaml").read_text())
+    (overlay / "actions" / "listSavedFunnels.yaml").symlink_to(real)
+    component, problems = check_specs(overlays=[overlay])
+    assert problems == [] and component is not None

@@ -108,10 +108,17 @@ def test_input_errors_print_one_clear_line_and_exit_2(capsys: pytest.CaptureFixt
 
 
 def test_missing_connection_field_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1"]) == 2
+    assert (
+        main(["run", "listSavedFunnels", "-i", "project_id=1", "--base-url", "http://127.0.0.1:9"])
+        == 2
+    )
     err = capsys.readouterr().err
+    assert err.count("\n") == 1
     assert "Connection field Username (`username`)" in err
     assert "Connection field Password (`password`)" in err
+    assert ".;" not in err and ":;" not in err
+    assert err.rstrip().endswith("needs it.")
+    assert "needs it; Connection field Password" in err
 
 
 def test_base_url_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -175,3 +182,55 @@ def test_several_input_errors_still_print_one_line(capsys: pytest.CaptureFixture
     assert err.count("\n") == 1
     assert err.startswith("error: 2 invalid inputs for queryProfiles: Page (`page`): expected")
     assert "; Project ID (`project_id`): 'abc' does not have the expected form" in err
+
+
+@pytest.mark.parametrize("option", ["--connection", "--inputs"])
+def test_a_malformed_yaml_file_is_cited_by_line_and_column_never_by_content(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f'username: u\npassword: "{TEST_CONNECTION["password"]}\\q"\n')
+    args = ["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1", option, str(path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{path}, line 2, column" in err and option in err
+    assert TEST_CONNECTION["password"][:6] not in err
+
+
+def test_a_connection_file_alias_bomb_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.unit.core.test_yamlbound import BOMB
+
+    path = tmp_path / "c.yaml"
+    path.write_text(BOMB)
+    args = ["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1", "--connection", str(path)]
+    assert main(args) == 2
+    assert "aliases expand past" in capsys.readouterr().err
+
+
+def test_dry_run_without_credentials_shows_where_they_would_go(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1"]) == 0
+    captured = capsys.readouterr()
+    [request] = json.loads(captured.out)
+    assert request["auth"] == "service_account"
+    assert request["headers"]["Authorization"] == "***"
+    assert "<username>" not in captured.out and "<password>" not in captured.out
+    assert "placeholders stand in for Username (`username`), Password (`password`)" in (
+        captured.err
+    )
+    assert main(["run", "createAlias", "--dry-run", *ALIAS]) == 0
+    [request] = json.loads(capsys.readouterr().out)
+    assert request["body"]["data"]["properties"]["token"] == "***"
+
+
+def test_dry_run_with_credentials_adds_no_note(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("USERNAME", "svc"), ("PASSWORD", "pw-123456"), ("PROJECT_TOKEN", "t")):
+        monkeypatch.setenv(f"MIXPANEL_{name}", value)
+    assert main(["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "pw-123456" not in captured.out

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from connector.core.redact import MASK, Redactor, basic_header
 
 
@@ -29,3 +33,45 @@ def test_data_masks_sensitive_headers_and_nested_values() -> None:
 def test_short_values_are_not_treated_as_secrets() -> None:
     # Masking one- to three-character values would garble every message.
     assert Redactor(["ab"]).text("abc") == "abc"
+
+
+@pytest.mark.parametrize("secret", ['to"k\\en-1', "päss/wörd#1", "a b+c&d=e"])
+def test_json_escaped_and_url_encoded_forms_are_masked(secret: str) -> None:
+    from urllib.parse import quote, quote_plus
+
+    redactor = Redactor([secret])
+    for form in (
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret),
+    ):
+        assert redactor.text(f"before {form} after") == "before *** after", form
+    assert secret not in json.dumps(redactor.data({"body": {"token": secret}}))
+    assert redactor.text(json.dumps({"token": secret})) == '{"token": "***"}'
+
+
+@pytest.mark.parametrize("secret", ["x", "ab", "a&b"])
+def test_short_secrets_are_masked_as_whole_values_without_wrecking_words(secret: str) -> None:
+    redactor = Redactor([secret])
+    assert redactor.data({"password": secret, "other": [secret]}) == {
+        "password": "***",
+        "other": ["***"],
+    }
+    from urllib.parse import quote_plus
+
+    shown = quote_plus(secret)
+    assert redactor.text(f"https://h/p?token={shown}&x=1") == "https://h/p?token=***&x=1"
+    assert redactor.text(f'{{"token": "{secret}"}}') == '{"token": "***"}'
+    assert redactor.text(f"http://u:{shown}@h/") == "http://u:***@h/"
+    message = "Invalid input for axbxab: a value that is not allowed"
+    assert redactor.text(message) == message
+
+
+def test_a_redactor_pickles_empty() -> None:
+    import pickle
+
+    redactor = pickle.loads(pickle.dumps(Redactor(["s3cret-value"])))
+    assert redactor.text("s3cret-value") == "s3cret-value"
+    assert b"s3cret" not in pickle.dumps(Redactor(["s3cret-value"]))

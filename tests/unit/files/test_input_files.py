@@ -69,9 +69,15 @@ def test_a_big_array_is_read_as_it_streams_not_whole() -> None:
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        pytest.param(b'[{"event": "e"}, {"event": ', "is not a valid JSON array", id="cut-array"),
         pytest.param(
-            b'{"event": "e"}\n{"event": \n', "test line 2 is not valid JSON", id="bad-line"
+            b'[{"event": "e"}, {"event": ',
+            r"test \(item \[1\] of the array\): not valid JSON: parse error",
+            id="cut-array",
+        ),
+        pytest.param(
+            b'{"event": "e"}\n{"event": \n',
+            "test, line 2, column 11: not valid JSON",
+            id="bad-line",
         ),
     ],
 )
@@ -228,6 +234,113 @@ def test_a_file_broken_midway_stops_the_run_and_says_what_was_sent(
     argv = ["run", "importEvents", "--input-file", f"events={path}", "-i", "project_id=1"]
     assert main([*argv, "--base-url", sink]) == 2
     error = capsys.readouterr().err
-    assert "line 4001 is not valid JSON" in error
+    assert f"{path}, line 4001, column 11: not valid JSON" in error
     assert "4000 record(s) had been sent in 2 request(s), 4000 imported" in error
     assert sorted(len(b) for b in RECEIVED[0].bodies) == [2000, 2000]
+
+
+def _gzip_stream(chunks: Any, total: int) -> bytes:
+    """A gzip member of `total` bytes written by `chunks` (compresses to a few kB)."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
+        for chunk in chunks(total):
+            packed.write(chunk)
+    return out.getvalue()
+
+
+def test_a_one_line_gzip_bomb_fails_at_the_cap_with_the_record_index() -> None:
+    from connector.files.input_files import MAX_RECORD_BYTES
+
+    def endless_line(total: int) -> Any:
+        yield b'{"event": "ok"}\n{"event": "ok"}\n'
+        for _ in range(total // (1 << 20)):
+            yield b"x" * (1 << 20)
+
+    bomb = _gzip_stream(endless_line, MAX_RECORD_BYTES + (4 << 20))
+    assert len(bomb) < 200_000
+    records = read_records(_Counting(io.BytesIO(bomb)), "events", "bomb.json.gz")
+    assert next(records) == {"event": "ok"} and next(records) == {"event": "ok"}
+    with pytest.raises(InputError) as caught:
+        next(records)
+    [problem] = caught.value.errors
+    assert problem.key == "events[2]"
+    assert "record 2 (line 3) of bomb.json.gz is larger than 16 MB once decompressed" in str(
+        caught.value
+    )
+
+
+def test_a_huge_array_item_fails_at_the_cap_with_its_index() -> None:
+    def huge_item(total: int) -> Any:
+        yield b'[{"event": "a"}, {"event": "'
+        for _ in range(total // (1 << 20)):
+            yield b"y" * (1 << 20)
+        yield b'"}]'
+
+    bomb = _gzip_stream(huge_item, 8 << 20)
+    records = read_records(_Counting(io.BytesIO(bomb)), "events", "f", max_record_bytes=1 << 20)
+    assert next(records) == {"event": "a"}
+    with pytest.raises(InputError, match=r"\(`events\[1\]`\): record 1 of f is larger than 1 MB"):
+        next(records)
+
+
+def test_records_under_the_cap_still_read_in_both_formats() -> None:
+    lines = b"".join(b'{"n": %d}\n' % n for n in range(5000))
+    array = b"[" + b",".join(b'{"n": %d}' % n for n in range(5000)) + b"]"
+    for data in (lines, array, gzip.compress(lines), gzip.compress(array)):
+        got = list(read_records(_Counting(io.BytesIO(data)), "events", "f", max_record_bytes=64))
+        assert got == [{"n": n} for n in range(5000)]
+
+
+def test_a_long_line_inside_one_chunk_is_caught_at_a_small_cap() -> None:
+    data = b'{"n": 1}\n{"n": "' + b"z" * 500 + b'"}\n{"n": 3}\n'
+    records = read_records(_Counting(io.BytesIO(data)), "events", "f", max_record_bytes=100)
+    assert next(records) == {"n": 1}
+    with pytest.raises(InputError, match=r"record 1 \(line 2\) of f is larger than 100 bytes"):
+        next(records)
+
+
+SECRET = "s3cr3t-Value-9x"
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column", "item"),
+    [
+        pytest.param(
+            b'[{"a": 1},\n {"b": 2},\n  {"password": ' + SECRET.encode() + b"}]",
+            3,
+            16,
+            2,
+            id="bad-value",
+        ),
+        pytest.param(
+            b'[{"a": "x,]\\\\"},\n {"b": 2} {"c": ' + SECRET.encode() + b"}]",
+            2,
+            11,
+            2,
+            id="missing-comma",
+        ),
+        pytest.param(b'[\n  {"a": "' + SECRET.encode() + b'"},\n  {"b": ', 3, 9, 1, id="cut"),
+    ],
+)
+def test_a_broken_array_file_names_line_and_column_never_the_content(
+    tmp_path: Path, data: bytes, line: int, column: int, item: int
+) -> None:
+    for name, content in (("events.json", data), ("events.json.gz", gzip.compress(data))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(InputError) as caught:
+            with input_files(OP, [f"events={path}"]) as files:
+                list(files["events"])
+        message = str(caught.value)
+        assert f"{path}, line {line}, column {column} (item [{item}] of the array)" in message
+        assert SECRET not in message and "right here" not in message
+
+
+def test_a_broken_array_on_standard_input_names_the_item() -> None:
+    data = b'[{"a": 1}, {"password": ' + SECRET.encode() + b"}]"
+    with pytest.raises(InputError) as caught:
+        with input_files(OP, ["events=-"], stdin=io.BytesIO(data)) as files:
+            list(files["events"])
+    message = str(caught.value)
+    assert "standard input (item [1] of the array): not valid JSON: lexical error" in message
+    assert SECRET not in message

@@ -112,3 +112,31 @@ def test_write_jsonl_counts_lines_and_bytes() -> None:
     out = io.BytesIO()
     assert write_jsonl([{"a": [1, {"b": None}]}, "x"], out.write) == (2, len(out.getvalue()))
     assert out.getvalue() == b'{"a":[1,{"b":null}]}\n"x"\n'
+
+
+def test_a_partial_that_is_a_symlink_is_refused_and_its_target_untouched(
+    server: ExportServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    target = tmp_path / "events.jsonl"
+    (tmp_path / "events.jsonl.partial").symlink_to(victim)
+    assert _export(server, str(target), "9005") == 2
+    err = capsys.readouterr().err
+    assert "events.jsonl.partial is a symbolic link; refusing to write through it" in err
+    assert victim.read_text() == "keep me\n" and not target.exists()
+
+
+def test_a_stale_partial_is_replaced_and_a_symlinked_target_is_not_written_through(
+    server: ExportServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    target = tmp_path / "events.jsonl"
+    target.symlink_to(victim)
+    (tmp_path / "events.jsonl.partial").write_text("left by a failed run\n")
+    assert _export(server, str(target), "9006") == 0
+    assert _summary(capsys.readouterr().out)["events"] == len(ALL)
+    assert victim.read_text() == "keep me\n"
+    assert not target.is_symlink() and len(target.read_bytes().splitlines()) == len(ALL)
+    assert not (tmp_path / "events.jsonl.partial").exists()

@@ -112,7 +112,7 @@ def test_each_page_draws_from_the_query_budget(server: HTTPServer) -> None:
     component = load_component(server.url_for("/"), clock=clock, rate_registry=registry)
     budget = registry.budget(component.spec.rate_limits["query"])
     for _ in range(57):  # 60 queries an hour: leave 3
-        budget.acquire("2891273", max_wait_s=0).release()
+        budget.acquire(f"2891273 at http://{server.host}:{server.port}", max_wait_s=0).release()
     inputs = {**INPUTS, "allPages": "true"}
     got: list[Any] = []
     with pytest.raises(RateLimitError, match="60 queries per hour"):

@@ -6,7 +6,7 @@ import pytest
 
 from connector import InputError, load_component
 from connector.core.redact import basic_header
-from connector.prepare.auth import is_trusted_host
+from connector.core.urls import origin_of, trusted_by
 
 COMPONENT = load_component()
 
@@ -47,8 +47,17 @@ def test_project_token_mode_sends_the_token_as_username_with_empty_password() ->
 
 def test_trusted_hosts() -> None:
     trusted = ("mixpanel.com", "*.mixpanel.com")
-    assert is_trusted_host("api-eu.mixpanel.com", trusted)
-    assert is_trusted_host("MIXPANEL.com", trusted)
-    assert not is_trusted_host("mixpanel.com.evil.example", trusted)
-    assert not is_trusted_host("evilmixpanel.com", trusted)
-    assert is_trusted_host("127.0.0.1", trusted, base_url="http://127.0.0.1:8080")
+
+    def ok(url: str, base: str | None = None) -> bool:
+        return trusted_by(origin_of(url), trusted, base) is not None
+
+    assert ok("https://api-eu.mixpanel.com/x")
+    assert ok("https://MIXPANEL.com")
+    assert not ok("https://mixpanel.com.evil.example/")
+    assert not ok("https://evilmixpanel.com/")
+    assert not ok("http://api.mixpanel.com/"), "a trusted host over plain http"
+    assert not ok("https://api.mixpanel.com:8443/"), "a trusted host on another port"
+    assert ok("http://127.0.0.1:8080/x", base="http://127.0.0.1:8080")
+    assert not ok("http://127.0.0.1:19999/x", base="http://127.0.0.1:8080"), "another port"
+    assert not ok("https://127.0.0.1:8080/x", base="http://127.0.0.1:8080"), "another scheme"
+    assert not ok("http://127.0.0.1/x", base="https://127.0.0.1")

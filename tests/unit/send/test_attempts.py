@@ -11,7 +11,7 @@ from connector import ClientError, InputError, RateLimitError, ServerError, Tran
 from connector.budgets.memory import BudgetExceeded, RateLimit
 from connector.parse.response import parse_response
 from connector.prepare.request import HTTPRequest
-from connector.send.attempts import is_idempotent, policy_for, send_with_retries
+from connector.send.attempts import budget_key, is_idempotent, policy_for, send_with_retries
 from connector.send.response import RawResponse
 from connector.send.retry import RetryPolicy
 from tests.http.helpers import FakeClock
@@ -150,6 +150,9 @@ def test_200_rejection_from_fail_when_is_not_retried() -> None:
         _run([RawResponse(200, {}, b"0")], request)
 
 
+KEY = "p1 at https://api.mixpanel.com"
+
+
 def test_budget_is_taken_per_attempt_and_released() -> None:
     clock = FakeClock()
     registry = clock.registry()
@@ -161,9 +164,9 @@ def test_budget_is_taken_per_attempt_and_released() -> None:
         registry=registry,
     )
     budget = registry.budget(QUERY_API)
-    assert budget.in_flight("p1") == 0
+    assert budget.in_flight(KEY) == 0
     for _ in range(58):
-        budget.acquire("p1", max_wait_s=0).release()
+        budget.acquire(KEY, max_wait_s=0).release()
     with pytest.raises(BudgetExceeded) as info:
         _run([RawResponse(200, {}, b"1")], request, clock=clock, registry=registry)
     assert isinstance(info.value, RateLimitError)
@@ -175,4 +178,18 @@ def test_missing_rate_key_still_uses_a_budget() -> None:
     clock = FakeClock()
     registry = clock.registry()
     _run([RawResponse(200, {}, b"1")], _request(rate_limit="query"), registry=registry)
-    assert registry.budget(QUERY_API).seconds_until_free("(no project key)") == 0.0
+    key = "(no project key) at https://api.mixpanel.com"
+    assert registry.budget(QUERY_API).seconds_until_free(key) == 0.0
+
+
+def test_budget_key_is_the_rate_key_at_the_requests_scheme_host_and_port() -> None:
+    def key(url: str, rate_key: str = "2891273") -> str:
+        request = HTTPRequest(action="a", method="GET", url=url, retry={"rate_key": rate_key})
+        return budget_key(request, QUERY_API)
+
+    assert key("https://mixpanel.com/api/query/x") == "2891273 at https://mixpanel.com"
+    assert key("https://MixPanel.com:443/other?q=1") == "2891273 at https://mixpanel.com"
+    assert key("http://127.0.0.1:8080/api/query/x") == "2891273 at http://127.0.0.1:8080"
+    assert key("http://127.0.0.1:8081/api/query/x") == "2891273 at http://127.0.0.1:8081"
+    assert key("http://mixpanel.com/api") == "2891273 at http://mixpanel.com"
+    assert key("http://[::1]:9/x", "7") == "7 at http://[::1]:9"

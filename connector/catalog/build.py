@@ -1,0 +1,92 @@
+"""Checked, resolved plain data (what check_layers returns, or the cache holds) -> ComponentSpec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..budgets.limits import RateLimit
+from .spec import AuthSchemeSpec, ComponentSpec, ConnectionSpec, InputSpec, OperationSpec
+
+__all__ = ["build_component"]
+
+
+def _build_operation(entry: dict[str, Any]) -> OperationSpec:
+    data = entry["data"]
+    return OperationSpec(
+        key=data["key"],
+        kind=entry["kind"],
+        label=data["label"],
+        description=data["description"],
+        inputs=tuple(InputSpec.from_dict(i) for i in entry["inputs"]),
+        request=data["request"],
+        sample=data["sample"],
+        notes=data.get("notes", ""),
+        type=data.get("type", ""),
+        rules=tuple(data.get("rules") or ()),
+        response=data.get("response") or {},
+        retry=data.get("retry") or {},
+        picklist=data.get("picklist") or {},
+        output_schema=data.get("output_schema") or {},
+        openapi=data.get("openapi") or {},
+        earlier_sample=data.get("earlier_sample"),
+        file=entry["file"],
+        source=entry["source"],
+        lifecycle=data.get("lifecycle") or {},
+        stream=data.get("stream") or {},
+        paging=data.get("paging") or {},
+        batch=data.get("batch") or {},
+        trust_widened=tuple(entry.get("widened") or ()),
+    )
+
+
+def build_component(resolved: dict[str, Any]) -> ComponentSpec:
+    """Build the component from checked, resolved plain data (what check_layers returns)."""
+    component, connection = resolved["component"], resolved["connection"]
+    operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
+    for entry in resolved["operations"]:
+        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry)
+    schemes = {
+        name: AuthSchemeSpec(
+            name=name,
+            type=s["type"],
+            username=s.get("username"),
+            password=s.get("password"),
+            description=s.get("description", ""),
+            lifecycle=s.get("lifecycle") or {},
+        )
+        for name, s in connection["auth_schemes"].items()
+    }
+    return ComponentSpec(
+        key=component["key"],
+        name=component["name"],
+        description=component["description"],
+        overview=component.get("overview", ""),
+        documentation_url=component.get("documentation_url", ""),
+        trusted_hosts=tuple(component.get("trusted_hosts") or ()),
+        rate_limits={
+            name: RateLimit(
+                name,
+                per_hour=limit.get("per_hour"),
+                per_second=limit.get("per_second"),
+                max_concurrent=limit.get("max_concurrent"),
+                label=limit.get("label", ""),
+                unit=limit.get("unit", "calls"),
+                scope=limit.get("scope", ""),
+            )
+            for name, limit in (component.get("rate_limits") or {}).items()
+        },
+        connection=ConnectionSpec(
+            key=connection["key"],
+            label=connection["label"],
+            description=connection.get("description", ""),
+            setup=connection.get("setup", ""),
+            inputs=tuple(InputSpec.from_dict(i) for i in connection["inputs"]),
+            auth_schemes=schemes,
+            lifecycle=tuple(connection.get("lifecycle") or ()),
+        ),
+        actions=dict(sorted(operations["action"].items())),
+        data_sources=dict(sorted(operations["data_source"].items())),
+        environment=dict(component.get("environment") or {}),
+        retry=component.get("retry") or {},
+        compatibility=component.get("compatibility") or {},
+    )

@@ -1,0 +1,61 @@
+"""Reads the --inputs and --connection files: errors name the file, line and column, never content.
+
+A file can hold secrets (a connection's password, a project token), so no message quotes it:
+parser messages are reduced to the parser's reason and its position.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..core.yamlbound import MAX_INPUT_BYTES, load_bounded, read_text
+from ..errors import InputError, InputProblem, YAMLProblem
+
+
+def _problem(option: str, message: str) -> InputError:
+    return InputError(option, [InputProblem(option, option, message)])
+
+
+def _unreadable(exc: YAMLProblem, path: str, option: str) -> InputError:
+    reason = exc.reason.replace("YAML syntax error: ", "not valid YAML: ", 1)
+    if reason.startswith("is larger than"):
+        reason += "; stream records with --input-file instead"
+    return _problem(option, f"{path}{exc.where}: {reason}")
+
+
+def _parse_json(text: str, path: str, option: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _problem(
+            option, f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
+        ) from None
+
+
+def read_mapping(path: str, option: str) -> dict[str, Any]:
+    """The mapping in a JSON (`.json`) or YAML file given to `option`.
+
+    Both are read within the bounds of `core.yamlbound` (size, alias expansion, depth).
+
+    Raises:
+        InputError: the file is missing, too large, not UTF-8, not valid JSON or YAML (with its
+            line and column), or does not hold a mapping.
+    """
+    file = Path(path)
+    try:
+        if file.suffix.lower() == ".json":
+            text = read_text(file, MAX_INPUT_BYTES).removeprefix("\ufeff")
+            data = _parse_json(text, path, option)
+        else:
+            data = load_bounded(file, MAX_INPUT_BYTES).data
+    except YAMLProblem as exc:
+        raise _unreadable(exc, path, option) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _problem(option, f"cannot read {path}: {reason}") from None
+    if not isinstance(data, dict):
+        found = "nothing" if data is None else f"a {type(data).__name__}"
+        raise _problem(option, f"{path} must hold a mapping of KEY: VALUE (it holds {found})")
+    return data
