@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .budgets.limits import Registry
 from .catalog.spec import ComponentSpec, OperationSpec
@@ -22,9 +22,20 @@ from .send.response import RawResponse
 from .send.retry import RetryPolicy
 from .send.transport import Transport
 
-__all__ = ["Call", "CallOptions", "Check", "Settings"]
+__all__ = ["Call", "CallOptions", "Check", "Gate", "Settings"]
 
 T = TypeVar("T")
+
+
+class Gate(Protocol):
+    """Slots for requests on the wire (connector.modes.batched.aimd.AdaptiveLimit is one)."""
+
+    def acquire(self) -> Any:
+        """Wait for a slot and take it."""
+
+    def release(self, slot: Any, status: int | None) -> None:
+        """Give the slot back with the answer's status (None: no answer)."""
+
 
 #: A look at a response before it is parsed; it raises to make the attempt fail.
 Check = Callable[[HTTPRequest, RawResponse], None]
@@ -206,10 +217,13 @@ class Call:
         *,
         check: Check | None = None,
         attempts: list[int] | None = None,
+        gate: Gate | None = None,
     ) -> Any:
         """Send `request` with retries and parse the answer; `attempts[0]` counts the tries.
 
-        `check` looks at each response first (a streamed action's cut marker, say).
+        `check` looks at each response first (a streamed action's cut marker, say). With a
+        `gate`, each attempt holds one of its slots while on the wire (not while waiting to
+        retry) and gives it back with the answer's status.
 
         Raises:
             APIError: the typed error of the last failed attempt.
@@ -220,7 +234,15 @@ class Call:
         def send_once() -> RawResponse:
             if attempts is not None:
                 attempts[0] += 1
-            return transport.send(request, header)
+            if gate is None:
+                return transport.send(request, header)
+            slot, status = gate.acquire(), None
+            try:
+                response = transport.send(request, header)
+                status = response.status
+                return response
+            finally:
+                gate.release(slot, status)
 
         def parse(response: RawResponse) -> Any:
             if check is not None:

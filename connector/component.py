@@ -51,8 +51,9 @@ class Component:
             file in the user state directory.
         clock: monotonic time, wall time and sleep for retries (inject a fake in tests).
         rng: random source for backoff jitter.
-        workers: requests a batched action (one whose spec has `batch:`) keeps in flight
-            (default: the spec's `batch.workers`, else 4).
+        workers: pins the requests a batched action (one whose spec has `batch:`) keeps in
+            flight; by default the spec's `batch.concurrency` adapts up to its `max` (fewer
+            after 429/503 answers), else its fixed `batch.workers`, else 4.
     """
 
     def __init__(
@@ -171,12 +172,16 @@ class Component:
         rate_wait_s: float | None = None,
         workers: int | None = None,
         checkpoint: str | Path | Checkpoint | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Run an action and return `{"data": ...}`.
 
         `retry` and `rate_wait_s` override the component's settings for this call. An action
         with a `batch:` spec takes any number of records (a list, iterable or generator) and
-        sends them in requests within its limits, `workers` (default: the component's) at once.
+        sends them in requests within its limits: as many at once as its spec's
+        `batch.concurrency` allows and the server's answers sustain, or exactly `workers`
+        (default: the component's) when given; `progress.update(figures)` (default: the
+        component's `progress`) hears each answer.
 
         `checkpoint` (a batched action only): a file recording which batches the API
         acknowledged. Run again with the same records in the same order and the same other
@@ -186,12 +191,13 @@ class Component:
         op = self._operation(action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
         if op.batch:
-            from .modes.batched.run import DEFAULT_WORKERS, run_batched  # loads when needed
+            from .modes.batched.pool import concurrency_of  # loads when needed
+            from .modes.batched.run import DEFAULT_WORKERS, run_batched
 
             call = self.bind(op, inputs, connection, options)
-            chosen = workers or self.workers or op.batch.get("workers", DEFAULT_WORKERS)
+            chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
             store = as_checkpoint(checkpoint, op.key, op.batch["input"], inputs)
-            return self._noted({"data": run_batched(call, max(1, int(chosen)), store)})
+            return self._noted({"data": run_batched(call, chosen, progress, store)})
         call = self.bind(op, inputs, connection, options)
         data = collect_pages(call) if op.paging else send_once(call)
         return self._noted({"data": data})

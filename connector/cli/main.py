@@ -127,9 +127,13 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
                 return _placeholders_noted(missing)
             path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
             app = f"{component.spec.key}-connector"
-            checkpoint = file_checkpoint(path, op.key, inputs, app) if op.batch else None
+            # How records split into batches depends on the lanes, so on --workers too.
+            identity = {**inputs, "--workers": args.workers}
+            checkpoint = file_checkpoint(path, op.key, identity, app) if op.batch else None
             call = {**inputs, **files}
-            result = component.run(args.key, call, connection, checkpoint=checkpoint)
+            result = component.run(
+                args.key, call, connection, workers=args.workers, checkpoint=checkpoint
+            )
             _print(result)
         return exit_for_result(args.key, result)
     if args.dry_run:
@@ -142,7 +146,7 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
     elif args.key in component.spec.data_sources:
         _print(component.fetch(args.key, inputs, connection))
     else:
-        result = component.run(args.key, inputs, connection)
+        result = component.run(args.key, inputs, connection, workers=args.workers)
         _print(result)
         return exit_for_result(args.key, result)
     return EXIT_OK

@@ -174,6 +174,13 @@ def _add_run(sub: _Subparsers) -> None:
         action="store_true",
         help="no progress: no bar on a terminal, no progress lines elsewhere",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="a batched action keeps exactly N requests in flight (default: as many as its spec "
+        "allows, fewer while the API answers 429)",
+    )
 
 
 class _Subparsers:

@@ -7,7 +7,11 @@ from typing import Any
 
 import orjson
 
-__all__ = ["EncodedList", "json_bytes", "json_text"]
+__all__ = ["EncodedList", "Part", "joined_json", "json_bytes", "json_text"]
+
+
+#: The JSON of one or more consecutive items: bytes, or a view of the inside of an encoded array.
+Part = bytes | memoryview
 
 
 class EncodedList(list[Any]):
@@ -16,13 +20,22 @@ class EncodedList(list[Any]):
     Batched actions encode each record once to measure it; bodies reuse those bytes.
     """
 
-    def __init__(self, items: list[Any], parts: list[bytes]) -> None:
+    def __init__(self, items: list[Any], parts: list[Part]) -> None:
         super().__init__(items)
         self.parts = parts  # each the JSON of one or more consecutive items, comma-separated
 
     def json_bytes(self) -> bytes:
-        """The whole list's compact JSON."""
-        return b"[" + b",".join(self.parts) + b"]"
+        """The whole list's compact JSON (without a copy when it was encoded in one piece)."""
+        return joined_json(self.parts)
+
+
+def joined_json(parts: list[Part]) -> bytes:
+    """`[` + the parts joined by commas + `]`; a view of a whole array gives that array back."""
+    if len(parts) == 1 and type(parts[0]) is memoryview:
+        whole = parts[0].obj
+        if type(whole) is bytes and len(whole) == len(parts[0]) + 2:
+            return whole
+    return b"[" + b",".join(parts) + b"]"
 
 
 def json_text(value: Any) -> str:

@@ -149,6 +149,9 @@ def _request_facts(op: OperationSpec, spec: ComponentSpec) -> list[str]:
     scalars = {k: v for k, v in op.batch.items() if isinstance(v, str | int | float)}
     if scalars:
         facts = ", ".join(f"{key.replace('_', ' ')} {_figure(v)}" for key, v in scalars.items())
+        adaptive = op.batch.get("concurrency")
+        if adaptive:
+            facts += f", up to {_figure(adaptive['max'])} requests in flight (fewer after 429/503)"
         lines.append(f"- Batching: {facts}")
     if op.lifecycle:
         lines.append(f"- Lifecycle: {_lifecycle(op.lifecycle)}")

@@ -95,13 +95,26 @@ def _classify(exc: requests.RequestException) -> tuple[str, bool]:
     return "other", True
 
 
+#: Connections kept open per host: enough for a batched action's most requests in flight (with
+#: requests' default of 10, each request beyond the tenth would open a new connection).
+POOL_CONNECTIONS_PER_HOST = 32
+
+
+def _pooled_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 class Transport:
     """Owns one requests.Session; every call has a timeout; redirects are followed by hand."""
 
     def __init__(
         self, session: requests.Session | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
     ) -> None:
-        self.session = session or requests.Session()
+        self.session = session or _pooled_session()
         self.timeout_s = timeout_s
 
     def __repr__(self) -> str:

@@ -77,6 +77,8 @@ def test_import_events(component: Component, connection: dict[str, str]) -> None
             "records_failed": 0,
             "requests": 1,
             "requests_retried": 0,
+            "requests_throttled": 0,
+            "concurrency": 16,
         }
     }
 
@@ -96,6 +98,8 @@ def test_import_events_project_token_gzip(component: Component, connection: dict
             "records_failed": 0,
             "requests": 1,
             "requests_retried": 0,
+            "requests_throttled": 0,
+            "concurrency": 16,
         }
     }
 

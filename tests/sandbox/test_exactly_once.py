@@ -76,11 +76,12 @@ def test_20k_profile_updates_end_with_each_last_value(
         {"$distinct_id": f"user-{i % PROFILES}", "$set": {"seq": i, "round": i // PROFILES}}
         for i in range(UPDATES)
     ]
-    # The spec's default (one request in flight) keeps a profile's later $set from being
-    # overtaken by a retried earlier one; with 4 in flight this test fails.
+    # The spec's default sends in parallel, each profile's updates through one lane in order,
+    # so a retried earlier $set can never overtake a later one of the same profile.
     inputs = {"propertiesToUpdate": iter(updates)}
     result = component.run("updateMultipleProfiles", inputs, faulty.connection)["data"]
     assert result["num_records_imported"] == UPDATES and "failed_records" not in result
+    assert result["concurrency"] > 1 and result["requests"] - result["requests_retried"] >= 16
     faults = _faults(faulty)
     assert faults["reset-after"] >= 1 and sum(faults.values()) >= 3, faults
     assert faulty.store.profile_count() == PROFILES

@@ -56,6 +56,8 @@ def test_import_stores_duplicates_and_queries_count_them_once(
         "records_failed": 0,
         "requests": 1,
         "requests_retried": 0,
+        "requests_throttled": 0,
+        "concurrency": 16,
     }
     assert sandbox.store.raw_event_count() == 20
     assert sandbox.store.dedup_event_count() == 10

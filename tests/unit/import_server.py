@@ -11,6 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for a batched action's 16 connections at once (the default backlog of 5 resets some).
+    request_queue_size = 64
+
+
 class Received:
     """What the server got: the event count, and each body parsed when `keep` is on."""
 
@@ -48,7 +53,7 @@ def import_server(keep: bool = True) -> Iterator[tuple[str, Received]]:
             self.end_headers()
             self.wfile.write(answer)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
-from ...core.jsonenc import EncodedList
+import orjson
+
+from ...core.jsonenc import EncodedList, Part, joined_json
+from ...core.paths import dotted, lookup
+from .lanes import lane_of
 from .records import RecordPlan, Refusal, input_error
 
-__all__ = ["Batch", "batches", "records_of"]
+__all__ = ["Batch", "Sent", "batches", "laned_batches", "records_of"]
 
 
 @dataclass
@@ -18,9 +23,35 @@ class Batch:
     """The records of one request and where each sits in the caller's input."""
 
     number: int
-    records: list[Any]
-    indexes: list[int]
+    records: Sequence[Any]  # an EncodedList until rendered, then the Sent JSON
+    indexes: Sequence[int]
     size: int  # bytes of the compact JSON array
+
+    def sent(self) -> None:
+        """Keep only the JSON of the records once the request is built, so memory stays flat."""
+        if type(self.records) is EncodedList:
+            self.records = Sent(self.records.parts, len(self.records))
+
+
+class Sent(Sequence[Any]):
+    """A sent batch's records, held as the JSON that was sent; decoded only when asked."""
+
+    def __init__(self, parts: list[Part], count: int) -> None:
+        self.parts = parts
+        self._length = count
+        self._decoded: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._decoded is None:  # rare: a failed record whose id the answer left out
+            self._decoded = orjson.loads(joined_json(self.parts))
+        return self._decoded[index]
 
 
 def records_of(value: Any, plan: RecordPlan) -> Iterator[Any]:
@@ -56,25 +87,77 @@ def batches(
     otherwise record by record, splitting at the exact byte limit.
     """
     number = 0
-    items: list[Any] = []
-    indexes: list[int] = []
-    for index, record in enumerate(records):
-        items.append(record)
-        indexes.append(index)
-        if len(items) == max_items:
-            items = plan.fill_all(items)
-            for batch in _split(items, indexes, plan, refused, number, max_items, max_bytes):
+    source = iter(records)
+    start = 0
+    while items := list(itertools.islice(source, max_items)):  # one C call per chunk
+        indexes = range(start, start + len(items))
+        start += len(items)
+        filled = plan.fill_all(items)
+        for batch in _split(filled, indexes, plan, refused, number, max_items, max_bytes):
+            number += 1
+            yield batch
+
+
+def laned_batches(
+    records: Iterable[Any],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    *,
+    order_by: str | None,
+    lanes: int,
+    max_items: int,
+    max_bytes: int | None = None,
+) -> Iterator[tuple[int, Batch]]:
+    """`(lane, batch)` pairs: every record with the same `order_by` value in one lane, in order.
+
+    Without `order_by` every batch is lane 0 (any worker may send it). With it, each lane
+    gathers its own records into batches; an input that fits one request stays one request.
+    Batch numbers follow the order batches are completed, the same in every run.
+    """
+    if order_by is None or lanes <= 1:
+        for batch in batches(records, plan, refused, max_items=max_items, max_bytes=max_bytes):
+            yield 0, batch
+        return
+    keys = dotted(order_by)
+    source = iter(enumerate(records))
+    head = [pair for _, pair in zip(range(max_items + 1), source, strict=False)]
+    if len(head) <= max_items:  # a single request: nothing to order
+        for batch in _chunk(head, plan, refused, 0, max_items, max_bytes):
+            yield 0, batch
+        return
+    number = 0
+    pending: list[list[tuple[int, Any]]] = [[] for _ in range(lanes)]
+    for index, record in itertools.chain(head, source):
+        lane = lane_of(lookup(record, keys), lanes)
+        pending[lane].append((index, record))
+        if len(pending[lane]) == max_items:
+            for batch in _chunk(pending[lane], plan, refused, number, max_items, max_bytes):
                 number += 1
-                yield batch
-            items, indexes = [], []
-    if items:
-        items = plan.fill_all(items)
+                yield lane, batch
+            pending[lane] = []
+    for lane, rest in enumerate(pending):
+        for batch in _chunk(rest, plan, refused, number, max_items, max_bytes):
+            number += 1
+            yield lane, batch
+
+
+def _chunk(
+    pairs: list[tuple[int, Any]],
+    plan: RecordPlan,
+    refused: list[Refusal],
+    number: int,
+    max_items: int,
+    max_bytes: int | None,
+) -> Iterator[Batch]:
+    if pairs:
+        items = plan.fill_all([record for _, record in pairs])
+        indexes = [index for index, _ in pairs]
         yield from _split(items, indexes, plan, refused, number, max_items, max_bytes)
 
 
 def _split(
     items: list[Any],
-    indexes: list[int],
+    indexes: Sequence[int],
     plan: RecordPlan,
     refused: list[Refusal],
     number: int,
@@ -88,7 +171,7 @@ def _split(
             yield Batch(number, EncodedList(items, parts), indexes, size)
             return
     kept: list[Any] = []
-    encoded: list[bytes] = []
+    encoded: list[Part] = []
     where: list[int] = []
     size = 1  # "[" and "]", less the comma the first record does not need
     for record, index in zip(items, indexes, strict=True):

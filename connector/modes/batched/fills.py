@@ -42,6 +42,14 @@ class Fill:
     ignore: tuple[Path, ...] = ()
     length: int = 36
 
+    @functools.cached_property
+    def left_out(self) -> tuple[tuple[Path, ...], ...]:
+        """For each source, the `ignore` paths inside it, relative to it (worked out once)."""
+        return tuple(
+            tuple(keys[len(src) :] for keys in self.ignore if keys[: len(src)] == src)
+            for src in self.sources
+        )
+
 
 def content_id(values: list[Any], length: int = 36) -> str:
     """A deterministic id of `values`: blake2b of their canonical JSON, hex (uuid-shaped at 36)."""
@@ -53,7 +61,7 @@ def content_id(values: list[Any], length: int = 36) -> str:
 
 def without(value: Any, keys: Path) -> Any:
     """`value` with the entry at `keys` left out (a copy only when it is there)."""
-    if not isinstance(value, Mapping) or keys[0] not in value:
+    if (type(value) is not dict and not isinstance(value, Mapping)) or keys[0] not in value:
         return value
     if len(keys) == 1:
         return {k: v for k, v in value.items() if k != keys[0]}
@@ -99,12 +107,12 @@ def fill_record(record: Any, fills: list[Fill]) -> Any:
         elif fill.kind == "now_s":
             value = int(time.time())
         else:
-            parts = [lookup(record, source) for source in fill.sources]
-            for keys in fill.ignore:
-                parts = [
-                    without(part, keys[len(src) :]) if keys[: len(src)] == src else part
-                    for part, src in zip(parts, fill.sources, strict=True)
-                ]
+            parts = []
+            for source, left_out in zip(fill.sources, fill.left_out, strict=True):
+                part = lookup(record, source)
+                for keys in left_out:
+                    part = without(part, keys)
+                parts.append(part)
             value = content_id(parts, fill.length)
         record = put_copy(record, fill.keys, value, owned)
     return record

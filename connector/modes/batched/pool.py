@@ -1,64 +1,153 @@
-"""Sends a stream of batches with a bounded pool of workers, stopping at the first error."""
+"""Sends a call's batches: an adaptive number in flight, ordered lanes when declared."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from ...core.progress import Progress
 from ...errors import ConnectorError
-from .chunks import Batch
-from .results import Totals
+from .aimd import AdaptiveLimit
+from .lanes import LanePool
 
-__all__ = ["Send", "send_all"]
+#: Requests built (rendered, gzip-compressed) at once beside the thread reading the input: zlib
+#: releases the GIL, so compression overlaps the next chunk's checks, and only these few batches
+#: hold their records (a built request holds only the JSON it sends).
+BUILDERS = 2
 
-Send = Callable[[Batch], tuple[Any, int]]  # -> (the action's answer, attempts made)
+
+class Counted(Protocol):
+    """The running totals a batched call keeps (connector.batch.Totals)."""
+
+    sent: int
+    imported: int
+    batches: int
+    requests: int
+    retried: int
+    concurrency: int
+    throttled: int
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """How many requests a batched call keeps in flight, and whether lanes keep an order."""
+
+    ceiling: int
+    start: int | None = None
+    fixed: bool = False
+    order_by: str | None = None
+
+    def limit(self) -> AdaptiveLimit:
+        """A fresh in-flight limit for one call."""
+        return AdaptiveLimit(self.ceiling, start=self.start, fixed=self.fixed)
+
+
+def concurrency_of(batch: Mapping[str, Any], workers: int | None, default: int) -> Concurrency:
+    """The spec's `batch.concurrency` (adaptive, up to `max`), unless `workers` pins a number.
+
+    Without a declaration the spec's `batch.workers` (else `default`) is a fixed number.
+    """
+    order_by = batch.get("order_by")
+    declared = batch.get("concurrency")
+    if workers:
+        return Concurrency(max(1, int(workers)), fixed=True, order_by=order_by)
+    if declared:
+        start = declared.get("start")
+        return Concurrency(int(declared["max"]), start, order_by=order_by)
+    return Concurrency(int(batch.get("workers") or default), fixed=True, order_by=order_by)
+
+
+Ack = Callable[[Any, Any], None]  # (batch, answer): called once per batch, after its answer
 
 
 def send_all(
-    stream: Iterator[Batch],
-    send: Send,
-    count: Callable[[Batch, Any, Totals], None],
+    stream: Iterator[tuple[int, Any]],
+    prepare: Callable[[Any], Any],
+    send: Callable[[Any, AdaptiveLimit], tuple[Any, int]],
+    on_ack: Ack,
     *,
-    workers: int,
-    totals: Totals,
+    concurrency: Concurrency,
+    totals: Counted,
+    progress: Progress | None = None,
 ) -> None:
-    """Send batches with at most `workers` in flight (and as many queued); stop at an error.
+    """Send each `(lane, batch)`: `prepare` it on a builder, `send` it on a worker.
 
-    The first batch is sent alone, so an error that every request would meet (credentials,
-    a rule) costs one request. Raises the first error, noting what had been sent.
+    Every HTTP attempt takes a slot of the adaptive limit. The first batch is answered before
+    any other is sent, so an error that every request would meet (credentials, a rule) costs
+    one request; the next batches are prepared (rendered, compressed) meanwhile. Requests are
+    built by BUILDERS threads ahead of the workers, not by the workers: with 16 workers each
+    holding a batch mid-compression, memory held 16 batches of records (profiled: 60 MB peak
+    for 1,000,000 small events on a loaded machine, against 50 MB allowed). With `order_by`,
+    lane n's batches go one at a time, in order, on worker n. `on_ack` runs after each batch's
+    answer, one call at a time. Stops at the first error and raises it, noting what had been
+    sent.
     """
-    error: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch") as pool:
-        pending: dict[Future[tuple[Any, int]], Batch] = {}
+    limit = concurrency.limit()
+    first_done, failed = threading.Event(), threading.Event()
+    first: list[int] = []  # the number of the first batch sent (0 unless a resume skipped some)
+    lock = threading.Lock()
+    totals.concurrency = limit.limit
 
-        def collect(done: Iterable[Future[tuple[Any, int]]]) -> None:
-            nonlocal error
-            for future in done:
-                batch = pending.pop(future)
-                try:
-                    answer, attempts = future.result()
-                except BaseException as exc:  # noqa: BLE001 - re-raised below, once
-                    error = error or exc
-                    continue
+    def work(item: tuple[Any, Any]) -> None:
+        batch, prepared = item
+        try:
+            if batch.number != first[0]:
+                first_done.wait()
+            if failed.is_set():
+                return  # the run stops at its first error
+            answer, attempts = send(prepared, limit)
+            with lock:
                 totals.batches += 1
                 totals.requests += attempts
                 totals.retried += attempts - 1
                 totals.sent += len(batch.indexes)
-                count(batch, answer, totals)
+                totals.concurrency, totals.throttled = limit.limit, limit.throttled
+                on_ack(batch, answer)
+                if progress is not None:
+                    progress.update(_figures(totals))
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            if batch.number == first[0]:
+                first_done.set()
 
+    pool: LanePool[Any] = LanePool(
+        concurrency.ceiling, work, ordered=concurrency.order_by is not None
+    )
+    error: BaseException | None = None
+    builders = ThreadPoolExecutor(BUILDERS, thread_name_prefix="batch-build")
+    ahead: deque[tuple[int, Any, Future[Any]]] = deque()  # in input order
+
+    def hand_over() -> bool:
+        lane, batch, built = ahead.popleft()
+        return not failed.is_set() and pool.submit((batch, built.result()), lane)
+
+    try:
         try:
-            for batch in stream:
-                pending[pool.submit(send, batch)] = batch
-                if batch.number == 0 or len(pending) >= 2 * workers:
-                    first = batch.number == 0
-                    when = ALL_COMPLETED if first else FIRST_COMPLETED
-                    collect(wait(pending, return_when=when)[0])
-                if error is not None:
+            for lane, batch in stream:
+                if not first:
+                    first.append(batch.number)
+                ahead.append((lane, batch, builders.submit(prepare, batch)))
+                if len(ahead) > BUILDERS and not hand_over():
                     break
-        except Exception as exc:  # the input itself broke mid-stream (a bad line in a file)
+        except Exception as exc:  # the input broke mid-stream (a bad line): send what came before
+            error = exc
+        while ahead and hand_over():
+            pass
+    except Exception as exc:  # a request did not build (a rule, a template)
+        error = error or exc
+    finally:
+        builders.shutdown(wait=True, cancel_futures=True)
+        try:
+            pool.close()
+        except BaseException as exc:  # noqa: BLE001 - the first failure wins, raised below
             error = error or exc
-        collect(wait(pending).done)
+    totals.concurrency, totals.throttled = limit.limit, limit.throttled
     if error is not None:
         if isinstance(error, ConnectorError) and totals.requests:
             note = (
@@ -67,3 +156,14 @@ def send_all(
             )
             error.args = (f"{error.args[0] if error.args else ''}{note}",) + error.args[1:]
         raise error
+
+
+def _figures(totals: Counted) -> dict[str, int]:
+    return {
+        "sent": totals.sent,
+        "imported": totals.imported,
+        "requests": totals.requests,
+        "retried": totals.retried,
+        "concurrency": totals.concurrency,
+        "throttled": totals.throttled,
+    }

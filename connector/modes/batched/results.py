@@ -47,6 +47,8 @@ class Totals:
     batches: int = 0
     requests: int = 0
     retried: int = 0
+    concurrency: int = 0  # requests allowed in flight (the adaptive limit, as it ended)
+    throttled: int = 0  # answers that asked to slow down (429, 503)
     failed: list[dict[str, Any]] = field(default_factory=list)
     answers: list[Any] = field(default_factory=list)
     skipped: int = 0  # batches a resumed import did not send again (its checkpoint had them)
@@ -84,7 +86,7 @@ def counter(op_key: str, plan: RecordPlan, result: Mapping[str, Any]) -> Callabl
 
 
 def merged(totals: Totals, refused: list[Refusal], plan: RecordPlan) -> dict[str, Any]:
-    """The call's result: the import answer's shape over all requests, plus the totals."""
+    """The import answer's shape over all requests (`result_of` adds the totals)."""
     failed = sorted(
         [r.to_dict(plan.id_key) for r in refused] + totals.failed,
         key=lambda entry: entry.get("index", -1) if isinstance(entry.get("index"), int) else -1,
@@ -96,13 +98,6 @@ def merged(totals: Totals, refused: list[Refusal], plan: RecordPlan) -> dict[str
     }
     if failed:
         result["failed_records"] = failed
-    result.update(
-        records_sent=totals.sent,
-        records_imported=totals.imported,
-        records_failed=len(failed),
-        requests=totals.requests,
-        requests_retried=totals.retried,
-    )
     return result
 
 
@@ -138,6 +133,8 @@ def totals_of(totals: Totals, refused: list[Refusal]) -> dict[str, Any]:
         "records_failed": len(totals.failed) + len(refused),
         "requests": totals.requests,
         "requests_retried": totals.retried,
+        "requests_throttled": totals.throttled,
+        "concurrency": totals.concurrency,
     }
     if totals.skipped:
         figures["batches_skipped"] = totals.skipped

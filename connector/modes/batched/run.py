@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from ...call import Call
+from ...core.jsonenc import EncodedList
+from ...core.progress import Progress
 from ...prepare.inputs import check_rules
 from ...prepare.request import HTTPRequest
-from .chunks import Batch, batches, records_of
-from .pool import send_all
+from .aimd import AdaptiveLimit
+from .chunks import Batch, laned_batches, records_of
+from .pool import Concurrency, send_all
 from .records import RecordPlan, Refusal
 from .results import (
     DEFAULT_WORKERS,
@@ -29,16 +33,20 @@ log = logging.getLogger("connector.bulk")
 Render = Callable[[Batch], tuple[HTTPRequest, str | None]]
 
 
-def batch_plan(call: Call) -> tuple[RecordPlan, Render, Iterator[Batch], list[Refusal]]:
-    """The record plan, a renderer and the batches of a call bound with its records deferred."""
+def batch_plan(
+    call: Call, concurrency: Concurrency | None = None
+) -> tuple[RecordPlan, Render, Iterator[tuple[int, Batch]], list[Refusal]]:
+    """The record plan, a renderer and the `(lane, batch)`s of a call, records deferred."""
     op = call.op
     key = op.batch["input"]
     plan = RecordPlan(op, call.values, call.connection)
     refused: list[Refusal] = []
-    stream = batches(
+    stream = laned_batches(
         records_of(call.inputs.get(key), plan),
         plan,
         refused,
+        order_by=concurrency.order_by if concurrency else None,
+        lanes=concurrency.ceiling if concurrency else 1,
         max_items=int(op.batch["max_items"]),
         max_bytes=op.batch.get("max_bytes"),
     )
@@ -50,7 +58,9 @@ def batch_plan(call: Call) -> tuple[RecordPlan, Render, Iterator[Batch], list[Re
         if not checked:  # the records were checked one by one; the rules read them all
             check_rules(op, batch_values, call.connection)
             checked.append(True)
-        return call.render(batch_values)
+        rendered = call.render(batch_values)
+        batch.sent()
+        return rendered
 
     return plan, render, stream, refused
 
@@ -59,7 +69,7 @@ def batch_requests(call: Call) -> Iterator[tuple[HTTPRequest, str | None]]:
     """Each request the action would send, with its Authorization header, sending nothing."""
     plan, render, stream, refused = batch_plan(call)
     count = 0
-    for batch in stream:
+    for _, batch in stream:
         count += 1
         yield render(batch)
     if not count:
@@ -84,43 +94,51 @@ class Acknowledged(Protocol):
         ...
 
 
-def run_batched(call: Call, workers: int, checkpoint: Acknowledged | None = None) -> Any:
-    """Send every batch with `workers` in flight; the result (see `results.result_of`).
+def run_batched(
+    call: Call,
+    concurrency: Concurrency,
+    progress: Progress | None = None,
+    checkpoint: Acknowledged | None = None,
+) -> Any:
+    """Send every batch, as many in flight as `concurrency` allows; the result (`result_of`).
 
     With a `checkpoint`, batches it lists as acknowledged are not sent again, each batch is
     added to it once the API answered, and it is removed when every batch was sent.
     """
-    plan, render, stream, refused = batch_plan(call)
+    plan, render, stream, refused = batch_plan(call, concurrency)
     result_spec = call.op.batch.get("result") or {}
     totals = Totals()
-    progress = call.settings.progress
+    shown = progress if progress is not None else call.settings.progress
     if checkpoint is not None:
-        stream = _unacknowledged(stream, checkpoint, totals, call.op.key)
+        stream = _unacknowledged(stream, checkpoint, totals, call.op.key, shown)
 
-    def send(batch: Batch) -> tuple[Any, int]:
-        request, header = render(batch)
+    def send(rendered: tuple[HTTPRequest, str | None], gate: AdaptiveLimit) -> tuple[Any, int]:
+        request, header = rendered
         attempts = [0]
-        answer = call.send(request, header, attempts=attempts)
+        answer = call.send(request, header, attempts=attempts, gate=gate)
         return answer, attempts[0]
 
     count = counter(call.op.key, plan, result_spec)
 
-    def on_ack(batch: Batch, answer: Any, totals: Totals) -> None:
-        """After the API answered a batch: count it, record it, show the figures."""
+    def on_ack(batch: Batch, answer: Any) -> None:
+        """After the API answered a batch: count it, record it; the pool shows the figures."""
         count(batch, answer, totals)
         distinct_error(totals, answer)
         if checkpoint is not None:
             checkpoint.ack(batch.number)
-        progress.update(
-            {
-                "requests": totals.requests,
-                "retried": totals.retried,
-                "imported": totals.imported,
-                "skipped": totals.skipped,
-            }
-        )
 
-    send_all(stream, send, on_ack, workers=workers, totals=totals)
+    key = call.op.batch["input"]
+
+    def prepare(batch: Batch) -> tuple[HTTPRequest, str | None]:
+        # Its records held only as the JSON it sends, so memory stays flat with many in flight:
+        # the readable body as text, the input as the sent JSON (decoded if a template reads it).
+        request, header = render(batch)
+        body = request.body
+        if type(body) is EncodedList:
+            body = body.json_bytes().decode()
+        return replace(request, body=body, inputs={**request.inputs, key: batch.records}), header
+
+    send_all(stream, prepare, send, on_ack, concurrency=concurrency, totals=totals, progress=shown)
     if not totals.batches and not totals.skipped:
         raise nothing_sent_error(refused, plan)
     if checkpoint is not None:
@@ -130,8 +148,12 @@ def run_batched(call: Call, workers: int, checkpoint: Acknowledged | None = None
 
 
 def _unacknowledged(
-    stream: Iterator[Batch], checkpoint: Acknowledged, totals: Totals, action: str
-) -> Iterator[Batch]:
+    stream: Iterator[tuple[int, Batch]],
+    checkpoint: Acknowledged,
+    totals: Totals,
+    action: str,
+    progress: Progress,
+) -> Iterator[tuple[int, Batch]]:
     """The batches the checkpoint does not list; says how many it skipped."""
     acked = checkpoint.load()
     if acked:
@@ -141,9 +163,10 @@ def _unacknowledged(
             checkpoint.path,
             len(acked),
         )
-    for batch in stream:
+    for lane, batch in stream:
         if batch.number in acked:
             totals.skipped += 1
             totals.skipped_records += len(batch.indexes)
+            progress.update({"skipped": totals.skipped})
             continue
-        yield batch
+        yield lane, batch

@@ -120,6 +120,14 @@ def test_the_progress_bar_shows_records_mb_and_rate_only_on_a_terminal(tmp_path:
     assert _drain(terminal=True, quiet=True, tmp_path=tmp_path) == ""
 
 
+def test_the_progress_line_shows_the_requests_in_flight_and_throttled() -> None:
+    from connector.core.progress import describe
+
+    line = describe({"records": 2000, "requests": 1, "concurrency": 8, "throttled": 3})
+    assert "8 in flight, 3 throttled" in line
+    assert "in flight" not in describe({"records": 2000, "requests": 1})
+
+
 # --- the command, end to end over loopback HTTP -------------------------------------------------
 
 
@@ -163,6 +171,23 @@ def test_run_imports_a_file_or_stdin(
     result = json.loads(capsys.readouterr().out)["data"]
     assert (result["records_imported"], result["requests"]) == (4500, 3)
     assert sorted(len(b) for b in RECEIVED[0].bodies) == [500, 2000, 2000]
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize(("option", "expected"), [([], 16), (["--workers", "2"], 2)])
+def test_workers_pins_the_requests_in_flight(
+    option: list[str],
+    expected: int,
+    sink: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "events.jsonl").write_bytes(_lines(EVENTS * 900))
+    argv = ["run", "importEvents", "--input-file", f"events={tmp_path / 'events.jsonl'}"]
+    assert main([*argv, "-i", "project_id=1", "--base-url", sink, *option]) == 0
+    result = json.loads(capsys.readouterr().out)["data"]
+    assert (result["records_imported"], result["concurrency"]) == (4500, expected)
+    assert result["requests_throttled"] == 0
 
 
 @pytest.mark.usefixtures("env")

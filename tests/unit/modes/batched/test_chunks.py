@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from connector import InputError, load_component
 from connector.core.jsonenc import json_bytes as encode
 from connector.modes.batched.chunks import batches
+from connector.modes.batched.lanes import QUEUED
+from connector.modes.batched.pool import BUILDERS
 from connector.modes.batched.records import RecordPlan
 from connector.send.attempts import NO_RETRY
 from connector.send.response import RawResponse
@@ -142,8 +145,10 @@ def test_a_generator_is_streamed_with_bounded_batches_in_flight() -> None:
         "importEvents", {**IMPORT, "events": generate()}, CONNECTION, workers=2
     )["data"]
     assert data["records_imported"] == 30_000 and len(watcher.bodies) == 15
-    # never more than 2 * workers batches prepared ahead of what was sent, plus the one being built
-    assert max(high_water) <= (2 * 2 + 1) * 2000 + len(watcher.bodies)
+    # Read ahead of what was sent, at most: a batch per worker, the queue, the requests being
+    # built and the one being read (the input is never read whole: 30,000 events here).
+    ahead = 2 + QUEUED + BUILDERS + 1 + 1
+    assert max(high_water) <= ahead * 2000 + len(watcher.bodies) < 30_000
     del recorder
 
 
@@ -283,3 +288,81 @@ def test_import_is_gzipped_by_default_and_the_switch_still_works() -> None:
         "importEvents", {**IMPORT, "events": [event(1)], "gzip": "false"}, CONNECTION
     )
     assert seen == ["gzip", None]
+
+
+# --- ordered lanes ------------------------------------------------------------------------------
+
+
+def _updates(count: int, profiles: int) -> list[dict[str, Any]]:
+    return [{"$distinct_id": f"p{n % profiles}", "$set": {"seq": n}} for n in range(count)]
+
+
+def _laned(records: list[dict[str, Any]], lanes: int) -> list[tuple[int, Any]]:
+    from connector.modes.batched.chunks import laned_batches
+    from connector.modes.batched.run import batch_plan
+
+    made = load_component()
+    op = made.spec.actions["updateMultipleProfiles"]
+    plan, _, _, _ = batch_plan(made.bind(op, {"propertiesToUpdate": [records[0]]}, CONNECTION))
+    refused: list[Any] = []
+    return list(
+        laned_batches(
+            iter(records), plan, refused, order_by="$distinct_id", lanes=lanes, max_items=100
+        )
+    )
+
+
+def test_lanes_keep_each_profile_in_one_lane_in_input_order() -> None:
+    updates = _updates(2_000, 37)
+    laned = _laned(updates, 4)
+    lanes_of: dict[str, set[int]] = {}
+    order: dict[str, list[int]] = {}
+    for lane, batch in laned:
+        for index, record in zip(batch.indexes, batch.records, strict=True):
+            lanes_of.setdefault(record["$distinct_id"], set()).add(lane)
+            order.setdefault(record["$distinct_id"], []).append(index)
+    assert all(len(lanes) == 1 for lanes in lanes_of.values())  # one lane per profile
+    assert {lane for lane, _ in laned} == {0, 1, 2, 3}  # and the lanes are all used
+    for lane in range(4):  # a lane's batches, in the order it sends them, keep input order
+        indexes = [i for ln, b in laned if ln == lane for i in b.indexes]
+        assert indexes == sorted(indexes)
+    assert sorted(i for _, b in laned for i in b.indexes) == list(range(2_000))
+    assert [b.number for _, b in laned] == list(range(len(laned)))
+    assert max(len(b.indexes) for _, b in laned) == 100
+
+
+def test_lanes_are_the_same_in_every_run_and_a_small_input_stays_one_request() -> None:
+    updates = _updates(1_000, 50)
+    first = [(lane, b.number, b.indexes) for lane, b in _laned(updates, 8)]
+    assert first == [(lane, b.number, b.indexes) for lane, b in _laned(updates, 8)]
+    [(lane, single)] = _laned(_updates(100, 50), 8)
+    assert (lane, single.indexes) == (0, list(range(100)))
+
+
+def test_profile_updates_go_in_parallel_by_default_and_each_profile_in_order() -> None:
+    seen: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most
+
+    class Engage:
+        def send(self, request: Any, authorization: str | None) -> RawResponse:
+            with lock:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight)
+            body = json.loads(request.content)
+            time.sleep(0.01)
+            with lock:
+                seen.extend((u["$distinct_id"], u["$set"]["seq"]) for u in body)
+                in_flight[0] -= 1
+            return RawResponse(200, {"content-type": "text/plain"}, b"1")
+
+    updates = _updates(40_000, 3_000)
+    data = component(Engage()).run(
+        "updateMultipleProfiles", {"propertiesToUpdate": iter(updates)}, CONNECTION
+    )["data"]
+    assert data["records_imported"] == 40_000 and data["concurrency"] == 16
+    assert in_flight[1] > 1  # lanes overlapped
+    last: dict[str, int] = {}
+    for profile, seq in seen:  # every profile's updates arrived in the order given
+        assert seq > last.get(profile, -1)
+        last[profile] = seq

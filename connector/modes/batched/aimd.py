@@ -1,0 +1,120 @@
+"""How many requests may be in flight: additive increase, multiplicative decrease (AIMD)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+#: Statuses by which a server says "fewer at once, please": too many requests, unavailable.
+THROTTLE_STATUSES = frozenset({429, 503})
+#: At most this many round trips between two probes above a level that keeps being throttled.
+MAX_PATIENCE = 8
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One request's permission to be in flight, and the limit's epoch when it was granted."""
+
+    epoch: int
+
+
+class AdaptiveLimit:
+    """A thread-safe limit on requests in flight that follows the server's answers.
+
+    A request takes a `Slot` (`acquire` waits while `in_flight` is at the limit) and gives it
+    back with its HTTP status (`release`). A throttling answer (429 or 503) halves the limit,
+    once per epoch: answers to requests that were already in flight when it halved do not
+    halve it again. Answers that come back fine grow it back: by one per good answer up to
+    just below the level that was throttled (quick recovery), then by one per run of as many
+    good answers as the limit (one round trip's worth) to probe for more. A probe throttled at
+    the same level as the last one doubles the round trips before the next (up to
+    MAX_PATIENCE), so a server with a fixed capacity is probed ever more rarely; a probe that
+    gets through resets it. The limit never exceeds `ceiling` nor drops below `floor`. With
+    `fixed=True` it never moves (a caller who pinned the number of workers) but still counts
+    what it saw.
+    """
+
+    def __init__(
+        self, ceiling: int, *, start: int | None = None, floor: int = 1, fixed: bool = False
+    ) -> None:
+        if ceiling < 1 or floor < 1 or floor > ceiling:
+            raise ValueError(f"need 1 <= floor <= ceiling, got floor {floor}, ceiling {ceiling}")
+        self.ceiling = ceiling
+        self.floor = floor
+        self.fixed = fixed
+        self._limit = min(ceiling, max(floor, ceiling if start is None else start))
+        self._in_flight = 0
+        self._epoch = 0
+        self._good_run = 0
+        self._throttled_at: int | None = None  # the limit that last drew a throttle
+        self._patience = 1  # round trips of good answers before probing one higher
+        self._throttled = 0
+        self._answers = 0
+        self._changed = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now."""
+        return self._limit
+
+    @property
+    def in_flight(self) -> int:
+        """Requests holding a slot now."""
+        return self._in_flight
+
+    @property
+    def throttled(self) -> int:
+        """Throttling answers (429, 503) seen so far."""
+        return self._throttled
+
+    def acquire(self) -> Slot:
+        """Wait for room under the limit and take a slot."""
+        slot = self.acquire_within(None)
+        assert slot is not None
+        return slot
+
+    def acquire_within(self, timeout: float | None) -> Slot | None:
+        """Wait at most `timeout` seconds for room under the limit; None when none came."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._in_flight < self._limit, timeout):
+                return None
+            self._in_flight += 1
+            return Slot(self._epoch)
+
+    def release(self, slot: Slot, status: int | None) -> None:
+        """Give the slot back with the answer's status (None: no answer, e.g. a reset)."""
+        with self._changed:
+            self._in_flight -= 1
+            self._answers += 1
+            if status in THROTTLE_STATUSES:
+                self._throttled += 1
+                if not self.fixed and slot.epoch == self._epoch:
+                    again = self._limit == self._throttled_at
+                    self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
+                    self._throttled_at = self._limit
+                    self._limit = max(self.floor, self._limit // 2)
+                    self._epoch += 1
+                    self._good_run = 0
+            elif status is not None and status < 500 and not self.fixed:
+                self._grow()
+            self._changed.notify_all()
+
+    def _grow(self) -> None:
+        if self._limit >= self.ceiling:
+            return
+        self._good_run += 1
+        recovering = self._throttled_at is not None and self._limit < self._throttled_at - 1
+        if recovering or self._good_run >= self._limit * self._patience:
+            self._limit += 1
+            self._good_run = 0
+            if self._throttled_at is not None and self._limit > self._throttled_at:
+                self._patience = 1  # the probe got through: the server has room again
+
+    def snapshot(self) -> dict[str, int]:
+        """The figures progress and results show: current limit, in flight, throttled."""
+        with self._changed:
+            return {
+                "concurrency": self._limit,
+                "in_flight": self._in_flight,
+                "throttled": self._throttled,
+            }
