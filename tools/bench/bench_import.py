@@ -43,28 +43,30 @@ BROWSERS = ["Chrome", "Firefox", "Safari", "Edge"]
 CITIES = ["Berlin", "San Francisco", "Bengaluru", "London", "São Paulo", "Tokyo"]
 
 
+def make_event(n: int) -> dict[str, Any]:
+    """Event number `n`: realistic, about 300 bytes of JSON, with its own $insert_id."""
+    return {
+        "event": NAMES[n % len(NAMES)],
+        "properties": {
+            "time": 1700000000 + n,
+            "distinct_id": f"user-{n % 50_000:05d}",
+            "$insert_id": f"{n:08x}-5e1c-4b7a-9f3d-{n * 7919 % 10**12:012d}",
+            "$browser": BROWSERS[n % len(BROWSERS)],
+            "$os": "Mac OS X" if n % 3 else "Windows",
+            "$city": CITIES[n % len(CITIES)],
+            "$current_url": f"https://shop.example.com/products/{n % 997}?ref=home",
+            "utm_source": "newsletter" if n % 5 == 0 else "organic",
+            "plan": "pro" if n % 4 == 0 else "free",
+            "price": round((n % 1000) * 0.37, 2),
+            "items": n % 9,
+            "logged_in": n % 2 == 0,
+        },
+    }
+
+
 def make_events(count: int) -> list[dict[str, Any]]:
-    """Realistic events of about 300 bytes of JSON, each with its own $insert_id."""
-    return [
-        {
-            "event": NAMES[n % len(NAMES)],
-            "properties": {
-                "time": 1700000000 + n,
-                "distinct_id": f"user-{n % 50_000:05d}",
-                "$insert_id": f"{n:08x}-5e1c-4b7a-9f3d-{n * 7919 % 10**12:012d}",
-                "$browser": BROWSERS[n % len(BROWSERS)],
-                "$os": "Mac OS X" if n % 3 else "Windows",
-                "$city": CITIES[n % len(CITIES)],
-                "$current_url": f"https://shop.example.com/products/{n % 997}?ref=home",
-                "utm_source": "newsletter" if n % 5 == 0 else "organic",
-                "plan": "pro" if n % 4 == 0 else "free",
-                "price": round((n % 1000) * 0.37, 2),
-                "items": n % 9,
-                "logged_in": n % 2 == 0,
-            },
-        }
-        for n in range(count)
-    ]
+    """`count` events of `make_event`."""
+    return [make_event(n) for n in range(count)]
 
 
 # --- the clients, each run in a process of its own ----------------------------------------

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
-from bench_import import BROWSERS, CITIES, CONNECTION, NAMES  # noqa: E402
+from bench_import import CONNECTION, make_event  # noqa: E402
 from sink import Sink  # noqa: E402
 
 TARGET_MB = 50.0
@@ -34,24 +34,7 @@ TARGET_MB = 50.0
 
 def generate(count: int) -> Iterator[dict[str, Any]]:
     """The events of bench_import.make_events, made one at a time."""
-    for n in range(count):
-        yield {
-            "event": NAMES[n % len(NAMES)],
-            "properties": {
-                "time": 1700000000 + n,
-                "distinct_id": f"user-{n % 50_000:05d}",
-                "$insert_id": f"{n:08x}-5e1c-4b7a-9f3d-{n * 7919 % 10**12:012d}",
-                "$browser": BROWSERS[n % len(BROWSERS)],
-                "$os": "Mac OS X" if n % 3 else "Windows",
-                "$city": CITIES[n % len(CITIES)],
-                "$current_url": f"https://shop.example.com/products/{n % 997}?ref=home",
-                "utm_source": "newsletter" if n % 5 == 0 else "organic",
-                "plan": "pro" if n % 4 == 0 else "free",
-                "price": round((n % 1000) * 0.37, 2),
-                "items": n % 9,
-                "logged_in": n % 2 == 0,
-            },
-        }
+    return (make_event(n) for n in range(count))
 
 
 def client_main(url: str, count: int) -> None:
