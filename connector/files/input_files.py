@@ -52,19 +52,15 @@ MAX_RECORD_BYTES = 16 << 20
 _LOOKAHEAD = 2 * 64 * 1024
 
 
-class _Window(io.RawIOBase):
-    """Counts the bytes read since `reset`; past `limit`, reading raises RecordTooLarge."""
+class _Window(_Counting):
+    """Counts the bytes read since `since` was set to 0; past `limit`, raises RecordTooLarge."""
 
     def __init__(self, inner: Any, limit: int) -> None:
-        self.inner, self.limit, self.since = inner, limit, 0
-
-    def readable(self) -> bool:
-        return True
+        super().__init__(inner)
+        self.limit, self.since = limit, 0
 
     def readinto(self, buffer: Any) -> int:
-        data = self.inner.read(len(buffer))
-        size = len(data)
-        buffer[:size] = data
+        size = super().readinto(buffer)
         self.since += size
         if self.since > self.limit:
             raise RecordTooLarge
