@@ -169,7 +169,10 @@ def test_a_task_that_may_not_wait_fails_on_the_hourly_budget_but_waits_out_a_sec
         at = time.time()
         db.executemany(
             "INSERT INTO grants VALUES (?, ?, ?, ?)",
-            [("export", sandbox.project_id, at, f"other-{n}") for n in range(56)],
+            [
+                ("export", f"{sandbox.project_id} at {sandbox.base_url}", at, f"other-{n}")
+                for n in range(56)
+            ],
         )
     state = exports(1, return_state=True)
     assert state.is_failed()
