@@ -55,6 +55,14 @@ def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
+#: How a message names what a JSON Schema `format` expects.
+FORMAT_WORDS = {
+    "date": "a calendar date written YYYY-MM-DD",
+    "date-time": "a date and time written YYYY-MM-DDThh:mm:ss with its offset (Z or +hh:mm)",
+    "time": "a time written hh:mm:ss with its offset (Z or +hh:mm)",
+}
+
+
 def _valid_choices(spec: InputSpec) -> str:
     return ", ".join(repr(c) for c in spec.choices)
 
@@ -139,6 +147,10 @@ def _schema_message(spec: InputSpec, error: ValidationError) -> str:
         message = f"{show(error.instance)} is not allowed. Valid values are: {valid}."
     elif error.validator == "pattern":
         message = f"{show(error.instance)} does not have the expected form {error.validator_value}."
+    elif error.validator == "format" and error.validator_value in FORMAT_WORDS:
+        example = f", such as {spec.example}" if len(error.path) == 1 and spec.example else ""
+        form = FORMAT_WORDS[error.validator_value]
+        message = f"{show(error.instance)} is not {form}{example}."
     else:
         message = f"{short_message(error)}."
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.path)[1:])
