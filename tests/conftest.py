@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from connector.budgets.memory import BudgetRegistry
 from connector.catalog.load import load_specs
 from connector.core.redact import basic_header
 from connector.send.attempts import NO_RETRY
+from tests import isolation
 from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
 
@@ -27,8 +28,9 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
-# The checked-spec cache goes to a folder of this run, never the user's cache directory.
-os.environ.setdefault("MIXPANEL_CONNECTOR_CACHE", tempfile.mkdtemp(prefix="spec-cache-"))
+# Before anything can write: home, cache, state, temp dir and spec cache in a folder of this
+# run, inherited by every subprocess (tests/isolation.py); checked and removed at the end.
+WATCH = isolation.redirect()
 
 # Fake credentials: never valid anywhere; a test proves none of them reaches a cassette.
 TEST_CONNECTION = {
@@ -144,3 +146,27 @@ def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
 @pytest.fixture
 def connection() -> dict[str, str]:
     return dict(REAL_CONNECTION if RECORDING else TEST_CONNECTION)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_outside() -> Iterator[None]:
+    """The run wrote nothing into the user's home, cache, state or temp directories."""
+    yield
+    if WATCH is not None:
+        changed = WATCH.changes()
+        assert not changed, (
+            "the tests wrote outside their temporary folders (give each test its tmp_path, or "
+            f"the suite's redirected home, cache and state): {changed}"
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's folder goes with the run; kept, and named, when something failed."""
+    if WATCH is None:
+        return
+    if exitstatus == 0:
+        shutil.rmtree(WATCH.root, ignore_errors=True)
+    else:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"the run's temporary folders are kept in {WATCH.root}")
