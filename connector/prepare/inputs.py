@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from ..catalog.spec import InputSpec, OperationSpec
+from ..catalog.spec import ComponentSpec, InputSpec, OperationSpec
 from ..core.templates import evaluate, input_context
 from ..core.values import closest, is_empty, show
 from ..errors import InputError, InputProblem
@@ -103,11 +103,14 @@ def validate_inputs(
     connection: Mapping[str, Any] | None = None,
     *,
     deferred: str = "",
+    component: ComponentSpec | None = None,
 ) -> dict[str, Any]:
     """Coerce, default and validate inputs; return every declared key, None when left empty.
 
     The `deferred` input (a batch's records, checked one by one elsewhere) is left out: it is
-    None in the result, and the rules, which may read it, are not evaluated.
+    None in the result, and the rules, which may read it, are not evaluated. With the
+    `component`, an input of another action given here is answered with this action's
+    counterpart (`counterpart_hint`).
 
     Raises:
         InputError: listing every invalid input by label and key, with what would be valid.
@@ -123,6 +126,8 @@ def validate_inputs(
         if key not in known and key != "connection":
             near = next(iter(closest(key, known)), None)
             hint = f" Did you mean `{near}`?" if near else ""
+            if component is not None:
+                hint = counterpart_hint(component, op, key, flat[key]) or hint
             problems.append(InputProblem(key, key, f"is not an input of {op.key}.{hint}"))
     values = _coerced(op, flat, deferred, problems)
     checked = {k: v for k, v in values.items() if v is not None}
@@ -137,6 +142,42 @@ def validate_inputs(
     if problems:
         raise InputError(op.key, problems)
     return values
+
+
+def _places(spec: InputSpec) -> list[str]:
+    """What each choice's label says besides its value: "api-eu (EU)" says "(EU)"."""
+    return [
+        label.replace(str(value), "").strip()
+        for value, label in zip(spec.choices, spec.choice_labels, strict=True)
+    ]
+
+
+def counterpart_hint(component: ComponentSpec, op: OperationSpec, key: str, value: Any) -> str:
+    """The input of this action that stands for another action's input `key`, and its value.
+
+    For an input this action lacks but another declares with `value` among its choices: this
+    action's input whose choices are labelled alike, and the value to give it.
+
+    E.g. Region (`region`) api-eu, given to an export, is Data and Domain (`dataAndDomain`)
+    data-eu there: "api-eu (EU)" and "data-eu (EU)" name the same place. "" when none is.
+    """
+    for other in (*component.actions.values(), *component.data_sources.values()):
+        theirs = next((s for s in other.value_inputs if s.key == key and s.choices), None)
+        if theirs is not None and value in theirs.choices:
+            break
+    else:
+        return ""
+    places = _places(theirs)
+    if len(set(places)) != len(places):
+        return ""
+    position = list(theirs.choices).index(value)
+    for mine in op.value_inputs:
+        if mine.choices and _places(mine) == places:
+            return (
+                f" Other actions take {theirs.describe()}; {op.key} takes {mine.describe()} "
+                f"instead: give {mine.key}={mine.choices[position]}."
+            )
+    return ""
 
 
 def _schema_message(spec: InputSpec, error: ValidationError) -> str:

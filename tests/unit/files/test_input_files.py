@@ -216,7 +216,7 @@ def test_dry_run_with_an_input_file_prints_the_requests_and_sends_nothing(
     path = tmp_path / "events.jsonl"
     path.write_bytes(_lines(EVENTS * 500))  # 2,500 events: two requests
     argv = ["run", "importEvents", "--input-file", f"events={path}", "-i", "project_id=1"]
-    assert main([*argv, "--base-url", sink, "--dry-run"]) == 0
+    assert main([*argv, "--base-url", sink, "--dry-run", "--dry-run-all"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [len(request["body"]) for request in shown] == [2000, 500]
     assert RECEIVED[0].bodies == []
