@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from .budgets.limits import Registry
+from .budgets.notice import PYTHON_ADVICE
 from .catalog.spec import ComponentSpec, OperationSpec
 from .catalog.widening import secret_reads
 from .core.progress import NoProgress, Progress
@@ -59,6 +60,7 @@ class Settings:
         workers: Requests a batched action keeps in flight (None: the spec's).
         short_wait_s: How long a call waits for a per-second window or a concurrency slot.
         progress: Where the modes report their figures (records, requests, waits).
+        wait_advice: How the caller changes a budget's wait or store, for its notices.
         secret_ops: The connection secrets each operation's templates put into the request
             itself (by operation key, filled as operations are first rendered).
     """
@@ -76,6 +78,7 @@ class Settings:
     secret_ops: dict[str, tuple[str, ...]] = field(default_factory=dict)
     short_wait_s: float = SHORT_WAIT_S
     progress: Progress = field(default_factory=NoProgress)
+    wait_advice: str = PYTHON_ADVICE
 
     def show_wait(self, notice: str) -> None:
         """A budget wait starts (its notice) or ends (""): show it with the progress."""
@@ -289,6 +292,7 @@ class Call:
             rate_wait_s=self.rate_wait_s,
             short_wait_s=self.settings.short_wait_s,
             on_wait=self.settings.show_wait,
+            advice=self.settings.wait_advice,
         )
 
 

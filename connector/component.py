@@ -147,6 +147,18 @@ class Component:
         return self.settings.embedded
 
     @property
+    def wait_advice(self) -> str:
+        """How this caller changes a budget's wait or store, said when a wait bites.
+
+        Settable: the command line names its flags.
+        """
+        return self.settings.wait_advice
+
+    @wait_advice.setter
+    def wait_advice(self, advice: str) -> None:
+        self.settings.wait_advice = advice
+
+    @property
     def progress(self) -> Progress:
         """Where the calls report their figures (see connector.core.progress); settable."""
         return self.settings.progress

@@ -44,6 +44,11 @@ from .parser import build_parser, split_plugin_command
 #: How long the command waits for an hourly rate budget when the specs declare no
 #: `waits.long_max_s` and --rate-wait is not given.
 RATE_WAIT_S = 3600.0
+#: How a command-line user changes a budget's wait or store (said when a wait bites).
+CLI_ADVICE = (
+    "pass --rate-wait SECONDS to change how long to wait (0: fail at once), --budgets memory "
+    "to keep budgets to this one run"
+)
 
 
 def _overlays(args: argparse.Namespace) -> list[Path]:
@@ -109,6 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     waits = component.spec.waits
     wait = args.rate_wait if args.rate_wait is not None else waits.get("long_max_s", RATE_WAIT_S)
     component.rate_wait_s = max(0.0, wait)
+    component.wait_advice = CLI_ADVICE
     progress = open_progress(args.key, quiet=args.quiet or args.dry_run, stream=sys.stderr)
     component.progress = progress
     ok = False

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import export, pipelines, query
+from .faults import advertised_policy
 from .ingest import MAX_BYTES, MAX_RECORDS, ingest_events, ingest_updates, records_of
 from .reply import Call, Problem, Reply, error, json_reply, text_reply
 
@@ -198,7 +199,15 @@ ROUTES: dict[tuple[str, str], Route] = {
 
 
 def dispatch(call: Call) -> Reply:
-    """Answer one request (404 in Mixpanel's shape for unknown paths)."""
+    """Answer one request (404 in Mixpanel's shape for unknown paths), its limits advertised."""
+    reply = _routed(call)
+    policy = advertised_policy(call.sandbox.faults, call.sandbox.workers)
+    if policy is not None:
+        reply.headers.setdefault("RateLimit-Policy", policy)
+    return reply
+
+
+def _routed(call: Call) -> Reply:
     route = ROUTES.get((call.method, call.path))
     if route is None:
         methods = sorted(m for m, p in ROUTES if p == call.path)

@@ -42,10 +42,12 @@ class Hit:
 
 class RecordingServer:
     """A threaded loopback HTTP server that records every request's arrival and completion on
-    its own monotonic clock; `delay_s` keeps each request open that long (a slow server)."""
+    its own monotonic clock; `delay_s` keeps each request open that long (a slow server), and
+    `headers` go with every answer (a RateLimit-Policy, say)."""
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self, delay_s: float = 0.0, headers: dict[str, str] | None = None) -> None:
         self.delay_s = delay_s
+        self.headers = dict(headers or {})
         self.hits: list[Hit] = []
         self.started = 0  # requests that arrived, finished or not
         self._lock = threading.Lock()
@@ -67,6 +69,8 @@ class RecordingServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in owner.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
