@@ -248,11 +248,19 @@ class Component:
                 start=lambda chosen: stream_windows(waiting, chosen, stats),
             )
         if op.paging and paging_enabled(op, call.values):
-            records = iter_pages(call)
+            records = iter_pages(call, stats)
         elif op.batch:  # its first request, as `prepare` shows it
-            records = items_of(op, lambda: call.send(*first))
+            tries = [0]
+
+            def answer() -> Any:
+                try:
+                    return call.send(*first, attempts=tries)
+                finally:
+                    stats.requests += tries[0]
+
+            records = items_of(op, answer)
         else:
-            records = iter_items(call)
+            records = iter_items(call, stats)
         return RecordStream(records, stats)
 
     def preview(

@@ -20,7 +20,7 @@ from ..component import Component
 from ..core.progress import open_progress
 from ..core.values import closest
 from ..describe.editor import schema_dir
-from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
+from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
 from ..describe.reference import render_reference, write_reference
 from ..errors import ConnectorError, InputError, InputProblem
 from ..files.checkpoint import file_checkpoint
@@ -254,8 +254,8 @@ def _command(args: argparse.Namespace) -> int:
         described = describe_operation(spec.operation(args.key))
         if args.json:
             _print(described)
-        else:
-            print(yaml.safe_dump(described, sort_keys=False, allow_unicode=True))
+        else:  # for a terminal: the notes' HTML emphasis left out
+            print(yaml.safe_dump(plain_text(described), sort_keys=False, allow_unicode=True))
     elif args.command == "manifest":
         _print(manifest(spec))
     elif args.command == "docs":
