@@ -126,7 +126,8 @@ def advertised_limit(limit: RateLimit, advertised: Advertised, origin: str) -> R
     Its name tells the advertised limits apart (a store counts each name on its own), and its
     label says whose they are.
     """
-    digest = hashlib.sha256(f"{origin} {advertised.text()}".encode()).hexdigest()[:12]
+    # The name tells apart every (limit, server, policy): a registry keeps one limit per name.
+    digest = hashlib.sha256(f"{limit!r} {origin} {advertised.text()}".encode()).hexdigest()[:12]
     return RateLimit(
         name=f"{limit.name}-advertised-{digest}",
         per_hour=advertised.per_hour,

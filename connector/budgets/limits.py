@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
@@ -65,7 +65,7 @@ class RateLimit:
     label: str = ""
     unit: str = "calls"
     scope: str = ""
-    basis: str = ""
+    basis: str = field(default="", compare=False)  # words only: not part of the limit
 
     def __post_init__(self) -> None:
         for attr in ("per_hour", "per_second", "max_concurrent"):

@@ -40,9 +40,8 @@ _PLAIN = (
 )
 #: What each option's file holds, for a message about a file it cannot read.
 _SHAPES = {
-    "--connection": "a connection file holds lines such as `username: svc.1234`, `password:` "
-    "and `projectToken:`",
-    "--inputs": 'an inputs file holds lines such as `project_id: "2891273"`',
+    "--connection": "a connection file holds one `FIELD: value` line per connection field",
+    "--inputs": "an inputs file holds one `KEY: value` line per input",
 }
 
 

@@ -95,7 +95,7 @@ CASES = [
         (
             "{tmp}/bad.yaml, line 2, column 1: not valid YAML: a bracket, brace or quote opened "
             "earlier is never closed",
-            "`username: svc.1234`",
+            "one `FIELD: value` line per connection field",
         ),
         ("did not find expected", "…"),
         files=(("bad.yaml", "username: [a\n"),),
