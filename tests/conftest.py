@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,21 +151,9 @@ def connection() -> dict[str, str]:
 def _nothing_written_outside() -> Iterator[None]:
     """The run wrote nothing into the user's home, cache, state or temp directories."""
     yield
-    if WATCH is not None:
-        changed = WATCH.changes()
-        assert not changed, (
-            "the tests wrote outside their temporary folders (give each test its tmp_path, or "
-            f"the suite's redirected home, cache and state): {changed}"
-        )
+    isolation.assert_nothing_written(WATCH)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The run's folder goes with the run; kept, and named, when something failed."""
-    if WATCH is None:
-        return
-    if exitstatus == 0:
-        shutil.rmtree(WATCH.root, ignore_errors=True)
-    else:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"the run's temporary folders are kept in {WATCH.root}")
+    isolation.finish(WATCH, session, exitstatus)

@@ -10,11 +10,14 @@ run's folder at the end (it is kept, and named, when the run failed).
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -65,6 +68,7 @@ class Watch:
     #: The connector's own folders in them, watched to any depth.
     app_dirs: tuple[Path, ...]
     before: dict[Path, set[str]] = field(default_factory=dict)
+    clean: bool = False  # the run passed: its folder goes at exit
 
     def snapshot(self) -> dict[Path, set[str]]:
         tops = {p: _entries(p) for p in (self.home, self.temp, *self.roots)}
@@ -115,5 +119,36 @@ def redirect() -> Watch | None:
         path.mkdir(parents=True, exist_ok=True)
         os.environ[name] = str(path)
     os.environ[MARKER] = str(root)
+    # Removed at exit, after every exit handler registered later (an engine's own temporary
+    # folders inside it, say), which run first.
+    atexit.register(_remove_if_clean, watch)
     tempfile.tempdir = None  # read TMPDIR again: every temporary file of the run goes inside
     return watch
+
+
+def assert_nothing_written(watch: Watch | None) -> None:
+    """Fail naming each path that appeared in the user's real places during the run."""
+    if watch is None:
+        return
+    changed = watch.changes()
+    assert not changed, (
+        "the tests wrote outside their temporary folders (give each test its tmp_path, or the "
+        f"suite's redirected home, cache and state): {changed}"
+    )
+
+
+def _remove_if_clean(watch: Watch) -> None:
+    if watch.clean:
+        shutil.rmtree(watch.root, ignore_errors=True)
+
+
+def finish(watch: Watch | None, session: Any, exitstatus: int) -> None:
+    """After a clean run its folder goes at exit; after a failure it is kept, and named."""
+    if watch is None:
+        return
+    watch.clean = exitstatus == 0
+    if watch.clean:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"the run's temporary folders are kept in {watch.root}")

@@ -10,13 +10,30 @@ from collections.abc import Iterator
 import pytest
 
 from connector.sandbox import Sandbox
+from tests import isolation
 
 from .readme import sandbox_options
 
+# As in the main suite: home, cache, state, temp dir and spec cache in a folder of this run (so
+# the engines' own homes, ~/airflow, ~/.prefect, a Dagster home, land there too), checked and
+# removed at the end (tests/isolation.py).
+WATCH = isolation.redirect()
 # Budgets in a SQLite store as in production (where it is shared by every task on the host), but
 # in a file of this test run's own, so engine tests never draw on the user's budget file.
 BUDGETS = os.path.join(tempfile.mkdtemp(prefix="engine-budgets-"), "budgets.sqlite3")
 os.environ["MIXPANEL_CONNECTOR_BUDGETS"] = f"sqlite:///{BUDGETS}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_outside() -> Iterator[None]:
+    """The run wrote nothing into the user's home, cache, state or temp directories."""
+    yield
+    isolation.assert_nothing_written(WATCH)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's folder goes with the run; kept, and named, when something failed."""
+    isolation.finish(WATCH, session, exitstatus)
 
 
 @pytest.fixture
