@@ -66,8 +66,10 @@ def apply_operation(props: dict[str, Any] | None, op: str, value: Any) -> dict[s
                 items.append(item)
             elif op == "$remove":
                 items = [x for x in items if x != item]
-            else:
-                items += [x for x in (item if isinstance(item, list) else [item]) if x not in items]
+            else:  # "ensures that those values only appear once", repeats in the value too
+                for new in item if isinstance(item, list) else [item]:
+                    if new not in items:
+                        items.append(new)
             props[key] = items
     elif op == "$unset":
         for key in value:
