@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,15 +19,8 @@ from connector.sandbox.models.profiles import (
 )
 from connector.sandbox.models.resources import Resources
 
-#: A group-profile family as the groups issue declares it: the group key scopes, the id is given.
+#: A group-profile family: the group key is the scope, the group id is given.
 GROUPS = Family("groups", scope=("$group_key",), id_field="$group_id", id_kind="given")
-
-
-@pytest.fixture
-def store() -> Iterator[Resources]:
-    db = Database()
-    yield Resources(db)
-    db.close()
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,6 @@ NOTES = Family(
 )
 TOKENS = Family("tokens", id_kind="uuid", id_field="token_id")
 TABLES = Family("tables", scope=("projectId",), id_field="name", id_kind="given")
-
-
-@pytest.fixture
-def store() -> Iterator[Resources]:
-    db = Database()
-    yield Resources(db)
-    db.close()
 
 
 @pytest.fixture
