@@ -16,6 +16,7 @@ from connector.catalog.load import load_specs
 from connector.core.redact import basic_header
 from connector.send.attempts import NO_RETRY
 from tests import isolation
+from tests.isolation import nothing_written_outside, pytest_sessionfinish  # noqa: F401
 from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
 
@@ -145,15 +146,3 @@ def component(monkeypatch: pytest.MonkeyPatch) -> Iterator[Component]:
 @pytest.fixture
 def connection() -> dict[str, str]:
     return dict(REAL_CONNECTION if RECORDING else TEST_CONNECTION)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _nothing_written_outside() -> Iterator[None]:
-    """The run wrote nothing into the user's home, cache, state or temp directories."""
-    yield
-    isolation.assert_nothing_written(WATCH)
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The run's folder goes with the run; kept, and named, when something failed."""
-    isolation.finish(WATCH, session, exitstatus)

@@ -1,6 +1,7 @@
 """The suite's own home, cache, state and temp folders, and the check that nothing else was touched.
 
-`redirect()` runs before anything else in the suite (tests/conftest.py imports it first): it
+`redirect()` runs before anything else in a suite (tests/conftest.py and tests_engines/conftest.py
+call it first, and import `nothing_written_outside` and `pytest_sessionfinish` from here): it
 makes one temporary folder for the run and points the home, the XDG cache, state, config and
 data directories, the temp dir and the spec cache into it, in the environment, so every
 subprocess a test starts inherits them. `Watch.changes()` then lists what appeared in the
@@ -15,11 +16,13 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+import pytest
 
 APP = "mixpanel-connector"
 #: The environment variables the run points at its own folder (`REDIRECTED[name]` is the
@@ -122,8 +125,13 @@ def redirect() -> Watch | None:
     # Removed at exit, after every exit handler registered later (an engine's own temporary
     # folders inside it, say), which run first.
     atexit.register(_remove_if_clean, watch)
+    CURRENT.append(watch)
     tempfile.tempdir = None  # read TMPDIR again: every temporary file of the run goes inside
     return watch
+
+
+#: The run's places, once `redirect()` made them (None in a subprocess of a run).
+CURRENT: list[Watch] = []
 
 
 def assert_nothing_written(watch: Watch | None) -> None:
@@ -152,3 +160,15 @@ def finish(watch: Watch | None, session: Any, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"the run's temporary folders are kept in {watch.root}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_outside() -> Iterator[None]:
+    """The run wrote nothing into the user's home, cache, state or temp directories."""
+    yield
+    assert_nothing_written(CURRENT[0] if CURRENT else None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's folder goes with the run; kept, and named, when something failed."""
+    finish(CURRENT[0] if CURRENT else None, session, exitstatus)

@@ -11,6 +11,7 @@ import pytest
 
 from connector.sandbox import Sandbox
 from tests import isolation
+from tests.isolation import nothing_written_outside, pytest_sessionfinish  # noqa: F401
 
 from .readme import sandbox_options
 
@@ -22,18 +23,6 @@ WATCH = isolation.redirect()
 # in a file of this test run's own, so engine tests never draw on the user's budget file.
 BUDGETS = os.path.join(tempfile.mkdtemp(prefix="engine-budgets-"), "budgets.sqlite3")
 os.environ["MIXPANEL_CONNECTOR_BUDGETS"] = f"sqlite:///{BUDGETS}"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _nothing_written_outside() -> Iterator[None]:
-    """The run wrote nothing into the user's home, cache, state or temp directories."""
-    yield
-    isolation.assert_nothing_written(WATCH)
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The run's folder goes with the run; kept, and named, when something failed."""
-    isolation.finish(WATCH, session, exitstatus)
 
 
 @pytest.fixture

@@ -3,24 +3,18 @@ finished, summaries after the bar, and a sample instead of 50 MB for a large dry
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
-import os
-import pty
-import select
-import struct
-import sys
-import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connector.cli.main import main
 from connector.sandbox import Sandbox
+from tests.unit.cli.terminal import on_a_terminal
 
 
 @pytest.fixture(scope="module")
@@ -103,29 +97,13 @@ def test_a_run_that_finishes_says_done_once_before_its_result(
     assert len(finals) == 1 and finals[0].startswith("importEvents (done): 2,500 records")
 
 
-def _on_a_terminal(argv: list[str]) -> tuple[int, str]:
-    """Run the command with stdout and stderr on one terminal; what it showed, in order."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
-    shown = b""
-    with os.fdopen(follower, "w", closefd=True) as terminal:
-        with contextlib.redirect_stderr(terminal), contextlib.redirect_stdout(terminal):
-            assert sys.stderr.isatty()
-            code = main(argv)
-        terminal.flush()
-        while select.select([leader], [], [], 0.2)[0]:
-            shown += os.read(leader, 1 << 20)
-    os.close(leader)
-    return code, shown.decode("utf-8", "replace")
-
-
 def test_the_result_is_printed_after_the_bar_is_left_never_through_it(
     as_user: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     path = _events(tmp_path / "events.jsonl", 4500)
     argv = ["run", "importEvents", "--base-url", as_user.base_url, "--input-file", f"events={path}"]
-    code, shown = _on_a_terminal([*argv, "-i", f"project_id={as_user.project_id}"])
+    code, shown = on_a_terminal([*argv, "-i", f"project_id={as_user.project_id}"])
     assert code == 0
     result = shown.index('"data"')
     assert "4.50k records" in shown[:result]  # the bar's last state, drawn before the result
@@ -139,27 +117,23 @@ def test_a_failed_run_leaves_its_bar_marked_stopped(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     path = _events(tmp_path / "events.jsonl", 4500, broken_at=4000)
     argv = ["run", "importEvents", "--base-url", as_user.base_url, "--input-file", f"events={path}"]
-    code, shown = _on_a_terminal([*argv, "-i", f"project_id={as_user.project_id}"])
+    code, shown = on_a_terminal([*argv, "-i", f"project_id={as_user.project_id}"])
     assert code == 2
     assert "importEvents (stopped)" in shown
     assert shown.index("importEvents (stopped)") < shown.index("error: ")
+
+
+def _dry_run_import(path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
+    argv = ["run", "importEvents", "--dry-run", "--input-file", f"events={path}"]
+    assert main([*argv, "-i", "project_id=1"]) == 0
+    return capsys.readouterr()
 
 
 def test_a_dry_run_of_a_large_file_prints_a_sample_and_the_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _events(tmp_path / "events.jsonl", 9000)
-    argv = [
-        "run",
-        "importEvents",
-        "--dry-run",
-        "--input-file",
-        f"events={path}",
-        "-i",
-        "project_id=1",
-    ]
-    assert main(argv) == 0
-    captured = capsys.readouterr()
+    captured = _dry_run_import(path, capsys)
     shown = json.loads(captured.out)
     assert [len(request["body"]) for request in shown] == [3, 3, 3]
     assert shown[0]["body"][0]["properties"]["distinct_id"] == "u0"
@@ -186,16 +160,6 @@ def test_a_small_dry_run_is_printed_whole_without_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _events(tmp_path / "events.jsonl", 3)
-    argv = [
-        "run",
-        "importEvents",
-        "--dry-run",
-        "--input-file",
-        f"events={path}",
-        "-i",
-        "project_id=1",
-    ]
-    assert main(argv) == 0
-    captured = capsys.readouterr()
+    captured = _dry_run_import(path, capsys)
     assert [len(r["body"]) for r in json.loads(captured.out)] == [3]
     assert "would be sent" not in captured.err

@@ -4,16 +4,9 @@ text."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-import pty
-import select
 import sqlite3
-import struct
-import sys
-import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +18,7 @@ from connector.budgets import open_budgets
 from connector.cli.main import main
 from connector.files.checkpoint import ORPHAN_AFTER_S, Checkpoint, file_checkpoint, sweep
 from connector.sandbox import Sandbox
+from tests.unit.cli.terminal import on_a_terminal
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +59,6 @@ def test_output_counts_the_requests_of_any_action(
     assert len(served) >= requests
 
 
-def _on_a_terminal(argv: list[str]) -> tuple[int, str]:
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
-    shown = b""
-    with os.fdopen(follower, "w", closefd=True) as terminal:
-        with contextlib.redirect_stderr(terminal), contextlib.redirect_stdout(terminal):
-            assert sys.stderr.isatty()
-            code = main(argv)
-        terminal.flush()
-        while select.select([leader], [], [], 0.2)[0]:
-            shown += os.read(leader, 1 << 20)
-    os.close(leader)
-    return code, shown.decode("utf-8", "replace")
-
-
 def test_a_resumed_export_prints_its_summary_after_the_bar(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,7 +94,7 @@ def test_a_resumed_export_prints_its_summary_after_the_bar(
         assert (tmp_path / "events.jsonl.partial").exists()
         # The rerun, with the hour free, resumes on a terminal.
         fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        code, shown = _on_a_terminal([*argv, "--budgets", fresh])
+        code, shown = on_a_terminal([*argv, "--budgets", fresh])
     assert code == 0, shown
     summary = shown.index('{"events": 3')
     assert json.loads(shown[summary:].splitlines()[0])["windows_kept"] == 1  # it resumed
