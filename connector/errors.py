@@ -19,6 +19,11 @@ ConnectorError
     └── RedirectError        an unsafe or endless redirect was refused, fatal
 
 Every APIError carries `.attempts`: how many requests were made before it was raised.
+
+Every error pickles (to cross a process boundary) as its type, message and attributes, rebuilt
+without calling `__init__`; an APIError masks them with its request's secrets first, and the
+request pickles masked. The cause and traceback are not carried (a library's exception may quote
+a secret URL), as Python's own exceptions do.
 """
 
 from __future__ import annotations
@@ -64,6 +69,22 @@ class ConnectorError(Exception):
     """Base class of every error this package raises."""
 
     retriable: ClassVar[bool] = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as type, message and attributes, whatever `__init__` takes (see module doc)."""
+        return (_rebuilt, (type(self), self._travelling(self.args), self._travelling(vars(self))))
+
+    def _travelling(self, value: Any) -> Any:
+        """`value` as it may leave the process (APIError masks it with its request's secrets)."""
+        return value
+
+
+def _rebuilt(cls: type[ConnectorError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error of type `cls` with `args` and attributes `state`, its `__init__` not called."""
+    error = cls.__new__(cls, *args)
+    error.args = tuple(args)
+    error.__dict__.update(state)
+    return error
 
 
 # --- spec stage -------------------------------------------------------------------------------
@@ -210,6 +231,16 @@ class APIError(ConnectorError):
         """
         base = str(self.args[0]) if self.args else ""
         self.args = (_join_note(base, text),) + tuple(self.args[1:])
+
+    def _travelling(self, value: Any) -> Any:
+        secrets = getattr(self.request, "secrets", None)
+        masks = getattr(secrets, "data", None)
+        if masks is None:
+            return value
+        if isinstance(value, tuple):
+            return tuple(masks(list(value)))
+        # The request pickles itself masked (HTTPRequest.__reduce__); the rest is masked here.
+        return {k: v if k == "request" else masks(v) for k, v in value.items()}
 
 
 def _join_note(message: str, note: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -102,16 +102,20 @@ class Redactor:
         return short.sub(MASK, value) if short is not None else value
 
     def data(self, value: Any) -> Any:
-        """Mask secrets in a JSON-like structure, and every sensitive header, recursively."""
+        """Mask secrets in a JSON-like structure, and every sensitive header, recursively.
+
+        Any mapping comes back a dict, and any other collection (a tuple, a batch's records
+        held as their JSON) a list; other values come back as they are.
+        """
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, bytes):
-            return self.text(value.decode("utf-8", "replace"))
-        if isinstance(value, dict):
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self.text(bytes(value).decode("utf-8", "replace"))
+        if isinstance(value, Mapping):
             return {
                 k: (MASK if str(k).lower() in SENSITIVE_HEADERS and v else self.data(v))
                 for k, v in value.items()
             }
-        if isinstance(value, list | tuple):
+        if isinstance(value, Sequence | Set):
             return [self.data(v) for v in value]
         return value
