@@ -8,6 +8,7 @@ ConnectorError
 ├── RecordTooLarge       an input file's record passed its size cap (reported as InputError)
 ├── RenderError          a template failed: names the spec field and the undefined variable
 ├── BudgetStoreError     the rate budgets' store (SQLite file, Redis) is unusable: .url, masked
+├── StateError           a file kept between runs (the local key, a locked output) is unusable
 └── APIError             Mixpanel (or the network) answered badly: .status, .request (redacted)
     ├── AuthError            401/403, fatal
     ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
@@ -52,6 +53,7 @@ __all__ = [
     "ServerError",
     "SpecError",
     "SpecProblem",
+    "StateError",
     "TransportError",
     "UnsafeURL",
     "YAMLProblem",
@@ -199,6 +201,26 @@ class BudgetStoreError(ConnectorError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"Rate budgets at {url} cannot be used: {reason}")
+
+
+# --- state kept between runs -----------------------------------------------------------------
+
+
+class StateError(ConnectorError):
+    """A file the connector keeps between runs cannot be used; nothing was sent.
+
+    The local key is untrustworthy (a link, another owner, readable by others), or another run
+    holds the output or import checkpoint this run would write. `.path` names the file;
+    str() says what to do.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[StateError], tuple[str, str]]:
+        return type(self), (self.path, self.reason)
 
 
 # --- API stage --------------------------------------------------------------------------------
