@@ -219,9 +219,6 @@ class StateError(ConnectorError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
-    def __reduce__(self) -> tuple[type[StateError], tuple[str, str]]:
-        return type(self), (self.path, self.reason)
-
 
 # --- API stage --------------------------------------------------------------------------------
 
