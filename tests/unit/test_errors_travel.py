@@ -258,7 +258,9 @@ def test_a_message_quoting_a_request_secret_travels_masked() -> None:
 # --- end to end: a worker process's failures reach the parent typed -----------------------------
 
 
-def _import_in_worker(base_url: str, connection: dict[str, str], project_id: str) -> Any:
+def _import_in_worker(
+    base_url: str, connection: dict[str, str], project_id: str, token: str
+) -> Any:
     from connector import load_component
     from connector.budgets.memory import BudgetRegistry
 
@@ -269,8 +271,9 @@ def _import_in_worker(base_url: str, connection: dict[str, str], project_id: str
     return component.run("importEvents", inputs, connection, workers=2)
 
 
+@pytest.mark.parametrize("token", ["", TOKEN], ids=["no token", "records carry a token"])
 @pytest.mark.parametrize("wrong", ["password", "username"])
-def test_a_workers_auth_failure_reaches_the_parent_as_auth_error(wrong: str) -> None:
+def test_a_workers_auth_failure_reaches_the_parent_as_auth_error(wrong: str, token: str) -> None:
     from connector.sandbox import Sandbox
 
     with Sandbox() as sandbox:
@@ -278,7 +281,7 @@ def test_a_workers_auth_failure_reaches_the_parent_as_auth_error(wrong: str) -> 
         connection = {**sandbox.connection, wrong: PASSWORD}
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(1, mp_context=context) as pool:
-            future = pool.submit(_import_in_worker, base_url, connection, sandbox.project_id)
+            future = pool.submit(_import_in_worker, base_url, connection, sandbox.project_id, token)
             with pytest.raises(errors.AuthError) as caught:
                 future.result(timeout=120)
     error = caught.value

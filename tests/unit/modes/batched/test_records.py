@@ -190,3 +190,47 @@ def test_limits_are_inclusive() -> None:
     ]
     for event in fine:
         prepared(plan("importEvents").prepare(event, 0))
+
+
+MANY = {f"p{n}": n for n in range(300)}  # too many properties: the refusal quotes them
+
+
+def test_secret_fields_are_noted_and_mask_every_refusal() -> None:
+    from connector.core.redact import Redactor
+
+    secrets = Redactor(["p-secret"])
+    track = RecordPlan(
+        COMPONENT.spec.actions["trackEvents"], {"useProjectToken": False}, CONNECTION, secrets
+    )
+    events = [
+        {"event": "e", "properties": {"token": f"record-token-{n}", **MANY}} for n in range(3)
+    ]
+    track.note_secrets(events)
+    assert all(f"record-token-{n}" in secrets for n in range(3))
+    refused = track.prepare(events[1], 1)
+    assert isinstance(refused, Refusal) and "record-token" not in refused.message
+    profiles = RecordPlan(COMPONENT.spec.actions["updateMultipleProfiles"], {}, CONNECTION, secrets)
+    profiles.note_secrets([{"$token": "profile-token-9", "$distinct_id": "u"}, "not a record"])
+    assert "profile-token-9" in secrets
+
+
+def test_past_the_noted_limit_a_refusal_still_masks_its_own_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connector.core.redact import Redactor
+    from connector.modes.batched import records
+
+    monkeypatch.setattr(records, "MAX_NOTED_SECRETS", 2)
+    secrets = Redactor()
+    track = RecordPlan(
+        COMPONENT.spec.actions["trackEvents"], {"useProjectToken": False}, CONNECTION, secrets
+    )
+    events = [
+        {"event": "e", "properties": {"token": f"record-token-{n}", **MANY}} for n in range(5)
+    ]
+    track.note_secrets(events)
+    assert len(secrets) == 2  # the limit holds
+    for index, event in enumerate(events):
+        refused = track.prepare(event, index)
+        assert isinstance(refused, Refusal)
+        assert "'token': '***'" in refused.message and "record-token" not in refused.message
