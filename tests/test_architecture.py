@@ -1,5 +1,6 @@
 """The runtime's layout holds: stages import only the stages below them, no import cycles, no
-module reaching into another's `_private` names.
+module reaching into another's `_private` names. The sandbox's parts are layered the same way
+(models at the bottom, the HTTP server at the top) and free of cycles too.
 
 The imports are read with `ast` (every import statement, also those inside functions and under
 TYPE_CHECKING), so a lazy import cannot hide a cycle.
@@ -36,6 +37,26 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 #: Optional parts: they may import the runtime (its public names); the runtime never imports them.
 OUTSIDE = ("sandbox", "engines")
+#: Optional parts whose modules must still be free of import cycles.
+CYCLE_CHECKED = ("sandbox",)
+#: The sandbox's parts, lowest first, by the same rule as LAYERS: the models and the HTTP
+#: plumbing know nothing of routes, answers or the server; responses/ sit on models/ and auth;
+#: urls.py on responses/; the server on everything.
+SANDBOX_LAYERS: list[tuple[str, ...]] = [
+    ("models", "where", "faults", "inflate", "chart", "wire"),
+    ("pool",),
+    ("loop",),
+    ("store",),
+    ("reply",),
+    ("auth",),
+    ("responses",),
+    ("urls",),
+    ("page",),
+    ("handle",),
+    ("server",),
+    ("plugin", "tour"),
+    ("__init__",),  # connector/sandbox/__init__.py
+]
 #: Underscore names that are public API (namedtuple's) and may be used on any object.
 PUBLIC_UNDERSCORE = frozenset({"_replace", "_asdict", "_fields", "_make"})
 
@@ -112,8 +133,12 @@ def layering_problems(root: Path) -> list[str]:
 
 
 def cycles(root: Path) -> list[list[str]]:
-    """The import cycles among the runtime's modules (each as the modules on it, in order)."""
-    found = {name: p for name, p in modules(root).items() if part(name) not in OUTSIDE}
+    """The import cycles among the runtime's and the sandbox's modules (each as its modules)."""
+    found = {
+        name: p
+        for name, p in modules(root).items()
+        if part(name) not in OUTSIDE or part(name) in CYCLE_CHECKED
+    }
     graph = {
         name: sorted({t for _, t in imports(p, name, set(found))}) for name, p in found.items()
     }
@@ -136,6 +161,34 @@ def cycles(root: Path) -> list[list[str]]:
         if name not in state:
             visit(name)
     return loops
+
+
+def sandbox_part(module: str) -> str | None:
+    """The sandbox part of a module (`models`, `urls`, ...), or None outside the sandbox."""
+    pieces = module.split(".")
+    if pieces[:2] != ["connector", "sandbox"]:
+        return None
+    return pieces[2] if len(pieces) > 2 else "__init__"
+
+
+def sandbox_layering_problems(root: Path) -> list[str]:
+    """Every import inside the sandbox that runs upward or from a part in no layer."""
+    found = modules(root)
+    ranks = {name: n for n, layer in enumerate(SANDBOX_LAYERS) for name in layer}
+    problems = []
+    for name, path in found.items():
+        source = sandbox_part(name)
+        if source is None:
+            continue
+        if source not in ranks:
+            problems.append(f"{name}: sandbox part {source!r} is in no layer; add it")
+            continue
+        for line, target in imports(path, name, set(found)):
+            goal = sandbox_part(target)
+            if goal is not None and goal != source and ranks.get(goal, len(ranks)) >= ranks[source]:
+                where = f"{path.relative_to(root)}:{line}: {name} imports {target}"
+                problems.append(f"{where}, which is not below {source}")
+    return problems
 
 
 def _own_private_names(tree: ast.AST) -> set[str]:
@@ -180,6 +233,10 @@ def test_every_stage_imports_only_the_stages_below_it() -> None:
 
 def test_there_is_no_import_cycle() -> None:
     assert cycles(ROOT) == []
+
+
+def test_the_sandbox_parts_import_only_the_parts_below_them() -> None:
+    assert sandbox_layering_problems(ROOT) == []
 
 
 CHECKED = sorted(PACKAGE.rglob("*.py")) + sorted((ROOT / "tools").rglob("*.py"))
@@ -242,6 +299,38 @@ def test_an_upward_import_and_a_runtime_import_of_the_sandbox_are_found(tmp_path
     assert any("imports connector.sandbox.plugin, an optional part" in p for p in problems)
     assert any("part 'helpers' is in no layer" in p for p in problems)
     assert not any(p.startswith("connector/sandbox") for p in problems)
+
+
+def test_a_cycle_and_an_upward_import_inside_the_sandbox_are_found(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "connector/sandbox/__init__.py": "",
+            "connector/sandbox/handle.py": "from . import page\n",
+            "connector/sandbox/page.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from .server import Sandbox\n"
+            ),
+            "connector/sandbox/server.py": "from .handle import respond\n",
+            "connector/sandbox/models/__init__.py": "",
+            "connector/sandbox/models/base.py": "from ..responses.app import ok\n",
+            "connector/sandbox/responses/__init__.py": "",
+            "connector/sandbox/responses/app.py": "",
+            "connector/sandbox/extra.py": "",
+        },
+    )
+    assert cycles(root) == [
+        [
+            "connector.sandbox.handle",
+            "connector.sandbox.page",
+            "connector.sandbox.server",
+            "connector.sandbox.handle",
+        ]
+    ]
+    problems = sandbox_layering_problems(root)
+    assert any("models.base imports connector.sandbox.responses.app" in p for p in problems)
+    assert any("page imports connector.sandbox.server" in p for p in problems)
+    assert any("part 'extra' is in no layer" in p for p in problems)
 
 
 def test_private_names_of_other_modules_are_found(tmp_path: Path) -> None:

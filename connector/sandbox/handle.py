@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from . import page
 from .faults import Decision
 from .inflate import NotCompressed, TooLarge, decode_body
-from .ingest import MAX_BYTES
+from .models.base import now_ms
 from .pool import Outgoing
-from .reply import Call, Reply, error, json_reply
-from .routes import dispatch, style_of
-from .store import now_ms
+from .reply import Call, Reply, Served, api_error, json_reply
+from .responses.ingestion import MAX_BYTES
+from .urls import Router, api_of
 from .wire import Request, WireError, response_bytes
 
-if TYPE_CHECKING:
-    from .server import Sandbox
-
-METHODS = ("GET", "POST", "PUT", "DELETE")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def respond(sandbox: Sandbox, item: Request | WireError) -> Outgoing:
+def respond(sandbox: Served, router: Router, item: Request | WireError) -> Outgoing:
     """The answer to a request, or to a request that could not be read (which closes)."""
     started = now_ms()
     if isinstance(item, WireError):
         path = item.path
-        reply = error(item.status, item.message, style=style_of(path), path=path)
+        reply = api_error(api_of(path), item.status, item.message, path)
         _log(sandbox, item.method or "?", path or "?", reply.status, started, "unreadable")
         return Outgoing(_bytes(reply, close=True), close=True)
     path = item.path
@@ -36,7 +32,7 @@ def respond(sandbox: Sandbox, item: Request | WireError) -> Outgoing:
     decision = sandbox.faults.decide() if not quiet else Decision()
     if decision.delay_s:
         time.sleep(decision.delay_s)
-    out, status = _answer(sandbox, decision, item)
+    out, status = _answer(sandbox, router, decision, item)
     if not quiet:
         dates = _date_range(urlsplit(item.target).query)
         _log(sandbox, item.method, path, status, started, decision.label, dates)
@@ -52,7 +48,7 @@ def _date_range(query: str) -> tuple[str, str] | None:
 
 
 def _log(
-    sandbox: Sandbox,
+    sandbox: Served,
     method: str,
     path: str,
     status: int,
@@ -68,7 +64,9 @@ def _bytes(reply: Reply, *, close: bool) -> bytes:
     return response_bytes(reply.status, reply.body, reply.content_type, reply.headers, close=close)
 
 
-def _answer(sandbox: Sandbox, decision: Decision, request: Request) -> tuple[Outgoing, int]:
+def _answer(
+    sandbox: Served, router: Router, decision: Decision, request: Request
+) -> tuple[Outgoing, int]:
     path = request.path
     if decision.reset == "before":
         return Outgoing(b"", reset=True), 0
@@ -78,11 +76,11 @@ def _answer(sandbox: Sandbox, decision: Decision, request: Request) -> tuple[Out
             if decision.status == 429
             else "injected server error"
         )
-        reply = error(decision.status, message, style=style_of(path), path=path)
+        reply = api_error(api_of(path), decision.status, message, path)
         if decision.retry_after_s:
             reply.headers["Retry-After"] = str(decision.retry_after_s)
     else:
-        reply = _reply(sandbox, request)
+        reply = _reply(sandbox, router, request)
     if decision.reset == "after":  # part of the answer, then a TCP reset
         head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body) + 64}\r\n\r\n"
         return Outgoing(head.encode() + reply.body[: len(reply.body) // 2], reset=True), 0
@@ -90,19 +88,19 @@ def _answer(sandbox: Sandbox, decision: Decision, request: Request) -> tuple[Out
     return Outgoing(_bytes(reply, close=close), close=close), reply.status
 
 
-def _reply(sandbox: Sandbox, request: Request) -> Reply:
+def _reply(sandbox: Served, router: Router, request: Request) -> Reply:
     path, headers = request.path, request.headers
-    style = style_of(path)
+    api = api_of(path)
     if request.method not in METHODS:
-        return error(501, f"method {request.method} is not supported", style=style, path=path)
+        return api_error(api, 501, f"method {request.method} is not supported", path)
     encoding = headers.get("content-encoding", "")
     try:
         body = decode_body(request.body, encoding, MAX_BYTES)
     except TooLarge:
-        return error(413, f"request exceeds max limit of {MAX_BYTES} bytes", style=style, path=path)
+        return api_error(api, 413, f"request exceeds max limit of {MAX_BYTES} bytes", path)
     except NotCompressed as exc:
         message = f"the body is not valid {encoding.strip() or 'gzip'}: {exc}"
-        return error(400, message, style=style, path=path)
+        return api_error(api, 400, message, path)
     if page.is_page(path):
         return page.serve(sandbox, path)
     params = dict(parse_qsl(urlsplit(request.target).query, keep_blank_values=True))
@@ -111,7 +109,7 @@ def _reply(sandbox: Sandbox, request: Request) -> Reply:
         params = {**form, **params}
     call = Call(request.method, path, params, headers, body, sandbox)
     try:
-        return dispatch(call)
+        return router.dispatch(call)
     except Exception as exc:  # a sandbox bug: answer 500 and keep serving
         trace = traceback.format_exc(limit=-3)
         sandbox.errors.append(f"{request.method} {path}: {exc!r}\n{trace}")

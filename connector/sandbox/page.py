@@ -9,15 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from . import chart
-from .reply import Reply
-from .store import now_ms
-
-if TYPE_CHECKING:
-    from .server import Sandbox
+from .models.base import now_ms
+from .reply import Reply, Served
 
 REFRESH_S = 2
 ICON = (
@@ -87,17 +84,17 @@ def is_page(path: str) -> bool:
     return path in PAGE_PATHS
 
 
-def serve(sandbox: Sandbox, path: str) -> Reply:
+def serve(sandbox: Served, path: str) -> Reply:
     """The page, or its icon."""
     if path == "/favicon.ico":
         return Reply(200, ICON.encode(), "image/svg+xml", {"Cache-Control": "max-age=86400"})
     return render(sandbox)
 
 
-def render(sandbox: Sandbox) -> Reply:
+def render(sandbox: Served) -> Reply:
     """The whole page; every secret the sandbox knows is masked."""
     store = sandbox.store
-    secrets = (sandbox.password, sandbox.project_token)
+    secrets = (sandbox.password, sandbox.project_token, sandbox.project_secret, sandbox.oauth_token)
     counts = [[escape(n), str(raw), str(dedup)] for n, raw, dedup in store.event_counts()]
     events = [
         [
@@ -109,8 +106,8 @@ def render(sandbox: Sandbox) -> Reply:
     ]
     profiles = [[escape(d), _code(p, secrets)] for d, p in store.profiles()[:100]]
     pipes = [
-        [escape(str(n)), escape(str(s)), _code(json.loads(p), secrets)]
-        for n, s, p in store.rows("SELECT name, state, params FROM pipelines ORDER BY created_ms")
+        [escape(str(p["name"])), escape(str(p["state"])), _code(p["params"], secrets)]
+        for p in store.pipelines(sandbox.project_id)
     ]
     log = store.requests()
     requests = [

@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--password", help="service account secret (default: generated)")
     parser.add_argument("--project-token", help="project token (default: generated)")
     parser.add_argument("--project-id", help="project id (default: generated)")
+    parser.add_argument("--project-secret", help="project API secret (default: generated)")
     parser.add_argument(
         "--fail-rate",
         type=float,
@@ -154,6 +155,7 @@ def main(argv: Sequence[str]) -> int:
             password=args.password,
             project_token=args.project_token,
             project_id=args.project_id,
+            project_secret=args.project_secret,
         )
         sandbox.start()
     except (ValueError, OSError) as exc:
@@ -164,6 +166,7 @@ def main(argv: Sequence[str]) -> int:
     print(f"password: {sandbox.password}")
     print(f"project token: {sandbox.project_token}")
     print(f"project id: {sandbox.project_id}")
+    print(f"project secret: {sandbox.project_secret}")
     print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)
     try:
         while True:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -12,6 +14,7 @@ from .handle import respond
 from .loop import EventServer
 from .pool import Outgoing
 from .store import Store
+from .urls import ROUTER, Router
 from .wire import Request, WireError
 
 MAX_BODY = 64 * 1024 * 1024  # refuse to read more (Mixpanel's own limit is 10 MB uncompressed)
@@ -39,11 +42,14 @@ class Sandbox:
         password: str | None = None,
         project_token: str | None = None,
         project_id: str | None = None,
+        project_secret: str | None = None,
+        oauth_token: str | None = None,
         engage_page_size: int = 1000,
         workers: int = 16,
         idle_timeout_s: float = 30.0,
         read_timeout_s: float = 10.0,
         max_connections: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.faults = Faults(
             fail_rate=fail_rate,
@@ -65,6 +71,20 @@ class Sandbox:
         self.project_id = self._credential(
             "project_id", project_id, lambda: str(1_000_000 + secrets.randbelow(8_999_999))
         )
+        self.project_secret = self._credential(
+            "project_secret", project_secret, lambda: secrets.token_hex(16)
+        )
+        self.oauth_token = self._credential(
+            "oauth_token", oauth_token, lambda: secrets.token_hex(24)
+        )
+        self.organization_id = self._credential(
+            "organization_id", None, lambda: str(100_000 + secrets.randbelow(899_999))
+        )
+        self.workspace_id = self._credential(
+            "workspace_id", None, lambda: str(1_000_000 + secrets.randbelow(8_999_999))
+        )
+        self.clock = clock  # what models read as "now" (stamps, time-derived states)
+        self.router: Router = ROUTER
         self.engage_page_size = engage_page_size
         self.sessions: dict[str, list[str]] = {}  # engage query results by session_id
         self.lock = threading.Lock()
@@ -116,7 +136,7 @@ class Sandbox:
         return self
 
     def _respond(self, item: Request | WireError) -> Outgoing:
-        return respond(self, item)
+        return respond(self, self.router, item)
 
     @property
     def open_connections(self) -> int:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from connector.sandbox import Sandbox
-from connector.sandbox.ingest import ingest_updates
+from connector.sandbox.responses.ingestion import ingest_updates
 
 OPENAPI = Path(__file__).resolve().parents[1] / "contract" / "openapi"
 # Where each file's servers put its paths on the sandbox's single host.

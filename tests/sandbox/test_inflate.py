@@ -13,7 +13,7 @@ import pytest
 
 from connector.sandbox import Sandbox
 from connector.sandbox.inflate import NotCompressed, TooLarge, decode_body
-from connector.sandbox.ingest import MAX_BYTES
+from connector.sandbox.responses.ingestion import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 

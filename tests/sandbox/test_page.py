@@ -103,3 +103,10 @@ def test_the_page_loads_nothing_from_elsewhere_and_charts_requests(
     tips = re.findall(r"<title>[^<]* UTC: ([^<]*)</title>", chart)
     assert sum(int(n) for tip in tips for n, label in re.findall(r"(\d+) (\w+)", tip)) == 2
     assert any("4xx" in tip for tip in tips) and any("2xx" in tip for tip in tips)
+
+
+def test_the_project_secret_is_masked_too(sandbox: Sandbox, component: Component) -> None:
+    event = {"event": "Leak", "properties": {"distinct_id": "u1", "note": sandbox.project_secret}}
+    component.run("trackEvents", {"events": [event]}, sandbox.connection)
+    html = requests.get(sandbox.base_url + "/", timeout=5).text
+    assert "Leak" in html and sandbox.project_secret not in html

@@ -152,11 +152,17 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(5)]
+        lines = [proc.stdout.readline().strip() for _ in range(6)]
         base_url = lines[0]
         assert base_url.startswith("http://127.0.0.1:")
         fields = dict(line.split(": ", 1) for line in lines[1:])
-        assert set(fields) == {"username", "password", "project token", "project id"}
+        assert set(fields) == {
+            "username",
+            "password",
+            "project token",
+            "project id",
+            "project secret",
+        }
         assert fields["project id"] == "4242"
         env = {
             **os.environ,

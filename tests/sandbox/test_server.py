@@ -328,7 +328,8 @@ def test_pipeline_limits_and_lifecycle(sandbox: Sandbox, component: Component) -
         component.run("createGCSPipeline", {**gcs, "trial": "true"}, conn)
     name = {"project_id": pid, "name": "trial-events-daily-gcs-raw"}
     component.run("editGCSPipeline", {**name, "events": "Purchase"}, conn)
-    params = json.loads(sandbox.store.scalar("SELECT params FROM pipelines"))
+    (pipeline,) = sandbox.store.pipelines(pid)
+    params = pipeline["params"]
     assert params["events"] == "Purchase" and params["gcs_bucket"] == "b"
     component.run("deletePipeline", name, conn)
     assert component.run("listPipelines", {"project_id": pid}, conn)["data"] == {pid: []}

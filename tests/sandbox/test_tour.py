@@ -79,7 +79,7 @@ def test_the_tour_left_the_state_it_describes(
         "tags": ["beta"],
     }
     assert sb.store.profile("user-bob") is None
-    states = dict(sb.store.rows("SELECT name, state FROM pipelines"))
+    states = {p["name"]: p["state"] for p in sb.store.pipelines(sb.project_id)}
     assert states == {"trial-events-daily-gcs-raw": "active", "events-daily-s3-raw": "canceled"}
     events = {e["properties"].get("$insert_id") for e in sb.store.recent_events(50)}
     assert "tour-user-alice-2" in events

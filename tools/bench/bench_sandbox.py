@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench_prepare import _interleaved  # noqa: E402  (this folder: run as a script)
 
 from connector.sandbox import Sandbox, Store  # noqa: E402
-from connector.sandbox.ingest import ingest_events  # noqa: E402
+from connector.sandbox.models.events import ingest_events  # noqa: E402
 
 
 def _bodies(count: int) -> list[bytes]:
@@ -51,7 +51,7 @@ def _bodies(count: int) -> list[bytes]:
 def _store_ours(bodies: list[bytes]) -> None:
     store = Store()
     for body in bodies:
-        ingest_events(store, json.loads(body), kind="import", token=None)
+        ingest_events(store.events, store.identities, json.loads(body), kind="import", token=None)
     store.close()
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 import gzip
 import json
 
+from ..models.events import seconds
+from ..reply import Call, Problem, Reply, error
+from ..where import WhereError, parse_where
 from .query import day_start
-from .reply import Call, Problem, Reply, error
-from .store import seconds
-from .where import WhereError, parse_where
 
 SECRET_PROPERTIES = ("token",)
 

@@ -8,9 +8,11 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from .reply import Call, Problem, Reply, error, json_reply
-from .store import canonical
-from .where import WhereError, parse_where
+from ..models.families import FUNNELS, INSIGHTS, PROFILES
+from ..models.identities import canonical
+from ..models.profiles import properties
+from ..reply import Call, Problem, Reply, error, json_reply
+from ..where import WhereError, parse_where
 
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 MAX_SESSIONS = 256
@@ -88,7 +90,7 @@ def engage_query(call: Call) -> Reply:
     wanted_props = _json_list(call, "output_properties")
     results = []
     for did in ids[page * page_size : (page + 1) * page_size]:
-        props = store.profile(did)
+        props = properties(store.resources.get(PROFILES, call.context(), did))
         if props is None:
             continue
         if wanted_props is not None:
@@ -109,8 +111,8 @@ def engage_query(call: Call) -> Reply:
 
 def funnels_list(call: Call) -> Reply:
     """Saved funnels: `[{"funnel_id", "name"}]`."""
-    found = call.sandbox.store.reports("funnels")
-    return json_reply(200, [{"funnel_id": i, "name": n} for i, n, _ in found])
+    found = call.sandbox.store.resources.list(FUNNELS, call.context(), order="id")
+    return json_reply(200, [{"funnel_id": f["id"], "name": f["name"]} for f in found])
 
 
 def _date(call: Call, key: str) -> dt.date:
@@ -141,20 +143,18 @@ def bucket(seconds: int, unit: str) -> str:
 def funnels(call: Call) -> Reply:
     """A saved funnel's step counts, computed from the de-duplicated stored events."""
     funnel_id = _int(call, "funnel_id")
-    saved = {i: d for i, _, d in call.sandbox.store.reports("funnels")}
-    if funnel_id not in saved:
+    funnel = call.sandbox.store.resources.get(FUNNELS, call.context(), funnel_id)
+    if funnel is None:
         raise _bad(call, f"funnel_id {funnel_id} is not a saved funnel of this project")
-    steps = list(saved[funnel_id]["steps"])
+    steps = list(funnel["steps"])
     start, end = _date(call, "from_date"), _date(call, "to_date")
     if end < start:
         raise _bad(call, "to_date must not be before from_date")
     unit = call.params.get("unit") or "day"
-    length_unit = call.params.get("length_unit") or saved[funnel_id].get("length_unit", "day")
+    length_unit = call.params.get("length_unit") or funnel.get("length_unit", "day")
     if unit not in ("day", "week", "month") or length_unit not in UNIT_SECONDS:
         raise _bad(call, "unit must be day, week or month; length_unit day, hour, minute or second")
-    window = (
-        _int(call, "length", int(saved[funnel_id].get("length", 14))) * UNIT_SECONDS[length_unit]
-    )
+    window = _int(call, "length", int(funnel.get("length", 14))) * UNIT_SECONDS[length_unit]
     match = _where(call)
     from_s, to_s = day_start(start), day_start(end) + 86399
     by_user: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -221,10 +221,9 @@ def _steps(steps: list[str], gaps: list[list[int]]) -> dict[str, Any]:
 def insights(call: Call) -> Reply:
     """A saved insights report: de-duplicated event counts per day over its date range."""
     bookmark_id = _int(call, "bookmark_id")
-    saved = {i: d for i, _, d in call.sandbox.store.reports("insights")}
-    if bookmark_id not in saved:
+    report = call.sandbox.store.resources.get(INSIGHTS, call.context(), bookmark_id)
+    if report is None:
         raise _bad(call, f"bookmark_id {bookmark_id} is not a saved report of this project")
-    report = saved[bookmark_id]
     unit = str(report.get("unit", "day"))
     end = dt.datetime.now(dt.UTC).date()
     start = end - dt.timedelta(days=int(report.get("days", 30)) - 1)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .reply import Call, Problem, Reply, error, json_reply
-from .store import now_ms
+from ..models.base import Context
+from ..models.families import PIPELINES
+from ..reply import Call, Problem, Reply, error, json_reply
 
-PREFIX = "/api/2.0/nessie/pipeline"
 REQUIRED = {
     "gcs-raw": ("gcs_bucket", "gcs_region"),
     "s3-raw": ("s3_bucket", "s3_region", "s3_role"),
@@ -39,24 +38,20 @@ def _bad(message: str, status: int = 400) -> Problem:
     return Problem(error(status, message))
 
 
+def _scope(call: Call) -> Context:
+    return call.context(project_id=call.sandbox.project_id)
+
+
 def _load(call: Call, name: str, status: int = 400) -> dict[str, Any]:
-    row = call.sandbox.store.rows(
-        "SELECT params, state, created_ms FROM pipelines WHERE name = ? AND project_id = ?",
-        (name, call.sandbox.project_id),
-    )
-    if not name or not row:
+    found = call.sandbox.store.resources.get(PIPELINES, _scope(call), name) if name else None
+    if found is None:
         raise _bad(f"no pipeline named {name!r} in this project", status)
-    params, state, created = row[0]
-    return {"name": name, "params": json.loads(params), "state": state, "created_ms": created}
+    return found
 
 
 def _save(call: Call, name: str, params: dict[str, Any], state: str) -> None:
-    with call.sandbox.store.transaction() as db:
-        db.execute(
-            "INSERT OR REPLACE INTO pipelines VALUES (?, ?, ?, ?, COALESCE("
-            "(SELECT created_ms FROM pipelines WHERE name = ?), ?))",
-            (name, call.sandbox.project_id, json.dumps(params), state, name, now_ms()),
-        )
+    body = {"name": name, "params": params, "state": state}
+    call.sandbox.store.resources.put(PIPELINES, _scope(call), name, body)
 
 
 def create(call: Call) -> Reply:
@@ -89,11 +84,8 @@ def create(call: Call) -> Reply:
         raise _bad("frequency must be daily or hourly")
     source = _one(form, "data_source") or "events"
     name = f"{'trial-' if trial else ''}{source}-{frequency}-{kind}"
-    existing = call.sandbox.store.rows(
-        "SELECT state FROM pipelines WHERE name = ? AND project_id = ?",
-        (name, call.sandbox.project_id),
-    )
-    if existing and existing[0][0] != "canceled":
+    existing = call.sandbox.store.resources.get(PIPELINES, _scope(call), name)
+    if existing is not None and existing["state"] != "canceled":
         raise _bad(f"a pipeline named {name} already exists; edit or cancel it first")
     params = {k: v if len(v) > 1 else v[0] for k, v in form.items() if k != "project_id"}
     params.update(
@@ -164,21 +156,19 @@ def status(call: Call) -> Reply:
 
 def jobs(call: Call) -> Reply:
     """Active pipelines of the project, keyed by project id."""
-    rows = call.sandbox.store.rows(
-        "SELECT name, params, state, created_ms FROM pipelines WHERE project_id = ? AND state != ?"
-        " ORDER BY created_ms, name",
-        (call.sandbox.project_id, "canceled"),
+    found = call.sandbox.store.resources.list(
+        PIPELINES, _scope(call), lambda p: p["state"] != "canceled"
     )
     items = []
-    for name, params, state, created in rows:
-        when = dt.datetime.fromtimestamp(created / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    for pipeline in found:
+        when = dt.datetime.fromisoformat(pipeline["created"]).strftime("%Y-%m-%d %H:%M:%S UTC")
         items.append(
             {
-                "name": name,
+                "name": pipeline["name"],
                 "Dispatcher": "backfill",
                 "last_dispatched": when,
-                "frequency": json.loads(params).get("frequency", "daily"),
-                "sync_enabled": "false" if state == "paused" else "true",
+                "frequency": pipeline["params"].get("frequency", "daily"),
+                "sync_enabled": "false" if pipeline["state"] == "paused" else "true",
             }
         )
     return json_reply(200, {call.sandbox.project_id: items})
@@ -191,13 +181,6 @@ def timeline(call: Call) -> Reply:
     return json_reply(200, {"timeline": [_run(call, pipeline, yesterday, "succeeded")]})
 
 
-ROUTES: dict[tuple[str, str], Callable[[Call], Reply]] = {
-    ("POST", f"{PREFIX}/create"): create,
-    ("POST", f"{PREFIX}/edit"): edit,
-    ("POST", f"{PREFIX}/cancel"): _state("canceled"),
-    ("POST", f"{PREFIX}/pause"): _state("paused", 404),
-    ("POST", f"{PREFIX}/resume"): _state("active", 404),
-    ("GET", f"{PREFIX}/status"): status,
-    ("GET", f"{PREFIX}/jobs"): jobs,
-    ("GET", f"{PREFIX}/timeline"): timeline,
-}
+cancel = _state("canceled")
+pause = _state("paused", 404)
+resume = _state("active", 404)
