@@ -27,7 +27,6 @@ from .spec import (
 from .widening import OPT_IN, component_widening, entry_widening, operation_widening, refusal
 
 log = logging.getLogger("connector.specs")
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = PACKAGE_DIR / "schemas" / "spec.schema.yaml"
@@ -234,10 +233,7 @@ def _declared_hosts(layers: Sequence[Layer], overlays_too: bool) -> set[str]:
         path = layer.root / "component.yaml"
         if layer.overlay and (not overlays_too or not path.is_file()):
             continue
-        if layer.overlay:
-            data = load_yaml(path).data
-        else:  # the package's own file: the C parser (the bounded one takes 7 ms here)
-            data = yaml.load(path.read_bytes(), Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+        data = load_yaml(path).data
         if isinstance(data, dict):
             hosts.update(str(host) for host in data.get("trusted_hosts") or ())
     return hosts

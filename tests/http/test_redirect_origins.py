@@ -95,7 +95,12 @@ OTHER_ORIGINS: dict[str, Target] = {
 }
 
 
-def _landed(servers: dict[str, HTTPServer], location: str) -> HTTPServer:
+def _redirect(servers: dict[str, HTTPServer], path: str, status: int, target: str) -> HTTPServer:
+    """The base server redirects `path` to the `target` origin; the server that lands there."""
+    location = OTHER_ORIGINS[target](servers)
+    servers["base"].expect_request(path).respond_with_data(
+        "", status=status, headers={"Location": location}
+    )
     port = int(location.rsplit(":", 1)[1].split("/")[0])
     return next(server for server in servers.values() if server.port == port)
 
@@ -109,11 +114,7 @@ def test_a_hop_to_another_origin_drops_the_credentials(
     target: str,
     status: int,
 ) -> None:
-    location = OTHER_ORIGINS[target](servers)
-    base.expect_request(FUNNELS_PATH).respond_with_data(
-        "", status=status, headers={"Location": location}
-    )
-    landed = _landed(servers, location)
+    landed = _redirect(servers, FUNNELS_PATH, status, target)
     landed.expect_request("/moved").respond_with_json(FUNNELS_BODY)
     component = _component(base.url_for("/"), certificate)
     result = component.run("listSavedFunnels", FUNNELS_INPUTS, TEST_CONNECTION)
@@ -155,11 +156,7 @@ def test_a_body_holding_the_token_is_not_resent_to_another_origin(
     target: str,
     status: int,
 ) -> None:
-    location = OTHER_ORIGINS[target](servers)
-    base.expect_request("/track").respond_with_data(
-        "", status=status, headers={"Location": location}
-    )
-    landed = _landed(servers, location)
+    landed = _redirect(servers, "/track", status, target)
     inputs = {"alias": "user-alias-67890", "distinct_id": "user-12345"}
     with pytest.raises(RedirectError, match="another origin .*contains a credential"):
         _component(base.url_for("/"), certificate).run("createAlias", inputs, TEST_CONNECTION)
