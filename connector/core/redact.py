@@ -30,8 +30,12 @@ _BEFORE, _AFTER = r"(?:(?<=[=:\"'])|^)", r"(?=[&\"'@,;#\s]|$)"
 
 
 def _forms(secret: str) -> set[str]:
-    """A secret as it may appear in text: as is, JSON-escaped, URL-encoded, or both."""
+    """A secret as it may appear in text: as is, JSON- or repr-escaped, URL-encoded, or both.
+
+    (A message quoting a value with `repr`, as jsonschema's do, escapes it its own way.)
+    """
     escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {repr(secret)[1:-1], ascii(secret)[1:-1]}
     plain = {secret, *escaped}
     encoded = {quote(form, safe="") for form in plain} | {quote_plus(form) for form in plain}
     return plain | encoded
