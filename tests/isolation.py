@@ -36,6 +36,9 @@ REDIRECTED = {
     "TMPDIR": "tmp",
     "MIXPANEL_CONNECTOR_CACHE": "spec-cache",
 }
+#: Files the run's variables point at (their folders are made): the local key that state
+#: files' digests are made with.
+REDIRECTED_FILES = {"MIXPANEL_CONNECTOR_LOCAL_KEY": "local-key/local.key"}
 
 
 #: The names this suite's stack gives what it puts in a temp dir: Python's `tempfile` defaults
@@ -120,6 +123,10 @@ def redirect() -> Watch | None:
     for name, inside in REDIRECTED.items():
         path = root / inside
         path.mkdir(parents=True, exist_ok=True)
+        os.environ[name] = str(path)
+    for name, inside in REDIRECTED_FILES.items():
+        path = root / inside
+        path.parent.mkdir(parents=True, exist_ok=True)
         os.environ[name] = str(path)
     os.environ[MARKER] = str(root)
     # Removed at exit, after every exit handler registered later (an engine's own temporary

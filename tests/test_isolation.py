@@ -68,7 +68,8 @@ def test_a_run_that_writes_outside_fails_and_names_the_path(
     (tmp_path / "tmp").mkdir()
     probe = tmp_path / "test_probe.py"
     probe.write_text(PROBE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in isolation.REDIRECTED}
+    redirected = {*isolation.REDIRECTED, *isolation.REDIRECTED_FILES}
+    env = {k: v for k, v in os.environ.items() if k not in redirected}
     env.pop(isolation.MARKER)
     env.update(HOME=str(tmp_path / "home"), TMPDIR=str(tmp_path / "tmp"))
     env["PROBE_TARGET"] = str(tmp_path / where)
