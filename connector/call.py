@@ -8,10 +8,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from .budgets.limits import Registry
+from .budgets.notice import PYTHON_ADVICE
 from .catalog.spec import ComponentSpec, OperationSpec
 from .catalog.widening import secret_reads
 from .core.progress import NoProgress, Progress
 from .core.redact import Redactor
+from .core.urls import host_matches, origin_of
 from .parse.response import parse_response
 from .prepare.auth import authorization_header, credentials_to, describe_scheme, scheme_for
 from .prepare.inputs import validate_inputs
@@ -58,8 +60,9 @@ class Settings:
         workers: Requests a batched action keeps in flight (None: the spec's).
         short_wait_s: How long a call waits for a per-second window or a concurrency slot.
         progress: Where the modes report their figures (records, requests, waits).
-        secret_ops: Whether each operation's templates put a connection secret into the
-            request itself (by operation key, filled as operations are first rendered).
+        wait_advice: How the caller changes a budget's wait or store, for its notices.
+        secret_ops: The connection secrets each operation's templates put into the request
+            itself (by operation key, filled as operations are first rendered).
     """
 
     spec: ComponentSpec
@@ -72,9 +75,10 @@ class Settings:
     rng: random.Random
     embedded: Any = None
     workers: int | None = None
-    secret_ops: dict[str, bool] = field(default_factory=dict)
+    secret_ops: dict[str, tuple[str, ...]] = field(default_factory=dict)
     short_wait_s: float = SHORT_WAIT_S
     progress: Progress = field(default_factory=NoProgress)
+    wait_advice: str = PYTHON_ADVICE
 
     def show_wait(self, notice: str) -> None:
         """A budget wait starts (its notice) or ends (""): show it with the progress."""
@@ -139,7 +143,7 @@ class Call:
         """
         inputs, adapted = _adapted(settings, op, inputs, connection)
         secrets = _secrets(settings.spec, op, adapted, inputs)
-        values = validate_inputs(op, inputs, adapted, deferred=deferred)
+        values = validate_inputs(op, inputs, adapted, deferred=deferred, component=settings.spec)
         return cls(settings, op, values, adapted, secrets, options or CallOptions(), inputs)
 
     # --- options in force ------------------------------------------------------------------------
@@ -178,7 +182,11 @@ class Call:
             rebase_hosts=spec.trusted_hosts,
             secrets=self.secrets,
         )
-        request = replace(request, api=spec.name, trust_widened=self.op.trust_widened)
+        at = origin_of(request.url)
+        server = "" if host_matches(at.host, spec.trusted_hosts) else str(at)
+        request = replace(
+            request, api=spec.name, server=server, trust_widened=self.op.trust_widened
+        )
         header = authorization_header(
             request,
             spec.connection,
@@ -197,18 +205,32 @@ class Call:
 
         (The project token in a body, say.) Such a request goes only where credentials may go.
         """
+        return bool(self.secrets_rendered())
+
+    def secrets_rendered(self) -> tuple[str, ...]:
+        """The secret connection fields the operation's templates put into the request."""
         known = self.settings.secret_ops.get(self.op.key)
         if known is None:
             op = self.op
             secret = [f.key for f in self.settings.spec.connection.inputs if f.is_secret]
             parts = {"request": op.request, "batch": op.batch, "paging": op.paging}
-            known = self.settings.secret_ops[op.key] = bool(secret_reads(parts, secret))
+            reads = set().union(*secret_reads(parts, secret).values())
+            known = self.settings.secret_ops[op.key] = tuple(k for k in secret if k in reads)
         return known
 
     def auth_hint(self, request: HTTPRequest) -> str:
-        """The auth scheme and connection fields `request` uses, for messages (no values)."""
+        """The credentials `request` uses, for messages (no values).
+
+        Its auth scheme and the connection fields it sends: in the Authorization header, or
+        for a scheme of none, the secret fields its templates put in the request itself.
+        """
         connection = self.settings.spec.connection
-        return describe_scheme(scheme_for(request, connection), connection)
+        scheme = scheme_for(request, connection)
+        rendered = self.secrets_rendered() if scheme.type == "none" else ()
+        if not rendered:
+            return describe_scheme(scheme, connection)
+        fields = " and ".join(connection.field(key).describe() for key in rendered)
+        return f"{fields}, in the request itself ({scheme.name}: no Authorization header)"
 
     def send(
         self,
@@ -270,6 +292,7 @@ class Call:
             rate_wait_s=self.rate_wait_s,
             short_wait_s=self.settings.short_wait_s,
             on_wait=self.settings.show_wait,
+            advice=self.settings.wait_advice,
         )
 
 

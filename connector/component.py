@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,18 @@ class Component:
         return self.settings.embedded
 
     @property
+    def wait_advice(self) -> str:
+        """How this caller changes a budget's wait or store, said when a wait bites.
+
+        Settable: the command line names its flags.
+        """
+        return self.settings.wait_advice
+
+    @wait_advice.setter
+    def wait_advice(self, advice: str) -> None:
+        self.settings.wait_advice = advice
+
+    @property
     def progress(self) -> Progress:
         """Where the calls report their figures (see connector.core.progress); settable."""
         return self.settings.progress
@@ -236,25 +248,42 @@ class Component:
                 start=lambda chosen: stream_windows(waiting, chosen, stats),
             )
         if op.paging and paging_enabled(op, call.values):
-            records = iter_pages(call)
+            records = iter_pages(call, stats)
         elif op.batch:  # its first request, as `prepare` shows it
-            records = items_of(op, lambda: call.send(*first))
+            tries = [0]
+
+            def answer() -> Any:
+                try:
+                    return call.send(*first, attempts=tries)
+                finally:
+                    stats.requests += tries[0]
+
+            records = items_of(op, answer)
         else:
-            records = iter_items(call)
+            records = iter_items(call, stats)
         return RecordStream(records, stats)
 
     def preview(
         self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         """Return the requests `run` would send (secrets masked), sending nothing."""
+        return list(self.preview_requests(action_key, inputs, connection))
+
+    def preview_requests(
+        self, action_key: str, inputs: Mapping[str, Any], connection: Mapping[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """`preview`, one request at a time: a batched action's records are read as it goes.
+
+        Its inputs are checked when it is called (InputError then; nothing is sent).
+        """
         op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
         call = self.bind(op, inputs, connection)
         if op.batch:
             from .modes.batched.run import batch_requests
 
-            return [request.to_dict() for request, _ in batch_requests(call)]
+            return (request.to_dict() for request, _ in batch_requests(call))
         request, _ = call.render()
-        return [request.to_dict()]
+        return iter([request.to_dict()])
 
     def prepare(
         self, action: str | OperationSpec, inputs: Mapping[str, Any], connection: Mapping[str, Any]
@@ -325,6 +354,13 @@ class Component:
             return table[key]
         near = closest(key, table, n=3)
         hint = f" Did you mean {', '.join(near)}?" if near else f" Known: {', '.join(table)}."
+        other, verb = (
+            (self.spec.data_sources, "fetch") if kind == "action" else (self.spec.actions, "run")
+        )
+        there = [k for k in closest(key, other, n=1) if k not in table]
+        if there:
+            what = "data source" if verb == "fetch" else "action"
+            hint = f" {there[0]} is a {what}: {verb}({there[0]!r}, ...).{hint if near else ''}"
         raise InputError(key, [InputProblem("key", kind.capitalize(), f"no {kind} {key!r}.{hint}")])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from connector.budgets.memory import BudgetRegistry
 from connector.catalog.load import load_specs
 from connector.core.redact import basic_header
 from connector.send.attempts import NO_RETRY
+from tests import isolation
+from tests.isolation import nothing_written_outside, pytest_sessionfinish  # noqa: F401
 from tests.output_check import checked_against_output_schema
 from tests.wire_match import fingerprint_request, wire_matcher
 
@@ -27,13 +28,9 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
-# The checked-spec cache goes to a folder of this run, never the user's cache directory.
-os.environ.setdefault("MIXPANEL_CONNECTOR_CACHE", tempfile.mkdtemp(prefix="spec-cache-"))
-# So does the local key that state files' digests are made with.
-os.environ.setdefault(
-    "MIXPANEL_CONNECTOR_LOCAL_KEY",
-    os.path.join(tempfile.mkdtemp(prefix="local-key-"), "local.key"),
-)
+# Before anything can write: home, cache, state, temp dir and spec cache in a folder of this
+# run, inherited by every subprocess (tests/isolation.py); checked and removed at the end.
+WATCH = isolation.redirect()
 
 # Fake credentials: never valid anywhere; a test proves none of them reaches a cassette.
 TEST_CONNECTION = {

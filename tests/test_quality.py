@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-from hashlib import sha1
-from pathlib import Path
 
 import pytest
 
@@ -19,17 +16,17 @@ CHECKS = {
     "mypy-strict": ["mypy"],
 }
 
-
-# Caches live outside the checkout (one folder per checkout, reused between runs).
-CACHE = Path(tempfile.gettempdir()) / "mixpanel-connector-quality" / sha1(bytes(ROOT)).hexdigest()
+# Their caches stay in the checkout (.mypy_cache, .ruff_cache: git ignores them), reused between
+# runs; never in the temp or home directory.
+CACHE = ROOT
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_tool_is_clean(name: str) -> None:
     env = {
         **os.environ,
-        "MYPY_CACHE_DIR": str(CACHE / "mypy"),
-        "RUFF_CACHE_DIR": str(CACHE / "ruff"),
+        "MYPY_CACHE_DIR": str(CACHE / ".mypy_cache"),
+        "RUFF_CACHE_DIR": str(CACHE / ".ruff_cache"),
     }
     result = subprocess.run(
         [sys.executable, "-m", *CHECKS[name]], cwd=ROOT, capture_output=True, text=True, env=env

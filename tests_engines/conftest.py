@@ -10,9 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from connector.sandbox import Sandbox
+from tests import isolation
+from tests.isolation import nothing_written_outside, pytest_sessionfinish  # noqa: F401
 
 from .readme import sandbox_options
 
+# As in the main suite: home, cache, state, temp dir and spec cache in a folder of this run (so
+# the engines' own homes, ~/airflow, ~/.prefect, a Dagster home, land there too), checked and
+# removed at the end (tests/isolation.py).
+WATCH = isolation.redirect()
 # Budgets in a SQLite store as in production (where it is shared by every task on the host), but
 # in a file of this test run's own, so engine tests never draw on the user's budget file.
 BUDGETS = os.path.join(tempfile.mkdtemp(prefix="engine-budgets-"), "budgets.sqlite3")

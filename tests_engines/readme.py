@@ -83,3 +83,52 @@ def retarget(
         assert SANDBOX_URL in code
         code = code.replace(SANDBOX_URL, base_url)
     return code.replace(DATA_DIR, data_dir.rstrip("/") + "/")
+
+
+def shell_blocks(section: str) -> list[list[str]]:
+    """The command lines of every shell block under `### <section>` (or `####`)."""
+    text = _text()
+    match = re.search(rf"\n(#{{3,4}}) {re.escape(section)}\n", text)
+    assert match, f"no heading ### {section}"
+    body = re.split(rf"\n#{{2,{len(match.group(1))}}} ", text[match.end() :], maxsplit=1)[0]
+    return [[line for line in b.splitlines() if line.strip()] for b in _blocks(body, "sh")]
+
+
+SAMPLE_DAY = "2026-01-31"
+
+
+def load_sample_events(sandbox_url: str) -> int:
+    """Run the README's command that loads the sample events into the sandbox at `sandbox_url`.
+
+    Returns how many events the sample file holds.
+    """
+    import os
+
+    from connector.cli.main import main
+
+    [line] = [
+        line
+        for line in _blocks(_section("## Workflow engines"), "sh")[1].splitlines()
+        if "mixpanel-connector run importEvents" in line
+    ]
+    words = shlex.split(line)
+    env = dict(w.split("=", 1) for w in words[: words.index("mixpanel-connector")])
+    argv = words[words.index("mixpanel-connector") + 1 :]
+    argv = [sandbox_url if w == SANDBOX_URL else w for w in argv]
+    root = README.parent
+    argv = [
+        w.replace("events=examples/", f"events={root}/examples/") if w.startswith("events=") else w
+        for w in argv
+    ]
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert main([*argv, "--quiet"]) == 0
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    path = root / "examples" / f"events-{SAMPLE_DAY}.jsonl"
+    return len(path.read_text(encoding="utf-8").splitlines())

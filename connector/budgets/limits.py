@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
@@ -54,6 +54,8 @@ class RateLimit:
         unit: Plural noun for one call, used in messages.
         scope: What a key identifies, used in messages ("project 123"); named by the spec
             that declares the budget (component.yaml `rate_limits.<name>.scope`).
+        basis: Why the client keeps it, for messages ("Mixpanel's documented limits", "the
+            limits http://127.0.0.1:8080 advertises").
     """
 
     name: str
@@ -63,6 +65,7 @@ class RateLimit:
     label: str = ""
     unit: str = "calls"
     scope: str = ""
+    basis: str = field(default="", compare=False)  # words only: not part of the limit
 
     def __post_init__(self) -> None:
         for attr in ("per_hour", "per_second", "max_concurrent"):
@@ -240,4 +243,12 @@ class Registry(Protocol):
 
     def budget(self, limit: RateLimit) -> Budget:
         """Return the shared budget for ``limit``."""
+        ...
+
+    def note(self, name: str) -> str | None:
+        """What the registry's store keeps under ``name`` (what a server advertised)."""
+        ...
+
+    def keep_note(self, name: str, value: str) -> None:
+        """Keep ``value`` under ``name`` wherever the budgets are shared."""
         ...

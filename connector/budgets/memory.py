@@ -228,6 +228,17 @@ class BudgetRegistry:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._budgets: dict[str, RateBudget] = {}
+        self._notes: dict[str, str] = {}
+
+    def note(self, name: str) -> str | None:
+        """What this process keeps under ``name`` (what a server advertised), or None."""
+        with self._lock:
+            return self._notes.get(name)
+
+    def keep_note(self, name: str, value: str) -> None:
+        """Keep ``value`` under ``name`` for this process."""
+        with self._lock:
+            self._notes[name] = value
 
     def budget(self, limit: RateLimit) -> RateBudget:
         """Return the shared budget for ``limit``, creating it on first use.

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from .limits import RateLimit, format_duration
 
-__all__ = ["NOTICE_AFTER_S", "SHORT_WINDOWS", "wait_notice", "where_shared"]
+__all__ = [
+    "NOTICE_AFTER_S",
+    "SHORT_WINDOWS",
+    "PYTHON_ADVICE",
+    "wait_notice",
+    "where_shared",
+    "whose",
+]
+
+#: How a Python caller changes a wait or where budgets are kept (the CLI says it with flags).
+PYTHON_ADVICE = (
+    "pass rate_wait_s=SECONDS (to load_component, run or iter) to wait for it, "
+    "budgets='memory' to keep budgets to this process"
+)
 
 #: Waits longer than this are announced (once each); shorter ones pass silently.
 NOTICE_AFTER_S = 1.0
@@ -17,6 +30,17 @@ def where_shared(url: str | None) -> str:
     if not url:
         return "kept in this process only"
     return f"shared through {url}"
+
+
+def whose(limit: RateLimit, advice: str = "") -> str:
+    """Whose budget it is, and how to change it, in a sentence or two.
+
+    "This client keeps this budget itself, for Mixpanel's documented limits; the server
+    refused nothing. ADVICE."
+    """
+    basis = limit.basis or "the limits its specs declare"
+    sentence = f"This client keeps this budget itself, for {basis}; the server refused nothing"
+    return f"{sentence}. {advice[:1].upper()}{advice[1:]}." if advice else f"{sentence}."
 
 
 def wait_notice(

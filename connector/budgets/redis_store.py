@@ -212,6 +212,21 @@ class RedisStore:
         except self._errors as exc:
             log.warning("cannot release a call at %s: %s", self.url, exc)
 
+    def read_note(self, name: str) -> str | None:
+        """The note kept under ``name``, unless it expired."""
+        try:
+            value = self._client.get(f"{self._prefix}:note:{name}")
+        except self._errors as exc:
+            raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
+        return None if value is None else str(value)
+
+    def write_note(self, name: str, value: str, ttl_s: float) -> None:
+        """Keep ``value`` under ``name`` for ``ttl_s`` seconds, for every sharing host."""
+        try:
+            self._client.set(f"{self._prefix}:note:{name}", value, ex=max(1, int(ttl_s)))
+        except self._errors as exc:
+            raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
+
     def seconds_until_free(self, limit: RateLimit, key: str) -> float:
         """Seconds until the rate windows admit another call (0 if now)."""
         granted, wait, window = self._check(limit, key, "", False)

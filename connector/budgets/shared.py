@@ -23,6 +23,10 @@ __all__ = ["LATE_S", "POLL_S", "SharedBudget", "SharedRegistry", "Store", "Verdi
 LATE_S = 10.0
 #: How often a call waiting for a concurrency slot held by another process looks again.
 POLL_S = 0.05
+#: How long a note (what a server advertised) is kept after it was last heard, and how often a
+#: process looks at the store's copy again.
+NOTE_TTL_S = 86_400.0
+NOTE_CACHE_S = 60.0
 
 
 def counts_from(recorded: list[float], now: float) -> list[float]:
@@ -68,6 +72,14 @@ class Store(Protocol):
 
     def in_flight(self, limit: RateLimit, key: str) -> int:
         """Calls holding a concurrency slot for ``key`` in every sharing process."""
+        ...
+
+    def read_note(self, name: str) -> str | None:
+        """The note kept under ``name`` (what a server advertised), unless it expired."""
+        ...
+
+    def write_note(self, name: str, value: str, ttl_s: float) -> None:
+        """Keep ``value`` under ``name`` for ``ttl_s`` seconds, for every sharing process."""
         ...
 
 
@@ -179,9 +191,39 @@ class SharedRegistry:
         self._store: Store | None = None
         self._pid = 0
         self._budgets: dict[RateLimit, SharedBudget] = {}
+        self._notes: dict[str, tuple[str | None, float]] = {}  # name -> value, when read
 
     def __repr__(self) -> str:
         return f"<SharedRegistry {self.url}>"
+
+    def note(self, name: str) -> str | None:
+        """What the store keeps under ``name`` (read once a minute at most by this process)."""
+        with self._lock:
+            cached = self._notes.get(name)
+        if cached is not None and time.monotonic() - cached[1] < NOTE_CACHE_S:
+            return cached[0]
+        value = self.store().read_note(name)
+        with self._lock:
+            self._notes[name] = (value, time.monotonic())
+        return value
+
+    def keep_note(self, name: str, value: str) -> None:
+        """Keep ``value`` under ``name`` for every sharing process.
+
+        Written when it changes, and once a minute at most while it stays (renewing its
+        NOTE_TTL_S).
+        """
+        with self._lock:
+            cached = self._notes.get(name)
+        if (
+            cached is not None
+            and cached[0] == value
+            and time.monotonic() - cached[1] < NOTE_CACHE_S
+        ):
+            return
+        self.store().write_note(name, value, NOTE_TTL_S)
+        with self._lock:
+            self._notes[name] = (value, time.monotonic())
 
     def store(self) -> Store:
         """The open store (opening it now if needed)."""

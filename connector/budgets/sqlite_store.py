@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS grants (
     budget TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL, token TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS grants_by_key ON grants (budget, key, at);
+CREATE TABLE IF NOT EXISTS notes (name TEXT PRIMARY KEY, value TEXT NOT NULL, until REAL NOT NULL);
 """
 _LOCK_FLAGS = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
 #: How long a store keeps retrying when SQLite answers "database is locked" at once (it does so,
@@ -177,6 +178,30 @@ class SQLiteStore:
             self._db.execute(
                 "UPDATE grants SET at = MIN(at, ?) WHERE budget = ? AND key = ? AND token = ?",
                 (now, limit.name, key, token),
+            )
+
+        self._transaction(work)
+
+    # --- notes (what servers advertised) --------------------------------------------------------
+
+    def read_note(self, name: str) -> str | None:
+        """The note kept under ``name``, unless it expired."""
+
+        def work(now: float) -> str | None:
+            found = self._db.execute(
+                "SELECT value FROM notes WHERE name = ? AND until > ?", (name, now)
+            ).fetchone()
+            return None if found is None else str(found[0])
+
+        return self._transaction(work)
+
+    def write_note(self, name: str, value: str, ttl_s: float) -> None:
+        """Keep ``value`` under ``name`` for ``ttl_s`` seconds, for every sharing process."""
+
+        def work(now: float) -> None:
+            self._db.execute("DELETE FROM notes WHERE until <= ?", (now,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?)", (name, value, now + ttl_s)
             )
 
         self._transaction(work)

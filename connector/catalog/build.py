@@ -72,6 +72,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
                 label=limit.get("label", ""),
                 unit=limit.get("unit", "calls"),
                 scope=limit.get("scope", ""),
+                basis=f"{component['name']}'s documented limits",
             )
             for name, limit in (component.get("rate_limits") or {}).items()
         },

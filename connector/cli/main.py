@@ -18,8 +18,9 @@ from ..catalog.load import check_specs, load_specs, specs_root
 from ..catalog.spec import ConnectionSpec
 from ..component import Component
 from ..core.progress import open_progress
+from ..core.values import closest
 from ..describe.editor import schema_dir
-from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest
+from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
 from ..describe.reference import render_reference, write_reference
 from ..errors import ConnectorError, InputError, InputProblem
 from ..files.checkpoint import file_checkpoint
@@ -27,6 +28,7 @@ from ..files.input_files import input_files, parse_specs
 from ..files.output import write_stream
 from ..loading import load_component
 from ..plugins import load_plugin
+from .dryrun import sampled
 from .exits import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -35,12 +37,18 @@ from .exits import (
     report_error,
     report_unexpected,
 )
+from .hints import with_next_steps
 from .mappings import read_mapping
 from .parser import build_parser, split_plugin_command
 
 #: How long the command waits for an hourly rate budget when the specs declare no
 #: `waits.long_max_s` and --rate-wait is not given.
 RATE_WAIT_S = 3600.0
+#: How a command-line user changes a budget's wait or store (said when a wait bites).
+CLI_ADVICE = (
+    "pass --rate-wait SECONDS to change how long to wait (0: fail at once), --budgets memory "
+    "to keep budgets to this one run"
+)
 
 
 def _overlays(args: argparse.Namespace) -> list[Path]:
@@ -106,12 +114,27 @@ def _run(args: argparse.Namespace) -> int:
     waits = component.spec.waits
     wait = args.rate_wait if args.rate_wait is not None else waits.get("long_max_s", RATE_WAIT_S)
     component.rate_wait_s = max(0.0, wait)
+    component.wait_advice = CLI_ADVICE
     progress = open_progress(args.key, quiet=args.quiet or args.dry_run, stream=sys.stderr)
     component.progress = progress
+    ok = False
     try:
-        return _run_with(component, args)
+        code = _run_with(component, args)
+        ok = True
+        return code
+    except InputError as exc:
+        given = dict(item.partition("=")[::2] for item in args.input)
+        raise with_next_steps(exc, component.spec, args, given) from None
     finally:
-        progress.close()
+        progress.close(ok=ok)  # "(stopped)" unless the call finished; its figures either way
+
+
+def _shown(component: Component, data: Any) -> None:
+    """The result, printed once the progress bar or line is done: never through it."""
+    close = getattr(component.progress, "close", None)
+    if close is not None:
+        close(ok=True)
+    _print(data)
 
 
 def _run_with(component: Component, args: argparse.Namespace) -> int:
@@ -123,7 +146,14 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
         op = component.spec.actions[args.key]
         with input_files(op, args.input_file, progress=component.progress) as files:
             if args.dry_run:
-                _print(component.preview(args.key, {**inputs, **files}, connection))
+                requests = component.preview_requests(args.key, {**inputs, **files}, connection)
+                if args.dry_run_all:
+                    _print(list(requests))
+                else:
+                    shown, note = sampled(requests)
+                    _print(shown)
+                    if note:
+                        print(note, file=sys.stderr)
                 return _placeholders_noted(missing)
             path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
             app = f"{component.spec.key}-connector"
@@ -134,7 +164,7 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
             result = component.run(
                 args.key, call, connection, workers=args.workers, checkpoint=checkpoint
             )
-            _print(result)
+            _shown(component, result)
         return exit_for_result(args.key, result)
     if args.dry_run:
         _print(component.preview(args.key, inputs, connection))
@@ -142,12 +172,15 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
     if args.output:
         stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
         summary = write_stream(stream, args.output)
+        progress_close = getattr(component.progress, "close", None)
+        if progress_close is not None:
+            progress_close(ok=True)
         print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.key in component.spec.data_sources:
-        _print(component.fetch(args.key, inputs, connection))
+        _shown(component, component.fetch(args.key, inputs, connection))
     else:
         result = component.run(args.key, inputs, connection, workers=args.workers)
-        _print(result)
+        _shown(component, result)
         return exit_for_result(args.key, result)
     return EXIT_OK
 
@@ -212,15 +245,17 @@ def _command(args: argparse.Namespace) -> int:
             for key, op in table.items():
                 print(f"{kind:<12} {key:<28} {op.label:<40} {op.source}")
     elif args.command == "describe":
-        if args.key not in {**spec.actions, **spec.data_sources}:
-            raise InputError(
-                args.key, [InputProblem("key", "KEY", f"no action or data source {args.key!r}")]
-            )
+        known = {**spec.actions, **spec.data_sources}
+        if args.key not in known:
+            near = closest(args.key, known, n=3)
+            hint = f" Did you mean {', '.join(near)}?" if near else " `list` shows every key."
+            message = f"no action or data source {args.key!r}.{hint}"
+            raise InputError(args.key, [InputProblem("key", "KEY", message)])
         described = describe_operation(spec.operation(args.key))
         if args.json:
             _print(described)
-        else:
-            print(yaml.safe_dump(described, sort_keys=False, allow_unicode=True))
+        else:  # for a terminal: the notes' HTML emphasis left out
+            print(yaml.safe_dump(plain_text(described), sort_keys=False, allow_unicode=True))
     elif args.command == "manifest":
         _print(manifest(spec))
     elif args.command == "docs":

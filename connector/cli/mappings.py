@@ -18,10 +18,47 @@ def _problem(option: str, message: str) -> InputError:
     return InputError(option, [InputProblem(option, option, message)])
 
 
+#: PyYAML's reasons (their quoted parts already elided) in plain words, by how they begin.
+_PLAIN = (
+    (
+        "did not find expected",
+        "a bracket, brace or quote opened earlier is never closed, or "
+        "this line is indented differently from the lines around it",
+    ),
+    ("found unexpected end of stream", "the file ends inside a quoted value"),
+    (
+        "mapping values are not allowed",
+        "a value holds `: ` (put it in quotes), or this line is indented under a value",
+    ),
+    (
+        "found character that cannot start any token",
+        "a character no value can start with, such as a tab used to indent (indent with spaces)",
+    ),
+    ("could not determine a constructor", "a `!tag`, which these files may not use"),
+    ("while scanning a simple key", "a line that is neither `key: value` nor a list item"),
+    ("could not find expected ':'", "a line that is neither `key: value` nor a list item"),
+)
+#: What each option's file holds, for a message about a file it cannot read.
+_SHAPES = {
+    "--connection": "a connection file holds one `FIELD: value` line per connection field",
+    "--inputs": "an inputs file holds one `KEY: value` line per input",
+}
+
+
+def _plain(reason: str) -> str:
+    syntax = reason.removeprefix("YAML syntax error: ")
+    if syntax == reason:
+        return reason
+    words = next((plain for start, plain in _PLAIN if syntax.startswith(start)), syntax)
+    return f"not valid YAML: {words}"
+
+
 def _unreadable(exc: YAMLProblem, path: str, option: str) -> InputError:
-    reason = exc.reason.replace("YAML syntax error: ", "not valid YAML: ", 1)
+    reason = _plain(exc.reason)
     if reason.startswith("is larger than"):
         reason += "; stream records with --input-file instead"
+    elif reason.startswith("not valid YAML") and option in _SHAPES:
+        reason += f" ({_SHAPES[option]})"
     return _problem(option, f"{path}{exc.where}: {reason}")
 
 

@@ -6,12 +6,14 @@ The global options (-v/--verbose, --specs) are accepted before and after the sub
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..catalog.layers import SPECS_ENV
 from ..catalog.widening import OPT_IN_FLAG
+from ..core.values import closest
 from ..plugins import plugin_names, plugin_summary
 from .exits import EXIT_CODES_HELP
 
@@ -23,6 +25,20 @@ SPECS_HELP = (
 )
 #: Options that precede the command: (flags, takes a value).
 GLOBAL_FLAGS = {"-v": False, "--verbose": False, "--specs": True}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose "invalid choice" error names the nearest choice."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with `message`, plus "did you mean" for a mistyped command or choice."""
+        found = re.search(r"invalid choice: '?([^'(]*?)'? \(choose from (.*)\)", message)
+        if found:
+            choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
+            near = closest(found.group(1), choices)
+            if near:
+                message += f"; did you mean {near[0]!r}?"
+        super().error(message)
 
 
 def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -55,7 +71,7 @@ def build_parser(*, describe_plugins: bool = False) -> argparse.ArgumentParser:
 
     `describe_plugins` imports each plugin for its one-line description, for --help.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Run the actions and data sources declared in YAML specs: list and "
         "describe them, run one, check the specs, print the manifest or the reference.",
@@ -132,7 +148,13 @@ def _add_run(sub: _Subparsers) -> None:
         "--dry-run",
         action="store_true",
         help="print the requests, secrets masked, and send nothing; works without "
-        "credentials (placeholders show where they would go)",
+        "credentials (placeholders show where they would go); with --input-file, a sample "
+        "(the first 3 requests, 3 records each) and the counts",
+    )
+    run.add_argument(
+        "--dry-run-all",
+        action="store_true",
+        help="with --dry-run and --input-file: print every request in full",
     )
     run.add_argument(
         "--base-url", metavar="URL", help="send requests to this scheme and host instead"

@@ -7,6 +7,7 @@ skipped); the figures a mode does not know are simply absent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -72,7 +73,7 @@ class NoProgress:
     def update(self, figures: Figures) -> None:
         """Ignore the figures."""
 
-    def close(self) -> None:
+    def close(self, ok: bool = True) -> None:
         """Nothing to close."""
 
 
@@ -84,6 +85,8 @@ class BarProgress:
         self._tqdm: tqdm[Any] | None = None
         self._figures: dict[str, float | int | str] = {}
         self._lock = threading.Lock()
+        self._logging: contextlib.ExitStack | None = None
+        self._closed = False
 
     @property
     def _bar(self) -> tqdm[Any]:
@@ -96,6 +99,12 @@ class BarProgress:
                 mininterval=0.5,
                 leave=True,
             )
+            # While the bar is drawn, log lines (waits, resumes, retries) are written above it
+            # instead of through it.
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            self._logging = contextlib.ExitStack()
+            self._logging.enter_context(logging_redirect_tqdm(tqdm_class=tqdm))
         return self._tqdm
 
     def update(self, figures: Figures) -> None:
@@ -113,15 +122,23 @@ class BarProgress:
             elif waiting_changed:
                 self._bar.refresh()
 
-    def close(self) -> None:
-        """Leave the bar with its final figures."""
+    def close(self, ok: bool = True) -> None:
+        """Leave the bar with its final figures, marked "(stopped)" unless the call succeeded.
+
+        Only the first call counts: a summary printed after it never meets the bar.
+        """
         with self._lock:
-            if self._tqdm is None:
+            if self._tqdm is None or self._closed:
                 return
+            self._closed = True
             self._figures.pop("waiting", None)
             others = {k: v for k, v in self._figures.items() if k != "records"}
+            if not ok:
+                self._tqdm.set_description_str(f"{self._label} (stopped)", refresh=False)
             self._tqdm.set_postfix_str(describe(others), refresh=False)
             self._tqdm.close()
+            if self._logging is not None:
+                self._logging.close()
 
 
 class LogProgress:
@@ -142,6 +159,7 @@ class LogProgress:
         self._started = self._last = clock()
         self._figures: dict[str, float | int | str] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def update(self, figures: Figures) -> None:
         """Merge the figures; log them when `interval_s` has passed since the last line."""
@@ -152,18 +170,20 @@ class LogProgress:
                 self._last = now
                 self._emit(now)
 
-    def close(self) -> None:
-        """Log the final figures."""
+    def close(self, ok: bool = True) -> None:
+        """Log the final figures once: "(done)" when the call succeeded, else "(stopped)"."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             self._figures.pop("waiting", None)
             if self._figures:
-                self._emit(self._clock(), final=True)
+                self._emit(self._clock(), final=" (done)" if ok else " (stopped)")
 
-    def _emit(self, now: float, *, final: bool = False) -> None:
+    def _emit(self, now: float, *, final: str = "") -> None:
         elapsed = now - self._started
         rate = int(self._figures.get("records", 0)) / elapsed if elapsed > 0 else None
-        done = " (done)" if final else ""
-        self._log.info("%s%s: %s", self.label, done, describe(self._figures, rate=rate))
+        self._log.info("%s%s: %s", self.label, final, describe(self._figures, rate=rate))
 
 
 def open_progress(

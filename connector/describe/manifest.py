@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,22 @@ def describe_input(spec: InputSpec) -> dict[str, Any]:
     if spec.env:
         data["env"] = spec.env
     return data
+
+
+#: The inline HTML of notes taken from vendor documentation (emphasis, code), not placeholders
+#: such as <nil> or <project ID> that notes quote.
+_INLINE_HTML = re.compile(r"</?(?:strong|b|em|i|code)>")
+
+
+def plain_text(value: Any) -> Any:
+    """`value` with inline HTML emphasis left out of every string, for a terminal."""
+    if isinstance(value, str):
+        return _INLINE_HTML.sub("", value)
+    if isinstance(value, list):
+        return [plain_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain_text(item) for key, item in value.items()}
+    return value
 
 
 def describe_operation(op: OperationSpec) -> dict[str, Any]:

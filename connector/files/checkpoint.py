@@ -4,6 +4,9 @@ A checkpoint is keyed by the input file's identity (device, inode, size, modific
 and a hash of its first 64 KiB), the action and a digest of its other inputs: change any of
 them and the old checkpoint no longer applies. Batch numbers are deterministic for a given
 input, so the numbers recorded are the batches a rerun need not send again.
+
+Checkpoints do not pile up: one that can no longer apply (its file was changed and imported
+again) is removed when the new one is made, and any left untouched for ORPHAN_AFTER_S.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ __all__ = [
     "default_checkpoint_path",
     "file_checkpoint",
     "file_identity",
+    "sweep",
 ]
 
 log = logging.getLogger("connector.files")
@@ -37,6 +42,10 @@ log = logging.getLogger("connector.files")
 #: How much of the head of an input file its identity hashes.
 HEAD_BYTES = 64 * 1024
 _VERSION = 1
+#: A checkpoint left untouched this long is removed when another import starts (30 days).
+ORPHAN_AFTER_S = 30 * 86_400.0
+#: At most this many checkpoint files are looked at by one sweep.
+_SWEEP_LIMIT = 1000
 
 
 def file_identity(path: Path) -> str:
@@ -89,7 +98,42 @@ def file_checkpoint(
     except OSError:
         return None
     key = checkpoint_key(identity, action, inputs_digest(action, inputs))
-    return Checkpoint(default_checkpoint_path(app, key), key)
+    source = f"{action} {Path(path).resolve()}"
+    checkpoint = Checkpoint(default_checkpoint_path(app, key), key, source=source)
+    sweep(checkpoint.path.parent, source, keep=checkpoint.path)
+    return checkpoint
+
+
+def sweep(folder: Path, source: str, *, keep: Path, now: float | None = None) -> list[Path]:
+    """Remove the checkpoints in `folder` that can no longer apply; return them.
+
+    Those of the same `source` (action and file) other than `keep` were made for an earlier
+    state of the file, whose identity changed; any untouched for ORPHAN_AFTER_S belongs to an
+    import nobody resumed. Unreadable files are left alone unless they are that old.
+    """
+    removed: list[Path] = []
+    try:
+        entries = sorted(folder.glob("*.json"))[:_SWEEP_LIMIT]
+    except OSError:
+        return removed
+    now = time.time() if now is None else now
+    for entry in entries:
+        if entry == keep:
+            continue
+        try:
+            stale = now - entry.stat().st_mtime > ORPHAN_AFTER_S
+            raw = None if stale else read_small(entry)
+            same = raw is not None and json.loads(raw).get("source") == source
+        except (OSError, ValueError, AttributeError):
+            continue
+        if stale or same:
+            remove_quietly(entry)
+            removed.append(entry)
+    if removed:
+        log.info(
+            "%d checkpoint(s) that can no longer apply were removed from %s", len(removed), folder
+        )
+    return removed
 
 
 def _ranges(numbers: Iterable[int]) -> list[list[int]]:
@@ -119,9 +163,10 @@ class Checkpoint:
     synced, renamed over the old), so a kill at any moment leaves the last complete record.
     """
 
-    def __init__(self, path: Path, key: str) -> None:
+    def __init__(self, path: Path, key: str, *, source: str = "") -> None:
         self.path = Path(path)
         self.key = key
+        self.source = source  # the action and file it is for (what a sweep compares)
         self._lock = threading.Lock()
         self._acked: set[int] = set()
 
@@ -159,6 +204,8 @@ class Checkpoint:
         with self._lock:
             self._acked.add(number)
             data = {"version": _VERSION, "key": self.key, "acknowledged": _ranges(self._acked)}
+            if self.source:
+                data["source"] = self.source
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.path, json.dumps(data).encode())
 

@@ -10,6 +10,7 @@ from ..catalog.spec import OperationSpec
 from ..core.paths import records_at, with_path
 from ..core.templates import as_bool, evaluate, render_value
 from ..errors import ClientError
+from .record_stream import StreamStats
 from .single import send_once
 
 __all__ = [
@@ -30,9 +31,12 @@ def paging_enabled(op: OperationSpec, values: Mapping[str, Any]) -> bool:
     return as_bool(flag)
 
 
-def iter_pages(call: Call) -> Iterator[Any]:
-    """Yield the records of every page; each page is one call within the action's budget."""
-    for body in _pages(call):
+def iter_pages(call: Call, stats: StreamStats | None = None) -> Iterator[Any]:
+    """Yield the records of every page; each page is one call within the action's budget.
+
+    `stats.requests` counts the requests sent.
+    """
+    for body in _pages(call, stats):
         yield from records_at(body, call.op.paging["records"])
 
 
@@ -49,7 +53,7 @@ def collect_pages(call: Call) -> Any:
     return with_path(last, path, records)
 
 
-def _pages(call: Call) -> Iterator[Any]:
+def _pages(call: Call, stats: StreamStats | None = None) -> Iterator[Any]:
     """Each page's answer, until `stop_when` holds.
 
     Raises:
@@ -60,7 +64,7 @@ def _pages(call: Call) -> Iterator[Any]:
     page_values = dict(call.values)
     records = 0
     for page in range(1, max_pages + 1):
-        body = send_once(call, page_values)
+        body = send_once(call, page_values, stats)
         records += len(records_at(body, spec["records"]))
         call.settings.progress.update({"pages": page, "records": records})
         yield body

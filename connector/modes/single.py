@@ -9,23 +9,32 @@ from ..call import Call
 from ..catalog.spec import OperationSpec
 from ..core.paths import records_at
 from ..parse.jsonlines import cut_check
+from .record_stream import StreamStats
 
 __all__ = ["items_of", "iter_items", "send_once"]
 
 
-def send_once(call: Call, values: Mapping[str, Any] | None = None) -> Any:
+def send_once(
+    call: Call, values: Mapping[str, Any] | None = None, stats: StreamStats | None = None
+) -> Any:
     """Render the call (with `values`, a page's, when given), send it, return the answer.
 
     A streamed action's answer that ends with a cut marker fails the attempt, as a dropped
-    connection does, and is retried; it is never parsed as data.
+    connection does, and is retried; it is never parsed as data. `stats.requests` counts the
+    attempts.
     """
     request, header = call.render(values)
-    return call.send(request, header, check=cut_check(call.op))
+    tries = [0]
+    try:
+        return call.send(request, header, check=cut_check(call.op), attempts=tries)
+    finally:
+        if stats is not None:
+            stats.requests += tries[0]
 
 
-def iter_items(call: Call) -> Iterator[Any]:
-    """The records of the call's one answer (see `items_of`)."""
-    return items_of(call.op, lambda: send_once(call))
+def iter_items(call: Call, stats: StreamStats | None = None) -> Iterator[Any]:
+    """The records of the call's one answer (see `items_of`); `stats` counts its requests."""
+    return items_of(call.op, lambda: send_once(call, stats=stats))
 
 
 def items_of(op: OperationSpec, answer: Callable[[], Any]) -> Iterator[Any]:

@@ -79,17 +79,34 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def answered_by(request: HTTPRequest, response: RawResponse) -> str:
+    """Who answered, as messages name it.
+
+    The API's name at its own hosts; elsewhere the server its `Server` header names when it
+    calls itself after the API ("mixpanel-sandbox" is "the sandbox"), else "the server at
+    ORIGIN".
+    """
+    if not request.server or not request.api:
+        return request.api_name
+    product = response.headers.get("server", "").split("/")[0].strip().lower()
+    words = product.replace("_", "-").split("-")
+    if len(words) > 1 and words[0] == request.api.lower() and all(words[1:]):
+        return "the " + " ".join(words[1:])
+    return request.api_name
+
+
 def status_error(
     request: HTTPRequest, response: RawResponse, body: Any, auth_hint: str = ""
 ) -> APIError:
-    """The typed error for a non-2xx response, with Mixpanel's message and no secrets."""
+    """The typed error for a non-2xx response, with the API's message and no secrets."""
     error_class: type[APIError] = APIError
     summary = "Unexpected answer from {api}"
     for statuses, candidate, text in _STATUS_ERRORS:
         if response.status in statuses:
             error_class, summary = candidate, text
             break
-    summary = _sentence(summary.format(api=request.api_name))
+    api = answered_by(request, response)
+    summary = _sentence(summary.format(api=api))
     detail = error_message(body)
     message = f"{summary} (HTTP {response.status}) for {request.action}: {detail}"
     if error_class is AuthError and auth_hint:
@@ -103,7 +120,7 @@ def status_error(
         what = f"{size} bytes gzip-compressed" if packed else f"{size} bytes"
         message += f". The body sent was {what}; split the data into smaller requests"
     if error_class is RateLimitError and response.retry_after_s is not None:
-        message += f". {_sentence(request.api_name)} asks to wait {response.retry_after_s:.0f} s"
+        message += f". {_sentence(api)} asks to wait {response.retry_after_s:.0f} s"
     hints = request.response.get("error_hints") or {}
     hint = hints.get(response.status) or hints.get(str(response.status))
     if hint:
@@ -137,7 +154,8 @@ def parse_response(request: HTTPRequest, response: RawResponse, auth_hint: str =
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         if 200 <= response.status < 300:
             raise ClientError(
-                f"{request.action}: {request.api_name}'s answer is not valid {fmt}: {exc}",
+                f"{request.action}: {answered_by(request, response)}'s answer is not valid "
+                f"{fmt}: {exc}",
                 status=response.status,
                 request=request,
             ) from None

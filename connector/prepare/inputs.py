@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from ..catalog.spec import InputSpec, OperationSpec
+from ..catalog.spec import ComponentSpec, InputSpec, OperationSpec
 from ..core.templates import evaluate, input_context
 from ..core.values import closest, is_empty, show
 from ..errors import InputError, InputProblem
@@ -55,6 +55,14 @@ def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
+#: How a message names what a JSON Schema `format` expects.
+FORMAT_WORDS = {
+    "date": "a calendar date written YYYY-MM-DD",
+    "date-time": "a date and time written YYYY-MM-DDThh:mm:ss with its offset (Z or +hh:mm)",
+    "time": "a time written hh:mm:ss with its offset (Z or +hh:mm)",
+}
+
+
 def _valid_choices(spec: InputSpec) -> str:
     return ", ".join(repr(c) for c in spec.choices)
 
@@ -95,11 +103,14 @@ def validate_inputs(
     connection: Mapping[str, Any] | None = None,
     *,
     deferred: str = "",
+    component: ComponentSpec | None = None,
 ) -> dict[str, Any]:
     """Coerce, default and validate inputs; return every declared key, None when left empty.
 
     The `deferred` input (a batch's records, checked one by one elsewhere) is left out: it is
-    None in the result, and the rules, which may read it, are not evaluated.
+    None in the result, and the rules, which may read it, are not evaluated. With the
+    `component`, an input of another action given here is answered with this action's
+    counterpart (`counterpart_hint`).
 
     Raises:
         InputError: listing every invalid input by label and key, with what would be valid.
@@ -115,6 +126,8 @@ def validate_inputs(
         if key not in known and key != "connection":
             near = next(iter(closest(key, known)), None)
             hint = f" Did you mean `{near}`?" if near else ""
+            if component is not None:
+                hint = counterpart_hint(component, op, key, flat[key]) or hint
             problems.append(InputProblem(key, key, f"is not an input of {op.key}.{hint}"))
     values = _coerced(op, flat, deferred, problems)
     checked = {k: v for k, v in values.items() if v is not None}
@@ -131,6 +144,42 @@ def validate_inputs(
     return values
 
 
+def _places(spec: InputSpec) -> list[str]:
+    """What each choice's label says besides its value: "api-eu (EU)" says "(EU)"."""
+    return [
+        label.replace(str(value), "").strip()
+        for value, label in zip(spec.choices, spec.choice_labels, strict=True)
+    ]
+
+
+def counterpart_hint(component: ComponentSpec, op: OperationSpec, key: str, value: Any) -> str:
+    """The input of this action that stands for another action's input `key`, and its value.
+
+    For an input this action lacks but another declares with `value` among its choices: this
+    action's input whose choices are labelled alike, and the value to give it.
+
+    E.g. Region (`region`) api-eu, given to an export, is Data and Domain (`dataAndDomain`)
+    data-eu there: "api-eu (EU)" and "data-eu (EU)" name the same place. "" when none is.
+    """
+    for other in (*component.actions.values(), *component.data_sources.values()):
+        theirs = next((s for s in other.value_inputs if s.key == key and s.choices), None)
+        if theirs is not None and value in theirs.choices:
+            break
+    else:
+        return ""
+    places = _places(theirs)
+    if len(set(places)) != len(places):
+        return ""
+    position = list(theirs.choices).index(value)
+    for mine in op.value_inputs:
+        if mine.choices and _places(mine) == places:
+            return (
+                f" Other actions take {theirs.describe()}; {op.key} takes {mine.describe()} "
+                f"instead: give {mine.key}={mine.choices[position]}."
+            )
+    return ""
+
+
 def _schema_message(spec: InputSpec, error: ValidationError) -> str:
     if error.validator == "enum":
         top_level = spec.choices and len(error.path) == 1
@@ -139,6 +188,10 @@ def _schema_message(spec: InputSpec, error: ValidationError) -> str:
         message = f"{show(error.instance)} is not allowed. Valid values are: {valid}."
     elif error.validator == "pattern":
         message = f"{show(error.instance)} does not have the expected form {error.validator_value}."
+    elif error.validator == "format" and error.validator_value in FORMAT_WORDS:
+        example = f", such as {spec.example}" if len(error.path) == 1 and spec.example else ""
+        form = FORMAT_WORDS[error.validator_value]
+        message = f"{show(error.instance)} is not {form}{example}."
     else:
         message = f"{short_message(error)}."
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.path)[1:])

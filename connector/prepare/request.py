@@ -34,6 +34,9 @@ class HTTPRequest:
     inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     secrets: Redactor = field(default_factory=Redactor, repr=False, compare=False)
     api: str = ""  # the API's name for messages (the component's name)
+    #: The origin that answers when it is not one of the API's own hosts (a base URL such as a
+    #: sandbox or a proxy, a Raw Request's host), for messages; "" at the API's own host.
+    server: str = ""
     #: Where the credentials go and why that is allowed (set once the trust rule approved it).
     credentials_to: str = ""
     #: Where an overlay the caller opted in to widens credential trust for this request.
@@ -41,7 +44,13 @@ class HTTPRequest:
 
     @property
     def api_name(self) -> str:
-        """The API's name as messages use it: the component's name, else "the API"."""
+        """Who answers, as messages name it.
+
+        The component's name at the API's own hosts ("the API" when it has none); elsewhere
+        "the server at ORIGIN".
+        """
+        if self.server:
+            return f"the server at {self.server}"
         return self.api or "the API"
 
     @property

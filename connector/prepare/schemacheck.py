@@ -9,22 +9,25 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+#: The formats jsonschema checks (a calendar `date`, `date-time`, `email`, ...).
+FORMATS = Draft202012Validator.FORMAT_CHECKER
+
 
 class SchemaCheck:
     """Validates values against one JSON Schema (2020-12); `errors` explains a refusal.
 
     The compiled validator (jsonschema-rs) answers first; whenever it refuses a value,
     jsonschema decides and words the message, so the fast path can only ever accept what is
-    valid under both.
+    valid under both. `format` is asserted, not only noted: `format: date` refuses 2026-02-30.
     """
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self._slow = Draft202012Validator(schema)
+        self._slow = Draft202012Validator(schema, format_checker=FORMATS)
         try:
-            self.fast: Any = jsonschema_rs.Draft202012Validator(schema)
+            self.fast: Any = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             every = {"type": "array", "items": schema}
-            self.fast_all: Any = jsonschema_rs.Draft202012Validator(every)
+            self.fast_all: Any = jsonschema_rs.Draft202012Validator(every, validate_formats=True)
         except (ValueError, jsonschema_rs.ValidationError):  # a construct it cannot compile
             self.fast = self.fast_all = None
 

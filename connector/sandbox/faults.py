@@ -37,6 +37,9 @@ class Faults:
     latency_ms: int = 0
     throttle_rate: float = 0.0  # 429 at random, besides the per-second rate limit
     seed: int | None = None
+    #: Send RateLimit-Policy (`advertised_policy`); off, clients keep Mixpanel's documented
+    #: limits against the sandbox, as the budget tests need.
+    advertise_limits: bool = True
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _window: list[float] = field(default_factory=list, init=False, repr=False)
@@ -83,3 +86,21 @@ class Faults:
             return False
         self._window.append(now)
         return True
+
+
+def advertised_policy(faults: Faults, workers: int) -> str | None:
+    """The sandbox's own limits as a RateLimit-Policy field, sent with every routed answer.
+
+    It answers `workers` requests at once and, with --rate-limit, that many a second (as a
+    per-hour quota when under one a second). A client that honours the field keeps these
+    instead of Mixpanel's documented limits: no hourly wait against a sandbox without one.
+    """
+    if not faults.advertise_limits:
+        return None
+    policies = [f'"workers";q={workers};qu="concurrent-requests"']
+    rate = faults.rate_limit
+    if rate is not None and rate >= 1:
+        policies.append(f'"rate-limit";q={int(rate)};w=1')
+    elif rate is not None:
+        policies.append(f'"rate-limit";q={max(1, int(rate * 3600))};w=3600')
+    return ", ".join(policies)

@@ -41,6 +41,7 @@ class Served(Protocol):
 
     store: Store
     faults: Faults
+    workers: int
     db: str
     username: str
     password: str

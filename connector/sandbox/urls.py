@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from .auth import POLICIES
+from .faults import advertised_policy
 from .models.base import Family, ModelError
 from .reply import STYLES, Call, Handler, Problem, Reply, api_error
 from .responses import app, export, ingestion, pipelines, query
@@ -143,7 +144,18 @@ class Router:
         return None, {}, [r for r, _ in fitting]
 
     def dispatch(self, call: Call) -> Reply:
-        """Answer one request: policy, handler, and the API's error shapes."""
+        """Answer one request: policy, handler, the API's error shapes, the sandbox's limits.
+
+        Every answer states the sandbox's own limits in a RateLimit-Policy header
+        (`faults.advertised_policy`), which clients may keep instead of Mixpanel's.
+        """
+        reply = self._answer(call)
+        policy = advertised_policy(call.sandbox.faults, call.sandbox.workers)
+        if policy is not None:
+            reply.headers.setdefault("RateLimit-Policy", policy)
+        return reply
+
+    def _answer(self, call: Call) -> Reply:
         route, params, fitting = self.find(call.method, call.path)
         if route is None:
             if not fitting:

@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
+from ..budgets.advertised import HEADER as ADVERTISED
+from ..budgets.advertised import in_force, learn
 from ..budgets.limits import RateLimit, Registry
 from ..budgets.memory import DEFAULT_REGISTRY
-from ..budgets.notice import wait_notice
+from ..budgets.notice import PYTHON_ADVICE, SHORT_WINDOWS, wait_notice, whose
 from ..core.values import parse_bool
 from ..errors import APIError, BudgetExceeded, TransportError
 from ..prepare.request import HTTPRequest
@@ -62,14 +64,19 @@ class _Announcer:
         key: str,
         registry: Registry | None,
         on_wait: Callable[[str], None] | None,
+        advice: str = "",
     ) -> None:
-        self.limit, self.key, self.on_wait = limit, key, on_wait
+        self.limit, self.key, self.on_wait, self.advice = limit, key, on_wait, advice
         self.where = getattr(registry or DEFAULT_REGISTRY, "url", None)
         self.waiting = False
 
     def __call__(self, window: str, wait_s: float | None) -> None:
         notice = wait_notice(self.limit, self.key, window, wait_s, self.where)
-        waits_log.warning("%s", notice)
+        # A wait for the hourly window says whose budget it is and how to change it.
+        logged = (
+            notice if window in SHORT_WINDOWS else f"{notice}. {whose(self.limit, self.advice)}"
+        )
+        waits_log.warning("%s", logged)
         self.waiting = True
         if self.on_wait is not None:
             self.on_wait(notice)
@@ -175,10 +182,15 @@ def budget_key(request: HTTPRequest, limit: RateLimit | None) -> str:
     host never uses up the budget of the same key (the same project) at the real API.
     """
     key = str(request.retry.get("rate_key") or f"(no {limit.scope if limit else ''} key)")
-    scheme, host, port = origin(request.url)
+    return f"{key} at {origin_text(request.url)}"
+
+
+def origin_text(url: str) -> str:
+    """`scheme://host[:port]` of `url`, the port left out when it is the scheme's default."""
+    scheme, host, port = origin(url)
     default = {"http": 80, "https": 443}.get(scheme)
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    return f"{key} at {scheme}://{shown}{'' if port == default else f':{port}'}"
+    return f"{scheme}://{shown}{'' if port == default else f':{port}'}"
 
 
 def retry_line(request: HTTPRequest, error: APIError, decision: RetryDecision) -> str:
@@ -201,6 +213,7 @@ def send_with_retries(
     rate_wait_s: float = 0.0,
     short_wait_s: float = SHORT_WAIT_S,
     on_wait: Callable[[str], None] | None = None,
+    advice: str = PYTHON_ADVICE,
 ) -> T:
     """Send, parse, and retry failures the policy allows; return the parsed result.
 
@@ -209,7 +222,9 @@ def send_with_retries(
     flight. A per-second window or a concurrency slot is waited for up to `short_wait_s`; the
     hourly window up to `rate_wait_s`. Each wait over a second is announced once: a warning
     on the `connector.waits` log naming the budget, the wait and where the budget is shared,
-    and the same text to `on_wait` (then `on_wait("")` once the slot is granted). A
+    and the same text to `on_wait` (then `on_wait("")` once the slot is granted); a wait for
+    the hourly window, and its BudgetExceeded, also say whose budget it is, with `advice` on
+    changing it. A
     `Retry-After` header is parsed against `clock.now()` and stored on the response before
     parsing, so a 429 error carries the wait.
 
@@ -219,10 +234,14 @@ def send_with_retries(
     """
     clock = clock or SystemClock()
     loop = AttemptLoop(request, policy, clock=clock, rng=rng or random.Random())
+    registry = registry or DEFAULT_REGISTRY
+    where = origin_text(request.url)
     limit = (limits or {}).get(str(request.retry.get("rate_limit") or "none"))
-    budget = (registry or DEFAULT_REGISTRY).budget(limit) if limit else None
+    if limit is not None:  # what the server advertised, when it did, instead of the spec's
+        limit = in_force(limit, registry, where)
+    budget = registry.budget(limit) if limit else None
     key = budget_key(request, limit)
-    announce = _Announcer(limit, key, registry, on_wait) if limit else None
+    announce = _Announcer(limit, key, registry, on_wait, advice) if limit else None
     for attempt in loop:
         try:
             slot = (
@@ -239,6 +258,8 @@ def send_with_retries(
             finally:
                 if slot is not None:
                     slot.release()
+            if limit is not None:
+                learn(registry, where, response.headers.get(ADVERTISED))
             wait = parse_retry_after(response.headers.get("retry-after"), clock.now())
             if wait is not None:
                 response = replace(response, retry_after_s=wait)
@@ -247,6 +268,8 @@ def send_with_retries(
             exc.attempts = attempt - 1
             if attempt > 1:
                 exc.add_note_to_message(f" (after {attempt - 1} attempt(s) of {request.action})")
+            if limit is not None and exc.retry_at_s is not None:  # an hourly window, not a slot
+                exc.add_note_to_message(f". {whose(limit, advice)}")
             raise
         except APIError as exc:
             loop.failed(exc)

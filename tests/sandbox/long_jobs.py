@@ -12,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from connector.sandbox import Sandbox
+from tests import isolation
 from tests.conftest import ROOT
 
 
 def cli_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
-    """The environment of a user of the defaults: credentials, budgets and state in tmp."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIXPANEL")}
+    """The environment of a user of the defaults: credentials, budgets and state in tmp.
+
+    The suite's own variables stay (its spec cache, tests/isolation.py); no other MIXPANEL one.
+    """
+    keep = {"MIXPANEL_CONNECTOR_CACHE", isolation.MARKER}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIXPANEL") or k in keep}
     env.update(
         MIXPANEL_USERNAME=sandbox.username,
         MIXPANEL_PASSWORD=sandbox.password,

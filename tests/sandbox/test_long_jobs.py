@@ -162,6 +162,7 @@ def test_six_processes_of_run_download_data_all_succeed_within_the_per_second_bu
     tmp_path: Path,
 ) -> None:
     with Sandbox() as sandbox:
+        sandbox.faults.advertise_limits = False  # Mixpanel's documented limits hold
         env = cli_env(sandbox, tmp_path)
         first, last = export_range(1)
         argv = [
@@ -190,6 +191,7 @@ def test_a_wait_over_a_second_is_announced_with_the_budget_and_where_it_is_share
     import sqlite3
 
     with Sandbox() as sandbox:
+        sandbox.faults.advertise_limits = False  # Mixpanel's documented limits hold
         env = cli_env(sandbox, tmp_path)
         first, last = export_range(1)
         argv = [
@@ -217,6 +219,9 @@ def test_a_wait_over_a_second_is_announced_with_the_budget_and_where_it_is_share
     )
     assert notice in stderr
     assert f"for it to free up (budget shared through sqlite:///{budgets})" in stderr
+    # Whose budget it is, and the flags that change it.
+    assert "This client keeps this budget itself, for Mixpanel's documented limits" in stderr
+    assert "--rate-wait SECONDS" in stderr and "--budgets memory" in stderr
     assert stderr.count(f"WARNING connector.waits: {notice}") == 1  # announced once
     if tty:  # and shown on the bar while it lasts
         assert "waiting: Raw Export API budget" in stderr

@@ -290,7 +290,8 @@ def test_a_workers_auth_failure_reaches_the_parent_as_auth_error(wrong: str, tok
                 future.result(timeout=120)
     error = caught.value
     assert error.status == 401
-    assert "Mixpanel refused the credentials (HTTP 401) for importEvents" in str(error)
+    # The sandbox answered, and the message says so (its Server header names it).
+    assert "The sandbox refused the credentials (HTTP 401) for importEvents" in str(error)
     assert error.request.action == "importEvents"
     assert error.request.url.startswith(base_url)
     _assert_no_secret(pickle.dumps(error))

@@ -5,18 +5,32 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connector import load_component
 from connector.sandbox import Sandbox
 
-from ..readme import example, retarget
+from ..readme import README, example, retarget
 from ..scenario import PROFILE_ID, events, exported, profile_inputs, today
 from .conftest import set_connection
 
 OPERATORS = "connector.engines.airflow.operators"
 LOADER = example("dag-factory")
+# The names the README gives the YAML DAG: its id (the YAML's top key) and its files' stem.
+README_DAG = example("dag-factory", "yaml").split(":", 1)[0]
+README_FILE = re.search(r"Saved as `~/airflow/dags/(\w+)\.yaml`", README.read_text()).group(1)  # type: ignore[union-attr]
+
+
+def test_the_yaml_dag_has_names_of_its_own_beside_the_airflow_example() -> None:
+    namespace: dict[str, Any] = {"__name__": "readme_dag"}
+    exec(example("Airflow"), namespace)
+    airflow_file = re.search(r"save the DAG below there as (\w+)\.py", README.read_text())
+    assert airflow_file is not None
+    assert README_FILE != airflow_file.group(1)
+    assert README_DAG != namespace["dag"].dag_id
+    assert f"airflow dags test {README_DAG} " in README.read_text()
 
 
 def dag_file(folder: Path, name: str, yaml_text: str) -> Path:
@@ -49,11 +63,11 @@ def test_readme_yaml_dag_parses_and_runs_with_its_templates(
     seed.run("importEvents", {"project_id": project, "events": events(3)}, sandbox.connection)
     seed.run("createProfile", profile_inputs(), sandbox.connection)
     yaml_text = retarget(example("dag-factory", "yaml"), str(tmp_path / "out"), project_id=project)
-    dag_file(tmp_path / "dags", "mixpanel_daily", yaml_text)
+    dag_file(tmp_path / "dags", README_FILE, yaml_text)
 
     bag = dagbag(tmp_path / "dags")
     assert bag.import_errors == {}
-    dag = bag.get_dag("mixpanel_daily")
+    dag = bag.get_dag(README_DAG)
     assert [t.task_id for t in dag.topological_sort()] == ["profiles", "export"]
     # As the DAG processor would: serialise the parsed DAG (it lives outside the dags folder).
     from airflow.dag_processing.bundles.manager import DagBundlesManager

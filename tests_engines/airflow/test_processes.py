@@ -27,6 +27,7 @@ for run in range(2):
 def test_task_processes_share_the_export_budget(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    sandbox.faults.advertise_limits = False  # Mixpanel's documented limits hold here
     set_connection(monkeypatch, sandbox)  # the workers inherit it, and the budget store
     workers = [
         subprocess.Popen(

@@ -4,6 +4,7 @@ the sandbox and the export folder swapped)."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,17 @@ import pytest
 
 from connector.sandbox import Sandbox
 
-from ..readme import SANDBOX_URL, example, exported_variable, retarget, sandbox_options, shell
-from ..scenario import PROFILE_ID, events, exported, profile_inputs, today
+from ..readme import (
+    SAMPLE_DAY,
+    SANDBOX_URL,
+    example,
+    exported_variable,
+    load_sample_events,
+    retarget,
+    sandbox_options,
+    shell,
+)
+from ..scenario import PROFILE_ID, exported, profile_inputs
 from .conftest import CONN_ENV
 
 
@@ -28,6 +38,15 @@ def test_readme_commands_prepare_airflow_before_the_dag_runs() -> None:
     namespace: dict[str, Any] = {"__name__": "readme_dag"}
     exec(example("Airflow"), namespace)
     assert shlex.split(commands[run])[3] == namespace["dag"].dag_id
+
+
+def test_readme_commands_quiet_dag_factory_s_telemetry_as_the_tests_do() -> None:
+    commands = shell("Airflow")
+    run = commands.index(next(c for c in commands if c.startswith("airflow dags test ")))
+    [line] = [c for c in commands if "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY" in c]
+    assert commands.index(line) < run
+    assert shlex.split(line)[1] == "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY=False"
+    assert os.environ["AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY"] == "False"  # the tests' too
 
 
 def test_readme_connection_points_at_the_readme_sandbox() -> None:
@@ -48,22 +67,25 @@ def test_readme_dag_queries_profiles_and_exports(
     from connector import load_component
 
     component = load_component(base_url=readme_sandbox.base_url)
-    inputs = {"project_id": readme_sandbox.project_id, "events": events(3)}
-    component.run("importEvents", inputs, readme_sandbox.connection)
+    sample = load_sample_events(readme_sandbox.base_url)  # the README's own command
     component.run("createProfile", profile_inputs(), readme_sandbox.connection)
 
     namespace: dict[str, Any] = {"__name__": "readme_dag"}
     exec(retarget(example("Airflow"), str(tmp_path)), namespace)
     dag = namespace["dag"]
+    commands = shell("Airflow")
+    [run] = [c for c in commands if c.startswith("airflow dags test ")]
+    day = shlex.split(run)[4]
+    assert day == SAMPLE_DAY
     results = {}
     for task in dag.topological_sort():
-        task.render_template_fields({"ds": today()})
+        task.render_template_fields({"ds": day})
         results[task.task_id] = task.execute({})
 
     profiles = results["profiles"]["data"]["results"]
     assert [(p["$distinct_id"], p["$properties"]) for p in profiles] == [
         (PROFILE_ID, {"plan": "pro"})
     ]
-    path = tmp_path / f"{today()}.jsonl"
-    assert results["export"] == exported(str(path), 3)
-    assert len([json.loads(line) for line in path.read_text().splitlines()]) == 3
+    path = tmp_path / f"{day}.jsonl"
+    assert results["export"] == exported(str(path), sample)
+    assert len([json.loads(line) for line in path.read_text().splitlines()]) == sample == 60

@@ -33,6 +33,7 @@ EXPORT_LIMIT = {
 def test_export_steps_in_separate_processes_share_the_export_budget(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
+    sandbox.faults.advertise_limits = False  # Mixpanel's documented limits hold here
     seed = load_component(base_url=sandbox.base_url)
     sent = events_on(1, 2, "p")
     seed.run("importEvents", {"project_id": sandbox.project_id, "events": sent}, sandbox.connection)

@@ -135,6 +135,7 @@ def test_task_logs_carry_no_secret(
 def test_tasks_wait_for_the_export_budget_instead_of_failing(
     harness: None, sandbox: Sandbox
 ) -> None:
+    sandbox.faults.advertise_limits = False  # Mixpanel's documented limits hold here
     # Raw export allows 3 calls per second; five in a row must spread over two seconds at the
     # server, each task waiting for the budget rather than failing (rate_wait_s, 60 s default).
     credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
@@ -157,6 +158,7 @@ def test_tasks_wait_for_the_export_budget_instead_of_failing(
 def test_a_task_that_may_not_wait_fails_on_the_hourly_budget_but_waits_out_a_second(
     harness: None, sandbox: Sandbox
 ) -> None:
+    sandbox.faults.advertise_limits = False  # Mixpanel's documented limits hold here
     credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
 
     @flow

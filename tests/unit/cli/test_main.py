@@ -117,8 +117,10 @@ def test_missing_connection_field_is_an_input_error(capsys: pytest.CaptureFixtur
     assert "Connection field Username (`username`)" in err
     assert "Connection field Password (`password`)" in err
     assert ".;" not in err and ":;" not in err
-    assert err.rstrip().endswith("needs it.")
-    assert "needs it; Connection field Password" in err
+    assert err.rstrip().endswith(
+        "Set MIXPANEL_PASSWORD, or give `password:` in a --connection file."
+    )
+    assert "in a --connection file; Connection field Password" in err
 
 
 def test_base_url_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -216,7 +216,7 @@ def test_dry_run_with_an_input_file_prints_the_requests_and_sends_nothing(
     path = tmp_path / "events.jsonl"
     path.write_bytes(_lines(EVENTS * 500))  # 2,500 events: two requests
     argv = ["run", "importEvents", "--input-file", f"events={path}", "-i", "project_id=1"]
-    assert main([*argv, "--base-url", sink, "--dry-run"]) == 0
+    assert main([*argv, "--base-url", sink, "--dry-run", "--dry-run-all"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [len(request["body"]) for request in shown] == [2000, 500]
     assert RECEIVED[0].bodies == []
@@ -224,8 +224,9 @@ def test_dry_run_with_an_input_file_prints_the_requests_and_sends_nothing(
 
 @pytest.mark.usefixtures("env")
 def test_a_file_broken_midway_stops_the_run_and_says_what_was_sent(
-    sink: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sink: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the checkpoint stays in tmp
     path = tmp_path / "events.jsonl"
     good = b"".join(json.dumps(e).encode() + b"\n" for e in EVENTS * 800)
     path.write_bytes(good + b'{"event": "cut\n')  # line 4,001 is broken
@@ -235,6 +236,8 @@ def test_a_file_broken_midway_stops_the_run_and_says_what_was_sent(
     assert f"{path}, line 4001, column 11: not valid JSON" in error
     assert "4000 record(s) had been sent in 2 request(s), 4000 imported" in error
     assert sorted(len(b) for b in RECEIVED[0].bodies) == [2000, 2000]
+    # The acknowledged batches are noted for a rerun, in the state directory given.
+    assert len(list((tmp_path / "state").rglob("checkpoints/*.json"))) == 1
 
 
 def _gzip_stream(chunks: Any, total: int) -> bytes:

@@ -245,7 +245,8 @@ def test_error_statuses_raise_typed_errors(server: ExportServer) -> None:
 def test_bad_input_raises_when_iter_is_called_and_sends_nothing(server: ExportServer) -> None:
     with pytest.raises(InputError, match="`from_date`"):
         _component(server).iter("downloadData", {**INPUTS, "from_date": "2024-1-1"}, {})
-    with pytest.raises(InputError, match="To Date .`to_date`.: expected a date such as"):
+    calendar = "To Date .`to_date`.: '2024-02-30' is not a calendar date written YYYY-MM-DD"
+    with pytest.raises(InputError, match=calendar):
         _component(server).iter(
             "downloadData", {**INPUTS, "to_date": "2024-02-30"}, TEST_CONNECTION
         )
