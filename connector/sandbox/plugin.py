@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from .server import Sandbox
+from .tls import TRUST_VARIABLES, TLSUnavailable
 
 DB_ENV = "MIXPANEL_CONNECTOR_SANDBOX_DB"
 APP_NAME = "mixpanel-connector"
@@ -127,7 +129,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
     parser.add_argument("--seed", type=int, help="make the injected faults reproducible")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a certificate from a CA made at start (needs the [sandbox] extra)",
+    )
+    parser.add_argument(
+        "--tls-dir",
+        metavar="DIR",
+        help="folder for the CA file ca.pem (default: beside --db, else a temporary folder)",
+    )
     return parser
+
+
+def _trust_lines(ca_path: Path) -> list[str]:
+    """How to make clients trust the CA, one shell line each."""
+    return [
+        f"CA certificate: {ca_path}",
+        *(f"export {name}={ca_path}" for name in TRUST_VARIABLES),
+    ]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str]) -> int:
@@ -156,9 +180,11 @@ def main(argv: Sequence[str]) -> int:
             project_token=args.project_token,
             project_id=args.project_id,
             project_secret=args.project_secret,
+            tls=args.tls,
+            tls_dir=args.tls_dir,
         )
         sandbox.start()
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, TLSUnavailable) as exc:
         print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
     print(sandbox.base_url)
@@ -167,7 +193,11 @@ def main(argv: Sequence[str]) -> int:
     print(f"project token: {sandbox.project_token}")
     print(f"project id: {sandbox.project_id}")
     print(f"project secret: {sandbox.project_secret}")
+    if sandbox.ca_path is not None:
+        print("\n".join(_trust_lines(sandbox.ca_path)))
     print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: a temporary CA folder goes
     try:
         while True:
             time.sleep(3600)
