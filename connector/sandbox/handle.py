@@ -10,11 +10,10 @@ from . import page
 from .faults import Decision
 from .inflate import NotCompressed, TooLarge, decode_body
 from .models.base import now_ms
-from .pool import Outgoing
 from .reply import Call, Reply, Served, api_error, json_reply
 from .responses.ingestion import MAX_BYTES
 from .urls import Router, api_of
-from .wire import Request, WireError, response_bytes
+from .wire import Outgoing, Request, WireError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -25,8 +24,9 @@ def respond(sandbox: Served, router: Router, item: Request | WireError) -> Outgo
     if isinstance(item, WireError):
         path = item.path
         reply = api_error(api_of(path), item.status, item.message, path)
+        reply.headers.update(item.headers)
         _log(sandbox, item.method or "?", path or "?", reply.status, started, "unreadable")
-        return Outgoing(_bytes(reply, close=True), close=True)
+        return _outgoing(reply, close=True)
     path = item.path
     quiet = page.is_page(path)
     decision = sandbox.faults.decide() if not quiet else Decision()
@@ -60,8 +60,8 @@ def _log(
     sandbox.store.log_request({**entry, "range": dates, "finished": now_ms(), "fault": fault})
 
 
-def _bytes(reply: Reply, *, close: bool) -> bytes:
-    return response_bytes(reply.status, reply.body, reply.content_type, reply.headers, close=close)
+def _outgoing(reply: Reply, *, close: bool = False, reset: str | None = None) -> Outgoing:
+    return Outgoing(reply.status, reply.body, reply.content_type, reply.headers, close, reset)
 
 
 def _answer(
@@ -69,7 +69,7 @@ def _answer(
 ) -> tuple[Outgoing, int]:
     path = request.path
     if decision.reset == "before":
-        return Outgoing(b"", reset=True), 0
+        return Outgoing(0, reset="before"), 0
     if decision.status is not None:
         message = (
             "Project exceeded rate limits. Please retry the request with exponential backoff."
@@ -82,10 +82,8 @@ def _answer(
     else:
         reply = _reply(sandbox, router, request)
     if decision.reset == "after":  # part of the answer, then a TCP reset
-        head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body) + 64}\r\n\r\n"
-        return Outgoing(head.encode() + reply.body[: len(reply.body) // 2], reset=True), 0
-    close = not request.keep_alive
-    return Outgoing(_bytes(reply, close=close), close=close), reply.status
+        return _outgoing(reply, reset="after"), 0
+    return _outgoing(reply), reply.status
 
 
 def _reply(sandbox: Served, router: Router, request: Request) -> Reply:

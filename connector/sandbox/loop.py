@@ -26,7 +26,6 @@ from .wire import Reader, Request, WireError
 SWEEP_S = 0.1  # how often deadlines are checked
 LINGER_S = 2.0  # after an answer that closes, unread request bytes are drained this long
 ACCEPT_BATCH = 256
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 NOT_TLS = "this sandbox serves https: use an https:// URL"
 _LISTEN, _WAKE = object(), object()
 _OUT_OF_FDS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -199,8 +198,8 @@ class EventServer:
         if request is not None:
             self._dispatch(conn, request)
             return
-        if conn.reader.wants_continue():
-            conn.queue(CONTINUE)
+        if hello := conn.reader.continue_bytes():
+            conn.queue(hello)
             self._flush(conn)
         if not conn.reader.pending:
             self._idle.pop(conn, None)
@@ -218,9 +217,13 @@ class EventServer:
             conn, out = self._pool.answers.popleft()
             if conn.state != "busy":
                 continue
-            conn.out, conn.state = memoryview(out.data), "write"
-            conn.close_after = conn.close_after or out.close
-            conn.reset = out.reset
+            if out.reset == "before":
+                self._close(conn, reset=True)
+                continue
+            data, close = conn.reader.answer(out)
+            conn.out, conn.state = memoryview(data), "write"
+            conn.close_after = conn.close_after or close
+            conn.reset = out.reset == "after"
             conn.deadline = time.monotonic() + self.read_timeout_s
             self._flush(conn)
 
@@ -245,6 +248,7 @@ class EventServer:
             self._linger(conn)
         else:
             conn.state = "read"
+            conn.reader.next_cycle()
             self._watch(conn, _READ)
             self._next_request(conn)  # a pipelined request may be waiting already
 

@@ -14,11 +14,10 @@ from typing import Any
 from .faults import Faults
 from .handle import respond
 from .loop import EventServer
-from .pool import Outgoing
 from .store import Store
 from .tls import Certificates, make_certificates
 from .urls import ROUTER, Router
-from .wire import Request, WireError
+from .wire import Outgoing, Request, WireError
 
 MAX_BODY = 64 * 1024 * 1024  # refuse to read more (Mixpanel's own limit is 10 MB uncompressed)
 
