@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from .bodies import BodyMemory
 from .connection import Closed, Connection, NotTLS
 from .pool import App, Pool
 from .tls import TLSLayer
@@ -42,6 +43,7 @@ class EventServer:
         app: App,
         *,
         max_body: int,
+        max_body_memory: int,
         workers: int = 16,
         idle_timeout_s: float = 30.0,
         read_timeout_s: float = 10.0,
@@ -55,6 +57,7 @@ class EventServer:
         self.app, self.max_body, self.name, self.tls = app, max_body, name, tls
         self.idle_timeout_s, self.read_timeout_s = idle_timeout_s, read_timeout_s
         self.max_connections = max_connections
+        self.memory = BodyMemory(max_body_memory)
         self._pool = Pool(app, workers, name)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.listener, _READ, _LISTEN)
@@ -135,7 +138,7 @@ class EventServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             tls = TLSLayer(self.tls) if self.tls is not None else None
             deadline = time.monotonic() + self.idle_timeout_s
-            conn = Connection(sock, Reader(self.max_body), tls, deadline)
+            conn = Connection(sock, Reader(self.max_body, self.memory), tls, deadline)
             self._conns.add(conn)
             self._idle[conn] = None
             self._watch(conn, _READ)
@@ -221,6 +224,7 @@ class EventServer:
                 self._close(conn, reset=True)
                 continue
             data, close = conn.reader.answer(out)
+            conn.reader.release()
             conn.out, conn.state = memoryview(data), "write"
             conn.close_after = conn.close_after or close
             conn.reset = out.reset == "after"
@@ -290,6 +294,7 @@ class EventServer:
         if conn.state == "closed":
             return
         self._watch(conn, 0)
+        conn.reader.release()
         if reset:
             conn.abort()
         else:

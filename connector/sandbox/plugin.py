@@ -16,7 +16,7 @@ from typing import Any
 
 import platformdirs
 
-from .server import Sandbox
+from .server import MAX_BODY_MEMORY, Sandbox
 from .tls import TRUST_VARIABLES, TLSUnavailable
 
 DB_ENV = "MIXPANEL_CONNECTOR_SANDBOX_DB"
@@ -130,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
     parser.add_argument("--seed", type=int, help="make the injected faults reproducible")
     parser.add_argument(
+        "--max-body-memory",
+        type=int,
+        default=MAX_BODY_MEMORY // 2**20,
+        metavar="MB",
+        help="memory all request bodies in flight may hold together; beyond it 503 with "
+        "Retry-After (default: %(default)s)",
+    )
+    parser.add_argument(
         "--tls",
         action="store_true",
         help="serve https with a certificate from a CA made at start (needs the [sandbox] extra)",
@@ -182,6 +190,7 @@ def main(argv: Sequence[str]) -> int:
             project_secret=args.project_secret,
             tls=args.tls,
             tls_dir=args.tls_dir,
+            max_body_memory=args.max_body_memory * 2**20,
         )
         sandbox.start()
     except (ValueError, OSError, TLSUnavailable) as exc:

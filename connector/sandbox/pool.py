@@ -68,9 +68,11 @@ class Pool:
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             owner, item = job
+            del job
             try:
                 out = self.app(item)
             except Exception:  # noqa: BLE001 - the app answers its own errors; this is a last resort
                 out = Outgoing(500, SANDBOX_BUG, close=True)
+            del item  # the request's body is not held past its answer
             self.answers.append((owner, out))
             self.wake()

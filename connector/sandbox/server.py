@@ -20,6 +20,8 @@ from .urls import ROUTER, Router
 from .wire import Outgoing, Request, WireError
 
 MAX_BODY = 64 * 1024 * 1024  # refuse to read more (Mixpanel's own limit is 10 MB uncompressed)
+#: What all request bodies in flight may hold together (beyond it: 503 with Retry-After).
+MAX_BODY_MEMORY = 256 * 1024 * 1024
 
 
 class Sandbox:
@@ -53,6 +55,7 @@ class Sandbox:
         idle_timeout_s: float = 30.0,
         read_timeout_s: float = 10.0,
         max_connections: int = 10_000,
+        max_body_memory: int = MAX_BODY_MEMORY,
         tls: bool = False,
         tls_dir: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
@@ -97,6 +100,9 @@ class Sandbox:
         self.errors: list[str] = []
         self.workers, self.max_connections = workers, max_connections
         self.idle_timeout_s, self.read_timeout_s = idle_timeout_s, read_timeout_s
+        if max_body_memory <= 0:
+            raise ValueError(f"max_body_memory must be positive, not {max_body_memory}")
+        self.max_body_memory = max_body_memory
         self.tls, self.tls_dir = tls, tls_dir
         self.certificates: Certificates | None = None
         self._server: EventServer | None = None
@@ -161,6 +167,7 @@ class Sandbox:
             self.port,
             self._respond,
             max_body=MAX_BODY,
+            max_body_memory=self.max_body_memory,
             workers=self.workers,
             idle_timeout_s=self.idle_timeout_s,
             read_timeout_s=self.read_timeout_s,
@@ -175,6 +182,11 @@ class Sandbox:
     def open_connections(self) -> int:
         """Client connections open right now (0 when stopped)."""
         return self._server.open_connections if self._server else 0
+
+    @property
+    def body_memory_held(self) -> int:
+        """Bytes held right now for request bodies in flight (0 when stopped)."""
+        return self._server.memory.held if self._server else 0
 
     def stop(self) -> None:
         """Stop serving and close the database."""

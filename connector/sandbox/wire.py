@@ -8,6 +8,7 @@ Transfer-Encoding), limits on header count and body size, and the sandbox's answ
 from __future__ import annotations
 
 import functools
+import io
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import h11
+
+from .bodies import BodyMemory
 
 MAX_HEAD = 64 * 1024  # request line and headers together (also a chunk line, or trailers)
 MAX_HEADERS = 100
@@ -114,14 +117,19 @@ class Outgoing:
 class Reader:
     """One connection's HTTP: bytes in (`feed`), complete requests out (`next`), answers to bytes.
 
-    `next` raises WireError at the first part that cannot be read or is out of bounds.
+    `next` raises WireError at the first part that cannot be read or is out of bounds. With
+    `memory`, a body is held only while `memory` allows: its Content-Length is taken when its
+    head arrives (413 beyond the whole limit, 503 with Retry-After beyond what is left), a
+    chunked body's bytes as they arrive; `release` gives them back once answered.
     """
 
     max_body: int
+    memory: BodyMemory | None = None
     head: Request | None = None  # the request whose body is arriving
     _h11: h11.Connection = field(init=False, repr=False)
-    _chunks: list[bytes] = field(default_factory=list, repr=False)
+    _body: io.BytesIO = field(default_factory=io.BytesIO, repr=False)  # grows without copies
     _received: int = 0
+    _held: int = 0  # bytes taken from `memory`
     _length: int | None = None  # Content-Length, or None when chunked
     _continued: bool = False
     _method: str = ""  # of the request being read or answered
@@ -190,7 +198,7 @@ class Reader:
         self._method, self._peek = event.method.decode("ascii"), b""
         target = event.target.decode("latin-1")
         self.head = Request(self._method, target, f"HTTP/{version}", headers)
-        self._chunks, self._received, self._continued = [], 0, False
+        self._body, self._received, self._continued = io.BytesIO(), 0, False
         if event.http_version not in _VERSIONS:
             raise self._error(505, f"HTTP/{version} is not supported; use HTTP/1.1")
         if len(event.headers) > MAX_HEADERS:
@@ -205,18 +213,41 @@ class Reader:
         self._length = int(headers.get("content-length", "0"))
         if self._length > self.max_body:
             raise self._error(413, f"request exceeds max limit of {self.max_body} bytes")
+        self._hold(self._length)
 
     def _take(self, data: bytes) -> None:
         self._received += len(data)
         if self._received > self.max_body:
             raise self._error(413, f"request exceeds max limit of {self.max_body} bytes")
-        self._chunks.append(data)
+        if self._length is None:
+            self._hold(len(data))
+        self._body.write(data)
+
+    def _hold(self, size: int) -> None:
+        memory = self.memory
+        if memory is None or not size or memory.take(size):
+            self._held += size
+            return
+        if self._held + size > memory.limit:
+            message = f"the request's body exceeds the {memory.limit} bytes this sandbox holds"
+            raise self._error(413, message + " for all bodies in flight")
+        message = (
+            f"this sandbox holds {memory.held} bytes of request bodies in flight, "
+            f"its limit is {memory.limit}; retry shortly"
+        )
+        raise self._error(503, message, {"Retry-After": "1"})
+
+    def release(self) -> None:
+        """Give back the memory held for the request answered (or abandoned)."""
+        if self.memory is not None and self._held:
+            self.memory.give(self._held)
+        self._held = 0
 
     def _finish(self) -> Request:
         request = self.head
         assert request is not None
-        request.body = b"".join(self._chunks)
-        self.head, self._chunks = None, []
+        request.body = self._body.getvalue()  # the buffer itself, not a copy
+        self.head, self._body = None, io.BytesIO()
         return request
 
     def answer(self, out: Outgoing) -> tuple[bytes, bool]:
