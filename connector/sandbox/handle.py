@@ -100,7 +100,7 @@ def _reply(sandbox: Served, router: Router, request: Request) -> Reply:
         message = f"the body is not valid {encoding.strip() or 'gzip'}: {exc}"
         return api_error(api, 400, message, path)
     if page.is_page(path):
-        return page.serve(sandbox, path)
+        return page.serve(sandbox, path, headers.get("host"))
     params = dict(parse_qsl(urlsplit(request.target).query, keep_blank_values=True))
     if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

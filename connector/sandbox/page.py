@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from . import chart
+from .addresses import names_this_machine
 from .models.base import now_ms
-from .reply import Reply, Served
+from .reply import Reply, Served, error
 
 REFRESH_S = 2
 ICON = (
@@ -84,8 +85,12 @@ def is_page(path: str) -> bool:
     return path in PAGE_PATHS
 
 
-def serve(sandbox: Served, path: str) -> Reply:
-    """The page, or its icon."""
+def serve(sandbox: Served, path: str, host: str | None = None) -> Reply:
+    """The page, or its icon; 403 unless `host` (the Host header) names this machine."""
+    if not names_this_machine(host, sandbox.host):
+        shown = (host or "")[:60]
+        message = f"the live view answers only to Host 127.0.0.1, localhost or [::1], not {shown!r}"
+        return error(403, message)
     if path == "/favicon.ico":
         return Reply(200, ICON.encode(), "image/svg+xml", {"Cache-Control": "max-age=86400"})
     return render(sandbox)

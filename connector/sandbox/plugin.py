@@ -16,6 +16,7 @@ from typing import Any
 
 import platformdirs
 
+from .addresses import is_loopback
 from .server import MAX_BODY_MEMORY, Sandbox
 from .tls import TRUST_VARIABLES, TLSUnavailable
 
@@ -27,6 +28,11 @@ SUMMARY = (
     "a live view, for trying actions and testing workflows without a real project"
 )
 NOTE = "This result came from the local Mixpanel sandbox, not from Mixpanel."
+REMOTE_WARNING = (
+    "warning: the sandbox listens on {host}: anyone who can reach this machine can send it "
+    "requests, and with the credentials below read everything it holds. It is a test server, "
+    "not built to face a network."
+)
 
 _lock = threading.Lock()
 _embedded: dict[str, Embedded] = {}
@@ -95,7 +101,17 @@ def _parser() -> argparse.ArgumentParser:
         "pipelines) until interrupted.",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1); one that is not this machine's own (0.0.0.0, a "
+        "network address) needs --allow-remote",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other machines can reach (prints a warning)",
+    )
     parser.add_argument("--db", help="SQLite file for the state (default: in memory)")
     parser.add_argument(
         "--reset",
@@ -178,6 +194,7 @@ def main(argv: Sequence[str]) -> int:
             db=args.db or ":memory:",
             port=args.port,
             host=args.host,
+            allow_remote=args.allow_remote,
             seed=args.seed,
             fail_rate=args.fail_rate,
             rate_limit=args.rate_limit,
@@ -196,6 +213,8 @@ def main(argv: Sequence[str]) -> int:
     except (ValueError, OSError, TLSUnavailable) as exc:
         print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
+    if not is_loopback(args.host):
+        print(REMOTE_WARNING.format(host=args.host), file=sys.stderr)
     print(sandbox.base_url)
     print(f"username: {sandbox.username}")
     print(f"password: {sandbox.password}")

@@ -42,6 +42,7 @@ class Served(Protocol):
     store: Store
     faults: Faults
     db: str
+    host: str
     username: str
     password: str
     project_token: str

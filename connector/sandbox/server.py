@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .addresses import is_loopback
 from .faults import Faults
 from .handle import respond
 from .loop import EventServer
@@ -43,6 +44,7 @@ class Sandbox:
         latency_ms: int = 0,
         *,
         host: str = "127.0.0.1",
+        allow_remote: bool = False,
         throttle_rate: float = 0.0,
         username: str | None = None,
         password: str | None = None,
@@ -60,6 +62,12 @@ class Sandbox:
         tls_dir: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(
+                f"the sandbox listens only on this machine (127.0.0.1, ::1, localhost), not on "
+                f"{host!r}, where others could reach its data and credentials; allow it with "
+                "allow_remote=True (--allow-remote)"
+            )
         self.faults = Faults(
             fail_rate=fail_rate,
             rate_limit=rate_limit,

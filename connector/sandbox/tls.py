@@ -8,7 +8,6 @@ host names (`mixpanel.com`, `*.mixpanel.com`) for clients that cannot be given a
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import ssl
@@ -16,10 +15,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .addresses import LOOPBACK_NAMES, is_unspecified
+
 CA_FILE = "ca.pem"
 #: The environment variables that make common clients trust a CA file.
 TRUST_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 MIXPANEL_NAMES = ("mixpanel.com", "*.mixpanel.com")
 INSTALL_HINT = "pip install 'mixpanel-connector[sandbox]'"
 READ_BYTES = 256 * 1024
@@ -48,11 +48,7 @@ class Certificates:
 def names_for(host: str) -> list[str]:
     """The names the certificate covers: loopback, `host` when it is one address, Mixpanel's."""
     names = list(LOOPBACK_NAMES)
-    try:
-        unspecified = ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        unspecified = False
-    if host and not unspecified and host not in names:
+    if host and not is_unspecified(host) and host not in names:
         names.append(host)
     return [*names, *MIXPANEL_NAMES]
 
