@@ -50,6 +50,7 @@ SANDBOX_LAYERS: list[tuple[str, ...]] = [
     ("store",),
     ("reply",),
     ("auth",),
+    ("requestlog",),
     ("responses",),
     ("urls",),
     ("page",),

@@ -6,7 +6,7 @@ import time
 import traceback
 from urllib.parse import parse_qsl, urlsplit
 
-from . import page
+from . import page, requestlog
 from .faults import Decision
 from .inflate import NotCompressed, TooLarge, decode_body
 from .models.base import now_ms
@@ -25,39 +25,42 @@ def respond(sandbox: Served, router: Router, item: Request | WireError) -> Outgo
         path = item.path
         reply = api_error(api_of(path), item.status, item.message, path)
         reply.headers.update(item.headers)
-        _log(sandbox, item.method or "?", path or "?", reply.status, started, "unreadable")
+        target = item.target if path else ""
+        _log(sandbox, item.method or "?", target, {}, b"", reply.status, started, "unreadable")
         return _outgoing(reply, close=True)
-    path = item.path
-    quiet = page.is_page(path)
+    quiet = page.is_page(item.path)
     decision = sandbox.faults.decide() if not quiet else Decision()
     if decision.delay_s:
         time.sleep(decision.delay_s)
     out, status = _answer(sandbox, router, decision, item)
     if not quiet:
-        dates = _date_range(urlsplit(item.target).query)
-        _log(sandbox, item.method, path, status, started, decision.label, dates)
+        headers, body = item.headers, item.body
+        _log(sandbox, item.method, item.target, headers, body, status, started, decision.label)
     return out
-
-
-def _date_range(query: str) -> tuple[str, str] | None:
-    """An export's from_date and to_date (the log keeps nothing else of the query)."""
-    params = dict(parse_qsl(query))
-    if "from_date" not in params:
-        return None
-    return params["from_date"], params.get("to_date", "")
 
 
 def _log(
     sandbox: Served,
     method: str,
-    path: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
     status: int,
     started: int,
     fault: str | None,
-    dates: tuple[str, str] | None = None,
 ) -> None:
-    entry = {"method": method, "path": path, "status": status, "started": started}
-    sandbox.store.log_request({**entry, "range": dates, "finished": now_ms(), "fault": fault})
+    entry = requestlog.entry(
+        sandbox,
+        method,
+        target,
+        headers,
+        body,
+        status=status,
+        started=started,
+        finished=now_ms(),
+        fault=fault,
+    )
+    sandbox.store.log_request(entry)
 
 
 def _outgoing(reply: Reply, *, close: bool = False, reset: str | None = None) -> Outgoing:
@@ -100,7 +103,7 @@ def _reply(sandbox: Served, router: Router, request: Request) -> Reply:
         message = f"the body is not valid {encoding.strip() or 'gzip'}: {exc}"
         return api_error(api, 400, message, path)
     if page.is_page(path):
-        return page.serve(sandbox, path, headers.get("host"))
+        return page.serve(sandbox, request.target, headers.get("host"))
     params = dict(parse_qsl(urlsplit(request.target).query, keep_blank_values=True))
     if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

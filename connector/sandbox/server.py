@@ -191,6 +191,15 @@ class Sandbox:
         """Client connections open right now (0 when stopped)."""
         return self._server.open_connections if self._server else 0
 
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """The request log after entry `since` (its `id`), oldest first; secrets masked.
+
+        Each entry: id, method, path, query and form keys, content_type, content_encoding,
+        user_agent, auth (the kind of credential), bytes, status, started, finished,
+        duration_ms, fault, range (an export's dates). Also `GET /_sandbox/requests?since=ID`.
+        """
+        return self.store.requests(since)
+
     @property
     def body_memory_held(self) -> int:
         """Bytes held right now for request bodies in flight (0 when stopped)."""
