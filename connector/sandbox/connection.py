@@ -37,6 +37,7 @@ class Connection:
     __slots__ = (
         "sock",
         "reader",
+        "context",
         "tls",
         "out",
         "wire",
@@ -48,9 +49,14 @@ class Connection:
     )
 
     def __init__(
-        self, sock: socket.socket, reader: Reader, tls: TLSLayer | None, deadline: float
+        self,
+        sock: socket.socket,
+        reader: Reader,
+        context: ssl.SSLContext | None,
+        deadline: float,
     ) -> None:
-        self.sock, self.reader, self.tls, self.deadline = sock, reader, tls, deadline
+        self.sock, self.reader, self.context, self.deadline = sock, reader, context, deadline
+        self.tls: TLSLayer | None = None  # made when the first bytes arrive (idle ones cost less)
         self.out = _EMPTY  # the answer's bytes not yet handed to TLS (or to `wire`)
         self.wire = _EMPTY  # bytes for the socket: TLS records, or the plain answer
         self.state = "read"  # read | busy | write | drain | closed
@@ -68,12 +74,16 @@ class Connection:
             return None
         except OSError:
             raise Closed from None
-        tls = self.tls
-        if tls is None or self.state == "drain":
+        if self.context is None or self.state == "drain":
             return raw, not raw
-        if not tls.started and raw[:1] and raw[0] != HANDSHAKE_RECORD:
-            self.tls = None
-            raise NotTLS(raw)
+        if self.tls is None:
+            if not raw:
+                return raw, True
+            if raw[0] != HANDSHAKE_RECORD:
+                self.context = None
+                raise NotTLS(raw)
+            self.tls = TLSLayer(self.context)
+        tls = self.tls
         try:
             plain = tls.receive(raw)
         except ssl.SSLError:

@@ -21,7 +21,6 @@ from typing import Any
 from .bodies import BodyMemory
 from .connection import Closed, Connection, NotTLS
 from .pool import App, Pool
-from .tls import TLSLayer
 from .wire import Reader, Request, WireError
 
 SWEEP_S = 0.1  # how often deadlines are checked
@@ -136,9 +135,8 @@ class EventServer:
                 continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            tls = TLSLayer(self.tls) if self.tls is not None else None
             deadline = time.monotonic() + self.idle_timeout_s
-            conn = Connection(sock, Reader(self.max_body, self.memory), tls, deadline)
+            conn = Connection(sock, Reader(self.max_body, self.memory), self.tls, deadline)
             self._conns.add(conn)
             self._idle[conn] = None
             self._watch(conn, _READ)

@@ -89,7 +89,6 @@ class TLSLayer:
     def __init__(self, context: ssl.SSLContext) -> None:
         self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
-        self.started = False  # bytes arrived
         self.ready = False  # handshake done
         self.closed = False  # the client sent close_notify
 
@@ -97,7 +96,6 @@ class TLSLayer:
         """Feed socket bytes (b"" at end of stream); return the plaintext they complete."""
         if data:
             self._incoming.write(data)
-            self.started = True
         else:
             self._incoming.write_eof()
         if not self.ready:

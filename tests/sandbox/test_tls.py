@@ -269,3 +269,29 @@ def test_the_command_prints_the_ca_and_the_variables_and_cleans_up_on_sigterm() 
             proc.stdout.close()
     assert code == 0
     assert not ca.parent.exists()
+
+
+def test_idle_tls_connections_hold_no_worker() -> None:
+    """Idle sockets, and idle TLS sessions, cost a socket each: requests are answered at once."""
+    with Sandbox(tls=True, workers=2) as sb:
+        port = _port(sb)
+        context = ssl.create_default_context(cafile=str(sb.ca_path))
+        raw = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(300)]
+        sessions = [
+            context.wrap_socket(
+                socket.create_connection(("127.0.0.1", port), timeout=5),
+                server_hostname="localhost",
+            )
+            for _ in range(30)
+        ]
+        stalled = socket.create_connection(("127.0.0.1", port), timeout=5)
+        stalled.sendall(b"\x16\x03\x01")  # a ClientHello that never ends
+        try:
+            for _ in range(3):
+                started = time.monotonic()
+                answer = requests.get(f"{sb.base_url}/nope", verify=str(sb.ca_path), timeout=5)
+                assert answer.status_code == 404 and time.monotonic() - started < 2
+            assert sb.open_connections >= 331
+        finally:
+            for sock in [*raw, *sessions, stalled]:
+                sock.close()
