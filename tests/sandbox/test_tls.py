@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
-import os
 import signal
 import socket
 import ssl
@@ -23,6 +21,7 @@ from connector import load_component
 from connector.budgets.memory import BudgetRegistry
 from connector.sandbox import Sandbox
 from connector.sandbox.tls import TRUST_VARIABLES, TLSUnavailable, make_certificates
+from tests.sandbox.commands import assert_lists_no_pipelines
 
 
 @pytest.fixture(scope="module")
@@ -250,18 +249,7 @@ def test_the_command_prints_the_ca_and_the_variables_and_cleans_up_on_sigterm() 
         assert lines[7:10] == [f"export {name}={ca}" for name in TRUST_VARIABLES]
         assert lines[10] == f"Live view: {base_url}/  (Ctrl-C to stop)"
         fields = dict(line.split(": ", 1) for line in lines[1:6])
-        env = {
-            **os.environ,
-            "REQUESTS_CA_BUNDLE": str(ca),
-            "MIXPANEL_USERNAME": fields["username"],
-            "MIXPANEL_PASSWORD": fields["password"],
-            "MIXPANEL_PROJECT_TOKEN": fields["project token"],
-        }
-        cli = [sys.executable, "-m", "connector.cli", "run", "listPipelines"]
-        cli += ["--base-url", base_url, "--input", "project_id=4242"]
-        done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout) == {"data": {"4242": []}}
+        assert_lists_no_pipelines(base_url, fields, REQUESTS_CA_BUNDLE=str(ca))
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=10)
