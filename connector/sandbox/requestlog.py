@@ -28,6 +28,7 @@ MAX_TEXT = 200  # characters kept of any string
 PAGE = 1000  # entries per answer, unless `limit` says fewer (or more, up to the whole log)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9._~+-]{0,19}")
 _FORM = "application/x-www-form-urlencoded"
+_TEXTS = ("method", "path", "content_type", "content_encoding", "user_agent")
 
 
 def credential_kind(authorization: str, sandbox: Served) -> str:
@@ -84,8 +85,8 @@ def entry(
     if content_type.split(";")[0].strip().lower() == _FORM and not encoding:
         form = parse_qsl(body[: 64 * 1024].decode("utf-8", "replace"), keep_blank_values=True)
     params = dict(query)
-    dates = (params["from_date"], params.get("to_date", "")) if "from_date" in params else None
-    raw = {
+    dates = [params["from_date"], params.get("to_date", "")] if "from_date" in params else None
+    raw: dict[str, Any] = {
         "method": method,
         "path": (parts.path.rstrip("/") or "/") if target else "?",
         "query": _keys(query),
@@ -103,8 +104,10 @@ def entry(
         "range": dates,
     }
     secrets = (sandbox.password, sandbox.project_token, sandbox.project_secret, sandbox.oauth_token)
-    masked: dict[str, Any] = _redactor(secrets).data(raw)
-    for key in ("method", "path", "content_type", "content_encoding", "user_agent"):
+    redactor = _redactor(secrets)
+    texts = "\n".join([*(raw[key] for key in _TEXTS), *raw["query"], *raw["form"], *(dates or [])])
+    masked: dict[str, Any] = raw if redactor.text(texts) == texts else redactor.data(raw)
+    for key in _TEXTS:
         masked[key] = masked[key][:MAX_TEXT]
     masked["query"] = [k[:MAX_TEXT] for k in masked["query"]]
     masked["form"] = [k[:MAX_TEXT] for k in masked["form"]]

@@ -121,7 +121,7 @@ def test_no_secret_reaches_the_log(sandbox: Sandbox) -> None:
     url = sandbox.base_url
     for secret in secrets:  # wherever a client could put one
         requests.post(
-            f"{url}/track/{secret}?{secret}=1&token={secret}",
+            f"{url}/track/{secret}?{secret}=1&token={secret}&from_date={secret}",
             data={secret: secret, "api_secret": secret},
             headers={"Authorization": sa, "User-Agent": f"agent {secret}"},
             timeout=5,
@@ -143,6 +143,7 @@ def test_no_secret_reaches_the_log(sandbox: Sandbox) -> None:
     assert entries[0]["path"] == "/track/***" and "***" in entries[0]["query"]
     assert entries[0]["form"] == ["***", "api_secret"]
     assert entries[0]["user_agent"] == "agent ***"
+    assert entries[0]["range"] == ["***", ""]
 
 
 def test_since_and_limit_page_through_the_log(sandbox: Sandbox) -> None:
