@@ -189,6 +189,8 @@ def main(argv: Sequence[str]) -> int:
             sandbox.store.close()
         print(f"Emptied the sandbox state in {path}.")
         return 0
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: a temporary CA folder goes
     try:
         sandbox = Sandbox(
             db=args.db or ":memory:",
@@ -209,12 +211,29 @@ def main(argv: Sequence[str]) -> int:
             tls_dir=args.tls_dir,
             max_body_memory=args.max_body_memory * 2**20,
         )
-        sandbox.start()
-    except (ValueError, OSError, TLSUnavailable) as exc:
+    except ValueError as exc:
         print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host):
-        print(REMOTE_WARNING.format(host=args.host), file=sys.stderr)
+    try:  # from here an interrupt at any moment stops the sandbox cleanly
+        try:
+            sandbox.start()
+        except (OSError, TLSUnavailable) as exc:
+            print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
+            return 2
+        _announce(sandbox, args.host)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _announce(sandbox: Sandbox, host: str) -> None:
+    """Print the URL, the credentials, the CA file (with --tls) and a warning for remote hosts."""
+    if not is_loopback(host):
+        print(REMOTE_WARNING.format(host=host), file=sys.stderr)
     print(sandbox.base_url)
     print(f"username: {sandbox.username}")
     print(f"password: {sandbox.password}")
@@ -224,13 +243,3 @@ def main(argv: Sequence[str]) -> int:
     if sandbox.ca_path is not None:
         print("\n".join(_trust_lines(sandbox.ca_path)))
     print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: a temporary CA folder goes
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
-    return 0
