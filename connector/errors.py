@@ -8,6 +8,7 @@ ConnectorError
 ├── RecordTooLarge       an input file's record passed its size cap (reported as InputError)
 ├── RenderError          a template failed: names the spec field and the undefined variable
 ├── BudgetStoreError     the rate budgets' store (SQLite file, Redis) is unusable: .url, masked
+├── StateError           a file kept between runs (the local key, a locked output) is unusable
 └── APIError             Mixpanel (or the network) answered badly: .status, .request (redacted)
     ├── AuthError            401/403, fatal
     ├── ClientError          other 4xx and Mixpanel's "200 but rejected" answers, fatal
@@ -19,6 +20,11 @@ ConnectorError
     └── RedirectError        an unsafe or endless redirect was refused, fatal
 
 Every APIError carries `.attempts`: how many requests were made before it was raised.
+
+Every error pickles (to cross a process boundary) as its type, message and attributes, rebuilt
+without calling `__init__`; an APIError masks them with its request's secrets first, and the
+request pickles masked. The cause and traceback are not carried (a library's exception may quote
+a secret URL), as Python's own exceptions do.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ __all__ = [
     "ServerError",
     "SpecError",
     "SpecProblem",
+    "StateError",
     "TransportError",
     "UnsafeURL",
     "YAMLProblem",
@@ -64,6 +71,22 @@ class ConnectorError(Exception):
     """Base class of every error this package raises."""
 
     retriable: ClassVar[bool] = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as type, message and attributes, whatever `__init__` takes (see module doc)."""
+        return (_rebuilt, (type(self), self._travelling(self.args), self._travelling(vars(self))))
+
+    def _travelling(self, value: Any) -> Any:
+        """`value` as it may leave the process (APIError masks it with its request's secrets)."""
+        return value
+
+
+def _rebuilt(cls: type[ConnectorError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error of type `cls` with `args` and attributes `state`, its `__init__` not called."""
+    error = cls.__new__(cls, *args)
+    error.args = tuple(args)
+    error.__dict__.update(state)
+    return error
 
 
 # --- spec stage -------------------------------------------------------------------------------
@@ -180,6 +203,23 @@ class BudgetStoreError(ConnectorError):
         super().__init__(f"Rate budgets at {url} cannot be used: {reason}")
 
 
+# --- state kept between runs -----------------------------------------------------------------
+
+
+class StateError(ConnectorError):
+    """A file the connector keeps between runs cannot be used; nothing was sent.
+
+    The local key is untrustworthy (a link, another owner, readable by others), or another run
+    holds the output or import checkpoint this run would write. `.path` names the file;
+    str() says what to do.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 # --- API stage --------------------------------------------------------------------------------
 
 
@@ -210,6 +250,16 @@ class APIError(ConnectorError):
         """
         base = str(self.args[0]) if self.args else ""
         self.args = (_join_note(base, text),) + tuple(self.args[1:])
+
+    def _travelling(self, value: Any) -> Any:
+        secrets = getattr(self.request, "secrets", None)
+        masks = getattr(secrets, "data", None)
+        if masks is None:
+            return value
+        if isinstance(value, tuple):
+            return tuple(masks(list(value)))
+        # The request pickles itself masked (HTTPRequest.__reduce__); the rest is masked here.
+        return {k: v if k == "request" else masks(v) for k, v in value.items()}
 
 
 def _join_note(message: str, note: str) -> str:

@@ -29,6 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
 # The checked-spec cache goes to a folder of this run, never the user's cache directory.
 os.environ.setdefault("MIXPANEL_CONNECTOR_CACHE", tempfile.mkdtemp(prefix="spec-cache-"))
+# So does the local key that state files' digests are made with.
+os.environ.setdefault(
+    "MIXPANEL_CONNECTOR_LOCAL_KEY",
+    os.path.join(tempfile.mkdtemp(prefix="local-key-"), "local.key"),
+)
 
 # Fake credentials: never valid anywhere; a test proves none of them reaches a cassette.
 TEST_CONNECTION = {

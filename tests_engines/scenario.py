@@ -66,3 +66,15 @@ def pipeline_inputs(sandbox: Sandbox) -> dict[str, Any]:
 
 def export_inputs(sandbox: Sandbox) -> dict[str, Any]:
     return {"project_id": sandbox.project_id, "from_date": today(), "to_date": today()}
+
+
+#: A project token carried inside events (the SDK's format), which no engine may show.
+RECORD_TOKEN = "RECORDTOKEN-engine-5a5a5a5a5a5a"
+
+
+def token_events(project_token: str) -> list[dict[str, Any]]:
+    """An event the sandbox takes, then one refused (300 properties) that carries RECORD_TOKEN."""
+    good, refused = events(2, prefix="tok")
+    good["properties"]["token"] = project_token
+    refused["properties"].update(token=RECORD_TOKEN, **{f"p{n}": n for n in range(300)})
+    return [good, refused]

@@ -8,7 +8,6 @@ is relative to the working directory, ``sqlite:////var/lib/budgets.db`` is absol
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ import platformdirs
 from ..errors import BudgetStoreError
 from .memory import DEFAULT_REGISTRY, Registry
 from .shared import SharedRegistry, Store
+from .storeurl import mask_url
 
 __all__ = ["MEMORY", "default_url", "mask_url", "open_budgets", "resolve_budgets"]
 
@@ -27,7 +27,6 @@ MEMORY = "memory"
 _SQLITE = "sqlite:///"
 _REDIS_SCHEMES = ("redis", "rediss")
 
-_PASSWORD_OPTION = re.compile(r"(?i)([?&;]password=)[^&;#]*")
 _lock = threading.Lock()
 _open: dict[str, SharedRegistry] = {}
 
@@ -35,21 +34,6 @@ _open: dict[str, SharedRegistry] = {}
 def default_url(app: str) -> str:
     """The default: a SQLite file in the user state directory of ``app``, shared on this host."""
     return _SQLITE + str(Path(platformdirs.user_state_dir(app)) / "budgets.sqlite3")
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password, if any, replaced by ``***``.
-
-    Read without a URL parser, so nothing in the password can hide it: everything between
-    ``user:`` and the last ``@`` is masked (a ``/`` or ``#`` in an unencoded password included),
-    and so is a ``password=`` query option. A malformed port does not matter here.
-    """
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest:
-        userinfo, _, after = rest.rpartition("@")
-        if ":" in userinfo:
-            rest = f"{userinfo.split(':', 1)[0]}:***@{after}"
-    return _PASSWORD_OPTION.sub(r"\1***", f"{scheme}{sep}{rest}")
 
 
 def _opener(url: str, masked: str) -> Callable[[], Store]:

@@ -17,9 +17,11 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..core.redact import Redactor
 from ..errors import BudgetStoreError
 from .memory import RateLimit
 from .shared import LATE_S, Verdict
+from .storeurl import url_secrets
 
 __all__ = ["DEFAULT_LEASE_S", "RedisStore"]
 
@@ -119,6 +121,8 @@ class RedisStore:
             BudgetStoreError: If the redis client is not installed or the URL is malformed.
         """
         self.url = masked
+        # The client's own messages could quote what it read from the URL: mask those values.
+        self._mask = Redactor(url_secrets(url))
         try:
             import redis
         except ImportError:
@@ -140,7 +144,7 @@ class RedisStore:
                 client_url, socket_connect_timeout=5.0, socket_timeout=5.0, decode_responses=True
             )
         except ValueError as exc:
-            raise BudgetStoreError(masked, str(exc)) from None
+            raise BudgetStoreError(masked, self._mask.text(str(exc))) from None
         self._acquire = self._client.register_script(_ACQUIRE)
         self._release = self._client.register_script(_RELEASE)
         self._renew = self._client.register_script(_RENEW)
@@ -161,7 +165,8 @@ class RedisStore:
         try:
             return script(keys=keys, args=args)
         except self._errors as exc:
-            raise BudgetStoreError(self.url, f"{type(exc).__name__}: {exc}") from None
+            reason = self._mask.text(f"{type(exc).__name__}: {exc}")
+            raise BudgetStoreError(self.url, reason) from None
 
     def _check(self, limit: RateLimit, key: str, token: str, take: bool) -> list[Any]:
         args = [

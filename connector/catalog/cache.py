@@ -2,14 +2,19 @@
 
 The key covers every spec file loaded (shipped and overlays, with their place), the meta-schema,
 the runtime's own source and the Python version, so an edited spec, a mutated copy or an upgrade
-never reuses an old entry. An entry holds only plain data (read back by an unpickler that refuses
-every class except dates), plus a checksum; anything unreadable, corrupted or foreign is ignored
-and the specs are checked again from scratch.
+never reuses an old entry. The key can be computed by anyone who has the package, so an entry is
+authenticated with an HMAC under the user's own random key (connector.core.localkey, 0600,
+beside the state): an entry planted in a shared cache folder (a CI cache, a shared
+$MIXPANEL_CONNECTOR_CACHE) by anyone who cannot read that key is refused. An entry holds only
+plain data (read back by an unpickler that refuses every class except dates); anything
+unreadable, unauthenticated or foreign is ignored and the specs are checked again from scratch
+(and the loader re-checks an entry's trust, connector.catalog.widening.entry_widening).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import os
 import pickle
@@ -19,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.localkey import keyed_digest
+from ..errors import StateError
 from .layers import Layer
 
 # A folder for the cache instead of the user cache directory; "off" disables the cache.
@@ -89,6 +96,18 @@ def cache_key(layers: Sequence[Layer]) -> str:
     return digest.hexdigest()
 
 
+#: The purpose an entry's digest is made for (a digest made for another use never matches).
+PURPOSE = "spec-cache"
+
+
+def entry_digest(key: str, payload: bytes) -> str | None:
+    """The HMAC of an entry under the user's local key; None when that key cannot be used."""
+    try:
+        return keyed_digest(PURPOSE, key, payload)
+    except (StateError, OSError):
+        return None
+
+
 def _entry_path(folder: Path, key: str) -> Path:
     return folder / f"specs-{key[:32]}.pickle"
 
@@ -108,8 +127,11 @@ def read(key: str) -> dict[str, Any] | None:
     if len(blob) > MAX_ENTRY_BYTES:
         return None
     stored_key, _, rest = blob.partition(b"\n")
-    checksum, _, payload = rest.partition(b"\n")
-    if stored_key != key.encode() or checksum != hashlib.sha256(payload).hexdigest().encode():
+    digest, _, payload = rest.partition(b"\n")
+    if stored_key != key.encode():
+        return None
+    expected = entry_digest(key, payload)
+    if expected is None or not hmac.compare_digest(digest, expected.encode()):
         return None
     try:
         data = _DataOnly(io.BytesIO(payload)).load()
@@ -136,7 +158,10 @@ def write(key: str, resolved: dict[str, Any]) -> None:
         return
     try:
         payload = pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL)
-        blob = key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+        digest = entry_digest(key, payload)
+        if digest is None:  # no usable local key: no cache (the specs are checked each time)
+            return
+        blob = key.encode() + b"\n" + digest.encode() + b"\n"
         if len(blob) + len(payload) > MAX_ENTRY_BYTES:
             return
         folder.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,9 @@ from .spec import (
     ComponentSpec,
     InputSpec,
 )
-from .widening import OPT_IN, component_widening, operation_widening, refusal
+from .widening import OPT_IN, component_widening, entry_widening, operation_widening, refusal
+
+log = logging.getLogger("connector.specs")
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = PACKAGE_DIR / "schemas" / "spec.schema.yaml"
@@ -181,11 +184,7 @@ def check_layers(
     data_sources = {path.stem for _, kind, path in pending if kind == "data_source"}
     names = Names(schemes, data_sources, set(component.get("rate_limits") or {}))
     operations: dict[tuple[str, str], dict[str, Any]] = {}
-    secrets = [
-        i.get("key", "")
-        for i in (connection or {}).get("inputs") or ()
-        if isinstance(i, dict) and "key" in i and InputSpec.from_dict(i).is_secret
-    ]
+    secrets = _secret_keys(connection)
     for layer, kind, path in pending:
         doc = collect.load(path, "operation", layer.shown_root)
         if doc is None:
@@ -218,6 +217,41 @@ def check_layers(
     return {"component": component, "connection": connection, "operations": ordered}, []
 
 
+def _secret_keys(connection: dict[str, Any] | None) -> list[str]:
+    """The keys of the connection's secret fields."""
+    return [
+        i.get("key", "")
+        for i in (connection or {}).get("inputs") or ()
+        if isinstance(i, dict) and "key" in i and InputSpec.from_dict(i).is_secret
+    ]
+
+
+def _declared_hosts(layers: Sequence[Layer], overlays_too: bool) -> set[str]:
+    """The trusted host patterns the layers' component files declare (overlays' if asked)."""
+    hosts: set[str] = set()
+    for layer in layers:
+        path = layer.root / "component.yaml"
+        if layer.overlay and (not overlays_too or not path.is_file()):
+            continue
+        data = load_yaml(path).data
+        if isinstance(data, dict):
+            hosts.update(str(host) for host in data.get("trusted_hosts") or ())
+    return hosts
+
+
+def _trusted(cached: dict[str, Any], layers: Sequence[Layer], allow: bool) -> bool:
+    """True when a cache entry claims no more trust than its spec files give (see widening)."""
+    try:
+        hosts = _declared_hosts(layers, overlays_too=allow)
+        secrets = _secret_keys(cached["connection"])
+        found = entry_widening(cached, hosts, secrets, allow_trust_widening=allow)
+    except (SpecError, KeyError, TypeError, AttributeError, ValueError):
+        return False
+    if found:
+        log.warning("the spec cache entry widens trust (%s); checking the specs again", found[0])
+    return not found
+
+
 def load_specs(
     root: Path | None = None,
     overlays: Sequence[Path | str] = (),
@@ -235,7 +269,7 @@ def load_specs(
     if key and allow_overlay_trust_widening:  # its own entry: a widened set is never reused
         key = hashlib.sha256(f"{key}\0{OPT_IN}".encode()).hexdigest()
     cached = cache.read(key) if key else None
-    if cached is not None:
+    if cached is not None and _trusted(cached, layers, allow_overlay_trust_widening):
         try:
             return build_component(cached)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):

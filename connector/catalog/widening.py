@@ -8,6 +8,7 @@ each widening is listed on the operations it affects, and describe and the dry r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -24,6 +25,8 @@ OPT_IN = "allow_overlay_trust_widening"
 OPT_IN_FLAG = "--allow-overlay-trust-widening"
 _EXPRESSION_FIELDS = {"when", "if", "ok_when", "items", "enabled", "stop_when"}
 _ALL = "*"
+# `allow_any_host` as the shipped specs write it: a switch the caller sets, one boolean input.
+_INPUT_SWITCH = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def refusal(message: str) -> str:
@@ -46,16 +49,23 @@ def component_widening(current: dict[str, Any], overlay: dict[str, Any]) -> list
     return [("/trusted_hosts", f"adds trusted host(s) {shown}: credentials would go there")]
 
 
-def _strings(tree: Any, pointer: str) -> Iterator[tuple[str, str]]:
+def _strings(tree: Any, pointer: str, needle: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in `tree` holding `needle`, with its JSON pointer (made only for those)."""
     if isinstance(tree, str):
-        yield pointer, tree
-    elif isinstance(tree, dict):
-        for key, value in tree.items():
-            token = str(key).replace("~", "~0").replace("/", "~1")
-            yield from _strings(value, f"{pointer}/{token}")
+        if needle in tree:
+            yield pointer, tree
+        return
+    if isinstance(tree, dict):
+        pairs: Iterable[tuple[Any, Any]] = tree.items()
     elif isinstance(tree, list):
-        for index, value in enumerate(tree):
-            yield from _strings(value, f"{pointer}/{index}")
+        pairs = enumerate(tree)
+    else:
+        return
+    for key, value in pairs:
+        if isinstance(value, str) and needle not in value:
+            continue
+        token = str(key).replace("~", "~0").replace("/", "~1")
+        yield from _strings(value, f"{pointer}/{token}", needle)
 
 
 def connection_reads(source: str) -> set[str]:
@@ -91,7 +101,8 @@ def secret_reads(op: dict[str, Any], secrets: Iterable[str]) -> dict[str, set[st
     """Secret connection fields each template of `op` reads, by pointer (the auth choice aside)."""
     secret = set(secrets)
     found: dict[str, set[str]] = {}
-    for pointer, text in _strings({k: v for k, v in op.items() if k != "sample"}, ""):
+    # A template without the name `connection` cannot read it: only those holding it are read.
+    for pointer, text in _strings({k: v for k, v in op.items() if k != "sample"}, "", "connection"):
         if pointer == "/request/auth":
             continue
         if pointer.rsplit("/", 1)[-1] in _EXPRESSION_FIELDS and not is_template(text):
@@ -170,3 +181,59 @@ def operation_widening(
                 )
             )
     return problems
+
+
+def entry_widening(
+    resolved: dict[str, Any],
+    declared_hosts: Iterable[str],
+    secrets: Iterable[str],
+    *,
+    allow_trust_widening: bool,
+) -> list[str]:
+    """Where a cached entry (checked, resolved specs read back) claims more trust than allowed.
+
+    An entry is re-checked against the trust rules when it is read, so one written by someone
+    else (a shared or planted cache folder) cannot widen where credentials go, even with a valid
+    digest. Its trusted hosts must be among `declared_hosts` (those the component files declare:
+    the shipped ones only, unless the caller opted in). Without the opt-in, no operation may
+    carry widening notes, let a request go to any host other than through one boolean input (as
+    Raw Request's Allow Any Host does), or render a secret connection field outside its auth
+    scheme unless its URL can only reach a trusted host. Empty: nothing widened.
+    """
+    problems: list[str] = []
+    hosts = list(resolved["component"].get("trusted_hosts") or ())
+    declared = set(declared_hosts)
+    added = [h for h in hosts if h not in declared]
+    if added:
+        problems.append(f"trusted host(s) {', '.join(map(repr, added))} no component file declares")
+    if allow_trust_widening:
+        return problems
+    secrets = list(secrets)
+    for entry in resolved["operations"]:
+        op = entry["data"]
+        key = op.get("key")
+        if entry.get("widened"):
+            problems.append(f"{key}: notes of widened trust")
+        allow = _allows_any_host(op)
+        if allow is not None and not _input_switch(allow, entry.get("inputs") or ()):
+            problems.append(f"{key}: allow_any_host {allow!r} is not a boolean input's switch")
+        url = (op.get("request") or {}).get("url")
+        if pinned_to_trusted_host(url, hosts):
+            continue
+        reads = secret_reads(op, secrets)
+        if reads:
+            problems.append(f"{key}: renders secret connection field(s) at {sorted(reads)}")
+    return problems
+
+
+def _input_switch(value: Any, inputs: Iterable[Any]) -> bool:
+    """True when `value` is `{{ name }}` for one of the operation's boolean inputs."""
+    found = _INPUT_SWITCH.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is None:
+        return False
+    return any(
+        isinstance(spec, dict)
+        and spec.get("key") == found.group(1)
+        and spec.get("type") == "boolean"
+        for spec in inputs
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -28,11 +30,35 @@ _BEFORE, _AFTER = r"(?:(?<=[=:\"'])|^)", r"(?=[&\"'@,;#\s]|$)"
 
 
 def _forms(secret: str) -> set[str]:
-    """A secret as it may appear in text: as is, JSON-escaped, URL-encoded, or both."""
+    """A secret as it may appear in text: as is, JSON- or repr-escaped, URL-encoded, or both.
+
+    (A message quoting a value with `repr`, as jsonschema's do, escapes it its own way.)
+    """
     escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {repr(secret)[1:-1], ascii(secret)[1:-1]}
     plain = {secret, *escaped}
     encoded = {quote(form, safe="") for form in plain} | {quote_plus(form) for form in plain}
     return plain | encoded
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What one Redactor masks, replaced whole (never changed) when a secret is registered."""
+
+    given: frozenset[str] = frozenset()
+    secrets: frozenset[str] = frozenset()  # every form of the long secrets
+    short: frozenset[str] = frozenset()  # every form of the short ones
+    order: tuple[str, ...] = ()  # the long forms, longest first
+    short_re: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, given: frozenset[str], secrets: set[str], short: set[str]) -> _Known:
+        pattern = None
+        if short:
+            alternatives = "|".join(re.escape(s) for s in sorted(short, key=len, reverse=True))
+            pattern = re.compile(f"{_BEFORE}(?:{alternatives}){_AFTER}")
+        order = tuple(sorted(secrets, key=len, reverse=True))
+        return cls(given, frozenset(secrets), frozenset(short), order, pattern)
 
 
 class Redactor:
@@ -46,72 +72,86 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = set()
-        self._short: set[str] = set()
-        self._order: list[str] | None = None
-        self._short_re: re.Pattern[str] | None = None
-        for secret in secrets:
-            self.add(secret)
+        self._lock = threading.Lock()
+        self._known = _Known()
+        self.add_all(secrets)
 
     def __reduce__(self) -> tuple[type[Redactor], tuple[()]]:
         return (Redactor, ())
 
     def __repr__(self) -> str:
-        return f"<Redactor of {len(self._secrets) + len(self._short)} values>"
+        known = self._known
+        return f"<Redactor of {len(known.secrets) + len(known.short)} values>"
+
+    def __len__(self) -> int:
+        """How many secrets were registered (each counted once, whatever its forms)."""
+        return len(self._known.given)
+
+    def __contains__(self, secret: object) -> bool:
+        return secret in self._known.given
 
     def add(self, secret: str) -> None:
         """Register a secret; its JSON-escaped and URL-encoded forms are masked too."""
-        if not secret:
-            return
-        forms = _forms(secret)
-        if len(secret) < SHORT_SECRET:
-            self._short.update(forms)
-        else:
-            self._secrets.update(forms)
-        self._order, self._short_re = None, None
+        self.add_all((secret,))
+
+    def add_all(self, secrets: Iterable[str]) -> None:
+        """Register several secrets at once (one rebuild of what `text` searches for).
+
+        Safe while other threads mask text: they keep using what was known when they began.
+        """
+        with self._lock:
+            known = self._known
+            new = [s for s in dict.fromkeys(secrets) if s and s not in known.given]
+            if not new:
+                return
+            short, long = set(known.short), set(known.secrets)
+            for secret in new:
+                (short if len(secret) < SHORT_SECRET else long).update(_forms(secret))
+            self._known = _Known.of(known.given | frozenset(new), long, short)
+
+    def extended(self, secrets: Iterable[str]) -> Redactor:
+        """A new Redactor that masks what this one masks, and `secrets` too."""
+        wider = Redactor()
+        wider._known = self._known
+        wider.add_all(secrets)
+        return wider
 
     def add_derived(self, value: str) -> None:
         """Register a derived secret such as a whole Basic header value."""
-        if value:
-            self._secrets.add(value)
+        if not value:
+            return
+        with self._lock:
+            known = self._known
+            long = set(known.secrets) | {value}
             if value.startswith("Basic "):
-                self._secrets.add(value[len("Basic ") :])
-            self._order = None
-
-    def _sorted(self) -> list[str]:
-        if self._order is None:
-            self._order = sorted(self._secrets, key=len, reverse=True)
-        return self._order
-
-    def _short_pattern(self) -> re.Pattern[str] | None:
-        if self._short and self._short_re is None:
-            alternatives = "|".join(
-                re.escape(s) for s in sorted(self._short, key=len, reverse=True)
-            )
-            self._short_re = re.compile(f"{_BEFORE}(?:{alternatives}){_AFTER}")
-        return self._short_re
+                long.add(value[len("Basic ") :])
+            self._known = _Known.of(known.given, long, set(known.short))
 
     def text(self, value: str) -> str:
         """Mask every secret occurring in `value`."""
-        if value in self._short:
+        known = self._known  # one snapshot: another thread may register more meanwhile
+        if value in known.short:
             return MASK
-        for secret in self._sorted():
+        for secret in known.order:
             if secret in value:
                 value = value.replace(secret, MASK)
-        short = self._short_pattern()
-        return short.sub(MASK, value) if short is not None else value
+        return known.short_re.sub(MASK, value) if known.short_re is not None else value
 
     def data(self, value: Any) -> Any:
-        """Mask secrets in a JSON-like structure, and every sensitive header, recursively."""
+        """Mask secrets in a JSON-like structure, and every sensitive header, recursively.
+
+        Any mapping comes back a dict, and any other collection (a tuple, a batch's records
+        held as their JSON) a list; other values come back as they are.
+        """
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, bytes):
-            return self.text(value.decode("utf-8", "replace"))
-        if isinstance(value, dict):
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self.text(bytes(value).decode("utf-8", "replace"))
+        if isinstance(value, Mapping):
             return {
                 k: (MASK if str(k).lower() in SENSITIVE_HEADERS and v else self.data(v))
                 for k, v in value.items()
             }
-        if isinstance(value, list | tuple):
+        if isinstance(value, Sequence | Set):
             return [self.data(v) for v in value]
         return value

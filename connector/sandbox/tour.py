@@ -277,7 +277,8 @@ def main(argv: Sequence[str]) -> int:
         "--keep-cache",
         action="store_true",
         help="store the checked specs in the spec cache, as other commands do, so that the next "
-        "start is faster (by default the tour writes no file)",
+        "start is faster, with the per-user key that authenticates its entries (by default the "
+        "tour writes no file)",
     )
     args = parser.parse_args(list(argv))
     started = time.monotonic()
@@ -299,6 +300,6 @@ def main(argv: Sequence[str]) -> int:
     failed = [r for r in rows if r[1] == "FAILED"]
     took = time.monotonic() - started
     print(f"\n{len(rows) - len(failed)}/{len(rows)} as expected in {took:.1f} s;", end="")
-    kept = " but the spec cache" if args.keep_cache else ""
+    kept = " but the spec cache and the local key that authenticates it" if args.keep_cache else ""
     print(f" the sandbox is stopped and nothing was kept{kept}.")
     return 1 if failed else 0

@@ -1,4 +1,4 @@
-"""Redirects followed safely: a body holding a secret, or credentials, never go to another host."""
+"""Redirects followed safely: credentials and secret bodies never leave the exact origin."""
 
 from __future__ import annotations
 
@@ -91,26 +91,27 @@ def next_hop(request: HTTPRequest, hop: Hop, status: int, location: str, number:
             status=status,
             request=request,
         ) from None
-    old = hop.origin
-    upgrade = old[0] == "http" and new_origin[0] == "https" and old[1] == new_origin[1]
-    same = new_origin == old or upgrade
+    # Credentials stay only on exactly the same origin: an http -> https hop to the same host
+    # may reach another server (another port, another process), so it is another origin too.
+    same = new_origin == hop.origin
     method, headers, body = hop.method, hop.headers, hop.body
     if status in (301, 302, 303) and method not in IDEMPOTENT_METHODS:
         method = "GET"  # as browsers and requests do: the body is not re-sent
         body = {"data": None}
         headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
     if not same:
+        where = "{}://{}:{}".format(*new_origin)
         if any(k.lower() in SENSITIVE_HEADERS for k in headers):
             log.info(
-                "%s: redirected to another host %s; credentials are not sent there",
+                "%s: redirected to another origin %s; credentials are not sent there",
                 request.action,
-                new_origin[1],
+                where,
             )
             headers = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
         if body.get("data") is not None and carries_secret(request):
             raise RedirectError(
                 f"{request.action}: {request.api_name} answered HTTP {status} "
-                f"redirecting to another host ({new_origin[1]}); not followed because "
+                f"redirecting to another origin ({where}); not followed because "
                 "the request body would be re-sent there and it contains a "
                 "credential (such as the project token).",
                 status=status,

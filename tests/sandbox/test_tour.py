@@ -137,9 +137,14 @@ def test_the_tour_leaves_no_file_unless_asked(tmp_path: Path, keep: bool) -> Non
     assert done.returncode == 0, done.stderr
     assert "23/23 as expected" in done.stdout
     if keep:
-        assert "nothing was kept but the spec cache." in done.stdout
-        assert [f.split("/")[0] for f in _files(tmp_path)] == ["cache"]
-        assert _files(tmp_path)[0].startswith("cache/mixpanel-connector/specs-")
+        assert (
+            "nothing was kept but the spec cache and the local key that authenticates it."
+            in done.stdout
+        )
+        entry, key = _files(tmp_path)
+        assert entry.startswith("cache/mixpanel-connector/specs-")
+        assert key == "state/mixpanel-connector/local.key"
+        assert (tmp_path / key).stat().st_mode & 0o777 == 0o600
     else:
         assert "nothing was kept." in done.stdout
         assert _files(tmp_path) == []

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from connector.engines.airflow.hooks import MixpanelHook
 from connector.engines.airflow.operators import MixpanelExportOperator, MixpanelOperator
-from connector.errors import AuthError
+from connector.errors import AuthError, InputError
 from connector.sandbox import Sandbox
 
 from ..conftest import secrets_of
 from ..scenario import (
     PROFILE_ID,
+    RECORD_TOKEN,
     events,
     export_inputs,
     exported,
     imported,
     pipeline_inputs,
     profile_inputs,
+    token_events,
 )
 from .conftest import set_connection
 
@@ -164,3 +167,19 @@ def test_operators_check_the_action_and_inputs_when_constructed() -> None:
     # templated action is checked then.
     MixpanelOperator(task_id="t", action="queryProfiles", inputs={"project_id": "{{ params.p }}"})
     MixpanelOperator(task_id="a", action="{{ params.action }}", inputs={"anything": 1})
+
+
+def test_a_record_token_never_reaches_the_xcom_the_error_or_the_task_log(
+    conn: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    records = token_events(conn.connection["projectToken"])
+    xcom = run("trackEvents", {"events": records, "useProjectToken": False})
+    assert isinstance(xcom, dict)
+    (refused,) = xcom["data"]["failed_records"]
+    assert refused["index"] == 1 and "'token': '***'" in refused["message"]
+    assert RECORD_TOKEN not in json.dumps(xcom)
+    with pytest.raises(InputError) as caught:  # every record refused: the task fails
+        run("trackEvents", {"events": records[1:], "useProjectToken": False})
+    assert "'token': '***'" in str(caught.value)
+    assert RECORD_TOKEN not in str(caught.value) and RECORD_TOKEN not in caplog.text

@@ -18,19 +18,21 @@ from connector.engines.prefect import (
     fetch_picklist,
     run_action,
 )
-from connector.errors import RateLimitError
+from connector.errors import InputError, RateLimitError
 from connector.sandbox import Sandbox
 
 from ..conftest import BUDGETS, secrets_of
 from ..scenario import (
     EVERY_KIND_PATHS,
     PROFILE_ID,
+    RECORD_TOKEN,
     events,
     export_inputs,
     exported,
     imported,
     pipeline_inputs,
     profile_inputs,
+    token_events,
 )
 
 
@@ -179,3 +181,27 @@ def test_a_task_that_may_not_wait_fails_on_the_hourly_budget_but_waits_out_a_sec
     with pytest.raises(RateLimitError, match="Raw Export API budget of 60 queries per hour"):
         state.result()
     assert len(sandbox.store.requests()) == 4
+
+
+def test_a_record_token_never_reaches_results_task_logs_or_failed_states(
+    harness: None, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
+    records = token_events(sandbox.connection["projectToken"])
+
+    @flow
+    def track(events: list[dict[str, Any]]) -> Any:
+        return run_action(credentials, "trackEvents", {"events": events, "useProjectToken": False})
+
+    caplog.set_level(logging.DEBUG)
+    result = track(records)
+    (refused,) = result["data"]["failed_records"]
+    assert refused["index"] == 1 and "'token': '***'" in refused["message"]
+    assert RECORD_TOKEN not in json.dumps(result)
+    state = track(records[1:], return_state=True)  # every record refused: the flow fails
+    assert state.is_failed()
+    assert "'token': '***'" in str(state.message) and RECORD_TOKEN not in str(state.message)
+    with pytest.raises(InputError) as caught:
+        state.result()
+    assert RECORD_TOKEN not in str(caught.value)
+    assert RECORD_TOKEN not in caplog.text

@@ -164,6 +164,7 @@ def _split(
     max_items: int,
     max_bytes: int | None,
 ) -> Iterator[Batch]:
+    plan.note_secrets(items)  # before anything can quote these records
     parts = plan.encode_all(items)
     if parts is not None:
         size = sum(len(p) for p in parts) + len(parts) + 1
@@ -183,7 +184,7 @@ def _split(
         extra = len(data) + 1
         if max_bytes is not None and extra + 1 > max_bytes:
             message = f"is {len(data):,} bytes of JSON, more than a whole request may carry"
-            refused.append(Refusal(index, plan.record_id(value), "", message))
+            refused.append(plan.refusal(index, value, "", message))
             continue
         if where and (
             len(where) >= max_items or (max_bytes is not None and size + extra > max_bytes)

@@ -145,11 +145,19 @@ def totals_of(totals: Totals, refused: list[Refusal]) -> dict[str, Any]:
 def result_of(
     totals: Totals, refused: list[Refusal], plan: RecordPlan, *, single_answer: bool
 ) -> Any:
-    """The call's result (see the module's docstring for the two shapes).
+    """The call's result (see the module's docstring for the two shapes), masked.
 
     An action whose spec says `single_answer` (it answered one request before it took any
-    number of records) returns that answer alone when nothing was refused or failed.
+    number of records) returns that answer alone when nothing was refused or failed. What the
+    API said about the records (`failed_records`, `errors`, the answer itself) may quote them:
+    the result is masked with the call's secrets, the records' `secret_fields` included.
     """
+    return plan.secrets.data(_result(totals, refused, plan, single_answer=single_answer))
+
+
+def _result(
+    totals: Totals, refused: list[Refusal], plan: RecordPlan, *, single_answer: bool
+) -> Any:
     one = totals.batches == 1 and not totals.skipped and len(totals.answers) == 1
     if one and single_answer and not refused and not totals.failed:
         return totals.answers[0]

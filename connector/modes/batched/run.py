@@ -39,7 +39,7 @@ def batch_plan(
     """The record plan, a renderer and the `(lane, batch)`s of a call, records deferred."""
     op = call.op
     key = op.batch["input"]
-    plan = RecordPlan(op, call.values, call.connection)
+    plan = RecordPlan(op, call.values, call.connection, call.secrets)
     refused: list[Refusal] = []
     stream = laned_batches(
         records_of(call.inputs.get(key), plan),

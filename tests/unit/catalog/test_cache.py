@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from pathlib import Path
 
@@ -114,8 +113,8 @@ def test_an_entry_holding_anything_but_plain_data_is_refused(
     fresh = load_specs(overlays=[overlay])
     key = speccache.cache_key(spec_layers(specs_root(), [overlay]))
     payload = pickle.dumps({"component": Planted()})
-    checksum = hashlib.sha256(payload).hexdigest().encode()
-    _entry(cache).write_bytes(key.encode() + b"\n" + checksum + b"\n" + payload)
+    digest = str(speccache.entry_digest(key, payload)).encode()  # authentic, yet refused
+    _entry(cache).write_bytes(key.encode() + b"\n" + digest + b"\n" + payload)
     assert speccache.read(key) is None
     assert load_specs(overlays=[overlay]) == fresh
     assert "code ran" not in capsys.readouterr().out
@@ -211,8 +210,8 @@ def test_a_well_formed_entry_of_the_wrong_shape_is_ignored_and_rewritten(
     fresh = load_specs(overlays=[overlay])
     key = speccache.cache_key(spec_layers(specs_root(), [overlay]))
     payload = pickle.dumps(shape)
-    checksum = hashlib.sha256(payload).hexdigest().encode()
-    _entry(cache).write_bytes(key.encode() + b"\n" + checksum + b"\n" + payload)
+    digest = str(speccache.entry_digest(key, payload)).encode()
+    _entry(cache).write_bytes(key.encode() + b"\n" + digest + b"\n" + payload)
     assert load_specs(overlays=[overlay]) == fresh
     assert load_specs(overlays=[overlay]) == fresh
     assert speccache.read(key) is not None and speccache.read(key) != shape

@@ -75,3 +75,42 @@ def test_a_redactor_pickles_empty() -> None:
     redactor = pickle.loads(pickle.dumps(Redactor(["s3cret-value"])))
     assert redactor.text("s3cret-value") == "s3cret-value"
     assert b"s3cret" not in pickle.dumps(Redactor(["s3cret-value"]))
+
+
+def test_secrets_registered_while_other_threads_mask_are_never_half_seen() -> None:
+    """Batched calls learn record tokens on one thread while workers mask on others."""
+    import threading
+
+    redactor = Redactor(["base-secret-0"])
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def mask() -> None:
+        try:
+            while not stop.is_set():
+                assert redactor.text("x base-secret-0 y") == "x *** y"
+                redactor.data({"a": ["base-secret-0", "plain"]})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=mask) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        for n in range(2000):
+            redactor.add(f"record-token-{n:05d}")
+            redactor.add(f"s{n % 7}")
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert failures == []
+    assert redactor.text("record-token-01999 and s3 t=s3") == "*** and s3 t=***"
+
+
+def test_an_extended_redactor_masks_both_and_leaves_the_original_alone() -> None:
+    base = Redactor(["conn-secret-1"])
+    wider = base.extended(["record-token-2"])
+    assert wider.text("conn-secret-1 record-token-2") == "*** ***"
+    assert base.text("record-token-2") == "record-token-2"
+    assert "record-token-2" in wider and "record-token-2" not in base

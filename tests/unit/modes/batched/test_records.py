@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector import load_component
 from connector.modes.batched.fills import content_id
@@ -190,3 +192,78 @@ def test_limits_are_inclusive() -> None:
     ]
     for event in fine:
         prepared(plan("importEvents").prepare(event, 0))
+
+
+MANY = {f"p{n}": n for n in range(300)}  # too many properties: the refusal quotes them
+
+
+def test_secret_fields_are_noted_and_mask_every_refusal() -> None:
+    from connector.core.redact import Redactor
+
+    secrets = Redactor(["p-secret"])
+    track = RecordPlan(
+        COMPONENT.spec.actions["trackEvents"], {"useProjectToken": False}, CONNECTION, secrets
+    )
+    events = [
+        {"event": "e", "properties": {"token": f"record-token-{n}", **MANY}} for n in range(3)
+    ]
+    track.note_secrets(events)
+    assert all(f"record-token-{n}" in secrets for n in range(3))
+    refused = track.prepare(events[1], 1)
+    assert isinstance(refused, Refusal) and "record-token" not in refused.message
+    profiles = RecordPlan(COMPONENT.spec.actions["updateMultipleProfiles"], {}, CONNECTION, secrets)
+    profiles.note_secrets([{"$token": "profile-token-9", "$distinct_id": "u"}, "not a record"])
+    assert "profile-token-9" in secrets
+
+
+def test_past_the_noted_limit_a_refusal_still_masks_its_own_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connector.core.redact import Redactor
+    from connector.modes.batched import records
+
+    monkeypatch.setattr(records, "MAX_NOTED_SECRETS", 2)
+    secrets = Redactor()
+    track = RecordPlan(
+        COMPONENT.spec.actions["trackEvents"], {"useProjectToken": False}, CONNECTION, secrets
+    )
+    events = [
+        {"event": "e", "properties": {"token": f"record-token-{n}", **MANY}} for n in range(5)
+    ]
+    track.note_secrets(events)
+    assert len(secrets) == 2  # the limit holds
+    for index, event in enumerate(events):
+        refused = track.prepare(event, index)
+        assert isinstance(refused, Refusal)
+        assert "'token': '***'" in refused.message and "record-token" not in refused.message
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    token=st.text(st.characters(exclude_categories=("Cs",)), min_size=4, max_size=24),
+    refusal=st.sampled_from(["too many properties", "too deep", "bad distinct_id"]),
+)
+def test_no_token_spelling_survives_a_refusal(token: str, refusal: str) -> None:
+    """Whatever the token holds (quotes, backslashes, control or non-ASCII characters), the
+    refusal quoting its record masks it in every way a message may escape it."""
+    import json as json_module
+
+    from connector.core.redact import Redactor
+
+    properties: dict[str, Any] = {"token": token, "time": 1618716477, "distinct_id": "u"}
+    if refusal == "too many properties":
+        properties |= MANY
+    elif refusal == "too deep":
+        properties["nested"] = {"a": {"b": {"c": {"d": token}}}}
+    else:
+        properties["distinct_id"] = "anon"
+    event = {"event": "e", "properties": properties}
+    track = RecordPlan(
+        COMPONENT.spec.actions["trackEvents"], {"useProjectToken": False}, CONNECTION, Redactor()
+    )
+    track.note_secrets([event])
+    refused = track.prepare(event, 0)
+    assert isinstance(refused, Refusal)
+    shown = refused.message + repr(refused) + json_module.dumps(refused.to_dict("$insert_id"))
+    for form in (token, repr(token)[1:-1], json_module.dumps(token)[1:-1]):
+        assert form not in shown
