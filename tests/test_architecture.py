@@ -43,12 +43,14 @@ CYCLE_CHECKED = ("sandbox",)
 #: plumbing know nothing of routes, answers or the server; responses/ sit on models/ and auth;
 #: urls.py on responses/; the server on everything.
 SANDBOX_LAYERS: list[tuple[str, ...]] = [
-    ("models", "where", "faults", "inflate", "chart", "wire"),
-    ("pool",),
+    ("models", "where", "faults", "inflate", "chart", "bodies", "addresses"),
+    ("wire", "tls"),
+    ("pool", "connection"),
     ("loop",),
     ("store",),
     ("reply",),
     ("auth",),
+    ("requestlog",),
     ("responses",),
     ("urls",),
     ("page",),

@@ -56,15 +56,25 @@ def _refuse(call: Call, api: str, status: int, message: str) -> Problem:
     return Problem(api_error(api, status, message, call.path))
 
 
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """The (username, password) of a Basic `Authorization` header; None when it is not one."""
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, secret
+
+
 def _basic(call: Call, api: str) -> tuple[str, str]:
     header = call.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         raise _refuse(call, api, 401, "Unable to authenticate request")
-    try:
-        user, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise _refuse(call, api, 401, "Invalid credentials") from None
-    return user, secret
+    pair = basic_credentials(header)
+    if pair is None:
+        raise _refuse(call, api, 401, "Invalid credentials")
+    return pair
 
 
 def _project_key(key: str, call: Call, api: str, user: str, secret: str) -> bool:

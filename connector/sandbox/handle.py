@@ -6,15 +6,14 @@ import time
 import traceback
 from urllib.parse import parse_qsl, urlsplit
 
-from . import page
+from . import page, requestlog
 from .faults import Decision
 from .inflate import NotCompressed, TooLarge, decode_body
 from .models.base import now_ms
-from .pool import Outgoing
 from .reply import Call, Reply, Served, api_error, json_reply
 from .responses.ingestion import MAX_BYTES
 from .urls import Router, api_of
-from .wire import Request, WireError, response_bytes
+from .wire import Outgoing, Request, WireError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -25,43 +24,47 @@ def respond(sandbox: Served, router: Router, item: Request | WireError) -> Outgo
     if isinstance(item, WireError):
         path = item.path
         reply = api_error(api_of(path), item.status, item.message, path)
-        _log(sandbox, item.method or "?", path or "?", reply.status, started, "unreadable")
-        return Outgoing(_bytes(reply, close=True), close=True)
-    path = item.path
-    quiet = page.is_page(path)
+        reply.headers.update(item.headers)
+        target = item.target if path else ""
+        _log(sandbox, item.method or "?", target, {}, b"", reply.status, started, "unreadable")
+        return _outgoing(reply, close=True)
+    quiet = page.is_page(item.path)
     decision = sandbox.faults.decide() if not quiet else Decision()
     if decision.delay_s:
         time.sleep(decision.delay_s)
     out, status = _answer(sandbox, router, decision, item)
     if not quiet:
-        dates = _date_range(urlsplit(item.target).query)
-        _log(sandbox, item.method, path, status, started, decision.label, dates)
+        headers, body = item.headers, item.body
+        _log(sandbox, item.method, item.target, headers, body, status, started, decision.label)
     return out
-
-
-def _date_range(query: str) -> tuple[str, str] | None:
-    """An export's from_date and to_date (the log keeps nothing else of the query)."""
-    params = dict(parse_qsl(query))
-    if "from_date" not in params:
-        return None
-    return params["from_date"], params.get("to_date", "")
 
 
 def _log(
     sandbox: Served,
     method: str,
-    path: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
     status: int,
     started: int,
     fault: str | None,
-    dates: tuple[str, str] | None = None,
 ) -> None:
-    entry = {"method": method, "path": path, "status": status, "started": started}
-    sandbox.store.log_request({**entry, "range": dates, "finished": now_ms(), "fault": fault})
+    entry = requestlog.entry(
+        sandbox,
+        method,
+        target,
+        headers,
+        body,
+        status=status,
+        started=started,
+        finished=now_ms(),
+        fault=fault,
+    )
+    sandbox.store.log_request(entry)
 
 
-def _bytes(reply: Reply, *, close: bool) -> bytes:
-    return response_bytes(reply.status, reply.body, reply.content_type, reply.headers, close=close)
+def _outgoing(reply: Reply, *, close: bool = False, reset: str | None = None) -> Outgoing:
+    return Outgoing(reply.status, reply.body, reply.content_type, reply.headers, close, reset)
 
 
 def _answer(
@@ -69,7 +72,7 @@ def _answer(
 ) -> tuple[Outgoing, int]:
     path = request.path
     if decision.reset == "before":
-        return Outgoing(b"", reset=True), 0
+        return Outgoing(0, reset="before"), 0
     if decision.status is not None:
         message = (
             "Project exceeded rate limits. Please retry the request with exponential backoff."
@@ -82,10 +85,8 @@ def _answer(
     else:
         reply = _reply(sandbox, router, request)
     if decision.reset == "after":  # part of the answer, then a TCP reset
-        head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body) + 64}\r\n\r\n"
-        return Outgoing(head.encode() + reply.body[: len(reply.body) // 2], reset=True), 0
-    close = not request.keep_alive
-    return Outgoing(_bytes(reply, close=close), close=close), reply.status
+        return _outgoing(reply, reset="after"), 0
+    return _outgoing(reply), reply.status
 
 
 def _reply(sandbox: Served, router: Router, request: Request) -> Reply:
@@ -102,7 +103,7 @@ def _reply(sandbox: Served, router: Router, request: Request) -> Reply:
         message = f"the body is not valid {encoding.strip() or 'gzip'}: {exc}"
         return api_error(api, 400, message, path)
     if page.is_page(path):
-        return page.serve(sandbox, path)
+        return page.serve(sandbox, request.target, headers.get("host"))
     params = dict(parse_qsl(urlsplit(request.target).query, keep_blank_values=True))
     if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

@@ -12,37 +12,28 @@ from __future__ import annotations
 import errno
 import selectors
 import socket
-import struct
+import ssl
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
 
+from .bodies import BodyMemory
+from .connection import Closed, Connection, NotTLS
 from .pool import App, Pool
 from .wire import Reader, Request, WireError
 
 SWEEP_S = 0.1  # how often deadlines are checked
 LINGER_S = 2.0  # after an answer that closes, unread request bytes are drained this long
 ACCEPT_BATCH = 256
-RECV_BYTES = 256 * 1024
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+NOT_TLS = "this sandbox serves https: use an https:// URL"
 _LISTEN, _WAKE = object(), object()
 _OUT_OF_FDS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-
-
-class _Conn:
-    __slots__ = ("sock", "reader", "out", "state", "deadline", "events", "close_after", "reset")
-
-    def __init__(self, sock: socket.socket, reader: Reader, deadline: float) -> None:
-        self.sock, self.reader, self.deadline = sock, reader, deadline
-        self.out = memoryview(b"")
-        self.state = "read"  # read | busy | write | drain | closed
-        self.events = 0
-        self.close_after = self.reset = False
+_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
 
 class EventServer:
-    """Listens on (host, port) and serves `app` until `stop`."""
+    """Listens on (host, port) and serves `app` until `stop`; https when given a TLS context."""
 
     def __init__(
         self,
@@ -51,24 +42,27 @@ class EventServer:
         app: App,
         *,
         max_body: int,
+        max_body_memory: int,
         workers: int = 16,
         idle_timeout_s: float = 30.0,
         read_timeout_s: float = 10.0,
         max_connections: int = 10_000,
+        tls: ssl.SSLContext | None = None,
         name: str = "mixpanel-sandbox",
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.listener = socket.create_server((host, port), family=family, backlog=1024)
         self.listener.setblocking(False)
-        self.app, self.max_body, self.name = app, max_body, name
+        self.app, self.max_body, self.name, self.tls = app, max_body, name, tls
         self.idle_timeout_s, self.read_timeout_s = idle_timeout_s, read_timeout_s
         self.max_connections = max_connections
+        self.memory = BodyMemory(max_body_memory)
         self._pool = Pool(app, workers, name)
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self.listener, selectors.EVENT_READ, _LISTEN)
-        self._selector.register(self._pool.wake_r, selectors.EVENT_READ, _WAKE)
-        self._conns: set[_Conn] = set()
-        self._idle: OrderedDict[_Conn, None] = OrderedDict()  # oldest first
+        self._selector.register(self.listener, _READ, _LISTEN)
+        self._selector.register(self._pool.wake_r, _READ, _WAKE)
+        self._conns: set[Connection] = set()
+        self._idle: OrderedDict[Connection, None] = OrderedDict()  # oldest first
         self._paused_until = 0.0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -111,10 +105,11 @@ class EventServer:
                     self._accept()
                 elif what is _WAKE:
                     self._pool.drain_wakeups()
-                elif what.state in ("read", "drain") and events & selectors.EVENT_READ:
-                    self._on_read(what)
-                elif what.state == "write" and events & selectors.EVENT_WRITE:
-                    self._on_write(what)
+                else:
+                    if events & _WRITE and what.state in ("read", "write"):
+                        self._flush(what)
+                    if events & _READ and what.state in ("read", "drain"):
+                        self._on_read(what)
             self._finish_answers()
             now = time.monotonic()
             if now >= next_sweep:
@@ -140,10 +135,11 @@ class EventServer:
                 continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = _Conn(sock, Reader(self.max_body), time.monotonic() + self.idle_timeout_s)
+            deadline = time.monotonic() + self.idle_timeout_s
+            conn = Connection(sock, Reader(self.max_body, self.memory), self.tls, deadline)
             self._conns.add(conn)
             self._idle[conn] = None
-            self._watch(conn, selectors.EVENT_READ)
+            self._watch(conn, _READ)
 
     def _evict(self) -> bool:
         """Close the connection idle the longest; False when none is idle."""
@@ -153,37 +149,48 @@ class EventServer:
         self._close(conn)
         return True
 
-    def _on_read(self, conn: _Conn) -> None:
+    def _on_read(self, conn: Connection) -> None:
         try:
-            data = conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+            got = conn.receive()
+        except NotTLS as exc:  # answered in plain HTTP, then closed
+            conn.reader.feed(exc.data)
+            conn.close_after = True
+            self._dispatch(conn, self._error(conn, 400, NOT_TLS))
             return
-        except OSError:
+        except Closed:
             self._close(conn)
             return
+        if got is None:
+            return
+        data, eof = got
         if conn.state == "drain":
-            if not data:
+            if eof:
                 self._close(conn)
             return
-        if not data:
-            if not conn.reader.pending:
-                self._close(conn)
+        if conn.wire:  # TLS handshake records
+            self._flush(conn)
+            if conn.state == "closed":
                 return
-            message = f"the connection closed mid-request: {conn.reader.progress()}"
-            conn.close_after = True
-            self._dispatch(conn, self._error(conn, 400, message))
+        if data:
+            self._idle.pop(conn, None)
+            if not conn.reader.pending or conn.reader.head is not None:
+                conn.deadline = time.monotonic() + self.read_timeout_s  # headers: from their start
+            conn.reader.feed(data)
+            self._next_request(conn)
+        if not eof or conn.state != "read":
             return
-        self._idle.pop(conn, None)
-        if not conn.reader.pending or conn.reader.head is not None:
-            conn.deadline = time.monotonic() + self.read_timeout_s  # headers: from their start
-        conn.reader.feed(data)
-        self._next_request(conn)
+        if not conn.reader.pending:
+            self._close(conn)
+            return
+        message = f"the connection closed mid-request: {conn.reader.progress()}"
+        conn.close_after = True
+        self._dispatch(conn, self._error(conn, 400, message))
 
-    def _error(self, conn: _Conn, status: int, message: str) -> WireError:
+    def _error(self, conn: Connection, status: int, message: str) -> WireError:
         head = conn.reader.head
         return WireError(status, message, head.target if head else "", head.method if head else "")
 
-    def _next_request(self, conn: _Conn) -> None:
+    def _next_request(self, conn: Connection) -> None:
         try:
             request = conn.reader.next()
         except WireError as exc:
@@ -192,17 +199,15 @@ class EventServer:
         if request is not None:
             self._dispatch(conn, request)
             return
-        if conn.reader.wants_continue():
-            try:
-                conn.sock.send(CONTINUE)
-            except OSError:
-                pass
+        if hello := conn.reader.continue_bytes():
+            conn.queue(hello)
+            self._flush(conn)
         if not conn.reader.pending:
             self._idle.pop(conn, None)
             self._idle[conn] = None
             conn.deadline = time.monotonic() + self.idle_timeout_s
 
-    def _dispatch(self, conn: _Conn, item: Request | WireError) -> None:
+    def _dispatch(self, conn: Connection, item: Request | WireError) -> None:
         self._watch(conn, 0)
         self._idle.pop(conn, None)
         conn.state = "busy"
@@ -213,50 +218,51 @@ class EventServer:
             conn, out = self._pool.answers.popleft()
             if conn.state != "busy":
                 continue
-            conn.out, conn.state = memoryview(out.data), "write"
-            conn.close_after = conn.close_after or out.close
-            conn.reset = out.reset
+            if out.reset == "before":
+                self._close(conn, reset=True)
+                continue
+            data, close = conn.reader.answer(out)
+            conn.reader.release()
+            conn.out, conn.state = memoryview(data), "write"
+            conn.close_after = conn.close_after or close
+            conn.reset = out.reset == "after"
             conn.deadline = time.monotonic() + self.read_timeout_s
-            self._on_write(conn)
+            self._flush(conn)
 
-    def _on_write(self, conn: _Conn) -> None:
+    def _flush(self, conn: Connection) -> None:
+        """Send what waits; once an answer is all sent, read on, close or reset."""
         try:
-            sent = conn.sock.send(conn.out) if conn.out else 0
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
+            progress = conn.send()
+        except Closed:
             self._close(conn)
             return
-        conn.out = conn.out[sent:]
-        if conn.out:
-            if sent:
+        if conn.sending:
+            if progress and conn.state == "write":
                 conn.deadline = time.monotonic() + self.read_timeout_s
-            self._watch(conn, selectors.EVENT_WRITE)
+            self._watch(conn, _WRITE | (_READ if conn.state == "read" else 0))
+        elif conn.state == "read":
+            self._watch(conn, _READ)
+        elif conn.state != "write":
+            return
         elif conn.reset:
-            self._reset(conn)
+            self._close(conn, reset=True)
         elif conn.close_after:
             self._linger(conn)
         else:
             conn.state = "read"
-            self._watch(conn, selectors.EVENT_READ)
+            conn.reader.next_cycle()
+            self._watch(conn, _READ)
             self._next_request(conn)  # a pipelined request may be waiting already
 
-    def _linger(self, conn: _Conn) -> None:
+    def _linger(self, conn: Connection) -> None:
         """Close once the client stops sending (unread bytes would make the close a reset)."""
         try:
-            conn.sock.shutdown(socket.SHUT_WR)
+            conn.finish_sending()
         except OSError:
             self._close(conn)
             return
         conn.state, conn.deadline = "drain", time.monotonic() + LINGER_S
-        self._watch(conn, selectors.EVENT_READ)
-
-    def _reset(self, conn: _Conn) -> None:
-        try:
-            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        self._close(conn)
+        self._watch(conn, _READ)
 
     def _sweep(self, now: float) -> None:
         if self._paused_until and now >= self._paused_until:
@@ -271,7 +277,7 @@ class EventServer:
             else:
                 self._close(conn)
 
-    def _watch(self, conn: _Conn, events: int) -> None:
+    def _watch(self, conn: Connection, events: int) -> None:
         if events == conn.events:
             return
         if not events:
@@ -282,11 +288,15 @@ class EventServer:
             self._selector.register(conn.sock, events, conn)
         conn.events = events
 
-    def _close(self, conn: _Conn) -> None:
+    def _close(self, conn: Connection, *, reset: bool = False) -> None:
         if conn.state == "closed":
             return
         self._watch(conn, 0)
-        conn.sock.close()
+        conn.reader.release()
+        if reset:
+            conn.abort()
+        else:
+            conn.sock.close()
         conn.state = "closed"
         self._conns.discard(conn)
         self._idle.pop(conn, None)

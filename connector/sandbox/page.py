@@ -10,11 +10,12 @@ import datetime as dt
 import json
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from . import chart
+from . import chart, requestlog
+from .addresses import names_this_machine
 from .models.base import now_ms
-from .reply import Reply, Served
+from .reply import Reply, Served, error
 
 REFRESH_S = 2
 ICON = (
@@ -76,16 +77,24 @@ def _code(value: Any, secrets: tuple[str, ...]) -> str:
     return f"<code>{escape(json.dumps(_mask(value, secrets), ensure_ascii=False))}</code>"
 
 
-PAGE_PATHS = ("/", "/favicon.ico")
+PAGE_PATHS = ("/", "/favicon.ico", requestlog.LOG_PATH)
+REQUEST_COLUMNS = ["time (UTC)", "method", "path", "status", "credential", "took"]
 
 
 def is_page(path: str) -> bool:
-    """The live view's own paths: not faulted, not logged as requests."""
+    """The sandbox's own paths (the page, its icon, the request log): not faulted, not logged."""
     return path in PAGE_PATHS
 
 
-def serve(sandbox: Served, path: str) -> Reply:
-    """The page, or its icon."""
+def serve(sandbox: Served, target: str, host: str | None = None) -> Reply:
+    """The page, its icon or the request log; 403 unless the Host header names this machine."""
+    if not names_this_machine(host, sandbox.host):
+        shown = (host or "")[:60]
+        message = f"the live view answers only to Host 127.0.0.1, localhost or [::1], not {shown!r}"
+        return error(403, message)
+    path = urlsplit(target).path.rstrip("/") or "/"
+    if path == requestlog.LOG_PATH:
+        return requestlog.serve(sandbox, target)
     if path == "/favicon.ico":
         return Reply(200, ICON.encode(), "image/svg+xml", {"Cache-Control": "max-age=86400"})
     return render(sandbox)
@@ -116,6 +125,7 @@ def render(sandbox: Served) -> Reply:
             escape(r["method"]),
             escape(r["path"]),
             f'<span class="s{str(r["status"])[0]}">{r["status"] or "reset"}</span>',
+            escape(str(r.get("auth", ""))),
             f"{r['finished'] - r['started']} ms",
         ]
         for r in reversed(log[-50:])
@@ -144,7 +154,8 @@ Database: <code>{escape(sandbox.db)}</code>. Refreshes every {REFRESH_S} s.</p>
 <h2>Requests per second, last minute</h2>
 {chart.render(log, now_ms())}
 <h2>Last 50 requests</h2>
-<p class="note">{len(log)} requests logged; this page's own loads are not listed.</p>
-{_table(["time (UTC)", "method", "path", "status", "took"], requests, "No requests yet.")}
+<p class="note">{len(log)} requests logged; this page's own loads are not listed. As JSON:
+<code>{requestlog.LOG_PATH}</code>.</p>
+{_table(REQUEST_COLUMNS, requests, "No requests yet.")}
 </body></html>"""
     return Reply(200, html.encode(), "text/html; charset=utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 import sys
 import threading
 import time
@@ -15,7 +16,9 @@ from typing import Any
 
 import platformdirs
 
-from .server import Sandbox
+from .addresses import is_loopback
+from .server import MAX_BODY_MEMORY, Sandbox
+from .tls import TRUST_VARIABLES, TLSUnavailable
 
 DB_ENV = "MIXPANEL_CONNECTOR_SANDBOX_DB"
 APP_NAME = "mixpanel-connector"
@@ -25,6 +28,11 @@ SUMMARY = (
     "a live view, for trying actions and testing workflows without a real project"
 )
 NOTE = "This result came from the local Mixpanel sandbox, not from Mixpanel."
+REMOTE_WARNING = (
+    "warning: the sandbox listens on {host}: anyone who can reach this machine can send it "
+    "requests, and with the credentials below read everything it holds. It is a test server, "
+    "not built to face a network."
+)
 
 _lock = threading.Lock()
 _embedded: dict[str, Embedded] = {}
@@ -93,7 +101,17 @@ def _parser() -> argparse.ArgumentParser:
         "pipelines) until interrupted.",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1); one that is not this machine's own (0.0.0.0, a "
+        "network address) needs --allow-remote",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other machines can reach (prints a warning)",
+    )
     parser.add_argument("--db", help="SQLite file for the state (default: in memory)")
     parser.add_argument(
         "--reset",
@@ -127,7 +145,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
     parser.add_argument("--seed", type=int, help="make the injected faults reproducible")
+    parser.add_argument(
+        "--max-body-memory",
+        type=int,
+        default=MAX_BODY_MEMORY // 2**20,
+        metavar="MB",
+        help="memory all request bodies in flight may hold together; beyond it 503 with "
+        "Retry-After (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a certificate from a CA made at start (needs the [sandbox] extra)",
+    )
+    parser.add_argument(
+        "--tls-dir",
+        metavar="DIR",
+        help="folder for the CA file ca.pem (default: beside --db, else a temporary folder)",
+    )
     return parser
+
+
+def _trust_lines(ca_path: Path) -> list[str]:
+    """How to make clients trust the CA, one shell line each."""
+    return [
+        f"CA certificate: {ca_path}",
+        *(f"export {name}={ca_path}" for name in TRUST_VARIABLES),
+    ]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str]) -> int:
@@ -141,11 +189,14 @@ def main(argv: Sequence[str]) -> int:
             sandbox.store.close()
         print(f"Emptied the sandbox state in {path}.")
         return 0
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: a temporary CA folder goes
     try:
         sandbox = Sandbox(
             db=args.db or ":memory:",
             port=args.port,
             host=args.host,
+            allow_remote=args.allow_remote,
             seed=args.seed,
             fail_rate=args.fail_rate,
             rate_limit=args.rate_limit,
@@ -156,19 +207,20 @@ def main(argv: Sequence[str]) -> int:
             project_token=args.project_token,
             project_id=args.project_id,
             project_secret=args.project_secret,
+            tls=args.tls,
+            tls_dir=args.tls_dir,
+            max_body_memory=args.max_body_memory * 2**20,
         )
-        sandbox.start()
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
-    print(sandbox.base_url)
-    print(f"username: {sandbox.username}")
-    print(f"password: {sandbox.password}")
-    print(f"project token: {sandbox.project_token}")
-    print(f"project id: {sandbox.project_id}")
-    print(f"project secret: {sandbox.project_secret}")
-    print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)
-    try:
+    try:  # from here an interrupt at any moment stops the sandbox cleanly
+        try:
+            sandbox.start()
+        except (OSError, TLSUnavailable) as exc:
+            print(f"error: cannot start the sandbox: {exc}", file=sys.stderr)
+            return 2
+        _announce(sandbox, args.host)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -176,3 +228,18 @@ def main(argv: Sequence[str]) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _announce(sandbox: Sandbox, host: str) -> None:
+    """Print the URL, the credentials, the CA file (with --tls) and a warning for remote hosts."""
+    if not is_loopback(host):
+        print(REMOTE_WARNING.format(host=host), file=sys.stderr)
+    print(sandbox.base_url)
+    print(f"username: {sandbox.username}")
+    print(f"password: {sandbox.password}")
+    print(f"project token: {sandbox.project_token}")
+    print(f"project id: {sandbox.project_id}")
+    print(f"project secret: {sandbox.project_secret}")
+    if sandbox.ca_path is not None:
+        print("\n".join(_trust_lines(sandbox.ca_path)))
+    print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)

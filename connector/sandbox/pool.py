@@ -7,22 +7,11 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .wire import Request, WireError, response_bytes
+from .wire import Outgoing, Request, WireError
 
 SANDBOX_BUG = b'{"error":"sandbox error","status":"error"}'
-
-
-@dataclass
-class Outgoing:
-    """What a worker answers: bytes to send, then keep reading, close, or reset (TCP RST)."""
-
-    data: bytes
-    close: bool = False
-    reset: bool = False
-
 
 App = Callable[[Request | WireError], Outgoing]
 
@@ -79,10 +68,11 @@ class Pool:
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             owner, item = job
+            del job
             try:
                 out = self.app(item)
             except Exception:  # noqa: BLE001 - the app answers its own errors; this is a last resort
-                data = response_bytes(500, SANDBOX_BUG, "application/json", {}, close=True)
-                out = Outgoing(data, close=True)
+                out = Outgoing(500, SANDBOX_BUG, close=True)
+            del item  # the request's body is not held past its answer
             self.answers.append((owner, out))
             self.wake()

@@ -43,6 +43,7 @@ class Served(Protocol):
     faults: Faults
     workers: int
     db: str
+    host: str
     username: str
     password: str
     project_token: str

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .addresses import is_loopback
 from .faults import Faults
 from .handle import respond
 from .loop import EventServer
-from .pool import Outgoing
 from .store import Store
+from .tls import Certificates, make_certificates
 from .urls import ROUTER, Router
-from .wire import Request, WireError
+from .wire import Outgoing, Request, WireError
 
 MAX_BODY = 64 * 1024 * 1024  # refuse to read more (Mixpanel's own limit is 10 MB uncompressed)
+#: What all request bodies in flight may hold together (beyond it: 503 with Retry-After).
+MAX_BODY_MEMORY = 256 * 1024 * 1024
 
 
 class Sandbox:
     """A local stand-in for Mixpanel; use as a context manager (see the README's sandbox section).
 
-    `base_url`, `connection`, `project_id` and `store` are valid once started.
+    `base_url`, `connection`, `project_id` and `store` are valid once started. With `tls=True`
+    it serves https with a certificate from a CA made at start; `ca_path` is that CA's file
+    (in `tls_dir`, else beside a `db` file, else in a temporary folder removed at stop).
     """
 
     def __init__(
@@ -37,6 +44,7 @@ class Sandbox:
         latency_ms: int = 0,
         *,
         host: str = "127.0.0.1",
+        allow_remote: bool = False,
         throttle_rate: float = 0.0,
         username: str | None = None,
         password: str | None = None,
@@ -49,8 +57,17 @@ class Sandbox:
         idle_timeout_s: float = 30.0,
         read_timeout_s: float = 10.0,
         max_connections: int = 10_000,
+        max_body_memory: int = MAX_BODY_MEMORY,
+        tls: bool = False,
+        tls_dir: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(
+                f"the sandbox listens only on this machine (127.0.0.1, ::1, localhost), not on "
+                f"{host!r}, where others could reach its data and credentials; allow it with "
+                "allow_remote=True (--allow-remote)"
+            )
         self.faults = Faults(
             fail_rate=fail_rate,
             rate_limit=rate_limit,
@@ -91,6 +108,11 @@ class Sandbox:
         self.errors: list[str] = []
         self.workers, self.max_connections = workers, max_connections
         self.idle_timeout_s, self.read_timeout_s = idle_timeout_s, read_timeout_s
+        if max_body_memory <= 0:
+            raise ValueError(f"max_body_memory must be positive, not {max_body_memory}")
+        self.max_body_memory = max_body_memory
+        self.tls, self.tls_dir = tls, tls_dir
+        self.certificates: Certificates | None = None
         self._server: EventServer | None = None
 
     def _credential(self, key: str, given: str | None, make: Any) -> str:
@@ -105,10 +127,23 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        """`http://127.0.0.1:PORT` of the running server."""
+        """`http://127.0.0.1:PORT` of the running server (https with `tls=True`)."""
         if self._server is None:
             raise RuntimeError("the sandbox is not running; use it as a context manager or start()")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self._server.server_address[1]}"
+
+    @property
+    def ca_path(self) -> Path | None:
+        """The CA certificate file that clients trust to reach this sandbox over https."""
+        return self.certificates.ca_path if self.certificates else None
+
+    def _tls_folder(self) -> Path | None:
+        if self.tls_dir is not None:
+            return Path(self.tls_dir)
+        if self.db != ":memory:":
+            return Path(self.db).with_name(Path(self.db).name + ".tls")
+        return None
 
     @property
     def connection(self) -> dict[str, str]:
@@ -122,18 +157,31 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Listen and serve in a background thread."""
         if self._server is None:
-            self._server = EventServer(
-                self.host,
-                self.port,
-                self._respond,
-                max_body=MAX_BODY,
-                workers=self.workers,
-                idle_timeout_s=self.idle_timeout_s,
-                read_timeout_s=self.read_timeout_s,
-                max_connections=self.max_connections,
-            )
+            if self.tls and self.certificates is None:
+                self.certificates = make_certificates(self.host, self._tls_folder())
+            try:
+                self._server = self._listen()
+            except BaseException:
+                if self.certificates is not None:
+                    self.certificates.cleanup()
+                    self.certificates = None
+                raise
             self._server.start()
         return self
+
+    def _listen(self) -> EventServer:
+        return EventServer(
+            self.host,
+            self.port,
+            self._respond,
+            max_body=MAX_BODY,
+            max_body_memory=self.max_body_memory,
+            workers=self.workers,
+            idle_timeout_s=self.idle_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            max_connections=self.max_connections,
+            tls=self.certificates.context if self.certificates else None,
+        )
 
     def _respond(self, item: Request | WireError) -> Outgoing:
         return respond(self, self.router, item)
@@ -143,11 +191,28 @@ class Sandbox:
         """Client connections open right now (0 when stopped)."""
         return self._server.open_connections if self._server else 0
 
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """The request log after entry `since` (its `id`), oldest first; secrets masked.
+
+        Each entry: id, method, path, query and form keys, content_type, content_encoding,
+        user_agent, auth (the kind of credential), bytes, status, started, finished,
+        duration_ms, fault, range (an export's dates). Also `GET /_sandbox/requests?since=ID`.
+        """
+        return self.store.requests(since)
+
+    @property
+    def body_memory_held(self) -> int:
+        """Bytes held right now for request bodies in flight (0 when stopped)."""
+        return self._server.memory.held if self._server else 0
+
     def stop(self) -> None:
         """Stop serving and close the database."""
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self.certificates is not None:
+            self.certificates.cleanup()
+            self.certificates = None
         self.store.close()
 
     def __enter__(self) -> Sandbox:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources as package_files
 from typing import Any
@@ -46,6 +47,8 @@ class Store:
         self._requests: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=MAX_REQUEST_LOG
         )
+        self._log_lock = threading.Lock()
+        self._logged = 0  # the id of the latest entry
         if LEGACY[0] in self.db.tables():
             self._migrate()
         if not any(self.resources.count(f, Context()) for f in REPORTS.values()):
@@ -190,9 +193,15 @@ class Store:
     # --- request log -----------------------------------------------------------------------
 
     def log_request(self, entry: dict[str, Any]) -> None:
-        """Remember one request (method, path, export range, status, started, finished)."""
-        self._requests.append(entry)
+        """Remember one request (see requestlog.entry); it gets the next `id` (1, 2, ...)."""
+        with self._log_lock:
+            self._logged += 1
+            self._requests.append({"id": self._logged, **entry})
 
-    def requests(self) -> list[dict[str, Any]]:
-        """The requests served so far (the most recent 10,000), oldest first."""
-        return list(self._requests)
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """The requests logged after id `since` (of the most recent 10,000), oldest first."""
+        with self._log_lock:
+            kept = list(self._requests)
+        if since and kept and kept[0]["id"] <= since:
+            kept = kept[since - kept[0]["id"] + 1 :]
+        return [dict(entry) for entry in kept]

@@ -180,11 +180,11 @@ def test_a_content_length_larger_than_the_body_is_answered_and_closed() -> None:
 @pytest.mark.parametrize(
     ("header", "status", "words"),
     [
-        (b"Content-Length: abc", 400, "Content-Length 'abc' is not a whole number of bytes"),
-        (b"Content-Length: -1", 400, "Content-Length '-1' is not a whole number of bytes"),
-        (b"Content-Length: 1.5", 400, "is not a whole number of bytes"),
+        (b"Content-Length: abc", 400, "malformed request: bad Content-Length"),
+        (b"Content-Length: -1", 400, "malformed request: bad Content-Length"),
+        (b"Content-Length: 1.5", 400, "malformed request: bad Content-Length"),
         (b"Content-Length: 99999999999", 413, "request exceeds max limit of 67108864 bytes"),
-        (b"Transfer-Encoding: br", 501, "Transfer-Encoding 'br' is not supported"),
+        (b"Transfer-Encoding: br", 501, "Only Transfer-Encoding: chunked is supported"),
     ],
 )
 def test_every_malformed_content_length_gets_an_http_error(
@@ -226,3 +226,20 @@ def test_chunked_bodies_pipelining_and_100_continue(sandbox: Sandbox) -> None:
         answer = sock.recv(65536)
         assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\n0")
     assert sandbox.store.raw_event_count() == 1
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: 48\r\nTransfer-Encoding: chunked\r\n",
+        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+        b"Transfer-Encoding: chunked\x0b\r\nContent-Length: 48\r\n",
+    ],
+)
+def test_a_smuggled_request_is_never_answered(sandbox: Sandbox, framing: bytes) -> None:
+    smuggled = b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    answer = _exchange(sandbox, TRACK + framing + b"\r\n" + smuggled)
+    assert answer.count(b"HTTP/1.1 ") == 1  # one answer, then the connection closes
+    assert _status_and_json(answer)[0] in (400, 501)
+    assert b"Connection: close" in answer
+    assert [r["path"] for r in sandbox.store.requests()] == ["/track"]

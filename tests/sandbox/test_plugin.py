@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from connector.prepare.request import HTTPRequest
 from connector.sandbox import Sandbox, plugin
 from connector.send.response import RawResponse
 from connector.send.transport import StreamedResponse, Transport
+from tests.sandbox.commands import assert_lists_no_pipelines
 from tests.specs.cases import example_inputs
 
 
@@ -164,26 +164,7 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
             "project secret",
         }
         assert fields["project id"] == "4242"
-        env = {
-            **os.environ,
-            "MIXPANEL_USERNAME": fields["username"],
-            "MIXPANEL_PASSWORD": fields["password"],
-            "MIXPANEL_PROJECT_TOKEN": fields["project token"],
-        }
-        cli = [
-            sys.executable,
-            "-m",
-            "connector.cli",
-            "run",
-            "listPipelines",
-            "--base-url",
-            base_url,
-            "--input",
-            "project_id=4242",
-        ]
-        done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout) == {"data": {"4242": []}}
+        assert_lists_no_pipelines(base_url, fields)
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=10)

@@ -4,7 +4,9 @@ Rows (medians over interleaved rounds, ratio to the baseline measured in the sam
   - store: `ingest_events` (validate + store 2,000-event batches) vs decoding the same JSON
     and one plain `executemany` of the rows into an equivalent SQLite table;
   - HTTP: POSTing the batches to the sandbox's /import with 4 threads vs the same posts to a
-    stdlib server that only reads and decodes each body.
+    stdlib server that only reads and decodes each body;
+  - HTTP, small: 2,000 GETs of an unknown path (a 404 in Mixpanel's shape) with 4 threads on
+    keep-alive connections vs the same GETs to the stdlib server: the server's own cost.
 `python tools/bench/bench_sandbox.py [--events N] [--rounds R]`.
 """
 
@@ -26,6 +28,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench_prepare import _interleaved  # noqa: E402  (this folder: run as a script)
+
+SMALL = 2000
 
 from connector.sandbox import Sandbox, Store  # noqa: E402
 from connector.sandbox.models.events import ingest_events  # noqa: E402
@@ -78,11 +82,20 @@ def _store_base(bodies: list[bytes]) -> None:
 
 class _Decode(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each answer waits for a delayed ACK (40 ms)
 
     def do_POST(self) -> None:  # noqa: N802
         json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         answer = b'{"code":200,"status":"OK"}'
         self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self) -> None:  # noqa: N802
+        answer = b'{"error":"unknown path","status":"error"}'
+        self.send_response(404)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -110,6 +123,21 @@ def _poster(url: str, auth: tuple[str, str], bodies: list[bytes]) -> Callable[[]
     return run
 
 
+def _getter(url: str, count: int) -> Callable[[], None]:
+    local = threading.local()
+
+    def get(_: int) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        assert local.session.get(url, timeout=60).status_code == 404
+
+    def run() -> None:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(get, range(count)))
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the Markdown section."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -130,15 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         ours = _poster(url, (sb.username, sb.password), bodies)
         base = _poster(f"http://127.0.0.1:{plain.server_address[1]}/import", ("u", "p"), bodies)
         rows.append(("HTTP: /import, 4 threads", *_interleaved(ours, base, args.rounds)))
+        plain_url = f"http://127.0.0.1:{plain.server_address[1]}/nope"
+        small = _getter(f"{sb.base_url}/nope", SMALL), _getter(plain_url, SMALL)
+        rows.append(("HTTP: 2,000 small GETs, 4 threads", *_interleaved(*small, args.rounds)))
     plain.shutdown()
     plain.server_close()
     print("## Sandbox ingestion\n")
     rounds = f"median of {args.rounds} interleaved rounds"
     print(f"{args.events:,} events in 2,000-event batches, {rounds}.\n")
-    print("| what | sandbox (s) | baseline (s) | ratio | sandbox events/s |")
+    print("| what | sandbox (s) | baseline (s) | ratio | sandbox events (or requests)/s |")
     print("|---|---|---|---|---|")
     for name, mine, theirs in rows:
-        rate = f"{args.events / mine:,.0f}"
+        rate = f"{(SMALL if 'small' in name else args.events) / mine:,.0f}"
         print(f"| {name} | {mine:.3f} | {theirs:.3f} | {mine / theirs:.2f} | {rate} |")
     print(
         "\nBaselines: decode + one plain executemany into SQLite; a stdlib server that only "
