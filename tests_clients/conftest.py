@@ -164,8 +164,13 @@ def groups(component: Component, sandbox: Running, group_key: str) -> dict[str, 
     return {r["$distinct_id"]: r["$properties"] for r in result["data"]["results"]}
 
 
-def run_node(script: str, sandbox: Running, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `node/<script>` with the sandbox's address and credentials in its environment."""
+def run_node(
+    script: str, sandbox: Running, *, redirect: bool = False, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `node/<script>` with the sandbox's address and credentials in its environment.
+
+    `redirect` loads node/redirect.js first, for a client with no host option.
+    """
     environment = {
         **os.environ,
         "NODE_EXTRA_CA_CERTS": str(sandbox.ca),
@@ -179,7 +184,8 @@ def run_node(script: str, sandbox: Running, **env: str) -> subprocess.CompletedP
         **env,
     }
     done = subprocess.run(
-        ["node", str(HERE / "node" / script)],
+        ["node", *(["--require", str(HERE / "node" / "redirect.js")] if redirect else [])]
+        + [str(HERE / "node" / script)],
         cwd=HERE,
         env=environment,
         capture_output=True,
