@@ -1,4 +1,4 @@
-"""`mixpanel-import` (npm) against the sandbox: node/import.js sends and exports, the connector reads.
+"""`mixpanel-import` (npm) against the sandbox: node/import.js sends; the connector reads back."""
 
 It has no host option, so node/redirect.js sends its connections to `*.mixpanel.com:443` to the
 sandbox (certificates still checked).
@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Running, exported, groups, profiles, run_node
+
 from connector import Component
 
 

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 import pytest
+from conftest import Running, exported, profiles, today
 from mixpanel_utils import MixpanelUtils
 
-from conftest import Running, exported, profiles, today
 from connector import Component
 
 
@@ -93,7 +93,10 @@ def test_its_export_and_engage_query_read_what_was_sent(
         found = client.query_engage({"where": 'properties["plan"] == "pro"'})
         assert [p["$distinct_id"] for p in found] == ["mu-1"]
     log = sent.log()
-    assert {e["path"] for e in log if e["method"] == "GET"} >= {"/api/2.0/export", "/api/2.0/engage"}
+    assert {e["path"] for e in log if e["method"] == "GET"} >= {
+        "/api/2.0/export",
+        "/api/2.0/engage",
+    }
 
 
 def test_events_and_profiles_come_back_through_the_connector(
@@ -124,12 +127,12 @@ def test_jql_is_refused_clearly(
     assert refused and {(e["path"], e["status"]) for e in refused} == {("/api/2.0/jql", 501)}
 
 
-def test_a_project_token_cannot_read_the_export(sent: Running, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_project_token_cannot_read_the_export(
+    sent: Running, caplog: pytest.LogCaptureFixture
+) -> None:
     client = _pointed(MixpanelUtils(sent.project_token, token=sent.project_token), sent)
     # it logs the refusal, then fails on the missing answer
     with caplog.at_level(logging.ERROR), pytest.raises(AttributeError):
         client.query_export({"from_date": today(), "to_date": today()})
     assert "HTTP Error Code: 401" in caplog.text
     assert "the project token authenticates only ingestion" in caplog.text
-
-

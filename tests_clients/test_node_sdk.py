@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Running, exported, groups, profiles, run_node
+
 from connector import Component
 
 

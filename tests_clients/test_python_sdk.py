@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import Running, exported, groups, mixpanel_hosts_to, profiles
 from mixpanel import Consumer, Mixpanel, ServiceAccountCredentials
 
-from conftest import Running, exported, groups, mixpanel_hosts_to, profiles
 from connector import Component
 
 
