@@ -1,4 +1,4 @@
-"""`mixpanel-import` (npm) against the sandbox: node/import.js sends; the connector reads back."""
+"""`mixpanel-import` (npm) against the sandbox: node/import.js sends; the connector reads back.
 
 It has no host option, so node/redirect.js sends its connections to `*.mixpanel.com:443` to the
 sandbox (certificates still checked).
