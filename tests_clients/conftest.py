@@ -64,6 +64,23 @@ class Running:
         return list(answer.json()["requests"])
 
 
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> Iterator[None]:
+    """A Python client that tries to reach anything but this machine fails the test at once."""
+    original = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            if not (host.startswith("127.") or host in ("::1", "localhost")):
+                raise AssertionError(f"a client tried to reach {host}: tests stay on 127.0.0.1")
+        original(self, address)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        yield
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """`mixpanel-connector sandbox --tls` started as a user would, trusted through its CA file."""
