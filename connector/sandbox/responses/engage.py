@@ -12,8 +12,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from ..models.families import COHORTS
+from ..models.base import Context, Family
+from ..models.families import COHORTS, GROUPS, PROFILES
 from ..models.identities import canonical
+from ..models.profiles import properties
 from ..reply import Call, Reply, json_reply
 from ..where import WhereError, parse_where
 from .breakdown import profile_properties
@@ -28,6 +30,14 @@ def _rows(call: Call) -> Rows:
     store = call.sandbox.store
     group_key = call.params.get("data_group_id")
     return store.group_profiles(group_key) if group_key else store.profiles()
+
+
+def _family(call: Call) -> tuple[Family, Context]:
+    """The family and context a profile id of this request is read with."""
+    group_key = call.params.get("data_group_id")
+    if group_key:
+        return GROUPS, call.context(**{"$group_key": group_key})
+    return PROFILES, call.context()
 
 
 def _cohort_match(call: Call, cohort: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
@@ -96,10 +106,10 @@ def engage_query(call: Call) -> Reply:
             while len(sb.sessions) > MAX_SESSIONS:
                 sb.sessions.pop(next(iter(sb.sessions)))
     wanted_props = json_list(call, "output_properties")
-    stored = dict(_rows(call))
+    family, ctx = _family(call)
     results = []
     for rid in ids[page * page_size : (page + 1) * page_size]:
-        props = stored.get(rid)
+        props = properties(sb.store.resources.get(family, ctx, rid))
         if props is None:  # deleted since page 0
             continue
         if wanted_props is not None:
