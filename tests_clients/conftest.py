@@ -154,9 +154,14 @@ def today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
+def yesterday() -> str:
+    """Yesterday's UTC date: events sent an hour ago may fall on it just after midnight."""
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+
+
 def exported(component: Component, sandbox: Running) -> list[dict[str, Any]]:
-    """Every event of today, read back through the connector's raw export."""
-    inputs = {"project_id": sandbox.project_id, "from_date": today(), "to_date": today()}
+    """Every event of yesterday and today, read back through the connector's raw export."""
+    inputs = {"project_id": sandbox.project_id, "from_date": yesterday(), "to_date": today()}
     result = component.run("downloadData", inputs, sandbox.connection)
     return list(result["data"])
 

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Running, exported, profiles, today
+from conftest import Running, exported, profiles, today, yesterday
 from mixpanel_utils import MixpanelUtils
 
 from connector import Component
@@ -87,7 +87,7 @@ def test_its_export_and_engage_query_read_what_was_sent(
     sent: Running, clients: dict[str, MixpanelUtils]
 ) -> None:
     for client in clients.values():
-        events = client.query_export({"from_date": today(), "to_date": today()})
+        events = client.query_export({"from_date": yesterday(), "to_date": today()})
         names = sorted(e["event"] for e in events)
         assert names == ["$create_alias", "mu imported", "mu imported"]
         found = client.query_engage({"where": 'properties["plan"] == "pro"'})
@@ -133,6 +133,6 @@ def test_a_project_token_cannot_read_the_export(
     client = _pointed(MixpanelUtils(sent.project_token, token=sent.project_token), sent)
     # it logs the refusal, then fails on the missing answer
     with caplog.at_level(logging.ERROR), pytest.raises(AttributeError):
-        client.query_export({"from_date": today(), "to_date": today()})
+        client.query_export({"from_date": yesterday(), "to_date": today()})
     assert "HTTP Error Code: 401" in caplog.text
     assert "the project token authenticates only ingestion" in caplog.text

@@ -14,6 +14,8 @@ const out = env.OUTPUT_DIR;
 const quiet = { verbose: false, logs: false, showProgress: false };
 const past = Math.floor(Date.now() / 1000) - 3600;
 const today = new Date().toISOString().slice(0, 10);
+// events sent an hour ago may fall on yesterday just after midnight (UTC)
+const yesterday = new Date(Date.now() - 86400 * 1000).toISOString().slice(0, 10);
 const results = {};
 
 function event(name, n, props = {}) {
@@ -52,7 +54,7 @@ async function main() {
   await step("group $union", groupCreds, group({ regions: ["eu", "us"] }), { recordType: "group", fixData: true, directive: "$union" });
   await step("group $remove", groupCreds, group({ regions: "us" }), { recordType: "group", fixData: true, directive: "$remove" });
   await step("group $unset", groupCreds, group({ founded: "" }), { recordType: "group", fixData: true, directive: "$unset" });
-  const exported = await mpImport(account, null, { ...quiet, recordType: "export", start: today, end: today, where: out });
+  const exported = await mpImport(account, null, { ...quiet, recordType: "export", start: yesterday, end: today, where: out });
   results.export = { total: exported.total, file: exported.file || null };
   const people = await mpImport(account, null, { ...quiet, recordType: "profile-export", where: out });
   results.profileExport = { total: people.total, file: people.file || null };
