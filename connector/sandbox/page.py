@@ -85,10 +85,7 @@ def serve(sandbox: Served, target: str, host: str | None = None) -> Reply:
         return requestlog.serve(sandbox, target)
     if path == "/favicon.ico":
         return Reply(200, ICON.encode(), "image/svg+xml", {"Cache-Control": "max-age=86400"})
-    try:
-        return render(sandbox, urlsplit(target).query)
-    except paging.PagingError as problem:
-        return error(400, str(problem))
+    return render(sandbox, urlsplit(target).query)
 
 
 def _requests(log: list[dict[str, Any]]) -> list[list[str]]:
@@ -111,7 +108,10 @@ def render(sandbox: Served, query: str = "") -> Reply:
     secrets = (sandbox.password, sandbox.project_token, sandbox.project_secret, sandbox.oauth_token)
     masks = jsonview.redactor(secrets, sandbox.username)
     totals = {"events": store.raw_event_count(), "profiles": store.profile_count()}
-    shown = paging.windows(query, totals)
+    try:
+        shown = paging.windows(query, totals)
+    except paging.PagingError as problem:
+        return error(400, str(problem))
     counts = [[_text(n, masks), f"{raw:,}", f"{dedup:,}"] for n, raw, dedup in store.event_counts()]
     at = shown["events"]
     events = [
