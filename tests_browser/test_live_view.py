@@ -83,6 +83,9 @@ return {
          events: top('#events'), profiles: top('#profiles')},
   profiles: cells('profiles'), profilesHeading: heading('profiles'),
   eventsHeading: heading('events'), requestRows: cells('requests').length,
+  brokenHeaders: [...document.querySelectorAll('th')].filter((th) => {
+    const range = document.createRange(); range.selectNodeContents(th);
+    return range.getClientRects().length !== 1; }).map((th) => th.textContent),
   times: [...document.querySelectorAll('#events time')].map((t) =>
     ({text: t.textContent, title: t.title, datetime: t.dateTime})),
 };
@@ -123,6 +126,7 @@ def test_the_chart_and_the_request_log_are_on_the_first_screen(
     assert tops["chart"] < tops["requests"] < HEIGHT / 2, tops
     assert tops["requests"] < tops["names"] < tops["events"] < tops["profiles"], tops
     assert seen["requestRows"] == 3
+    assert seen["brokenHeaders"] == []  # every column header on one line
     assert seen["pageWidth"] <= WIDTH  # nothing wider than the window, long JSON included
 
 

@@ -31,7 +31,7 @@ body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
 h1{font-size:1.3em}h2{font-size:1.05em;margin-top:1.6em}
 table{border-collapse:collapse;background:#fff;font-size:13px;width:100%;table-layout:fixed}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}th{background:#f0f0f0}code{font-size:12px}
+overflow-wrap:anywhere}th{background:#f0f0f0;overflow-wrap:normal}code{font-size:12px}
 .s2{color:#17702b}.s4{color:#a15c00}.s5,.s0{color:#b00020}.note{color:#666}
 time{white-space:nowrap}.chart{background:#fff;border:1px solid #ddd}
 .pager{margin:.4em 0}.pager a,.pager span{margin-right:.8em}
@@ -57,13 +57,13 @@ def _text(value: Any, masks: Redactor) -> str:
 PAGE_PATHS = ("/", "/favicon.ico", requestlog.LOG_PATH)
 REQUEST_COLUMNS = [
     ("time (UTC)", "15em"),
-    ("method", "5em"),
+    ("method", "7em"),
     ("path", ""),
-    ("status", "5em"),
-    ("credential", "12em"),
-    ("took", "5em"),
+    ("status", "6em"),
+    ("credential", "14em"),
+    ("took", "6em"),
 ]
-NAME_COLUMNS = [("event", ""), ("raw", "8em"), ("de-duplicated", "8em")]
+NAME_COLUMNS = [("event", ""), ("raw", "8em"), ("de-duplicated", "10em")]
 EVENT_COLUMNS = [("time (UTC)", "15em"), ("event", "14em"), ("properties", "")]
 PROFILE_COLUMNS = [("distinct id", "14em"), ("properties", "")]
 PIPELINE_COLUMNS = [("name", "16em"), ("state", "8em"), ("parameters", "")]
