@@ -80,6 +80,7 @@ class Acknowledged(Protocol):
     """Where the batches the API answered are recorded (connector.files.checkpoint)."""
 
     path: Path
+    started_over: str  # after `load`: why an earlier run's record was not used ("" if it was)
 
     def load(self) -> frozenset[int]:
         """The batch numbers an earlier run recorded."""
@@ -156,6 +157,7 @@ def _unacknowledged(
 ) -> Iterator[tuple[int, Batch]]:
     """The batches the checkpoint does not list; says how many it skipped."""
     acked = checkpoint.load()
+    totals.started_over = checkpoint.started_over
     if acked:
         log.warning(
             "%s: resuming from %s: %d batch(es) the API already acknowledged are not sent again",
