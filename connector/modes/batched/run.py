@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -34,15 +36,22 @@ Render = Callable[[Batch], tuple[HTTPRequest, str | None]]
 
 
 def batch_plan(
-    call: Call, concurrency: Concurrency | None = None
+    call: Call, concurrency: Concurrency | None = None, *, resumable: bool = False
 ) -> tuple[RecordPlan, Render, Iterator[tuple[int, Batch]], list[Refusal]]:
-    """The record plan, a renderer and the `(lane, batch)`s of a call, records deferred."""
+    """The record plan, a renderer and the `(lane, batch)`s of a call, records deferred.
+
+    A bulk job (`resumable`, records that are not a list, or more than one request's worth)
+    never fills a time in: its records must carry it (RecordPlan.for_bulk).
+    """
     op = call.op
     key = op.batch["input"]
     plan = RecordPlan(op, call.values, call.connection, call.secrets)
+    records = _parsed(call.inputs.get(key))
+    if resumable or not isinstance(records, list | tuple) or len(records) > op.batch["max_items"]:
+        plan.for_bulk()
     refused: list[Refusal] = []
     stream = laned_batches(
-        records_of(call.inputs.get(key), plan),
+        records_of(records, plan),
         plan,
         refused,
         order_by=concurrency.order_by if concurrency else None,
@@ -63,6 +72,14 @@ def batch_plan(
         return rendered
 
     return plan, render, stream, refused
+
+
+def _parsed(records: Any) -> Any:
+    """Records given as JSON text, parsed (records_of says what is wrong with bad text)."""
+    if isinstance(records, str | bytes | bytearray):
+        with contextlib.suppress(ValueError):
+            return json.loads(records)
+    return records
 
 
 def batch_requests(call: Call) -> Iterator[tuple[HTTPRequest, str | None]]:
@@ -106,7 +123,7 @@ def run_batched(
     With a `checkpoint`, batches it lists as acknowledged are not sent again, each batch is
     added to it once the API answered, and it is removed when every batch was sent.
     """
-    plan, render, stream, refused = batch_plan(call, concurrency)
+    plan, render, stream, refused = batch_plan(call, concurrency, resumable=checkpoint is not None)
     result_spec = call.op.batch.get("result") or {}
     totals = Totals()
     shown = progress if progress is not None else call.settings.progress
