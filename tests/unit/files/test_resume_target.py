@@ -200,3 +200,38 @@ def test_a_partial_export_of_the_same_target_is_kept(
         summary = json.loads(capsys.readouterr().out)
     assert summary["windows_kept"] == 3 and "started_over" not in summary
     assert len(target.read_bytes().splitlines()) == 20
+
+
+@pytest.mark.parametrize("where", ["server", "credential"])
+def test_a_file_import_run_again_elsewhere_sends_every_event_there(
+    servers: tuple[Ingest, Ingest],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+) -> None:
+    a, b = servers
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(json.dumps(e) + "\n" for e in _events(5000)))
+    monkeypatch.setenv("MIXPANEL_USERNAME", TEST_CONNECTION["username"])
+    monkeypatch.setenv("MIXPANEL_PASSWORD", TEST_CONNECTION["password"])
+
+    def run(url: str) -> int:
+        return main(
+            [
+                "run", "importEvents", "--input-file", f"events={source}", "-i", "project_id=1",
+                "--workers", "1", "--base-url", url,
+            ]
+        )  # fmt: skip
+
+    assert run(a.url) == 1 and len(a.ids) == 4000  # A failed after two batches
+    capsys.readouterr()
+    a.fail_after = None
+    if where == "credential":
+        monkeypatch.setenv("MIXPANEL_PASSWORD", OTHER_CONNECTION["password"])
+    again = b if where == "server" else a
+    before = len(again.ids)
+    assert run(again.url) == 0
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert len(again.ids) - before == 5000 and "batches_skipped" not in data
+    assert ("another server" if where == "server" else "another credential") in data["started_over"]
