@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from ..catalog.spec import OperationSpec
-from ..errors import ERROR_RESET, ClientError, TransportError
+from ..core.jsondepth import check_depth
+from ..errors import ERROR_RESET, ClientError, JSONTooDeep, TransportError
 from ..prepare.request import HTTPRequest
 from ..send.response import RawResponse
 from ..send.transport import StreamedResponse
@@ -24,27 +25,78 @@ def read_records(
 ) -> Iterator[Any]:
     """Parse each line as it arrives; a cut marker or a torn last line raises TransportError.
 
-    `where` (e.g. " for 2024-01-01..2024-01-30") places the answer in error messages.
+    `where` (e.g. " for 2024-01-01..2024-01-30") places the answer in error messages. A line
+    is assembled from its pieces once (linear time), and one longer than the answer's
+    `max_line_bytes`, or nested deeper than its `max_depth`, is a ClientError.
     """
-    pending = b""
-    number = 0
+    limits = response.limits
+    longest, deepest = limits.max_line_bytes, limits.max_depth
+    pending: list[bytes] = []
+    held = number = 0
     for chunk in response.chunks():
-        if pending:
-            chunk = pending + chunk
         lines = chunk.split(b"\n")
-        pending = lines.pop()
+        if len(lines) > 1 and pending:
+            lines[0] = b"".join([*pending, lines[0]])
+            pending, held = [], 0
+        tail = lines.pop()
+        if tail:
+            pending.append(tail)
+            held += len(tail)
+            if held > longest:
+                _too_long(response.request, number + 1, longest, where)
         for line in lines:
             number += 1
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError:
-                if line.strip():
-                    _not_a_record(response.request, line, number, markers, where, last=False)
-    if pending.strip():
+            if len(line) > longest:
+                _too_long(response.request, number, longest, where)
+            record = _record(response.request, line, number, markers, where, deepest, last=False)
+            if record is not _SKIP:
+                yield record
+    if pending:
+        last = b"".join(pending)
+        if last.strip():
+            yield _record(response.request, last, number + 1, markers, where, deepest, last=True)
+
+
+_SKIP = object()
+
+
+def _record(
+    request: HTTPRequest,
+    line: bytes,
+    number: int,
+    markers: tuple[bytes, ...],
+    where: str,
+    deepest: int,
+    *,
+    last: bool,
+) -> Any:
+    """Line `number` parsed (`_SKIP` for a blank one), within `deepest` levels of nesting."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        if "recursion" in str(exc).lower():
+            record = None  # deeper than the parser goes: the check below says where
+        elif line.strip():
+            _not_a_record(request, line, number, markers, where, last=last)
+            return _SKIP
+        else:
+            return _SKIP
+    if len(line) > 2 * deepest:
         try:
-            yield orjson.loads(pending)
-        except orjson.JSONDecodeError:
-            _not_a_record(response.request, pending, number + 1, markers, where, last=True)
+            check_depth(line, deepest, f"line {number} of the answer{where}")
+        except JSONTooDeep as exc:
+            raise ClientError(
+                f"{request.action}: {exc} (response.reads.max_depth)", request=request
+            ) from None
+    return record
+
+
+def _too_long(request: HTTPRequest, number: int, limit: int, where: str) -> None:
+    raise ClientError(
+        f"{request.action}: line {number} of the answer{where} is longer than {limit} bytes "
+        "(response.reads.max_line_bytes); refused",
+        request=request,
+    )
 
 
 def cut_check(op: OperationSpec) -> Callable[[HTTPRequest, RawResponse], None] | None:

@@ -7,14 +7,16 @@ import pytest
 
 from connector import ClientError, HTTPRequest, TransportError
 from connector.parse.jsonlines import raise_on_cut_marker, read_records
+from connector.send.body import ReadLimits
 from connector.send.response import RawResponse
 
 
 class FakeStream:
     """A StreamedResponse stand-in that hands out fixed chunks."""
 
-    def __init__(self, *chunks: bytes) -> None:
+    def __init__(self, *chunks: bytes, reads: dict[str, Any] | None = None) -> None:
         self.parts = chunks
+        self.limits = ReadLimits.of({"reads": reads or {}})
         self.request = HTTPRequest(action="downloadData", method="GET", url="http://x/")
 
     def chunks(self) -> Iterator[bytes]:
