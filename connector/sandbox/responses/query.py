@@ -8,6 +8,9 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
+from connector.core.jsondepth import loads_bounded
+from connector.errors import JSONTooDeep
+
 from ..models.families import FUNNELS, INSIGHTS, PROFILES
 from ..models.identities import canonical
 from ..models.profiles import properties
@@ -27,7 +30,9 @@ def _json_list(call: Call, key: str) -> list[Any] | None:
     if not text:
         return None
     try:
-        value = json.loads(text)
+        value = loads_bounded(text, where=key)
+    except JSONTooDeep as exc:
+        raise _bad(call, str(exc)) from None
     except json.JSONDecodeError:
         value = [part.strip() for part in text.split(",") if part.strip()]
     if not isinstance(value, list):
