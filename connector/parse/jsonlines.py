@@ -39,11 +39,6 @@ def read_records(
             lines[0] = b"".join([*pending, lines[0]])
             pending, held = [], 0
         tail = lines.pop()
-        if tail:
-            pending.append(tail)
-            held += len(tail)
-            if held > longest:
-                _too_long(response.request, number + 1, longest, where)
         for line in lines:
             number += 1
             if len(line) > longest:
@@ -51,6 +46,11 @@ def read_records(
             record = _record(response.request, line, number, markers, where, deepest, last=False)
             if record is not _SKIP:
                 yield record
+        if tail:
+            pending.append(tail)
+            held += len(tail)
+            if held > longest:
+                _too_long(response.request, number + 1, longest, where)
     if pending:
         last = b"".join(pending)
         if last.strip():
@@ -73,22 +73,23 @@ def _record(
     """Line `number` parsed (`_SKIP` for a blank one), within `deepest` levels of nesting."""
     try:
         record = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        if "recursion" in str(exc).lower():
-            record = None  # deeper than the parser goes: the check below says where
-        elif line.strip():
+    except orjson.JSONDecodeError:
+        _check_depth(request, line, number, where, deepest)  # too deep to parse says so
+        if line.strip():
             _not_a_record(request, line, number, markers, where, last=last)
-            return _SKIP
-        else:
-            return _SKIP
-    if len(line) > 2 * deepest:
+        return _SKIP
+    _check_depth(request, line, number, where, deepest)
+    return record
+
+
+def _check_depth(request: HTTPRequest, line: bytes, number: int, where: str, deepest: int) -> None:
+    if len(line) > 2 * deepest:  # shorter lines cannot nest deeper
         try:
             check_depth(line, deepest, f"line {number} of the answer{where}")
         except JSONTooDeep as exc:
             raise ClientError(
                 f"{request.action}: {exc} (response.reads.max_depth)", request=request
             ) from None
-    return record
 
 
 def _too_long(request: HTTPRequest, number: int, limit: int, where: str) -> None:

@@ -137,7 +137,13 @@ class BodyReader:
         while True:
             if self._clock() > self.deadline:
                 raise DeadlinePassed
-            data = raw.read1(PIECE_BYTES, decode_content=self._other)
+            # the raw bytes (requests opens answers undecoded), or an encoding other than gzip
+            # decoded by urllib3 (framing still proves the end)
+            data = (
+                raw.read1(PIECE_BYTES, decode_content=True)
+                if self._other
+                else raw.read1(PIECE_BYTES)
+            )
             if not data:
                 break
             pieces = self._gunzip.feed(data) if self._gunzip is not None else (data,)

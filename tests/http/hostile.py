@@ -101,7 +101,12 @@ class HostileServer:
         if plan.deep:
             lines.insert(len(lines) // 2, _nested(plan.deep))
         if plan.long:
-            lines.insert(1, b'{"event":"Long","x":"' + b"x" * plan.long + b'"}')
+            lines.insert(
+                1,
+                b'{"event":"Long","properties":{"$insert_id":"long","x":"'
+                + b"x" * plan.long
+                + b'"}}',
+            )
         body = b"".join(line + b"\n" for line in lines)
         if plan.gzip:
             body = gzip.compress(body, mtime=0)
