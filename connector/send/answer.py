@@ -104,8 +104,7 @@ def read_whole(answer: Answer, *, proof: bool) -> bytes:
             if ok:
                 raise
             answer.response.close()
-            kept = b"".join(pieces)[: limits.max_error_bytes]
-            return kept
+            return b"".join(pieces)
     if ok and (reader.gzip_cut or (proof and not reader.proven)):
         raise answer.cut(reader)
     return b"".join(pieces)

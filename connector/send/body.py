@@ -148,9 +148,13 @@ class BodyReader:
                 break
             pieces = self._gunzip.feed(data) if self._gunzip is not None else (data,)
             for piece in pieces:
-                self.size += len(piece)
-                if self.limit is not None and self.size > self.limit:
+                if self.limit is not None and self.size + len(piece) > self.limit:
+                    room = self.limit - self.size
+                    if room > 0:  # what fits first: an error answer's body is cut there
+                        self.size += room
+                        yield piece[:room]
                     raise TooLarge(self.limit)
+                self.size += len(piece)
                 yield piece
         self.finished = True
 
