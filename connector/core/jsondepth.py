@@ -29,8 +29,8 @@ _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"\s*:?|[\[\]{},]', re.S)
 _PATH_ENDS = 60
 
 
-def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+def _as_bytes(data: bytes | bytearray | str) -> bytes:
+    return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
 
 
 class DepthGuard:
@@ -86,19 +86,26 @@ def _odd_backslashes(data: bytes) -> bool:
     return (len(data) - len(data.rstrip(b"\\"))) % 2 == 1
 
 
-def check_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH, where: str = "") -> None:
+def check_depth(
+    data: bytes | bytearray | str, limit: int = MAX_JSON_DEPTH, where: str = ""
+) -> None:
     """Raise JSONTooDeep when `data` (JSON text) nests objects and arrays deeper than `limit`.
 
     Text with at most `limit` opening brackets is let through after two byte counts.
     """
-    raw = _as_bytes(data)
-    if raw.count(b"[") + raw.count(b"{") <= limit:
+    if isinstance(data, str):
+        if data.count("[") + data.count("{") <= limit:
+            return
+    elif data.count(b"[") + data.count(b"{") <= limit:
         return
+    raw = _as_bytes(data)
     if DepthGuard(limit).feed(raw):
         raise JSONTooDeep(where, limit, depth_path(raw, limit))
 
 
-def loads_bounded(text: bytes | str, limit: int = MAX_JSON_DEPTH, where: str = "") -> Any:
+def loads_bounded(
+    text: bytes | bytearray | str, limit: int = MAX_JSON_DEPTH, where: str = ""
+) -> Any:
     """`json.loads` of `text` once its nesting is checked (JSONTooDeep, never RecursionError)."""
     check_depth(text, limit, where)
     return json.loads(text)
