@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,7 +37,10 @@ class Answer:
 
     def reader(self, limit: int | None) -> BodyReader:
         """A reader of the body within `limit` decoded bytes and the answer's deadline."""
-        return BodyReader(self.response.raw, self.headers, limit=limit, deadline=self.deadline)
+        raw = self.response.raw
+        if raw is None:  # a response a custom requests adapter built with its body in memory
+            raw = io.BytesIO(self.response.content or b"")
+        return BodyReader(raw, self.headers, limit=limit, deadline=self.deadline)
 
     @contextlib.contextmanager
     def mapped(self) -> Iterator[None]:
