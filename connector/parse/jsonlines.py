@@ -29,8 +29,11 @@ def read_records(
     is assembled from its pieces once (linear time), and one longer than the answer's
     `max_line_bytes`, or nested deeper than its `max_depth`, is a ClientError.
     """
-    limits = response.limits
+    request, limits, loads = response.request, response.limits, orjson.loads
     longest, deepest = limits.max_line_bytes, limits.max_depth
+    # a line this short cannot nest deeper; a longer one is counted (two byte counts, in C)
+    # and only one with that many brackets is scanned
+    short = 2 * deepest
     pending: list[bytes] = []
     held = number = 0
     for chunk in response.chunks():
@@ -42,25 +45,32 @@ def read_records(
         for line in lines:
             number += 1
             if len(line) > longest:
-                _too_long(response.request, number, longest, where)
-            record = _record(response.request, line, number, markers, where, deepest, last=False)
-            if record is not _SKIP:
-                yield record
+                _too_long(request, number, longest, where)
+            try:
+                record = loads(line)
+            except orjson.JSONDecodeError:
+                _not_parsed(request, line, number, markers, where, deepest, last=False)
+                continue
+            if len(line) > short and line.count(b"[") + line.count(b"{") > deepest:
+                _check_depth(request, line, number, where, deepest)
+            yield record
         if tail:
             pending.append(tail)
             held += len(tail)
             if held > longest:
-                _too_long(response.request, number + 1, longest, where)
+                _too_long(request, number + 1, longest, where)
     if pending:
         last = b"".join(pending)
         if last.strip():
-            yield _record(response.request, last, number + 1, markers, where, deepest, last=True)
+            try:
+                record = loads(last)
+            except orjson.JSONDecodeError:
+                _not_parsed(request, last, number + 1, markers, where, deepest, last=True)
+            _check_depth(request, last, number + 1, where, deepest)
+            yield record
 
 
-_SKIP = object()
-
-
-def _record(
+def _not_parsed(
     request: HTTPRequest,
     line: bytes,
     number: int,
@@ -69,17 +79,11 @@ def _record(
     deepest: int,
     *,
     last: bool,
-) -> Any:
-    """Line `number` parsed (`_SKIP` for a blank one), within `deepest` levels of nesting."""
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        _check_depth(request, line, number, where, deepest)  # too deep to parse says so
-        if line.strip():
-            _not_a_record(request, line, number, markers, where, last=last)
-        return _SKIP
+) -> None:
+    """A line the parser refused: too deep (ClientError), a cut, bad data; blank is skipped."""
     _check_depth(request, line, number, where, deepest)
-    return record
+    if line.strip():
+        _not_a_record(request, line, number, markers, where, last=last)
 
 
 def _check_depth(request: HTTPRequest, line: bytes, number: int, where: str, deepest: int) -> None:
