@@ -41,10 +41,14 @@ def read_records(
         if len(lines) > 1 and pending:
             lines[0] = b"".join([*pending, lines[0]])
             pending, held = [], 0
+            if len(lines[0]) > longest:
+                _too_long(request, number + 1, longest, where)
         tail = lines.pop()
+        # a line inside one chunk is no longer than the chunk: measured only in a long chunk
+        measure = len(chunk) > longest
         for line in lines:
             number += 1
-            if len(line) > longest:
+            if measure and len(line) > longest:
                 _too_long(request, number, longest, where)
             try:
                 record = loads(line)
