@@ -28,6 +28,7 @@ class Answer:
     long: int = 0  # a line of this many bytes, when > 0
     drip_s: float = 0.0  # `drip_bytes` of the body every drip_s seconds, when > 0
     drip_bytes: int = 1
+    raw: bytes = b""  # when set, sent as it is (head and body)
 
 
 def day_lines(day: str, count: int) -> list[bytes]:
@@ -97,6 +98,9 @@ class HostileServer:
                 return
 
     def _send(self, conn: socket.socket, plan: Answer, day: str) -> None:
+        if plan.raw:
+            conn.sendall(plan.raw)
+            return
         lines = day_lines(day, self.per_day)
         if plan.deep:
             lines.insert(len(lines) // 2, _nested(plan.deep))

@@ -9,6 +9,7 @@ output must hold every event exactly once (or not exist), and the peak RSS must 
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import resource
@@ -75,12 +76,17 @@ def export(
     url: str, output: Path, overlay: Path | None, timeout_s: float = 300
 ) -> tuple[int, str, float]:
     """Run the export; its exit code, stderr and peak RSS (MB). Killed after `timeout_s`."""
-    command = [sys.executable, "-c", DRIVER, "run", "downloadData"]
-    command += ["-i", f"from_date={DAYS[0]}", "-i", f"to_date={DAYS[-1]}", "-i", "project_id=1"]
-    command += ["-i", "daysPerRequest=1", "--base-url", url, "--budgets", "memory"]
-    command += ["--output", str(output), "--quiet"]
+    arguments = ["downloadData", "-i", f"from_date={DAYS[0]}", "-i", f"to_date={DAYS[-1]}"]
+    arguments += ["-i", "project_id=1", "-i", "daysPerRequest=1", "--output", str(output)]
     if overlay is not None:
-        command += ["--specs", str(overlay)]
+        arguments += ["--specs", str(overlay)]
+    return command_line(url, arguments, timeout_s)
+
+
+def command_line(url: str, arguments: list[str], timeout_s: float = 300) -> tuple[int, str, float]:
+    """Run `run ARGUMENTS` against `url`; its exit code, stderr and peak RSS (MB)."""
+    command = [sys.executable, "-c", DRIVER, "run", *arguments]
+    command += ["--base-url", url, "--budgets", "memory", "--quiet"]
     env = {
         **os.environ,
         "MIXPANEL_USERNAME": "hostile.sa",
@@ -204,3 +210,16 @@ def test_an_answer_cut_at_a_line_boundary_without_framing_is_asked_again(
     assert server.served[DAYS[0]] == 3
     kept = (tmp_path / "events.jsonl").read_bytes().splitlines()
     assert len(kept) == len(DAYS) * PER_DAY
+
+
+def test_a_gzip_bomb_answer_stops_at_the_default_ceiling(server: HostileServer) -> None:
+    """Half a megabyte of gzip that decompresses to 512 MB, on the shipped specs' defaults."""
+    bomb = gzip.compress(b"[" + b" " * (512 << 20) + b"]", compresslevel=1, mtime=0)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+    server.plans.clear()
+    server.plans["?"].append(Answer(raw=head + b"Content-Length: %d\r\n\r\n" % len(bomb) + bomb))
+    code, errors, peak = command_line(server.url, ["listSavedFunnels", "-i", "project_id=1"])
+    assert code == 1, errors
+    assert "larger than 64 MB once decompressed (response.reads.max_answer_bytes)" in errors
+    assert "unexpected" not in errors
+    assert peak < 64 + PEAK_RSS_MB
