@@ -12,7 +12,7 @@ import urllib3.exceptions
 
 from ..errors import ERROR_READ_TIMEOUT, ERROR_RESET, ResponseTooLarge, TransportError
 from ..prepare.request import HTTPRequest
-from .body import BodyCorrupt, BodyReader, DeadlinePassed, ReadLimits, TooLarge
+from .body import BodyReader, ReadLimits
 from .failures import as_requests_error, endpoint, transport_error
 
 __all__ = ["Answer", "read_whole"]
@@ -40,42 +40,57 @@ class Answer:
         raw = self.response.raw
         if raw is None:  # a response a custom requests adapter built with its body in memory
             raw = io.BytesIO(self.response.content or b"")
-        return BodyReader(raw, self.headers, limit=limit, deadline=self.deadline)
+        return BodyReader(raw, self.headers, limit=limit, deadline=self.deadline, failures=self)
 
     @contextlib.contextmanager
     def mapped(self) -> Iterator[None]:
-        """Turn a failed read into the connector's error (TransportError, ResponseTooLarge)."""
-        request = self.request
-        timeout = self.timeout or request.timeout_s or self.default_timeout
+        """Turn a broken connection met while reading into a TransportError."""
         try:
             yield
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise transport_error(
-                as_requests_error(exc), request, self.response.url, timeout, self.default_timeout
+                as_requests_error(exc),
+                self.request,
+                self.response.url,
+                self._timeout,
+                self.default_timeout,
             ) from None
-        except DeadlinePassed:
-            self.response.close()
-            message = (
-                f"{request.action}: the answer from {endpoint(self.response.url)} was not whole "
-                f"within the deadline of {self.limits.deadline_s:g} s per request "
-                "(response.reads.deadline_s)"
-            )
-            raise TransportError(
-                message, request=request, kind=ERROR_READ_TIMEOUT, sent=True, timeout_s=timeout
-            ) from None
-        except BodyCorrupt as exc:
-            self.response.close()
-            message = f"{request.action}: the answer from {endpoint(self.response.url)}: {exc}"
-            raise TransportError(message, request=request, kind=ERROR_RESET, sent=True) from None
-        except TooLarge as exc:
-            self.response.close()
-            raise ResponseTooLarge(
-                f"{request.action}: the answer from {endpoint(self.response.url)} is larger "
-                f"than {_size(exc.limit)} once decompressed (response.reads.max_answer_bytes); "
-                "refused",
-                status=self.response.status_code,
-                request=request,
-            ) from None
+
+    @property
+    def _timeout(self) -> float:
+        return self.timeout or self.request.timeout_s or self.default_timeout
+
+    def deadline_passed(self) -> TransportError:
+        """The answer was not whole at its deadline: a timeout (retried as one)."""
+        self.response.close()
+        message = (
+            f"{self.request.action}: the answer from {endpoint(self.response.url)} was not "
+            f"whole within the deadline of {self.limits.deadline_s:g} s per request "
+            "(response.reads.deadline_s)"
+        )
+        return TransportError(
+            message,
+            request=self.request,
+            kind=ERROR_READ_TIMEOUT,
+            sent=True,
+            timeout_s=self._timeout,
+        )
+
+    def corrupt(self, reason: str) -> TransportError:
+        """The body's compressed data is damaged: a cut (asked again)."""
+        self.response.close()
+        message = f"{self.request.action}: the answer from {endpoint(self.response.url)}: {reason}"
+        return TransportError(message, request=self.request, kind=ERROR_RESET, sent=True)
+
+    def too_large(self, limit: int) -> ResponseTooLarge:
+        """The body passed its ceiling: refused, not retried."""
+        self.response.close()
+        return ResponseTooLarge(
+            f"{self.request.action}: the answer from {endpoint(self.response.url)} is larger "
+            f"than {_size(limit)} once decompressed (response.reads.max_answer_bytes); refused",
+            status=self.response.status_code,
+            request=self.request,
+        )
 
     def cut(self, reader: BodyReader) -> TransportError:
         """The error of an answer whose end nothing proves: a cut, asked again."""
@@ -104,11 +119,10 @@ def read_whole(answer: Answer, *, proof: bool) -> bytes:
         try:
             for piece in reader.chunks():
                 pieces.append(piece)
-        except TooLarge:
+        except ResponseTooLarge:
             if ok:
                 raise
-            answer.response.close()
-            return b"".join(pieces)
+            return b"".join(pieces)  # an error answer's body, cut at its ceiling
     if ok and (reader.gzip_cut or (proof and not reader.proven)):
         raise answer.cut(reader)
     return b"".join(pieces)

@@ -14,16 +14,9 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = [
-    "DEFAULT_READS",
-    "BodyCorrupt",
-    "BodyReader",
-    "DeadlinePassed",
-    "ReadLimits",
-    "TooLarge",
-]
+__all__ = ["DEFAULT_READS", "BodyFailures", "BodyReader", "ReadLimits"]
 
 #: Decompressed bytes handed on at a time.
 PIECE_BYTES = 256 * 1024
@@ -61,20 +54,17 @@ class ReadLimits:
         )
 
 
-class TooLarge(Exception):
-    """The decoded body passed the reader's ceiling (`.limit`)."""
+class BodyFailures(Protocol):
+    """The errors a reader raises, made by whoever knows the request (send.answer.Answer)."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(limit)
+    def too_large(self, limit: int) -> Exception:
+        """The decoded body passed `limit` bytes."""
 
+    def deadline_passed(self) -> Exception:
+        """The answer was not whole when its deadline passed."""
 
-class DeadlinePassed(Exception):
-    """The answer was not whole when its deadline passed."""
-
-
-class BodyCorrupt(Exception):
-    """The body's compressed data is damaged (a bad CRC or length, a broken stream)."""
+    def corrupt(self, reason: str) -> Exception:
+        """The body's compressed data is damaged (a bad CRC or length, a broken stream)."""
 
 
 class _Gunzip:
@@ -84,7 +74,7 @@ class _Gunzip:
         self._z = zlib.decompressobj(wbits=31)
         self.fed = False
 
-    def feed(self, data: bytes) -> Iterator[bytes]:
+    def feed(self, data: bytes, failures: BodyFailures) -> Iterator[bytes]:
         self.fed = self.fed or bool(data)
         try:
             while True:
@@ -97,7 +87,7 @@ class _Gunzip:
                 if not data and len(out) < PIECE_BYTES:
                     return
         except zlib.error as exc:
-            raise BodyCorrupt(f"its gzip data is damaged ({exc})") from None
+            raise failures.corrupt(f"its gzip data is damaged ({exc})") from None
 
     @property
     def ended(self) -> bool:
@@ -108,8 +98,8 @@ class _Gunzip:
 class BodyReader:
     """One answer's body, read within `limit` decoded bytes and before `deadline` (monotonic).
 
-    Raises (from `chunks`): TooLarge, DeadlinePassed, BodyCorrupt, and the network library's
-    own errors for a broken connection (the caller maps them).
+    Raises (from `chunks`): what `failures` makes of a body too large, a deadline passed or
+    damaged data, and the network library's own errors for a broken connection.
     """
 
     def __init__(
@@ -119,6 +109,7 @@ class BodyReader:
         *,
         limit: int | None,
         deadline: float,
+        failures: BodyFailures,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._raw = raw
@@ -127,6 +118,7 @@ class BodyReader:
         self._other = encoding not in ("", "identity", "gzip", "x-gzip")
         self.limit = limit
         self.deadline = deadline
+        self._failures = failures
         self._clock = clock
         self.size = 0
         self.finished = False
@@ -136,7 +128,7 @@ class BodyReader:
         raw = self._raw
         while True:
             if self._clock() > self.deadline:
-                raise DeadlinePassed
+                raise self._failures.deadline_passed()
             # the raw bytes (requests opens answers undecoded), or an encoding other than gzip
             # decoded by urllib3 (framing still proves the end)
             data = (
@@ -146,14 +138,16 @@ class BodyReader:
             )
             if not data:
                 break
-            pieces = self._gunzip.feed(data) if self._gunzip is not None else (data,)
+            pieces = (
+                self._gunzip.feed(data, self._failures) if self._gunzip is not None else (data,)
+            )
             for piece in pieces:
                 if self.limit is not None and self.size + len(piece) > self.limit:
                     room = self.limit - self.size
                     if room > 0:  # what fits first: an error answer's body is cut there
                         self.size += room
                         yield piece[:room]
-                    raise TooLarge(self.limit)
+                    raise self._failures.too_large(self.limit)
                 self.size += len(piece)
                 yield piece
         self.finished = True
