@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..core.jsondepth import loads_bounded
 from ..core.yamlbound import MAX_INPUT_BYTES, load_bounded, read_text
-from ..errors import InputError, InputProblem, YAMLProblem
+from ..errors import InputError, InputProblem, JSONTooDeep, YAMLProblem
 
 
 def _problem(option: str, message: str) -> InputError:
@@ -64,7 +65,9 @@ def _unreadable(exc: YAMLProblem, path: str, option: str) -> InputError:
 
 def _parse_json(text: str, path: str, option: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_bounded(text, where=path)
+    except JSONTooDeep as exc:
+        raise _problem(option, str(exc)) from None
     except json.JSONDecodeError as exc:
         raise _problem(
             option, f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
