@@ -10,6 +10,9 @@ PROFILES = Family("profiles", id_field="$distinct_id", id_kind="given")
 FUNNELS = Family("funnels", required=("name", "steps"))
 #: Saved insights reports, seeded from fixtures.json: `{"id", "name", "events", "days", "unit"}`.
 INSIGHTS = Family("insights", required=("name", "events"))
+#: Cohorts, seeded from fixtures.json: `{"id", "name", "where"}`, members are the profiles whose
+#: properties match `where` (a segmentation expression) when the query runs.
+COHORTS = Family("cohorts", required=("name", "where"))
 #: Data pipelines, named by the server: `{"name", "params", "state", "created"}`.
 PIPELINES = Family(
     "pipelines",
@@ -20,4 +23,4 @@ PIPELINES = Family(
     created_field="created",
 )
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (PROFILES, FUNNELS, INSIGHTS, PIPELINES)}
+FAMILIES: dict[str, Family] = {f.name: f for f in (PROFILES, FUNNELS, INSIGHTS, PIPELINES, COHORTS)}

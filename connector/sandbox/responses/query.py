@@ -8,7 +8,7 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from ..models.families import FUNNELS, INSIGHTS, PROFILES
+from ..models.families import COHORTS, FUNNELS, INSIGHTS, PROFILES
 from ..models.identities import canonical
 from ..models.profiles import properties
 from ..reply import Call, Problem, Reply, error, json_reply
@@ -57,6 +57,25 @@ def _int(call: Call, key: str, default: int | None = None) -> int:
         raise _bad(call, f"{key} must be an integer, not {text!r}") from None
 
 
+def _cohort(call: Call) -> Any:
+    """The predicate of the cohort `filter_by_cohort` names (`{"id": N}`), or None."""
+    text = call.params.get("filter_by_cohort")
+    if not text:
+        return None
+    try:
+        chosen = json.loads(text)
+        cohort_id = int(chosen["id"])
+    except (ValueError, KeyError, TypeError):
+        raise _bad(call, 'filter_by_cohort must be a JSON object such as {"id": 12345}') from None
+    found = call.sandbox.store.resources.get(COHORTS, call.context(), cohort_id)
+    if found is None:
+        raise _bad(call, f"cohort {cohort_id} does not exist in this project")
+    try:
+        return parse_where(str(found["where"]))
+    except WhereError as exc:
+        raise _bad(call, f"cohort {cohort_id}: {exc}") from None
+
+
 def engage_query(call: Call) -> Reply:
     """Profiles filtered by distinct ids and `where`, paged with session_id/page."""
     sb, store = call.sandbox, call.sandbox.store
@@ -72,13 +91,15 @@ def engage_query(call: Call) -> Reply:
         wanted = _json_list(call, "distinct_ids")
         if call.params.get("distinct_id"):
             wanted = (wanted or []) + [call.params["distinct_id"]]
-        match = _where(call)
+        match, cohort = _where(call), _cohort(call)
         aliases = store.alias_map()
         keys = {canonical(aliases, str(d)) for d in wanted} if wanted is not None else None
         ids = [
             did
             for did, props in store.profiles()
-            if (keys is None or did in keys) and (match is None or match(props))
+            if (keys is None or did in keys)
+            and (match is None or match(props))
+            and (cohort is None or cohort(props))
         ]
         session_id = secrets.token_hex(8)
         with sb.lock:  # handlers run in parallel threads
