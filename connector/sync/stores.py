@@ -2,7 +2,7 @@
 
 The URLs are the budget stores' (connector.budgets): `sqlite:///state.db` is relative to the
 working directory, `sqlite:////var/lib/state.db` absolute; `redis://HOST:PORT/DB` (`rediss://`
-for TLS, `?prefix=` to change the key prefix); a plain path or `file:///PATH` is a file of its
+for TLS, `?prefix=` to change the key prefix, `sync` by default); a plain path or `file:///PATH` is a file of its
 own. Several syncs may share a SQLite database or a Redis server: each has a slot named by the
 sync and a digest of its inputs. An engine keeps the state in its own storage (a Dagster
 cursor, an Airflow Variable, a Prefect block) through `CallbackStore`.
@@ -166,7 +166,7 @@ class RedisStore:
 
         parts = urlsplit(self.url)
         options = dict(parse_qsl(parts.query, keep_blank_values=True))
-        self._prefix = options.pop("prefix", "mixpanel-connector:sync")
+        self._prefix = options.pop("prefix", "sync")
         clean = urlunsplit(parts._replace(query=urlencode(options)))
         return redis.Redis.from_url(clean, socket_timeout=30)
 
