@@ -28,6 +28,8 @@ from .errors import (
 from .loading import load_component
 from .prepare.request import HTTPRequest
 from .send.policy import RetryPolicy
+from .sync.members import MembershipChanges, sync_members
+from .sync.runner import SyncResult, run_sync
 
 __all__ = [
     "APIError",
@@ -42,6 +44,7 @@ __all__ = [
     "HTTPRequest",
     "InputError",
     "InputProblem",
+    "MembershipChanges",
     "PayloadTooLargeError",
     "RateLimitError",
     "RecordTooLarge",
@@ -52,10 +55,13 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "StateError",
+    "SyncResult",
     "TransportError",
     "UnsafeURL",
     "YAMLProblem",
     "check_specs",
     "load_component",
     "load_specs",
+    "run_sync",
+    "sync_members",
 ]
