@@ -1,4 +1,4 @@
-"""A week of daily syncs with late events, the same for every engine: each event once, late ones too."""
+"""A week of daily syncs with late events, the same in every engine: each event once, late too."""
 
 from __future__ import annotations
 

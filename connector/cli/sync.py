@@ -50,7 +50,9 @@ def add_sync(sub: Any) -> None:
         "lines appended to --output (default: stdout), and print a one-line JSON summary. "
         "`sync members` prints who joined and left a group since the last run.",
     )
-    sync.add_argument("name", metavar="NAME", help="the sync, as the specs name it (an unknown name lists them)")
+    sync.add_argument(
+        "name", metavar="NAME", help="the sync, as the specs name it (an unknown name lists them)"
+    )
     sync.add_argument(
         "--state",
         required=True,

@@ -1,4 +1,4 @@
-"""sync profiles (by $last_seen) and sync members (a cohort's joins and leaves) against the sandbox."""
+"""sync profiles (by $last_seen) and sync members (a cohort's joins and leaves), on the sandbox."""
 
 from __future__ import annotations
 

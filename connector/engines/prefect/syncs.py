@@ -22,7 +22,7 @@ from .state_block import MixpanelSyncState
 def _block_store(name: str) -> StateStore:
     def read() -> str | None:
         try:
-            found: MixpanelSyncState = MixpanelSyncState.load(name)  # type: ignore[assignment]
+            found = MixpanelSyncState.load(name)
         except ValueError:  # no such block yet: the first run
             return None
         return found.document or None
@@ -30,7 +30,8 @@ def _block_store(name: str) -> StateStore:
     def write(document: bytes) -> None:
         MixpanelSyncState(document=document.decode()).save(name, overwrite=True)
 
-    return engine_store(f"Prefect block {MixpanelSyncState.get_block_type_slug()}/{name}", read, write)
+    where = f"Prefect block {MixpanelSyncState.get_block_type_slug()}/{name}"
+    return engine_store(where, read, write)
 
 
 @flow(name="mixpanel-sync-to-file")
