@@ -4,8 +4,8 @@ The URLs are the budget stores' (connector.budgets): `sqlite:///state.db` is rel
 working directory, `sqlite:////var/lib/state.db` absolute; `redis://HOST:PORT/DB` (`rediss://`
 for TLS, `?prefix=` to change the key prefix, `sync` by default); a plain path or `file:///PATH`
 is a file of its own. Several syncs may share a SQLite database or a Redis server: each has a
-slot named by the sync and a digest of its inputs. An engine keeps the state in its own storage (a Dagster
-cursor, an Airflow Variable, a Prefect block) through `CallbackStore`.
+slot named by the sync and a digest of its inputs. An engine keeps the state in its own
+storage (a Dagster cursor, an Airflow Variable, a Prefect block) through `CallbackStore`.
 """
 
 from __future__ import annotations
