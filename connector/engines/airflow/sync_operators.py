@@ -45,7 +45,8 @@ def _until(context: Context, given: str | None) -> dt.date:
     end = context.get("data_interval_end") or context.get("logical_date")
     if end is None:
         return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    return (end - dt.timedelta(microseconds=1)).date()
+    last: dt.date = (end - dt.timedelta(microseconds=1)).date()
+    return last
 
 
 class MixpanelSyncOperator(BaseOperator):
