@@ -11,6 +11,7 @@ import dagster as dg
 from ..common import component_manifest, connection_inputs
 from .models import DATE_FIELD, ActionModel, AttributesModel, ExportModel, env_field
 from .resource import MixpanelResource
+from .syncs import cohort_defs, sync_defs
 
 KIND = "mixpanel"
 
@@ -136,8 +137,22 @@ class MixpanelComponent(dg.Component):
                 jobs.append(self._action_job(action))
             else:
                 assets.append(self._action_asset(action))
+        schedules, sensors = [], []
+        for sync in self.attributes.syncs:
+            asset, sync_jobs, sync_schedules = sync_defs(
+                sync, self._key(sync.name), self.attributes.group_name, self.attributes.resource_key
+            )
+            assets.append(asset)
+            jobs += sync_jobs
+            schedules += sync_schedules
+        for cohort in self.attributes.cohorts:
+            cohort_job, sensor = cohort_defs(cohort, self.attributes.resource_key)
+            jobs.append(cohort_job)
+            sensors.append(sensor)
         return dg.Definitions(
             assets=assets,
             jobs=jobs,
+            schedules=schedules,
+            sensors=sensors,
             resources={self.attributes.resource_key: self.resource()},
         )
