@@ -98,8 +98,10 @@ class ExportModel(_Strict):
 
 
 class SyncModel(_Strict):
-    """A scheduled sync as an asset partitioned by day: each day's run delivers the events not
-    delivered before, late ones for earlier days included, and reads the lookback window again.
+    """A scheduled sync: an asset partitioned by day whose runs deliver each event once.
+
+    Each day's run reads the lookback window again and delivers the events not delivered
+    before, late ones for earlier days included.
     """
 
     name: str = Field(pattern=NAME_PATTERN)

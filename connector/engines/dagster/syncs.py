@@ -26,7 +26,7 @@ def default_state(instance: dg.DagsterInstance) -> str:
 
 def sync_defs(
     sync: SyncModel, key: dg.AssetKey, group: str, resource_key: str
-) -> tuple[dg.AssetsDefinition, list[dg.JobDefinition], list[dg.ScheduleDefinition]]:
+) -> tuple[dg.AssetsDefinition, list[Any], list[dg.ScheduleDefinition]]:
     """The sync's asset (one partition a day), its job and its daily schedule."""
     partitions = dg.DailyPartitionsDefinition(start_date=sync.start_date)
     first = dt.date.fromisoformat(sync.start_date)
@@ -73,7 +73,7 @@ def sync_defs(
                 job, name=f"{sync.name}_schedule", hour_of_day=sync.schedule_hour
             )
         )
-    return _sync, [job], schedules  # type: ignore[list-item]
+    return _sync, [job], schedules
 
 
 def cohort_defs(
