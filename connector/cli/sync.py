@@ -79,7 +79,7 @@ def add_sync(sub: Any) -> None:
     )
     sync.add_argument(
         "--input", "-i", action="append", default=[], metavar="KEY=VALUE",
-        help="one input of the action, as `run` takes it (filters, project_id)",
+        help="one input of the action, as `run` takes it (its filters and project)",
     )  # fmt: skip
     sync.add_argument("--inputs", metavar="FILE", help="a JSON (.json) or YAML file of inputs")
     sync.add_argument(
