@@ -93,21 +93,23 @@ def test_an_event_later_than_the_lookback_is_not_read(
     assert [e["properties"]["$insert_id"] for e in delivered] == [f"{FIRST:%Y%m%d}-1"]
 
 
+@pytest.mark.parametrize("lookback", [2, 5])
 def test_the_state_after_30_runs_holds_the_lookback_window_not_the_history(
-    sandbox: Sandbox, component: Component, tmp_path: Path
+    sandbox: Sandbox, component: Component, tmp_path: Path, lookback: int
 ) -> None:
     state, delivered, sizes, kept = str(tmp_path / "s"), [], [], []
     for run in range(30):
         day = FIRST + dt.timedelta(days=run)
         _inject(component, sandbox, [_event(day, n) for n in range(20)])
-        result = _sync(component, sandbox, state, day, delivered)
+        result = _sync(component, sandbox, state, day, delivered, lookback_days=lookback)
         sizes.append(Path(state).stat().st_size)
         kept.append(result.keys_kept)
     assert len(delivered) == 600
-    # lookback 5 days + the run's day + one day of zone margin = 7 days of 20 keys
-    assert kept[-1] == 7 * 20 and kept[8:] == [140] * 22
+    # The lookback's days, the run's own day and one day of zone margin, 20 keys each.
+    window = (lookback + 2) * 20
+    assert kept[-1] == window and kept[lookback + 3 :] == [window] * (27 - lookback)
     assert max(sizes[10:]) - min(sizes[10:]) < 100  # flat, whatever the history
-    assert sizes[-1] < 7 * 20 * 16 * 2 + 1000  # 16-byte digests, base64
+    assert sizes[-1] < window * 16 * 4 // 3 + 600  # 16-byte digests in base64, little else
 
 
 def test_a_state_changed_by_hand_is_refused_and_delivers_nothing(
