@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..catalog.spec import OperationSpec
 from ..component import Component
 from ..core.paths import dotted, lookup
 from ..errors import InputError, InputProblem
 from .plan import sync_identity, sync_of
 from .runner import load_state, store_for
 from .state import encode_state
-from .stores import StateStore
+from .stores import LOCK_WAIT_S, StateStore
 
 __all__ = ["MembershipChanges", "sync_members"]
 
@@ -67,6 +68,21 @@ def sync_members(
         raise InputError(op.key, [InputProblem(group, op.input(group).label, why)])
     identity = sync_identity(op, inputs, extra="members")
     store = store_for(state, members["name"], identity)
+    with store.locked(LOCK_WAIT_S):
+        return _compare(component, op, members, inputs, connection, store, identity, deliver)
+
+
+def _compare(
+    component: Component,
+    op: OperationSpec,
+    members: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    connection: Mapping[str, Any],
+    store: StateStore,
+    identity: str,
+    deliver: Callable[[MembershipChanges], object] | None,
+) -> MembershipChanges:
+    """The comparison, the sync's lock held."""
     saved = load_state(store, identity, op.sync)
     values = dict(inputs)
     if op.paging.get("enabled"):

@@ -21,7 +21,7 @@ from ..core.templates import render_value
 from ..core.values import is_empty
 from .plan import ZONE_MARGIN, Plan, check_no_cap, plan_run, sync_identity, sync_of
 from .state import SyncState, decode_state, encode_state, new_state
-from .stores import StateStore, open_state
+from .stores import LOCK_WAIT_S, StateStore, open_state
 
 __all__ = ["BATCH", "Deliver", "SyncResult", "load_state", "run_sync", "store_for"]
 
@@ -97,6 +97,25 @@ def run_sync(
     check_no_cap(op, inputs)
     identity = sync_identity(op, inputs)
     store = store_for(state, sync["name"], identity)
+    with store.locked(LOCK_WAIT_S):
+        return _run(component, op, sync, inputs, connection, store, identity, deliver,
+                    until, lookback_days, start)  # fmt: skip
+
+
+def _run(
+    component: Component,
+    op: OperationSpec,
+    sync: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    connection: Mapping[str, Any],
+    store: StateStore,
+    identity: str,
+    deliver: Deliver,
+    until: dt.date | None,
+    lookback_days: int,
+    start: dt.date | None,
+) -> SyncResult:
+    """One run, its sync's lock held."""
     saved = load_state(store, identity, sync)
     day = until or dt.datetime.now(dt.UTC).date()
     plan = plan_run(saved.cursor, saved.horizon, day, lookback_days, start)

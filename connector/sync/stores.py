@@ -10,9 +10,12 @@ storage (a Dagster cursor, an Airflow Variable, a Prefect block) through `Callba
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,11 +26,33 @@ from ..errors import StateError
 from ..files.safe import remove_quietly, write_atomic
 from .state import MAX_STATE_BYTES
 
-__all__ = ["CallbackStore", "StateStore", "open_state"]
+__all__ = ["LOCK_WAIT_S", "CallbackStore", "StateStore", "open_state"]
 
+#: How long a run waits for another run of the same sync (same state) to finish.
+LOCK_WAIT_S = 600.0
 _SQLITE = "sqlite:///"
 _MEMORY: dict[str, bytes] = {}
 _memory_lock = threading.Lock()
+_memory_runs: dict[str, threading.Lock] = {}
+
+
+def _busy(where: str, waited: float) -> StateError:
+    return StateError(
+        where, f"another run of this sync still holds it after {waited:g} s; run one at a time"
+    )
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, where: str, wait_s: float) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created beside the state), waiting up to `wait_s`."""
+    import portalocker  # only when a run needs it
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with portalocker.Lock(str(path), mode="a", timeout=wait_s, check_interval=0.2):
+            yield
+    except portalocker.LockException:
+        raise _busy(where, wait_s) from None
 
 
 class StateStore(Protocol):
@@ -42,6 +67,9 @@ class StateStore(Protocol):
 
     def save(self, document: bytes) -> None:
         """Replace the document (atomically)."""
+
+    def locked(self, wait_s: float) -> contextlib.AbstractContextManager[None]:
+        """Hold the sync's lock for a run, so two runs never deliver the same record."""
 
 
 @dataclass
@@ -60,6 +88,10 @@ class CallbackStore:
     def save(self, document: bytes) -> None:
         """Hand the document to the caller."""
         self.write(document)
+
+    def locked(self, wait_s: float) -> contextlib.AbstractContextManager[None]:
+        """No lock: the engine runs one evaluation at a time (a sensor, a task)."""
+        return contextlib.nullcontext()
 
 
 @dataclass
@@ -95,6 +127,10 @@ class FileStore:
         """Forget the state."""
         remove_quietly(self.path)
 
+    def locked(self, wait_s: float) -> contextlib.AbstractContextManager[None]:
+        """An exclusive lock on `PATH.lock`."""
+        return _file_lock(self.path.with_name(self.path.name + ".lock"), self.where, wait_s)
+
 
 @dataclass
 class MemoryStore:
@@ -112,6 +148,18 @@ class MemoryStore:
         """Replace the slot's document."""
         with _memory_lock:
             _MEMORY[self.slot] = document
+
+    @contextlib.contextmanager
+    def locked(self, wait_s: float) -> Iterator[None]:
+        """The slot's lock in this process."""
+        with _memory_lock:
+            lock = _memory_runs.setdefault(self.slot, threading.Lock())
+        if not lock.acquire(timeout=wait_s):
+            raise _busy(self.where, wait_s)
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 @dataclass
@@ -152,6 +200,11 @@ class SQLiteStore:
         finally:
             db.close()
 
+    def locked(self, wait_s: float) -> contextlib.AbstractContextManager[None]:
+        """An exclusive lock on a file beside the database, one per slot."""
+        lock = self.path.with_name(f"{self.path.name}.{self.slot}.lock")
+        return _file_lock(lock, self.where, wait_s)
+
 
 @dataclass
 class RedisStore:
@@ -182,6 +235,22 @@ class RedisStore:
     def save(self, document: bytes) -> None:
         """Replace the slot's document."""
         self._client().set(f"{self._prefix}:{self.slot}", document)
+
+    @contextlib.contextmanager
+    def locked(self, wait_s: float) -> Iterator[None]:
+        """A lease (`PREFIX:SLOT:run`, an hour at most) taken with SET NX, freed when done."""
+        client, token = self._client(), uuid.uuid4().hex
+        key = f"{self._prefix}:{self.slot}:run"
+        deadline = time.monotonic() + wait_s
+        while not client.set(key, token, nx=True, px=3_600_000):
+            if time.monotonic() >= deadline:
+                raise _busy(self.where, wait_s)
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            if client.get(key) == token.encode():
+                client.delete(key)
 
 
 def open_state(url: str | Path, slot: str) -> StateStore:

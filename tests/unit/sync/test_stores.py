@@ -29,6 +29,13 @@ def test_each_store_keeps_one_document_per_slot(
     if kind not in ("file", "file-url"):  # a file is one sync's
         assert two.load() is None
     assert "password" not in one.where
+    with one.locked(5), pytest.raises(StateError, match="another run of this sync"):
+        with one.locked(0.3):
+            pass  # a second run of the same sync waits, then gives up
+    with one.locked(0.3):
+        if kind not in ("file", "file-url"):
+            with two.locked(0.3):
+                pass  # another sync's lock is its own
 
 
 def test_an_unknown_scheme_is_refused_with_the_choices() -> None:
