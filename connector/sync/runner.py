@@ -19,6 +19,7 @@ from ..catalog.spec import OperationSpec
 from ..component import Component
 from ..core.templates import render_value
 from ..core.values import is_empty
+from ..errors import InputError, InputProblem
 from .plan import ZONE_MARGIN, Plan, check_no_cap, plan_run, sync_identity, sync_of
 from .state import SyncState, decode_state, encode_state, new_state
 from .stores import LOCK_WAIT_S, StateStore, open_state
@@ -95,6 +96,9 @@ def run_sync(
         raise AssertionError("unreachable")  # pragma: no cover
     sync = sync_of(op)
     check_no_cap(op, inputs)
+    if lookback_days < 0:
+        why = f"the lookback is 0 days or more, not {lookback_days}"
+        raise InputError(op.key, [InputProblem("lookback_days", "Lookback days", why)])
     identity = sync_identity(op, inputs)
     store = store_for(state, sync["name"], identity)
     with store.locked(LOCK_WAIT_S):
