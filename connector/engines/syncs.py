@@ -38,26 +38,15 @@ def sync_to_path(
 ) -> dict[str, Any]:
     """One sync run, its new records appended to the local file `path`; returns its summary.
 
-    The summary is the run's (`first`, `until`, `read`, `delivered`, `repeated`, ...) with
-    `path` and `late`: how many delivered records belong to each day before `until`.
+    The summary is the run's (`first`, `until`, `read`, `delivered`, `repeated`, `late`: the
+    delivered records of each day before `until`, ...) with `path`.
     """
-    late: dict[str, int] = {}
-    with appending_jsonl(path) as append:
-        sync = component.spec.operation(action).sync
-        time_path = str(sync.get("time", ""))
-
-        def deliver(records: list[Any]) -> None:
-            append(records)
-            for record in records:
-                day = _day(record, time_path)
-                if day is not None and day < until:
-                    late[day.isoformat()] = late.get(day.isoformat(), 0) + 1
-
+    with appending_jsonl(path) as deliver:
         result = run_sync(
             component, action, inputs, connection, state, deliver,
             until=until, lookback_days=lookback_days, start=start,
         )  # fmt: skip
-    return {**result.to_dict(), "path": path, "late": dict(sorted(late.items()))}
+    return {**result.to_dict(), "path": path}
 
 
 def members_changes(
@@ -69,10 +58,3 @@ def members_changes(
 ) -> dict[str, Any]:
     """The membership changes since the last run, as plain data."""
     return sync_members(component, action, inputs, connection, state).to_dict()
-
-
-def _day(record: Any, time_path: str) -> dt.date | None:
-    from ..core.paths import dotted, lookup
-    from ..sync.seen import day_of
-
-    return day_of(lookup(record, dotted(time_path))) if time_path else None

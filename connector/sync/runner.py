@@ -35,7 +35,11 @@ Deliver = Callable[[list[Any]], object]
 
 @dataclass
 class SyncResult:
-    """What a run did: the days read, the records read and delivered, the state's size."""
+    """What a run did: the days read, the records read and delivered, the state's size.
+
+    `late` counts the delivered records of each day before `until`, by day: those an earlier
+    run could not deliver because they had not arrived yet (or, on a first run, the past).
+    """
 
     sync: str
     first: str
@@ -43,6 +47,7 @@ class SyncResult:
     read: int = 0
     delivered: int = 0
     repeated: int = 0
+    late: dict[str, int] = field(default_factory=dict)
     keys_kept: int = 0
     state_bytes: int = 0
     notes: list[str] = field(default_factory=list)
@@ -133,6 +138,7 @@ def _run(
         saved.cursor = max(day, saved.cursor) if saved.cursor else day
         saved.horizon = max(plan.first, saved.horizon) if saved.horizon else plan.first
         saved.seen.prune(saved.horizon - ZONE_MARGIN)
+    result.late = dict(sorted(result.late.items()))
     result.keys_kept = len(saved.seen)
     result.state_bytes = _save(store, saved)
     return result
@@ -163,6 +169,9 @@ def _deliver(
         deliver(fresh)
     state.seen.add_all(found)
     result.delivered += len(fresh)
+    for _, day in found:
+        if day < plan.until:
+            result.late[day.isoformat()] = result.late.get(day.isoformat(), 0) + 1
 
 
 def _batches(

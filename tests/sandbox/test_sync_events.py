@@ -71,6 +71,8 @@ def test_ten_daily_runs_deliver_every_event_once_late_ones_included(
         sent.extend(today)
         result = _sync(component, sandbox, state, day, delivered)
         assert result.delivered == len({e["properties"]["$insert_id"] for e in today})
+        late_day = (day - dt.timedelta(days=3)).isoformat()
+        assert result.late == ({late_day: 1} if run >= 3 else {})
     ids = Counter(e["properties"]["$insert_id"] for e in delivered)
     assert set(ids) == {e["properties"]["$insert_id"] for e in sent}
     assert max(ids.values()) == 1
