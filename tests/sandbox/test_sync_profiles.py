@@ -12,7 +12,8 @@ from connector.sync.members import MembershipChanges, sync_members
 from connector.sync.runner import run_sync
 
 DAY0 = dt.date(2026, 3, 1)
-PRO = {"id": 1001}  # the sandbox's cohort "Pro plan": properties["plan"] == "pro"
+PRO = {"id": 1001}  # a cohort each test saves: properties["plan"] == "pro"
+PRO_WHERE = {"where": 'properties["plan"] == "pro"'}
 
 
 def _set(component: Component, sandbox: Sandbox, who: str, **props: Any) -> None:
@@ -63,6 +64,7 @@ def test_members_sync_reports_who_joined_and_left_the_cohort(
             component, "queryProfiles", inputs, sandbox.connection, state, heard.append
         )
 
+    sandbox.store.save_report("cohorts", 1001, "Pro plan", PRO_WHERE)
     _set(component, sandbox, "a", plan="pro")
     _set(component, sandbox, "b", plan="free")
     first = sync()

@@ -28,6 +28,7 @@ def test_a_week_of_daily_dag_runs_delivers_each_event_once(
     from .dags.mixpanel_sync import dag
 
     path = tmp_path / "events.jsonl"
+    sandbox.store.save_report("cohorts", 1001, "Pro", {"where": 'properties["plan"] == "pro"'})
     cohorts: list[Any] = []
 
     def sync_day(day: dt.date) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def test_the_cohort_sensor_requests_a_run_with_who_joined_and_left(connected: Sa
         body = {"$distinct_id": who, "$properties": {"plan": plan}}
         connected.store.resources.put(PROFILES, Context(), who, body)
 
+    connected.store.save_report("cohorts", 1001, "Pro", {"where": 'properties["plan"] == "pro"'})
     profile("a", "pro")
     first = tick(None)
     assert first.run_requests[0].run_config["ops"]["pro_users_changes"]["config"]["added"] == ["a"]

@@ -38,9 +38,8 @@ def test_a_week_of_daily_flows_delivers_each_event_once(
 def test_cohort_changes_flow_reports_joins_and_leaves(harness: None, sandbox: Sandbox) -> None:
     credentials = MixpanelCredentials(**sandbox.connection, base_url=sandbox.base_url)
     inputs = {"project_id": sandbox.project_id}
-    sandbox.store.resources.put(  # the sandbox's cohort 1001 is every profile on plan "pro"
-        *_profile("a", "pro")
-    )
+    sandbox.store.save_report("cohorts", 1001, "Pro", {"where": 'properties["plan"] == "pro"'})
+    sandbox.store.resources.put(*_profile("a", "pro"))
     first = cohort_changes(credentials, 1001, inputs, state_block="week-cohort")
     sandbox.store.resources.put(*_profile("a", "free"))
     sandbox.store.resources.put(*_profile("b", "pro"))

@@ -22,8 +22,9 @@ class MixpanelComponent(dg.Component):
     Exports become assets partitioned by day (one partition per day of the export, written to a
     path or an object store); actions become assets or jobs; syncs become assets partitioned by
     day whose runs deliver each event once, late ones included, with a daily schedule; cohorts
-    become sensors that run a job with the profiles that joined and left. The connection's secrets come from
-    environment variables through Dagster's EnvVar and never appear in the YAML or in Dagster.
+    become sensors that run a job with the profiles that joined and left. The connection's
+    secrets come from environment variables through Dagster's EnvVar and never appear in the
+    YAML or in Dagster.
     """
 
     def __init__(self, attributes: AttributesModel) -> None:

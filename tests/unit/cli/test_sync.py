@@ -44,6 +44,7 @@ def test_sync_members_prints_the_changes_and_a_rerun_none(
     from connector.sandbox.models.base import Context
     from connector.sandbox.models.families import PROFILES
 
+    sandbox.store.save_report("cohorts", 1001, "Pro", {"where": 'properties["plan"] == "pro"'})
     body = {"$distinct_id": "ann", "$properties": {"plan": "pro"}}
     sandbox.store.resources.put(PROFILES, Context(), "ann", body)
     argv = ["sync", "members", "--base-url", sandbox.base_url, "--state", str(tmp_path / "m")]
