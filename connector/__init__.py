@@ -30,6 +30,8 @@ from .errors import (
 from .loading import load_component
 from .prepare.request import HTTPRequest
 from .send.policy import RetryPolicy
+from .sync.members import MembershipChanges, sync_members
+from .sync.runner import SyncResult, run_sync
 
 __all__ = [
     "APIError",
@@ -45,6 +47,7 @@ __all__ = [
     "InputError",
     "InputProblem",
     "JSONTooDeep",
+    "MembershipChanges",
     "PayloadTooLargeError",
     "RateLimitError",
     "RecordTooLarge",
@@ -56,10 +59,13 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "StateError",
+    "SyncResult",
     "TransportError",
     "UnsafeURL",
     "YAMLProblem",
     "check_specs",
     "load_component",
     "load_specs",
+    "run_sync",
+    "sync_members",
 ]

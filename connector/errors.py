@@ -225,9 +225,9 @@ class BudgetStoreError(ConnectorError):
 class StateError(ConnectorError):
     """A file the connector keeps between runs cannot be used; nothing was sent.
 
-    The local key is untrustworthy (a link, another owner, readable by others), or another run
-    holds the output or import checkpoint this run would write. `.path` names the file;
-    str() says what to do.
+    The local key is untrustworthy (a link, another owner, readable by others), another run
+    holds the output or import checkpoint this run would write, or a sync's state is altered,
+    too large or another sync's. `.path` names the file (or store); str() says what to do.
     """
 
     def __init__(self, path: str, reason: str) -> None:

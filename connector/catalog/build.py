@@ -37,6 +37,7 @@ def _build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationS
         lifecycle=data.get("lifecycle") or {},
         stream=data.get("stream") or {},
         paging=data.get("paging") or {},
+        sync=data.get("sync") or {},
         batch=data.get("batch") or {},
         trust_widened=tuple(entry.get("widened") or ()),
     )
