@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budgets import resolve_budgets
 from .budgets.limits import Registry
@@ -16,7 +16,6 @@ from .core.progress import Progress
 from .core.urls import checked_base_url
 from .core.values import closest
 from .errors import InputError, InputProblem
-from .files.checkpoint import Checkpoint, as_checkpoint
 from .modes.paged import collect_pages, iter_pages, paging_enabled
 from .modes.single import items_of, iter_items, send_once
 from .modes.streamed import (
@@ -31,6 +30,9 @@ from .prepare.request import HTTPRequest
 from .send.attempts import DEFAULT_RETRY, SHORT_WAIT_S, Clock, SystemClock
 from .send.policy import RetryPolicy, guided
 from .send.transport import Transport
+
+if TYPE_CHECKING:  # files/ loads only when a checkpoint is given (cold start)
+    from .files.checkpoint import Checkpoint
 
 
 class Component:
@@ -208,6 +210,8 @@ class Component:
 
             call = self.bind(op, inputs, connection, options)
             chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
+            from .files.checkpoint import as_checkpoint
+
             store = as_checkpoint(checkpoint, op.key, op.batch["input"], inputs)
             return self._noted({"data": run_batched(call, chosen, progress, store)})
         call = self.bind(op, inputs, connection, options)

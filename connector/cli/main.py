@@ -19,13 +19,7 @@ from ..catalog.spec import ConnectionSpec
 from ..component import Component
 from ..core.progress import open_progress
 from ..core.values import closest
-from ..describe.editor import schema_dir
-from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
-from ..describe.reference import render_reference, write_reference
 from ..errors import ConnectorError, InputError, InputProblem
-from ..files.checkpoint import file_checkpoint
-from ..files.input_files import input_files, parse_specs
-from ..files.output import write_stream
 from ..loading import load_component
 from ..plugins import load_plugin
 from .dryrun import sampled
@@ -143,6 +137,10 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
     if args.dry_run and not args.sandbox:
         connection, missing = dry_run_connection(connection, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
+        # files/ and describe/ load only for the commands that use them (cold start)
+        from ..files.checkpoint import file_checkpoint
+        from ..files.input_files import input_files, parse_specs
+
         op = component.spec.actions[args.key]
         with input_files(op, args.input_file, progress=component.progress) as files:
             if args.dry_run:
@@ -170,6 +168,8 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
         _print(component.preview(args.key, inputs, connection))
         return _placeholders_noted(missing)
     if args.output:
+        from ..files.output import write_stream
+
         stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
         summary = write_stream(stream, args.output)
         progress_close = getattr(component.progress, "close", None)
@@ -187,6 +187,8 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     if args.print_schema_path:
+        from ..describe.editor import schema_dir
+
         print(schema_dir())
         return 0
     root, overlays = specs_root(), _overlays(args)
@@ -229,13 +231,16 @@ def _plugin(argv: list[str]) -> int | None:
 
 
 def _command(args: argparse.Namespace) -> int:
-    if args.command == "manifest" and args.schema:
-        print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
-        return EXIT_OK
     if args.command == "validate":
         return _validate(args)
     if args.command == "run":
         return _run(args)
+    from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
+    from ..describe.reference import render_reference, write_reference
+
+    if args.command == "manifest" and args.schema:
+        print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
+        return EXIT_OK
     spec = load_specs(
         overlays=_overlays(args),
         allow_overlay_trust_widening=args.allow_overlay_trust_widening,
