@@ -51,6 +51,18 @@ class Fill:
             for src in self.sources
         )
 
+    @functools.cached_property
+    def flat(self) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        """(source key, keys left out of it) when every source and left-out path is one key."""
+        if any(len(s) != 1 for s in self.sources) or any(
+            len(k) != 1 for ks in self.left_out for k in ks
+        ):
+            return None
+        return tuple(
+            (s[0], tuple(k[0] for k in ks))
+            for s, ks in zip(self.sources, self.left_out, strict=True)
+        )
+
 
 def content_id(values: list[Any], length: int = 36) -> str:
     """A deterministic id of `values`: blake2b of their canonical JSON, hex (uuid-shaped at 36)."""
@@ -115,6 +127,19 @@ def fill_record(record: Any, fills: list[Fill]) -> Any:
 
 def _parts(record: Any, fill: Fill) -> list[Any]:
     """The values a content id is made of: each source, its `ignore` paths left out."""
+    flat = fill.flat
+    if flat is not None and type(record) is dict:
+        parts = []
+        for key, dropped in flat:
+            part = record.get(key)
+            for one in dropped:
+                if type(part) is dict:
+                    if one in part:
+                        part = {k: v for k, v in part.items() if k != one}
+                else:
+                    part = without(part, (one,))
+            parts.append(part)
+        return parts
     parts = []
     for source, left_out in zip(fill.sources, fill.left_out, strict=True):
         part = record.get(source[0]) if len(source) == 1 else lookup(record, source)
