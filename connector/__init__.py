@@ -1,5 +1,9 @@
 """mixpanel-connector: Mixpanel actions and data sources declared in YAML, run by a runtime."""
 
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from .call import Call, CallOptions
 from .catalog import check_specs, load_specs
 from .component import Component
@@ -30,8 +34,29 @@ from .errors import (
 from .loading import load_component
 from .prepare.request import HTTPRequest
 from .send.policy import RetryPolicy
-from .sync.members import MembershipChanges, sync_members
-from .sync.runner import SyncResult, run_sync
+
+if _TYPE_CHECKING:
+    from .sync.members import MembershipChanges, sync_members
+    from .sync.runner import SyncResult, run_sync
+
+#: Public names whose modules load on first use: a plain `run` does not pay for them.
+_LAZY = {
+    "MembershipChanges": "sync.members",
+    "sync_members": "sync.members",
+    "SyncResult": "sync.runner",
+    "run_sync": "sync.runner",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    """Import a lazily exported name's module when the name is first used."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'connector' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "APIError",
@@ -69,3 +94,8 @@ __all__ = [
     "run_sync",
     "sync_members",
 ]
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily exported ones included."""
+    return sorted({*globals(), *_LAZY})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budgets import resolve_budgets
 from .budgets.limits import Registry
@@ -16,8 +16,6 @@ from .core.progress import Progress
 from .core.urls import checked_base_url
 from .core.values import closest
 from .errors import InputError, InputProblem
-from .files.checkpoint import Checkpoint, as_checkpoint
-from .files.scope import scope_of
 from .modes.paged import collect_pages, iter_pages, paging_enabled
 from .modes.single import items_of, iter_items, send_once
 from .modes.streamed import (
@@ -32,6 +30,9 @@ from .prepare.request import HTTPRequest
 from .send.attempts import DEFAULT_RETRY, SHORT_WAIT_S, Clock, SystemClock
 from .send.policy import RetryPolicy, guided
 from .send.transport import Transport
+
+if TYPE_CHECKING:  # files/ loads only when a checkpoint is given (cold start)
+    from .files.checkpoint import Checkpoint
 
 
 class Component:
@@ -206,6 +207,8 @@ class Component:
         op = self._operation(action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
         if op.batch:
+            from .files.checkpoint import as_checkpoint
+            from .files.scope import scope_of
             from .modes.batched.pool import concurrency_of  # loads when needed
             from .modes.batched.run import DEFAULT_WORKERS, run_batched
 
@@ -246,6 +249,8 @@ class Component:
         stats = StreamStats()
         records: Any
         if op.stream:
+            from .files.scope import scope_of  # loads when needed
+
             wait = max(self.rate_wait_s, STREAM_RATE_WAIT_S) if rate_wait_s is None else rate_wait_s
             plan = stream_plan(op, call.values)  # now: a date like 2024-02-30 is an input error
             waiting = call.with_options(rate_wait_s=wait)

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import platformdirs
-
 from ..errors import BudgetStoreError
 from .memory import DEFAULT_REGISTRY, Registry
 from .shared import SharedRegistry, Store
@@ -33,6 +31,8 @@ _open: dict[str, SharedRegistry] = {}
 
 def default_url(app: str) -> str:
     """The default: a SQLite file in the user state directory of ``app``, shared on this host."""
+    import platformdirs  # only when a shared store is chosen (cold start)
+
     return _SQLITE + str(Path(platformdirs.user_state_dir(app)) / "budgets.sqlite3")
 
 

@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from ..core.templates import is_template, syntax_error, undeclared_names
 from .documents import SpecDocument, escape_pointer
 
@@ -120,8 +118,15 @@ def check_sample(op: dict[str, Any]) -> list[Problem]:
             "/sample" + "".join(f"/{escape_pointer(str(p))}" for p in error.absolute_path),
             f"sample does not fit output_schema: {error.message}",
         )
-        for error in Draft202012Validator(schema).iter_errors(op["sample"])
+        for error in _validator(schema).iter_errors(op["sample"])
     ]
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """A jsonschema validator, imported here: a cached spec never needs it (cold start)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
 
 
 def check_rules(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:

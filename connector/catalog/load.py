@@ -8,11 +8,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from ..errors import SpecError, SpecProblem
 from . import cache
@@ -25,6 +23,10 @@ from .spec import (
     InputSpec,
 )
 from .widening import OPT_IN, component_widening, entry_widening, operation_widening, refusal
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 log = logging.getLogger("connector.specs")
 
@@ -49,6 +51,8 @@ def meta_schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _validator(definition: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # only when a spec is checked (cold start)
+
     return Draft202012Validator({**meta_schema(), "$ref": f"#/$defs/{definition}"})
 
 

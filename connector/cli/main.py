@@ -18,13 +18,7 @@ from ..catalog.spec import ConnectionSpec
 from ..component import Component
 from ..core.progress import open_progress
 from ..core.values import closest
-from ..describe.editor import schema_dir
-from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
-from ..describe.reference import render_reference, write_reference
 from ..errors import ConnectorError, InputError, InputProblem
-from ..files.checkpoint import file_checkpoint
-from ..files.input_files import input_files, parse_specs
-from ..files.output import write_stream
 from ..loading import load_component
 from ..plugins import load_plugin
 from .dryrun import sampled
@@ -39,7 +33,6 @@ from .exits import (
 from .hints import with_next_steps
 from .mappings import connection_of, inputs_of
 from .parser import build_parser, split_plugin_command
-from .sync import run_sync_command
 
 #: How long the command waits for an hourly rate budget when the specs declare no
 #: `waits.long_max_s` and --rate-wait is not given.
@@ -122,6 +115,8 @@ def _sync(args: argparse.Namespace) -> int:
     )
     component.wait_advice = CLI_ADVICE
     connection = connection_of(args, component.spec.connection)
+    from .sync import run_sync_command  # loads when needed
+
     return run_sync_command(component, args, inputs_of(args), connection)
 
 
@@ -139,6 +134,10 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
     if args.dry_run and not args.sandbox:
         connection, missing = dry_run_connection(connection, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
+        # files/ and describe/ load only for the commands that use them (cold start)
+        from ..files.checkpoint import file_checkpoint
+        from ..files.input_files import input_files, parse_specs
+
         op = component.spec.actions[args.key]
         with input_files(op, args.input_file, progress=component.progress) as files:
             if args.dry_run:
@@ -166,6 +165,8 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
         _print(component.preview(args.key, inputs, connection))
         return _placeholders_noted(missing)
     if args.output:
+        from ..files.output import write_stream
+
         stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
         summary = write_stream(stream, args.output)
         progress_close = getattr(component.progress, "close", None)
@@ -183,6 +184,8 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     if args.print_schema_path:
+        from ..describe.editor import schema_dir
+
         print(schema_dir())
         return 0
     root, overlays = specs_root(), _overlays(args)
@@ -225,15 +228,18 @@ def _plugin(argv: list[str]) -> int | None:
 
 
 def _command(args: argparse.Namespace) -> int:
-    if args.command == "manifest" and args.schema:
-        print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
-        return EXIT_OK
     if args.command == "validate":
         return _validate(args)
     if args.command == "run":
         return _run(args)
     if args.command == "sync":
         return _sync(args)
+    from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
+    from ..describe.reference import render_reference, write_reference
+
+    if args.command == "manifest" and args.schema:
+        print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
+        return EXIT_OK
     spec = load_specs(
         overlays=_overlays(args),
         allow_overlay_trust_widening=args.allow_overlay_trust_widening,

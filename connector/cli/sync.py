@@ -12,10 +12,7 @@ from typing import Any
 from ..catalog.spec import ComponentSpec, OperationSpec
 from ..component import Component
 from ..errors import InputError, InputProblem
-from ..sync.members import sync_members
 from ..sync.plan import DEFAULT_LOOKBACK_DAYS
-from ..sync.runner import run_sync
-from ..sync.sinks import appending_jsonl
 from .exits import EXIT_OK
 
 __all__ = ["add_sync", "run_sync_command", "sync_names"]
@@ -98,6 +95,10 @@ def run_sync_command(
     connection: Mapping[str, Any],
 ) -> int:
     """Run the named sync; print its summary (or a membership sync's changes)."""
+    from ..sync.members import sync_members  # the sync's stores load only when it runs
+    from ..sync.runner import run_sync
+    from ..sync.sinks import appending_jsonl
+
     known = sync_names(component.spec)
     if args.name not in known:
         why = f"no sync {args.name!r}; the specs declare {', '.join(sorted(known))}"

@@ -12,9 +12,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tqdm import tqdm
+if TYPE_CHECKING:  # tqdm is imported when a bar is first drawn (cold start)
+    from tqdm import tqdm
 
 __all__ = [
     "LOG_INTERVAL_S",
@@ -91,6 +92,8 @@ class BarProgress:
     @property
     def _bar(self) -> tqdm[Any]:
         if self._tqdm is None:
+            from tqdm import tqdm
+
             self._tqdm = tqdm(
                 desc=self._label,
                 unit=" records",

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.spec import ComponentSpec, InputSpec, OperationSpec
 from ..core.templates import evaluate, input_context
@@ -13,6 +11,9 @@ from ..core.values import closest, is_empty, show
 from ..errors import InputError, InputProblem
 from .coerce import COERCERS, JSON_TYPES, as_json
 from .schemacheck import SchemaCheck
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 def input_schema(op: OperationSpec) -> dict[str, Any]:

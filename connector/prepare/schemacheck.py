@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
-#: The formats jsonschema checks (a calendar `date`, `date-time`, `email`, ...).
-FORMATS = Draft202012Validator.FORMAT_CHECKER
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 class SchemaCheck:
@@ -23,7 +21,7 @@ class SchemaCheck:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self._slow = Draft202012Validator(schema, format_checker=FORMATS)
+        self._checker: Any = None
         try:
             self.fast: Any = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             every = {"type": "array", "items": schema}
@@ -39,7 +37,7 @@ class SchemaCheck:
                     return True
             except (ValueError, TypeError, OverflowError):
                 pass  # a value it cannot read (e.g. a non-JSON type): jsonschema decides
-        return not any(True for _ in self._slow.iter_errors(value))
+        return not any(True for _ in self.errors(value))
 
     def all_valid(self, values: list[Any]) -> bool:
         """True when the compiled check accepts all `values` at once (False: ask one by one)."""
@@ -52,4 +50,13 @@ class SchemaCheck:
 
     def errors(self, value: Any) -> Iterator[ValidationError]:
         """The errors jsonschema finds in `value` (none when it is valid)."""
-        return self._slow.iter_errors(value)
+        return self._slow().iter_errors(value)  # type: ignore[no-any-return]
+
+    def _slow(self) -> Any:
+        """Jsonschema's validator, built at the first refusal: a valid call never imports it."""
+        if self._checker is None:
+            from jsonschema import Draft202012Validator
+
+            formats = Draft202012Validator.FORMAT_CHECKER  # calendar `date`, `date-time`, ...
+            self._checker = Draft202012Validator(self.schema, format_checker=formats)
+        return self._checker

@@ -76,8 +76,11 @@ def test_429s_halve_the_requests_in_flight_and_good_answers_grow_them_back(
     # Halved by the 429s (each figure is taken after a good answer, which already adds one) ...
     low = limits.index(min(limits))
     assert min(limits) <= 9
-    # ... and grown back one good answer at a time after them
-    assert limits[low:] == sorted(limits[low:]) and limits[-1] >= min(limits) + 4
+    # ... and grown back one good answer at a time after them (later, latency may move it:
+    # this loopback server shares the machine's CPU with the client)
+    assert limits[low : low + 5] == list(range(min(limits), min(limits) + 5))
+    assert data["concurrency_decisions"][0] == "16 -> 8: answer 429"
+    assert data["concurrency_decisions"][1] == "8 -> 9: recovering below the throttled level"
     assert data["requests_throttled"] == 3 and figures.seen[-1]["throttled"] == 3
     assert data["concurrency"] == limits[-1]
     assert data["requests"] == BATCHES + 3 and data["requests_retried"] == 3

@@ -1,14 +1,24 @@
-"""How many requests may be in flight: additive increase, multiplicative decrease (AIMD)."""
+"""How many requests may be in flight: halved on throttling, moved by latency (Vegas) otherwise."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from .vegas import LatencyWindow
 
 #: Statuses by which a server says "fewer at once, please": too many requests, unavailable.
 THROTTLE_STATUSES = frozenset({429, 503})
 #: At most this many round trips between two probes above a level that keeps being throttled.
 MAX_PATIENCE = 8
+#: The last decisions kept for the result (each one is also logged at debug level, `-v`).
+KEPT_DECISIONS = 20
+
+log = logging.getLogger("connector.batch")
 
 
 @dataclass(frozen=True)
@@ -16,6 +26,7 @@ class Slot:
     """One request's permission to be in flight, and the limit's epoch when it was granted."""
 
     epoch: int
+    started: float = 0.0
 
 
 class AdaptiveLimit:
@@ -24,9 +35,12 @@ class AdaptiveLimit:
     A request takes a `Slot` (`acquire` waits while `in_flight` is at the limit) and gives it
     back with its HTTP status (`release`). A throttling answer (429 or 503) halves the limit,
     once per epoch: answers to requests that were already in flight when it halved do not
-    halve it again. Answers that come back fine grow it back: by one per good answer up to
-    just below the level that was throttled (quick recovery), then by one per run of as many
-    good answers as the limit (one round trip's worth) to probe for more. A probe throttled at
+    halve it again. Answers that come back fine grow it back by one per good answer up to
+    just below the level that was throttled (quick recovery). Otherwise, once per window of as
+    many good answers as the limit (one round trip's worth), their latency decides
+    (`vegas.LatencyWindow`): grow by one while more in flight buys throughput, back off by one
+    when the round trip rose without it (a saturated server, network or local CPU), else hold.
+    Each move is logged at debug level and kept in `decisions`. A probe throttled at
     the same level as the last one doubles the round trips before the next (up to
     MAX_PATIENCE), so a server with a fixed capacity is probed ever more rarely; a probe that
     gets through resets it. The limit never exceeds `ceiling` nor drops below `floor`. With
@@ -35,7 +49,13 @@ class AdaptiveLimit:
     """
 
     def __init__(
-        self, ceiling: int, *, start: int | None = None, floor: int = 1, fixed: bool = False
+        self,
+        ceiling: int,
+        *,
+        start: int | None = None,
+        floor: int = 1,
+        fixed: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if ceiling < 1 or floor < 1 or floor > ceiling:
             raise ValueError(f"need 1 <= floor <= ceiling, got floor {floor}, ceiling {ceiling}")
@@ -51,6 +71,9 @@ class AdaptiveLimit:
         self._throttled = 0
         self._answers = 0
         self._changed = threading.Condition()
+        self._clock = clock
+        self._window = LatencyWindow()
+        self._decisions: deque[str] = deque(maxlen=KEPT_DECISIONS)
 
     @property
     def limit(self) -> int:
@@ -79,7 +102,7 @@ class AdaptiveLimit:
             if not self._changed.wait_for(lambda: self._in_flight < self._limit, timeout):
                 return None
             self._in_flight += 1
-            return Slot(self._epoch)
+            return Slot(self._epoch, self._clock())
 
     def release(self, slot: Slot, status: int | None) -> None:
         """Give the slot back with the answer's status (None: no answer, e.g. a reset)."""
@@ -92,23 +115,45 @@ class AdaptiveLimit:
                     again = self._limit == self._throttled_at
                     self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
                     self._throttled_at = self._limit
-                    self._limit = max(self.floor, self._limit // 2)
+                    self._move(max(self.floor, self._limit // 2), f"answer {status}")
                     self._epoch += 1
                     self._good_run = 0
             elif status is not None and status < 500 and not self.fixed:
-                self._grow()
+                self._answered(self._clock() - slot.started)
             self._changed.notify_all()
 
-    def _grow(self) -> None:
-        if self._limit >= self.ceiling:
-            return
-        self._good_run += 1
+    @property
+    def decisions(self) -> list[str]:
+        """The last moves of the limit, oldest first (`16 -> 8: answer 429`)."""
+        with self._changed:
+            return list(self._decisions)
+
+    def _move(self, to: int, why: str) -> None:
+        if to != self._limit:
+            decision = f"{self._limit} -> {to}: {why}"
+            self._decisions.append(decision)
+            log.debug("concurrency %s", decision)
+            self._limit = to
+        self._window.reset()
+
+    def _answered(self, rtt_s: float) -> None:
         recovering = self._throttled_at is not None and self._limit < self._throttled_at - 1
-        if recovering or self._good_run >= self._limit * self._patience:
-            self._limit += 1
+        if recovering:
+            self._move(self._limit + 1, "recovering below the throttled level")
+            return
+        verdict = self._window.add(rtt_s, self._limit)
+        if verdict is None:
+            return
+        if verdict.step < 0 and self._limit > self.floor:
             self._good_run = 0
-            if self._throttled_at is not None and self._limit > self._throttled_at:
-                self._patience = 1  # the probe got through: the server has room again
+            self._move(self._limit - 1, f"latency rose without throughput, {verdict.describe()}")
+        elif verdict.step > 0 and self._limit < self.ceiling:
+            self._good_run += 1
+            if self._good_run >= self._patience:
+                self._good_run = 0
+                self._move(self._limit + 1, f"room for more, {verdict.describe()}")
+                if self._throttled_at is not None and self._limit > self._throttled_at:
+                    self._patience = 1  # the probe got through: the server has room again
 
     def snapshot(self) -> dict[str, int]:
         """The figures progress and results show: current limit, in flight, throttled."""

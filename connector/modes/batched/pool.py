@@ -30,6 +30,7 @@ class Counted(Protocol):
     retried: int
     concurrency: int
     throttled: int
+    decisions: list[str]
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def send_all(
         except BaseException as exc:  # noqa: BLE001 - the first failure wins, raised below
             error = error or exc
     totals.concurrency, totals.throttled = limit.limit, limit.throttled
+    totals.decisions = limit.decisions
     if error is not None:
         if isinstance(error, ConnectorError) and totals.requests:
             note = (

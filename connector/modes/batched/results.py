@@ -49,6 +49,7 @@ class Totals:
     retried: int = 0
     concurrency: int = 0  # requests allowed in flight (the adaptive limit, as it ended)
     throttled: int = 0  # answers that asked to slow down (429, 503)
+    decisions: list[str] = field(default_factory=list)  # the limit's last moves, and why
     failed: list[dict[str, Any]] = field(default_factory=list)
     answers: list[Any] = field(default_factory=list)
     skipped: int = 0  # batches a resumed import did not send again (its checkpoint had them)
@@ -137,6 +138,8 @@ def totals_of(totals: Totals, refused: list[Refusal]) -> dict[str, Any]:
         "requests_throttled": totals.throttled,
         "concurrency": totals.concurrency,
     }
+    if totals.decisions:
+        figures["concurrency_decisions"] = totals.decisions
     if totals.skipped:
         figures["batches_skipped"] = totals.skipped
         figures["records_skipped"] = totals.skipped_records

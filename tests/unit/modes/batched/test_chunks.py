@@ -360,7 +360,9 @@ def test_profile_updates_go_in_parallel_by_default_and_each_profile_in_order() -
     data = component(Engage()).run(
         "updateMultipleProfiles", {"propertiesToUpdate": iter(updates)}, CONNECTION
     )["data"]
-    assert data["records_imported"] == 40_000 and data["concurrency"] == 16
+    assert (
+        data["records_imported"] == 40_000 and 1 < data["concurrency"] <= 16
+    )  # latency may move it
     assert in_flight[1] > 1  # lanes overlapped
     last: dict[str, int] = {}
     for profile, seq in seen:  # every profile's updates arrived in the order given
