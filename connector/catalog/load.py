@@ -182,7 +182,8 @@ def check_layers(
         layer.shared = dict(shared)
     schemes = set((connection or {}).get("auth_schemes", {}))
     data_sources = {path.stem for _, kind, path in pending if kind == "data_source"}
-    names = Names(schemes, data_sources, set(component.get("rate_limits") or {}))
+    actions = {path.stem for _, kind, path in pending if kind == "action"}
+    names = Names(schemes, data_sources, set(component.get("rate_limits") or {}), actions)
     operations: dict[tuple[str, str], dict[str, Any]] = {}
     secrets = _secret_keys(connection)
     for layer, kind, path in pending:

@@ -22,10 +22,6 @@ class CSVFile:
     size: int
 
 
-class CSVProblem(ValueError):
-    """Rows that cannot be written as CSV, or a file that cannot be read; str() says why."""
-
-
 def _header(rows: list[Any]) -> list[str]:
     """The columns of mapping rows: every key, in the order first seen."""
     seen: dict[str, None] = {}
@@ -40,7 +36,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        raise CSVProblem("a cell holds an object or a list; give text or numbers")
+        raise ValueError("a cell holds an object or a list; give text or numbers")
     return value
 
 
@@ -51,18 +47,18 @@ def csv_bytes(rows: Any) -> bytes:
     empty cell. Lines end with a line feed.
 
     Raises:
-        CSVProblem: rows that are neither all lists nor all mappings, or a cell that is not a
+        ValueError: rows that are neither all lists nor all mappings, or a cell that is not a
             scalar (named by its row, counted from 0).
     """
     if isinstance(rows, str):
         return rows.encode()
     if not isinstance(rows, list) or not rows:
-        raise CSVProblem("give CSV text, or a non-empty list of rows (lists or objects)")
+        raise ValueError("give CSV text, or a non-empty list of rows (lists or objects)")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     mappings = all(isinstance(r, Mapping) for r in rows)
     if not mappings and not all(isinstance(r, list) for r in rows):
-        raise CSVProblem("rows must be all lists (the first one the header) or all objects")
+        raise ValueError("rows must be all lists (the first one the header) or all objects")
     columns = _header(rows) if mappings else []
     if mappings:
         writer.writerow(columns)
@@ -70,8 +66,8 @@ def csv_bytes(rows: Any) -> bytes:
         cells = [row.get(c) for c in columns] if mappings else row
         try:
             writer.writerow([_cell(v) for v in cells])
-        except CSVProblem as exc:
-            raise CSVProblem(f"[{index}]: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"[{index}]: {exc}") from None
     return out.getvalue().encode()
 
 
@@ -79,7 +75,7 @@ def csv_file(path: Any) -> CSVFile | None:
     """The file at `path` to stream as the body, with its size; None when `path` is empty.
 
     Raises:
-        CSVProblem: the path is not a readable regular file.
+        ValueError: the path is not a readable regular file.
     """
     if is_missing(path):
         return None
@@ -87,7 +83,7 @@ def csv_file(path: Any) -> CSVFile | None:
     try:
         stat = os.stat(text)
     except OSError as exc:
-        raise CSVProblem(f"cannot read the file: {exc.strerror or exc}") from None
+        raise ValueError(f"cannot read the file: {exc.strerror or exc}") from None
     if not os.path.isfile(text) or not os.access(text, os.R_OK):
-        raise CSVProblem("is not a readable file")
+        raise ValueError("is not a readable file")
     return CSVFile(text, stat.st_size)

@@ -21,7 +21,7 @@ from ..core.templates import (
 from ..core.urls import rebase
 from ..core.values import is_missing
 from ..errors import InputError, InputProblem, RenderError, UnsafeURL
-from .csvbody import CSV_CONTENT_TYPE, CSVFile, CSVProblem, csv_bytes, csv_file
+from .csvbody import CSV_CONTENT_TYPE, CSVFile, csv_bytes, csv_file
 from .request import HTTPRequest
 
 
@@ -148,7 +148,7 @@ def _streamed_file(
     path = render_value(body_spec.get("file"), context, action=op.key, field="request.body.file")
     try:
         return csv_file(path)
-    except CSVProblem as exc:
+    except ValueError as exc:  # csv_file's refusal
         raise _input_problem(op, context, [body_spec.get("file")], f"{exc}.") from None
 
 
@@ -182,7 +182,9 @@ def _body(
         fmt, shown, content, content_type, fields, files = _encode_body(
             body_spec or {"format": "none"}, context, action
         )
-    except CSVProblem as exc:
+    except ValueError as exc:  # rows csv_bytes refused (a template's own fails as RenderError)
+        if body_spec.get("format") != "csv":
+            raise
         raise _input_problem(op, values, [body_spec.get("content")], f"{exc}.") from None
     streamed = _streamed_file(body_spec, context, op) if fmt == "csv" else None
     if streamed is not None:
