@@ -198,7 +198,8 @@ def check_layers(
         if layer.overlay:
             replaced = operations.get((kind, doc.data["key"]))
             trusted = component.get("trusted_hosts") or ()
-            wide = operation_widening(doc.data, replaced and replaced["data"], secrets, trusted)
+            replaced_data = replaced and replaced["data"]
+            wide = operation_widening(doc.data, replaced_data, secrets, trusted, inputs)
             notes = widening(doc, layer, wide)
         if not problems and not found:
             file = str(path.relative_to(layer.root))
