@@ -63,7 +63,12 @@ def _status_call(call: Call, job_id: str) -> Call:
 def _job_of(call: Call, answer: Any) -> str:
     """The job id the action's answer names."""
     context = {**input_context(call.values, call.connection), "body": answer}
-    job_id = render_value(call.op.wait["job_id"], context, action=call.op.key, field="wait.job_id")
+    try:
+        job_id = render_value(
+            call.op.wait["job_id"], context, action=call.op.key, field="wait.job_id"
+        )
+    except RenderError:  # the answer lacks the field the template reads
+        job_id = None
     if is_missing(job_id):
         message = f"{call.op.label}: the answer names no job to wait for (wait.job_id is empty)"
         raise JobError(message)
