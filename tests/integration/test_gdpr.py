@@ -1,4 +1,4 @@
-"""GDPR jobs and lookup tables against hand-written cassettes of the exchanges the OpenAPI defines."""
+"""GDPR jobs and lookup tables against hand-written cassettes of the exchanges the OpenAPI sets."""
 
 from __future__ import annotations
 
