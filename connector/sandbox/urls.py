@@ -19,7 +19,7 @@ from .auth import POLICIES
 from .faults import advertised_policy
 from .models.base import Family, ModelError
 from .reply import STYLES, Call, Handler, Problem, Reply, api_error
-from .responses import app, export, gdpr, ingestion, pipelines, query
+from .responses import app, breakdown, engage, export, gdpr, ingestion, pipelines, query
 
 #: The API an unknown path belongs to (for its 404's shape), by leading segments.
 API_PREFIXES = (
@@ -27,10 +27,13 @@ API_PREFIXES = (
     ("/api/app", "app"),
     ("/api/2.0/export", "export"),
     ("/api/2.0/nessie", "pipelines"),
+    ("/api/2.0", "query"),
     ("/import", "import"),
 )
 PIPELINE = "/api/2.0/nessie/pipeline"
 RETRIEVALS, DELETIONS = "/api/app/data-retrievals/v3.0", "/api/app/data-deletions/v3.0"
+#: Where the Query API is served: its current prefix and the legacy one clients still call.
+QUERY_PREFIXES = ("/api/query", "/api/2.0")
 
 
 @dataclass(frozen=True)
@@ -176,16 +179,43 @@ class Router:
             return api_error(route.api, refused.status, refused.message, call.path)
 
 
+def either(methods: str, pattern: str, api: str, handler: Handler) -> list[Route]:
+    """One route per method of `methods` ("GET POST") on the same pattern."""
+    return [Route(method, pattern, api, handler) for method in methods.split()]
+
+
+#: The ingestion endpoints: Mixpanel takes their `data` in a GET query as in a POST body.
+INGESTION: list[tuple[str, str, Handler]] = [
+    ("/track", "ingestion-token", ingestion.track),
+    ("/engage", "ingestion-token", ingestion.engage),
+    ("/groups", "ingestion-token", ingestion.groups),
+    ("/import", "import", ingestion.import_events),
+]
+#: The Query API's endpoints, under each of QUERY_PREFIXES, read with GET or POST alike.
+QUERY: list[tuple[str, Handler]] = [
+    ("/engage", engage.engage_query),
+    ("/engage/properties", engage.engage_properties),
+    ("/cohorts/list", engage.cohorts_list),
+    ("/funnels/list", query.funnels_list),
+    ("/funnels", query.funnels),
+    ("/insights", query.insights),
+    ("/segmentation", breakdown.segmentation),
+    ("/events", breakdown.events),
+    ("/events/top", breakdown.top),
+    ("/events/names", breakdown.names),
+    ("/events/properties", breakdown.event_property),
+    ("/events/properties/top", breakdown.properties_top),
+    ("/events/properties/values", breakdown.property_values),
+    ("/jql", query.jql),
+]
 ROUTES: list[Route] = [
-    Route("POST", "/track", "ingestion-token", ingestion.track),
-    Route("GET", "/track", "ingestion-token", ingestion.track),
-    Route("POST", "/import", "import", ingestion.import_events),
-    Route("POST", "/engage", "ingestion-token", ingestion.engage),
-    Route("POST", "/api/query/engage", "query", query.engage_query),
-    Route("GET", "/api/query/funnels/list", "query", query.funnels_list),
-    Route("GET", "/api/query/funnels", "query", query.funnels),
-    Route("GET", "/api/query/insights", "query", query.insights),
-    Route("POST", "/api/query/jql", "query", query.jql),
+    *(r for path, api, handler in INGESTION for r in either("GET POST", path, api, handler)),
+    *(
+        r
+        for prefix in QUERY_PREFIXES
+        for path, handler in QUERY
+        for r in either("GET POST", prefix + path, "query", handler)
+    ),
     Route("GET", "/api/2.0/export", "export", export.export),
     Route("POST", f"{PIPELINE}/create", "pipelines", pipelines.create),
     Route("POST", f"{PIPELINE}/edit", "pipelines", pipelines.edit),
