@@ -203,6 +203,12 @@ class Component:
         file is removed when every batch was sent. A file written for another server,
         credential or other inputs is not used: every batch is sent, and the result says why
         (`started_over`). One run at a time may use a checkpoint (StateError for a second).
+
+        An action with a `wait:` spec creates a job and, when its inputs ask, polls the job's
+        status until it is done (returning the last status answer): one blocking call that
+        announces each wait and reports the status to `progress`; a failed job raises
+        JobFailed, a job still running after the maximum wait JobTimeout (both name the job's
+        id, which the action's resume input takes to wait again).
         """
         op = self._operation(action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
@@ -223,6 +229,10 @@ class Component:
             with store.hold():
                 return self._noted({"data": run_batched(call, chosen, progress, store)})
         call = self.bind(op, inputs, connection, options)
+        if op.wait:
+            from .modes.waited import run_waited  # loads when needed
+
+            return self._noted({"data": run_waited(call)})
         data = collect_pages(call) if op.paging else send_once(call)
         return self._noted({"data": data})
 

@@ -49,4 +49,4 @@ def test_wheel_ships_specs_and_runs_outside_the_checkout(tmp_path: Path) -> None
         check=True,
     ).stdout.split("\n")
     assert out[0] == str(site / "connector" / "specs")
-    assert out[1] == "21 2"
+    assert out[1] == "28 2"

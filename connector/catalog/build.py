@@ -37,6 +37,8 @@ def _build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationS
         lifecycle=data.get("lifecycle") or {},
         stream=data.get("stream") or {},
         paging=data.get("paging") or {},
+        wait=data.get("wait") or {},
+        limits=tuple(data.get("limits") or ()),
         sync=data.get("sync") or {},
         batch=data.get("batch") or {},
         trust_widened=tuple(entry.get("widened") or ()),
@@ -56,6 +58,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
             type=s["type"],
             username=s.get("username"),
             password=s.get("password"),
+            token=s.get("token"),
             description=s.get("description", ""),
             lifecycle=s.get("lifecycle") or {},
         )

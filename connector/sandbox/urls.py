@@ -19,7 +19,7 @@ from .auth import POLICIES
 from .faults import advertised_policy
 from .models.base import Family, ModelError
 from .reply import STYLES, Call, Handler, Problem, Reply, api_error
-from .responses import app, breakdown, engage, export, ingestion, pipelines, query
+from .responses import app, breakdown, engage, export, gdpr, ingestion, pipelines, query
 
 #: The API an unknown path belongs to (for its 404's shape), by leading segments.
 API_PREFIXES = (
@@ -31,6 +31,7 @@ API_PREFIXES = (
     ("/import", "import"),
 )
 PIPELINE = "/api/2.0/nessie/pipeline"
+RETRIEVALS, DELETIONS = "/api/app/data-retrievals/v3.0", "/api/app/data-deletions/v3.0"
 #: Where the Query API is served: its current prefix and the legacy one clients still call.
 QUERY_PREFIXES = ("/api/query", "/api/2.0")
 
@@ -224,5 +225,12 @@ ROUTES: list[Route] = [
     Route("GET", f"{PIPELINE}/status", "pipelines", pipelines.status),
     Route("GET", f"{PIPELINE}/jobs", "pipelines", pipelines.jobs),
     Route("GET", f"{PIPELINE}/timeline", "pipelines", pipelines.timeline),
+    Route("POST", RETRIEVALS, "gdpr", gdpr.create_retrieval),
+    Route("GET", RETRIEVALS + "/{job}", "gdpr", gdpr.get_retrieval),
+    Route("POST", DELETIONS, "gdpr", gdpr.create_deletion),
+    Route("GET", DELETIONS + "/{job}", "gdpr", gdpr.get_deletion),
+    Route("DELETE", DELETIONS + "/{job}", "gdpr", gdpr.cancel_deletion),
+    Route("GET", "/lookup-tables", "lookup-tables", gdpr.list_tables),
+    Route("PUT", "/lookup-tables/{table}", "lookup-tables", gdpr.replace_table),
 ]
 ROUTER = Router(ROUTES)

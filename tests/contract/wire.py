@@ -42,6 +42,7 @@ SPEC_FILES = (
     "query.openapi.yaml",
     "export.openapi.yaml",
     "data-pipelines.openapi.yaml",
+    "gdpr.openapi.yaml",
 )
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -152,7 +152,7 @@ def test_yaml_only_action_passes_validate(
     group_overlay: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", "--specs", str(group_overlay)]) == 0
-    assert "22 actions" in capsys.readouterr().out
+    assert "29 actions" in capsys.readouterr().out
 
 
 def test_yaml_only_action_previews_the_right_request(group_overlay: Path) -> None:
@@ -194,7 +194,7 @@ def test_override_changes_a_shipped_default_everywhere(
     region_overlay: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", "--specs", str(region_overlay)]) == 0
-    assert "21 actions" in capsys.readouterr().out
+    assert "28 actions" in capsys.readouterr().out
     assert main(["manifest", "--specs", str(region_overlay)]) == 0
     actions = {a["key"]: a for a in json.loads(capsys.readouterr().out)["actions"]}
     region = next(i for i in actions["createAlias"]["inputs"] if i["key"] == "region")

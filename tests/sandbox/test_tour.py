@@ -16,6 +16,8 @@ from connector.budgets.memory import BudgetRegistry
 from connector.catalog.cache import CACHE_ENV
 from connector.cli.main import main
 from connector.sandbox import Sandbox
+from connector.sandbox.models.base import Context
+from connector.sandbox.models.jobs import DELETIONS, LOOKUP_TABLES
 from connector.sandbox.tour import STEPS, run_step
 
 EXPECTED = {
@@ -40,6 +42,13 @@ EXPECTED = {
     "editGenericPipeline": "where changed",
     "deletePipeline": "pipeline canceled",
     "rawRequest": "2 saved funnels via a raw GET",
+    "createDataRetrieval": "job created",
+    "getDataRetrievalStatus": "job PENDING",
+    "createDataDeletion": "job created",
+    "getDataDeletionStatus": "job PENDING",
+    "cancelDataDeletion": "deletion cancelled",
+    "listLookupTables": "2 lookup tables",
+    "replaceLookupTable": "lookup table replaced: OK",
     "customJQLQuery": "The sandbox does not run JQL; run this action against a real Mixpanel"
     " project.",
 }
@@ -83,6 +92,10 @@ def test_the_tour_left_the_state_it_describes(
     assert states == {"trial-events-daily-gcs-raw": "active", "events-daily-s3-raw": "canceled"}
     events = {e["properties"].get("$insert_id") for e in sb.store.recent_events(50)}
     assert "tour-user-alice-2" in events
+    table = sb.store.resources.get(LOOKUP_TABLES, Context(), "55b4fb2b-e8de-466c-930f-8b36640b9b5e")
+    assert table is not None and table["rows"] == [["acme", "pro"]]
+    cancelled = sb.store.resources.list(DELETIONS, Context(clock=sb.clock))
+    assert [job["status"] for job in cancelled][-1] == "REVOKED"
     assert sb.errors == []
 
 
@@ -98,7 +111,7 @@ def test_tour_command_prints_the_table_and_leaves_nothing(
     assert _servers() == before  # its server thread is gone
     out = capsys.readouterr().out
     assert "live view: http://127.0.0.1:" in out
-    assert "23/23 as expected" in out
+    assert "30/30 as expected" in out
     for key in EXPECTED:
         assert key in out
 
@@ -135,7 +148,7 @@ def test_the_tour_leaves_no_file_unless_asked(tmp_path: Path, keep: bool) -> Non
         args, cwd=tmp_path / "cwd", env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert "23/23 as expected" in done.stdout
+    assert "30/30 as expected" in done.stdout
     if keep:
         assert (
             "nothing was kept but the spec cache and the local key that authenticates it."

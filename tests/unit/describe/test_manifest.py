@@ -50,7 +50,12 @@ def test_manifest_with_an_overlay_validates(tmp_path: Path) -> None:
 def test_every_input_says_whether_it_holds_a_secret() -> None:
     data = manifest(load_specs())
     fields = {i["key"]: i["secret"] for i in data["connection"]["inputs"]}
-    assert fields == {"username": False, "password": True, "projectToken": True}
+    assert fields == {
+        "username": False,
+        "password": True,
+        "projectToken": True,
+        "oauthToken": True,
+    }
     token = next(
         i
         for a in data["actions"]
@@ -80,3 +85,14 @@ def test_the_schema_rejects_a_broken_manifest(path: tuple[Any, ...], value: Any)
     else:
         node[path[-1]] = value
     assert _errors(data) != []
+
+
+def test_an_action_that_waits_says_how() -> None:
+    data = manifest(load_specs())
+    waits = {a["key"]: a.get("waits") for a in data["actions"]}
+    assert waits["createDataDeletion"] == {
+        "status_action": "getDataDeletionStatus",
+        "enabled": "waitForCompletion",
+        "resume_input": "tracking_id",
+    }
+    assert waits["createAlias"] is None
