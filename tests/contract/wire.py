@@ -31,6 +31,9 @@ from openapi_core.validation.request.validators import (
     V30RequestBodyValidator,
     V30RequestParametersValidator,
     V30RequestSecurityValidator,
+    V31RequestBodyValidator,
+    V31RequestParametersValidator,
+    V31RequestSecurityValidator,
 )
 from openapi_spec_validator import validate as validate_openapi_document
 from werkzeug.datastructures import Headers, ImmutableMultiDict
@@ -483,11 +486,14 @@ _EXTRA_MEDIA_TYPE_DESERIALIZERS = {"text/csv": _text}
 
 def _validate(operation: Operation, request: _OpenAPIRequest) -> list[str]:
     problems: list[str] = []
-    for validator_cls in (
-        V30RequestSecurityValidator,
-        V30RequestParametersValidator,
-        V30RequestBodyValidator,
-    ):
+    # The experiments and feature-flag files are OpenAPI 3.1 (`type: "null"` in `anyOf`).
+    is_31 = str((operation.document / "openapi").read_value()).startswith("3.1")
+    validators = (
+        (V31RequestSecurityValidator, V31RequestParametersValidator, V31RequestBodyValidator)
+        if is_31
+        else (V30RequestSecurityValidator, V30RequestParametersValidator, V30RequestBodyValidator)
+    )
+    for validator_cls in validators:
         validator = validator_cls(
             operation.document, extra_media_type_deserializers=_EXTRA_MEDIA_TYPE_DESERIALIZERS
         )
