@@ -37,6 +37,7 @@ TEST_CONNECTION = {
     "username": "test-service-account.7f3a1c",
     "password": "TESTSECRETc0ffee5ca1ab1e0123456789",
     "projectToken": "TESTTOKENdeadbeef00112233445566",
+    "oauthToken": "TESTOAUTHfeedface8899aabbccddeeff",
 }
 # Recording against a real project is a local step (docs/development.md, "Recording cassettes"):
 # with MIXPANEL_RECORD=1 the tests use the real credentials from the environment, and the filters
@@ -46,6 +47,7 @@ REAL_CONNECTION = {
     "username": os.environ.get("MIXPANEL_USERNAME", ""),
     "password": os.environ.get("MIXPANEL_PASSWORD", ""),
     "projectToken": os.environ.get("MIXPANEL_PROJECT_TOKEN", ""),
+    "oauthToken": os.environ.get("MIXPANEL_OAUTH_TOKEN", ""),
 }
 
 
@@ -53,6 +55,7 @@ def _secrets_of(connection: dict[str, str]) -> tuple[str, ...]:
     values = (
         connection["password"],
         connection["projectToken"],
+        connection["oauthToken"],
         basic_header(connection["username"], connection["password"]).split()[1],
         basic_header(connection["projectToken"], "").split()[1],
     )

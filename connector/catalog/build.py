@@ -51,6 +51,7 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
             type=s["type"],
             username=s.get("username"),
             password=s.get("password"),
+            token=s.get("token"),
             description=s.get("description", ""),
             lifecycle=s.get("lifecycle") or {},
         )

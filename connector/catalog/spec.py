@@ -78,6 +78,7 @@ class AuthSchemeSpec:
     type: str
     username: str | None = None
     password: str | None = None
+    token: str | None = None
     description: str = ""
     lifecycle: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +94,14 @@ class ConnectionSpec:
     inputs: tuple[InputSpec, ...]
     auth_schemes: dict[str, AuthSchemeSpec]
     lifecycle: tuple[dict[str, Any], ...] = ()
+
+    def scheme_fields(self, scheme: AuthSchemeSpec) -> tuple[str, ...]:
+        """The connection fields an auth scheme sends (none for `none`)."""
+        if scheme.type == "bearer":
+            return tuple(f for f in (scheme.token,) if f)
+        if scheme.type == "basic":
+            return tuple(f for f in (scheme.username, scheme.password) if f)
+        return ()
 
     def field(self, key: str) -> InputSpec:
         """Return the connection field `key`."""

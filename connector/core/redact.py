@@ -117,14 +117,15 @@ class Redactor:
         return wider
 
     def add_derived(self, value: str) -> None:
-        """Register a derived secret such as a whole Basic header value."""
+        """Register a derived secret such as a whole Basic or Bearer header value."""
         if not value:
             return
         with self._lock:
             known = self._known
             long = set(known.secrets) | {value}
-            if value.startswith("Basic "):
-                long.add(value[len("Basic ") :])
+            for kind in ("Basic ", "Bearer "):
+                if value.startswith(kind):
+                    long.add(value[len(kind) :])
             self._known = _Known.of(known.given, long, set(known.short))
 
     def text(self, value: str) -> str:

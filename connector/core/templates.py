@@ -85,10 +85,20 @@ def _merge(base: Any, other: Any) -> dict[str, Any]:
     return {**left, **right}
 
 
+#: Path segments that URL parsers resolve (`/a/../b` is `/b`): a value that is one of them would
+#: move a path parameter's request elsewhere, so it is refused rather than encoded.
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def _finalize_url_part(value: Any) -> str:
     if isinstance(value, TrustedURL):
         return str(value)
-    return "" if value is None else quote(str(value), safe="")
+    text = "" if value is None else str(value)
+    if text.strip() in _DOT_SEGMENTS:
+        raise UnsafeURL(
+            f"would get the path segment {text.strip()!r}, which moves the request", text
+        )
+    return quote(text, safe="")
 
 
 def _make_environment(finalize: Callable[[Any], Any] | None = None) -> SandboxedEnvironment:

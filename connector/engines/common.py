@@ -90,10 +90,12 @@ def with_defaults(
 
 
 def secret_values(component: Component, connection: Mapping[str, Any]) -> list[str]:
-    """Connection secrets and the Basic headers derived from them, for an engine's log masker."""
+    """Connection secrets and the headers derived from them, for an engine's log masker."""
     spec = component.spec.connection
     secrets = [str(connection[f.key]) for f in spec.inputs if f.is_secret and connection.get(f.key)]
     for scheme in spec.auth_schemes.values():
+        if scheme.type == "bearer" and connection.get(scheme.token or ""):
+            secrets.append(f"Bearer {str(connection[scheme.token or '']).strip()}")
         if scheme.type != "basic" or not scheme.username or not connection.get(scheme.username):
             continue
         password = str(connection.get(scheme.password, "") or "") if scheme.password else ""

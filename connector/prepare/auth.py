@@ -34,7 +34,7 @@ def describe_scheme(scheme: AuthSchemeSpec, connection: ConnectionSpec) -> str:
     """Name a scheme and the connection fields it uses, for messages (never their values)."""
     if scheme.type == "none":
         return f"{scheme.name} (no credentials)"
-    fields = [f for f in (scheme.username, scheme.password) if f]
+    fields = connection.scheme_fields(scheme)
     named = " + ".join(connection.field(f).describe() for f in fields)
     return f"{scheme.name} ({named})"
 
@@ -58,8 +58,8 @@ def authorization_header(
         return None
     missing = [
         connection_spec.field(key)
-        for key in (scheme.username, scheme.password)
-        if key and not str(connection.get(key) or "").strip()
+        for key in connection_spec.scheme_fields(scheme)
+        if not str(connection.get(key) or "").strip()
     ]
     if missing:
         needed = describe_scheme(scheme, connection_spec)
@@ -75,6 +75,10 @@ def authorization_header(
             ],
         )
     credentials_to(request, trusted_hosts, base_url)
+    if scheme.type == "bearer":
+        header = "Bearer " + str(connection.get(scheme.token or "") or "").strip()
+        secrets.add_derived(header)
+        return header
     username = str(connection.get(scheme.username or "") or "")
     password = str(connection.get(scheme.password or "") or "") if scheme.password else ""
     header = basic_header(username, password)

@@ -240,6 +240,7 @@ def _announce(sandbox: Sandbox, host: str) -> None:
     print(f"project token: {sandbox.project_token}")
     print(f"project id: {sandbox.project_id}")
     print(f"project secret: {sandbox.project_secret}")
+    print(f"oauth token: {sandbox.oauth_token}")
     if sandbox.ca_path is not None:
         print("\n".join(_trust_lines(sandbox.ca_path)))
     print(f"Live view: {sandbox.base_url}/  (Ctrl-C to stop)", flush=True)

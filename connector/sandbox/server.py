@@ -152,6 +152,7 @@ class Sandbox:
             "username": self.username,
             "password": self.password,
             "projectToken": self.project_token,
+            "oauthToken": self.oauth_token,
         }
 
     def start(self) -> Sandbox:

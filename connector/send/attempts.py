@@ -21,11 +21,11 @@ from .policy import policy_for
 from .redirects import origin
 from .response import RawResponse
 from .retry import RetryDecision, RetryPolicy, decide, parse_retry_after
-from .transport import IDEMPOTENT_METHODS
 
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
+    "REPEATABLE_METHODS",
     "SHORT_WAIT_S",
     "AttemptLoop",
     "Clock",
@@ -88,11 +88,16 @@ class _Announcer:
         self.waiting = False
 
 
+#: Methods HTTP defines as idempotent (RFC 9110, 9.2.2): repeating one leaves the server as
+#: one request would. POST and PATCH are not, unless the spec declares `retry.idempotent`.
+REPEATABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
 def is_idempotent(request: HTTPRequest) -> bool:
-    """The spec's rendered `retry.idempotent`; when absent, GET and HEAD are idempotent."""
+    """The spec's rendered `retry.idempotent`; when absent, the method's own (RFC 9110)."""
     flag = parse_bool(request.retry.get("idempotent"))
     if flag is None:
-        return request.method in IDEMPOTENT_METHODS
+        return request.method in REPEATABLE_METHODS
     return flag
 
 

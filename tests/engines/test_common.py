@@ -69,6 +69,8 @@ def test_secret_values_cover_fields_and_derived_basic_headers() -> None:
     assert set(values) == {
         TEST_CONNECTION["password"],
         TEST_CONNECTION["projectToken"],
+        TEST_CONNECTION["oauthToken"],
+        "Bearer " + TEST_CONNECTION["oauthToken"],
         service,
         service.split()[1],
         token,

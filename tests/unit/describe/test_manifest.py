@@ -50,7 +50,12 @@ def test_manifest_with_an_overlay_validates(tmp_path: Path) -> None:
 def test_every_input_says_whether_it_holds_a_secret() -> None:
     data = manifest(load_specs())
     fields = {i["key"]: i["secret"] for i in data["connection"]["inputs"]}
-    assert fields == {"username": False, "password": True, "projectToken": True}
+    assert fields == {
+        "username": False,
+        "password": True,
+        "projectToken": True,
+        "oauthToken": True,
+    }
     token = next(
         i
         for a in data["actions"]

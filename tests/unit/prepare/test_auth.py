@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import pickle
+
 import pytest
 
 from connector import InputError, load_component
+from connector.catalog.spec import InputSpec, OperationSpec
 from connector.core.redact import basic_header
 from connector.core.urls import origin_of, trusted_by
 
@@ -61,3 +65,50 @@ def test_trusted_hosts() -> None:
     assert not ok("http://127.0.0.1:19999/x", base="http://127.0.0.1:8080"), "another port"
     assert not ok("https://127.0.0.1:8080/x", base="http://127.0.0.1:8080"), "another scheme"
     assert not ok("http://127.0.0.1/x", base="https://127.0.0.1")
+
+
+def _bearer_op(url: str = "https://mixpanel.com/api/app/jobs/{{ job }}") -> OperationSpec:
+    return OperationSpec(
+        key="bearerJob",
+        kind="action",
+        label="Bearer Job",
+        description="",
+        inputs=(InputSpec(key="job", label="Job", type="string"),),
+        request={
+            "method": "GET",
+            "url": url,
+            "auth": "oauth_token",
+            "query": {"token": "{{ connection.projectToken }}"},
+        },
+        sample={"data": None},
+    )
+
+
+BEARER_CONNECTION = {"projectToken": "tok-abcdef123", "oauthToken": "oauth-0123456789abcdef"}
+
+
+def test_bearer_scheme_sends_the_token_and_masks_it_everywhere() -> None:
+    request, header = COMPONENT.prepare(_bearer_op(), {"job": "j1"}, BEARER_CONNECTION)
+    assert header == "Bearer oauth-0123456789abcdef"
+    assert request.auth_scheme == "oauth_token"
+    shown = json.dumps(request.to_dict())
+    assert '"Authorization": "***"' in shown and '?token=***"' in shown
+    assert "oauth-0123456789abcdef" not in shown and "tok-abcdef123" not in shown
+    assert "oauth-0123456789abcdef" not in repr(request) + str(pickle.loads(pickle.dumps(request)))
+    assert request.secrets.text(f"saw {header} in a log") == "saw *** in a log"
+    assert request.credentials_to.startswith("https://mixpanel.com")
+
+
+def test_bearer_scheme_without_its_token_names_the_field() -> None:
+    with pytest.raises(InputError) as caught:
+        COMPONENT.prepare(_bearer_op(), {"job": "j1"}, {"projectToken": "tok-abcdef123"})
+    assert [p.key for p in caught.value.errors] == ["oauthToken"]
+    assert "authentication oauth_token (OAuth Token (`oauthToken`))" in str(caught.value)
+
+
+def test_bearer_token_goes_only_to_trusted_hosts() -> None:
+    op = _bearer_op("https://{{ job }}/api/app")
+    with pytest.raises(InputError) as caught:
+        COMPONENT.prepare(op, {"job": "evil.example"}, BEARER_CONNECTION)
+    assert "is not a Mixpanel host" in str(caught.value)
+    assert "oauth-0123456789abcdef" not in str(caught.value)

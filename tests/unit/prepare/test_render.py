@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from connector import InputError
 from connector.catalog.spec import InputSpec, OperationSpec
 from connector.prepare.render import encode_pairs, render_request
 
@@ -78,3 +81,36 @@ def test_render_request_gzip_and_ndjson() -> None:
     request = render_request(op, {"a": [{"x": 1}, {"y": 2}], "b": True}, {})
     assert request.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(request.content or b"") == b'{"x":1}\n{"y":2}\n'
+
+
+def _path_op(method: str = "PUT") -> OperationSpec:
+    return _op(
+        {
+            "method": method,
+            "url": "https://api.mixpanel.com/lookup-tables/{{ a }}",
+            "auth": "none",
+            "body": {"format": "json", "content": {"name": "{{ b }}"}},
+        }
+    )
+
+
+def test_path_parameter_is_one_percent_encoded_segment() -> None:
+    request = render_request(_path_op(), {"a": "x/../y?z=1#f", "b": "{{ 7*7 }}"}, {})
+    assert request.method == "PUT"
+    assert request.url == "https://api.mixpanel.com/lookup-tables/x%2F..%2Fy%3Fz%3D1%23f"
+    assert request.params == ()
+    assert request.content == b'{"name":"{{ 7*7 }}"}'
+
+
+def test_path_parameter_keeps_braces_literal() -> None:
+    request = render_request(_path_op("PATCH"), {"a": "{{ 7*7 }}", "b": "n"}, {})
+    assert request.url == "https://api.mixpanel.com/lookup-tables/%7B%7B%207%2A7%20%7D%7D"
+    assert request.method == "PATCH"
+
+
+@pytest.mark.parametrize("segment", ["..", ".", " .. "])
+def test_dot_segment_path_parameter_is_refused_naming_the_input(segment: str) -> None:
+    with pytest.raises(InputError) as caught:
+        render_request(_path_op("DELETE"), {"a": segment, "b": "n"}, {})
+    assert caught.value.errors[0].key == "a"
+    assert "A (`a`): the URL would get the path segment" in str(caught.value)
