@@ -17,14 +17,14 @@ from typing import Any
 from .models.base import Context
 from .models.database import Database
 from .models.events import Events
-from .models.families import FUNNELS, INSIGHTS, PIPELINES, PROFILES
+from .models.families import COHORTS, FUNNELS, INSIGHTS, PIPELINES, PROFILES
 from .models.identities import Identities, canonical
 from .models.profiles import properties
 from .models.resources import Resources
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 MAX_REQUEST_LOG = 10_000
-REPORTS = {"funnels": FUNNELS, "insights": INSIGHTS}
+REPORTS = {"funnels": FUNNELS, "insights": INSIGHTS, "cohorts": COHORTS}
 #: Tables of earlier versions, moved into `resources` when a state file that has them is opened.
 LEGACY = ("profiles", "reports", "pipelines")
 

@@ -16,6 +16,7 @@ from connector.budgets.memory import BudgetRegistry
 from connector.catalog.cache import CACHE_ENV
 
 from .server import Sandbox
+from .tour_families import STEPS as FAMILY_STEPS
 
 Inputs = Callable[[Sandbox], dict[str, Any]]
 Summary = Callable[[Any], str]
@@ -214,6 +215,7 @@ STEPS: tuple[Step, ...] = (
         lambda d: "unexpected answer",
         expect_error="does not run JQL",
     ),
+    *(Step(key, inputs, summary) for key, inputs, summary in FAMILY_STEPS),
 )
 
 

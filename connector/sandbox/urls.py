@@ -18,8 +18,15 @@ from urllib.parse import unquote
 from .auth import POLICIES
 from .faults import advertised_policy
 from .models.base import Family, ModelError
-from .reply import STYLES, Call, Handler, Problem, Reply, api_error
-from .responses import app, export, ingestion, pipelines, query
+from .models.families import (
+    ANNOTATION_TAGS,
+    ANNOTATIONS,
+    EXPERIMENTS,
+    FEATURE_FLAGS,
+    WAREHOUSE_IMPORTS,
+)
+from .reply import STYLES, Call, Handler, Problem, Reply, api_error, json_reply
+from .responses import app, export, families, ingestion, pipelines, query, reports
 
 #: The API an unknown path belongs to (for its 404's shape), by leading segments.
 API_PREFIXES = (
@@ -28,8 +35,15 @@ API_PREFIXES = (
     ("/api/2.0/export", "export"),
     ("/api/2.0/nessie", "pipelines"),
     ("/import", "import"),
+    ("/flags", "flags"),
 )
 PIPELINE = "/api/2.0/nessie/pipeline"
+PROJECT = "/api/app/projects/{projectId}"
+SCHEMAS = f"{PROJECT}/schemas"
+ORGANIZATION = "/api/app/organizations/{organizationId}/service-accounts"
+IMPORTS = f"{PROJECT}/warehouse-sources/imports"
+EXPERIMENT = "/api/app/workspaces/{workspace_id}/experiments/{experiment_id}"
+FLAGS = "/api/app/projects/{project_id}/workspaces/{workspace_id}/feature-flags"
 
 
 @dataclass(frozen=True)
@@ -194,5 +208,92 @@ ROUTES: list[Route] = [
     Route("GET", f"{PIPELINE}/status", "pipelines", pipelines.status),
     Route("GET", f"{PIPELINE}/jobs", "pipelines", pipelines.jobs),
     Route("GET", f"{PIPELINE}/timeline", "pipelines", pipelines.timeline),
+    Route("POST", "/groups", "ingestion-token", ingestion.groups),
+    Route("GET", "/lookup-tables", "lookup-tables", reports.lookup_tables),
+    Route("GET", "/api/query/retention", "query", reports.retention),
+    Route("GET", "/api/query/retention/addiction", "query", reports.frequency),
+    Route("GET", "/api/query/segmentation", "query", reports.segmentation),
+    Route("GET", "/api/query/segmentation/numeric", "query", reports.segmentation_numeric),
+    Route("GET", "/api/query/segmentation/sum", "query", reports.segmentation_total(False)),
+    Route("GET", "/api/query/segmentation/average", "query", reports.segmentation_total(True)),
+    Route("GET", "/api/query/stream/query", "query", reports.activity_stream),
+    Route("POST", "/api/query/cohorts/list", "query", reports.cohorts_list),
+    Route("GET", "/api/query/events", "query", reports.event_counts),
+    Route("GET", "/api/query/events/top", "query", reports.top_events),
+    Route("GET", "/api/query/events/names", "query", reports.top_event_names),
+    Route("GET", "/api/query/events/properties", "query", reports.property_values),
+    Route("GET", "/api/query/events/properties/top", "query", reports.top_properties),
+    Route("GET", "/api/query/events/properties/values", "query", reports.top_values),
+    *crud(ANNOTATIONS, f"{PROJECT}/annotations", item="{annotationId}"),
+    *crud(
+        ANNOTATION_TAGS,
+        f"{PROJECT}/annotations/tags",
+        item="{tagId}",
+        ops="list create",
+        answer=lambda status, results: json_reply(status, results),
+        created=200,
+    ),
+    Route("GET", SCHEMAS, "app", families.schemas_list),
+    Route("POST", SCHEMAS, "app", families.schemas_upload),
+    Route("DELETE", SCHEMAS, "app", families.schemas_delete),
+    Route("GET", f"{SCHEMAS}/{{entityType}}", "app", families.schemas_list),
+    Route("DELETE", f"{SCHEMAS}/{{entityType}}", "app", families.schemas_delete),
+    Route("GET", f"{SCHEMAS}/{{entityType}}/{{name}}", "app", families.schema_get),
+    Route("POST", f"{SCHEMAS}/{{entityType}}/{{name}}", "app", families.schema_upload),
+    Route("DELETE", f"{SCHEMAS}/{{entityType}}/{{name}}", "app", families.schemas_delete),
+    Route("GET", ORGANIZATION, "app", families.service_accounts_list),
+    Route("POST", ORGANIZATION, "app", families.service_account_create),
+    Route("GET", f"{ORGANIZATION}/{{serviceAccountId}}", "app", families.service_account_get),
+    Route("DELETE", f"{ORGANIZATION}/{{serviceAccountId}}", "app", families.service_account_delete),
+    Route("POST", f"{ORGANIZATION}/add-to-project", "app", families.membership(True)),
+    Route("POST", f"{ORGANIZATION}/remove-from-project", "app", families.membership(False)),
+    Route("GET", f"{PROJECT}/service-accounts", "app", families.project_service_accounts),
+    *crud(WAREHOUSE_IMPORTS, IMPORTS, item="{importId}", ops="list get patch"),
+    Route("DELETE", f"{IMPORTS}/{{importId}}", "app", families.import_delete),
+    *[
+        Route("POST", f"{IMPORTS}/{kind}", "app", families.import_create(import_type))
+        for kind, import_type in (
+            ("event-stream", "event_stream"),
+            ("people", "people"),
+            ("groups", "groups"),
+            ("lookup-table", "lookup_table"),
+        )
+    ],
+    Route("PUT", f"{IMPORTS}/{{importId}}/manual-sync", "app", families.import_sync),
+    Route("GET", f"{IMPORTS}/{{importId}}/history", "app", families.import_history),
+    *crud(EXPERIMENTS, EXPERIMENT.rsplit("/", 1)[0], item="{experiment_id}"),
+    Route(
+        "POST",
+        f"{EXPERIMENT}/archive",
+        "app",
+        families.experiment_step(lambda e: {"archived": True}, empty=True),
+    ),
+    Route(
+        "DELETE",
+        f"{EXPERIMENT}/archive",
+        "app",
+        families.experiment_step(lambda e: {"archived": False}),
+    ),
+    Route(
+        "PATCH",
+        f"{EXPERIMENT}/decide",
+        "app",
+        families.experiment_step(lambda e: {"status": "decided"}),
+    ),
+    Route(
+        "PUT",
+        f"{EXPERIMENT}/force_conclude",
+        "app",
+        families.experiment_step(lambda e: {"status": "concluded"}),
+    ),
+    Route(
+        "PUT",
+        f"{EXPERIMENT}/launch",
+        "app",
+        families.experiment_step(lambda e: {"status": "active"}),
+    ),
+    *crud(FEATURE_FLAGS, FLAGS, item="{flag_id}", ops="list create get put delete", created=200),
+    Route("GET", "/flags", "flags", families.flags_evaluate),
+    Route("GET", "/flags/definitions", "flags", families.flags_definitions),
 ]
 ROUTER = Router(ROUTES)

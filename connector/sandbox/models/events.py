@@ -179,7 +179,11 @@ def ingest_events(
     """Validate and store events (merging ids they name); return (stored, failed_records)."""
     now_s = time.time()
     accepted, failed = [], []
+    merged = 0
     for index, record in enumerate(records):
+        if _merge(identities, record):
+            merged += 1
+            continue
         try:
             accepted.append(check_event(record, kind=kind, token=token, now_s=now_s))
         except ModelError as problem:
@@ -202,4 +206,16 @@ def ingest_events(
             identities.add_alias(str(props["alias"]), str(props["distinct_id"]))
         elif name == "$identify" and props.get("$anon_id") and props.get("$identified_id"):
             identities.add_alias(str(props["$anon_id"]), str(props["$identified_id"]))
-    return events.add(accepted), failed
+    return events.add(accepted) + merged, failed
+
+
+def _merge(identities: Identities, record: Any) -> bool:
+    """A `$merge` event (identity API): its two `$distinct_ids` become one; not stored as an event."""
+    if not isinstance(record, dict) or record.get("event") != "$merge":
+        return False
+    props = record.get("properties")
+    ids = props.get("$distinct_ids") if isinstance(props, dict) else None
+    if not isinstance(ids, list) or len(ids) != 2 or not all(isinstance(i, str) and i for i in ids):
+        return False
+    identities.add_alias(ids[1], ids[0])
+    return True

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 from ..models.base import Context, ModelError
 from ..models.events import ingest_events
-from ..models.families import PROFILES
+from ..models.families import GROUPS, PROFILES
 from ..models.identities import canonical
 from ..models.profiles import apply_updates, check_update
 from ..reply import Call, Problem, Reply, error, json_reply, text_reply
@@ -146,4 +146,30 @@ def engage(call: Call) -> Reply:
         _token_problem(failed)
         first = failed[0]
         return _bad(call, f"records[{first['index']}]: {first['message']}")
+    return _ok(call)
+
+
+def groups(call: Call) -> Reply:
+    """POST /groups: group profile updates by `$group_key` and `$group_id`; all or nothing."""
+    records = records_of(json_body(call))
+    _limits(call, records)
+    token = call.sandbox.project_token
+    by_key: dict[str, list[tuple[str, str, Any]]] = {}
+    failed = []
+    for index, record in enumerate(records):
+        try:
+            update = check_update(record, token, id_key="$group_id")
+            key = record.get("$group_key")
+            if not isinstance(key, str) or not key:
+                raise ModelError(400, "$group_key, missing or empty", "$group_key")
+            by_key.setdefault(key, []).append(update)
+        except ModelError as problem:
+            failed.append({"index": index, "field": problem.field, "message": problem.message})
+    if failed:
+        _token_problem(failed)
+        return _bad(call, f"records[{failed[0]['index']}]: {failed[0]['message']}")
+    for key, updates in by_key.items():
+        apply_updates(
+            call.sandbox.store.resources, GROUPS, Context(scope={"$group_key": key}), updates
+        )
     return _ok(call)

@@ -18,11 +18,13 @@ UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7
 MAX_SESSIONS = 256
 
 
-def _bad(call: Call, message: str, status: int = 400) -> Problem:
+def bad(call: Call, message: str, status: int = 400) -> Problem:
+    """A 400 (or `status`) refusal in the Query API's error shape."""
     return Problem(error(status, message, style="query", path=call.path))
 
 
-def _json_list(call: Call, key: str) -> list[Any] | None:
+def json_list(call: Call, key: str) -> list[Any] | None:
+    """A query parameter holding a JSON array (or comma-separated text); None when absent."""
     text = call.params.get(key)
     if not text:
         return None
@@ -31,48 +33,50 @@ def _json_list(call: Call, key: str) -> list[Any] | None:
     except json.JSONDecodeError:
         value = [part.strip() for part in text.split(",") if part.strip()]
     if not isinstance(value, list):
-        raise _bad(call, f"{key} must be a JSON array")
+        raise bad(call, f"{key} must be a JSON array")
     return value
 
 
-def _where(call: Call, key: str = "where") -> Any:
+def where_of(call: Call, key: str = "where") -> Any:
+    """The `where` expression as a predicate over properties; None when absent."""
     text = call.params.get(key)
     if not text:
         return None
     try:
         return parse_where(text)
     except WhereError as exc:
-        raise _bad(call, str(exc)) from None
+        raise bad(call, str(exc)) from None
 
 
-def _int(call: Call, key: str, default: int | None = None) -> int:
+def int_param(call: Call, key: str, default: int | None = None) -> int:
+    """A whole-number query parameter, or `default` when absent (400 when required)."""
     text = call.params.get(key)
     if text in (None, ""):
         if default is None:
-            raise _bad(call, f"{key} is required")
+            raise bad(call, f"{key} is required")
         return default
     try:
         return int(str(text))
     except ValueError:
-        raise _bad(call, f"{key} must be an integer, not {text!r}") from None
+        raise bad(call, f"{key} must be an integer, not {text!r}") from None
 
 
 def engage_query(call: Call) -> Reply:
     """Profiles filtered by distinct ids and `where`, paged with session_id/page."""
     sb, store = call.sandbox, call.sandbox.store
-    page = _int(call, "page", 0)
+    page = int_param(call, "page", 0)
     session_id = call.params.get("session_id") or ""
     page_size = sb.engage_page_size
     if page > 0 or session_id:
         found = sb.sessions.get(session_id)
         if found is None:
-            raise _bad(call, "session_id is unknown or expired; query page 0 again")
+            raise bad(call, "session_id is unknown or expired; query page 0 again")
         ids = found
     else:
-        wanted = _json_list(call, "distinct_ids")
+        wanted = json_list(call, "distinct_ids")
         if call.params.get("distinct_id"):
             wanted = (wanted or []) + [call.params["distinct_id"]]
-        match = _where(call)
+        match = where_of(call)
         aliases = store.alias_map()
         keys = {canonical(aliases, str(d)) for d in wanted} if wanted is not None else None
         ids = [
@@ -86,8 +90,8 @@ def engage_query(call: Call) -> Reply:
             while len(sb.sessions) > MAX_SESSIONS:
                 sb.sessions.pop(next(iter(sb.sessions)))
     if page < 0:
-        raise _bad(call, "page must be 0 or more")
-    wanted_props = _json_list(call, "output_properties")
+        raise bad(call, "page must be 0 or more")
+    wanted_props = json_list(call, "output_properties")
     results = []
     for did in ids[page * page_size : (page + 1) * page_size]:
         props = properties(store.resources.get(PROFILES, call.context(), did))
@@ -115,14 +119,15 @@ def funnels_list(call: Call) -> Reply:
     return json_reply(200, [{"funnel_id": f["id"], "name": f["name"]} for f in found])
 
 
-def _date(call: Call, key: str) -> dt.date:
+def date_param(call: Call, key: str) -> dt.date:
+    """A yyyy-mm-dd query parameter (400 when absent or malformed)."""
     text = call.params.get(key)
     if not text:
-        raise _bad(call, f"{key} is required (yyyy-mm-dd)")
+        raise bad(call, f"{key} is required (yyyy-mm-dd)")
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise _bad(call, f"{key} must be a date yyyy-mm-dd, not {text!r}") from None
+        raise bad(call, f"{key} must be a date yyyy-mm-dd, not {text!r}") from None
 
 
 def day_start(day: dt.date) -> int:
@@ -142,20 +147,20 @@ def bucket(seconds: int, unit: str) -> str:
 
 def funnels(call: Call) -> Reply:
     """A saved funnel's step counts, computed from the de-duplicated stored events."""
-    funnel_id = _int(call, "funnel_id")
+    funnel_id = int_param(call, "funnel_id")
     funnel = call.sandbox.store.resources.get(FUNNELS, call.context(), funnel_id)
     if funnel is None:
-        raise _bad(call, f"funnel_id {funnel_id} is not a saved funnel of this project")
+        raise bad(call, f"funnel_id {funnel_id} is not a saved funnel of this project")
     steps = list(funnel["steps"])
-    start, end = _date(call, "from_date"), _date(call, "to_date")
+    start, end = date_param(call, "from_date"), date_param(call, "to_date")
     if end < start:
-        raise _bad(call, "to_date must not be before from_date")
+        raise bad(call, "to_date must not be before from_date")
     unit = call.params.get("unit") or "day"
     length_unit = call.params.get("length_unit") or funnel.get("length_unit", "day")
     if unit not in ("day", "week", "month") or length_unit not in UNIT_SECONDS:
-        raise _bad(call, "unit must be day, week or month; length_unit day, hour, minute or second")
-    window = _int(call, "length", int(funnel.get("length", 14))) * UNIT_SECONDS[length_unit]
-    match = _where(call)
+        raise bad(call, "unit must be day, week or month; length_unit day, hour, minute or second")
+    window = int_param(call, "length", int(funnel.get("length", 14))) * UNIT_SECONDS[length_unit]
+    match = where_of(call)
     from_s, to_s = day_start(start), day_start(end) + 86399
     by_user: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for event, did, t, props in call.sandbox.store.dedup_events(from_s, to_s + window, steps):
@@ -220,10 +225,10 @@ def _steps(steps: list[str], gaps: list[list[int]]) -> dict[str, Any]:
 
 def insights(call: Call) -> Reply:
     """A saved insights report: de-duplicated event counts per day over its date range."""
-    bookmark_id = _int(call, "bookmark_id")
+    bookmark_id = int_param(call, "bookmark_id")
     report = call.sandbox.store.resources.get(INSIGHTS, call.context(), bookmark_id)
     if report is None:
-        raise _bad(call, f"bookmark_id {bookmark_id} is not a saved report of this project")
+        raise bad(call, f"bookmark_id {bookmark_id} is not a saved report of this project")
     unit = str(report.get("unit", "day"))
     end = dt.datetime.now(dt.UTC).date()
     start = end - dt.timedelta(days=int(report.get("days", 30)) - 1)
