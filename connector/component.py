@@ -199,6 +199,12 @@ class Component:
         acknowledged. Run again with the same records in the same order and the same other
         inputs, the call skips those batches and sends the rest; the file is removed when
         every batch was sent. Records or inputs that changed make the file start afresh.
+
+        An action with a `wait:` spec creates a job and, when its inputs ask, polls the job's
+        status until it is done (returning the last status answer): one blocking call that
+        announces each wait and reports the status to `progress`; a failed job raises
+        JobFailed, a job still running after the maximum wait JobTimeout (both name the job's
+        id, which the action's resume input takes to wait again).
         """
         op = self._operation(action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
@@ -211,6 +217,10 @@ class Component:
             store = as_checkpoint(checkpoint, op.key, op.batch["input"], inputs)
             return self._noted({"data": run_batched(call, chosen, progress, store)})
         call = self.bind(op, inputs, connection, options)
+        if op.wait:
+            from .modes.waited import run_waited  # loads when needed
+
+            return self._noted({"data": run_waited(call)})
         data = collect_pages(call) if op.paging else send_once(call)
         return self._noted({"data": data})
 

@@ -358,5 +358,29 @@ class TransportError(APIError):
         self.timeout_s = timeout_s
 
 
+# --- jobs waited for ---------------------------------------------------------------------------
+
+
+class JobError(ConnectorError):
+    """A job an action waited for did not finish well; `.job_id` resumes the wait, `.status`.
+
+    `JobFailed`: the job reported a failed status. `JobTimeout`: the maximum wait passed and the
+    job may still finish (run the action again with the job's id to wait on).
+    """
+
+    def __init__(self, message: str, *, job_id: str = "", status: str = "") -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.status = status
+
+
+class JobFailed(JobError):
+    """The job reported one of the spec's failed statuses."""
+
+
+class JobTimeout(JobError):
+    """The job was still running when the maximum wait passed."""
+
+
 class RedirectError(APIError):
     """A redirect was not followed: too many hops, or it would carry secrets to another host."""

@@ -34,6 +34,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         lifecycle=data.get("lifecycle") or {},
         stream=data.get("stream") or {},
         paging=data.get("paging") or {},
+        wait=data.get("wait") or {},
         batch=data.get("batch") or {},
         trust_widened=tuple(entry.get("widened") or ()),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -23,6 +23,7 @@ _SECTION_NAMES: dict[str, set[str]] = {
     "picklist": _RESPONSE_NAMES | {"item"},
     "batch": {"connection", "body"},
     "paging": _RESPONSE_NAMES,
+    "wait": {"connection", "body", "job_id"},
 }
 
 
@@ -175,6 +176,7 @@ class Names:
     auth_schemes: set[str]
     data_sources: set[str]
     rate_limits: set[str]
+    actions: set[str] = field(default_factory=set)
 
 
 def check_rate_limit(op: dict[str, Any], rate_limits: set[str]) -> list[Problem]:
@@ -233,6 +235,28 @@ def check_streaming(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Pr
     return problems
 
 
+def check_wait(
+    op: dict[str, Any], inputs: list[dict[str, Any]], kind: str, actions: set[str]
+) -> list[Problem]:
+    """`wait` polls another action, resumes from a declared input; done and failed differ."""
+    wait = op.get("wait")
+    if not wait:
+        return []
+    if kind != "action":
+        return [("/wait", "only actions take `wait`")]
+    problems: list[Problem] = []
+    if wait["status"] not in actions or wait["status"] == op.get("key"):
+        known = ", ".join(sorted(actions - {op.get("key", "")}))
+        problems.append(("/wait/status", f"names no other action {wait['status']!r}; {known}"))
+    declared = {i["key"] for i in inputs}
+    if wait.get("resume") and wait["resume"] not in declared:
+        problems.append(("/wait/resume", f"names no input {wait['resume']!r}"))
+    both = sorted({str(v) for v in wait["done"]} & {str(v) for v in wait["failed"]})
+    if both:
+        problems.append(("/wait/failed", f"{', '.join(both)} is both done and failed"))
+    return problems
+
+
 def check_operation(
     op: dict[str, Any], inputs: list[dict[str, Any]], doc: SpecDocument, kind: str, names: Names
 ) -> list[Problem]:
@@ -250,5 +274,6 @@ def check_operation(
         lambda: check_rate_limit(op, names.rate_limits),
         lambda: check_batch(op, inputs, kind),
         lambda: check_streaming(op, inputs),
+        lambda: check_wait(op, inputs, kind, names.actions),
     ]
     return [problem for check in checks for problem in check()]

@@ -182,7 +182,8 @@ def check_layers(
         layer.shared = dict(shared)
     schemes = set((connection or {}).get("auth_schemes", {}))
     data_sources = {path.stem for _, kind, path in pending if kind == "data_source"}
-    names = Names(schemes, data_sources, set(component.get("rate_limits") or {}))
+    actions = {path.stem for _, kind, path in pending if kind == "action"}
+    names = Names(schemes, data_sources, set(component.get("rate_limits") or {}), actions)
     operations: dict[tuple[str, str], dict[str, Any]] = {}
     secrets = _secret_keys(connection)
     for layer, kind, path in pending:
@@ -197,7 +198,8 @@ def check_layers(
         if layer.overlay:
             replaced = operations.get((kind, doc.data["key"]))
             trusted = component.get("trusted_hosts") or ()
-            wide = operation_widening(doc.data, replaced and replaced["data"], secrets, trusted)
+            replaced_data = replaced and replaced["data"]
+            wide = operation_widening(doc.data, replaced_data, secrets, trusted, inputs)
             notes = widening(doc, layer, wide)
         if not problems and not found:
             file = str(path.relative_to(layer.root))

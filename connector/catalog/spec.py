@@ -136,6 +136,7 @@ class OperationSpec:
     lifecycle: dict[str, Any] = field(default_factory=dict)
     stream: dict[str, Any] = field(default_factory=dict)
     paging: dict[str, Any] = field(default_factory=dict)
+    wait: dict[str, Any] = field(default_factory=dict)
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""

@@ -116,16 +116,39 @@ def secret_reads(op: dict[str, Any], secrets: Iterable[str]) -> dict[str, set[st
     return found
 
 
-def pinned_to_trusted_host(url: Any, trusted_hosts: Iterable[str]) -> bool:
+_CHOSEN_HOST = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}([A-Za-z0-9.-]+)$")
+
+
+def _chosen_hosts(authority: str, inputs: Iterable[Any]) -> list[str] | None:
+    """The hosts `{{ name }}.com` can be, when `name` is an input with a fixed list of choices."""
+    found = _CHOSEN_HOST.match(authority)
+    spec = found and next(
+        (i for i in inputs if isinstance(i, dict) and i.get("key") == found.group(1)), None
+    )
+    if not found or not spec or not spec.get("choices"):
+        return None
+    values = [c.get("value") if isinstance(c, dict) else c for c in spec["choices"]]
+    return [f"{value}{found.group(2)}" for value in values]
+
+
+def pinned_to_trusted_host(
+    url: Any, trusted_hosts: Iterable[str], inputs: Iterable[Any] = ()
+) -> bool:
     """True when a URL template can only reach a trusted https origin.
 
-    That is a literal `https://` and a host that is literal, or templated only in its leading
-    labels (`https://{{ region }}.mixpanel.com/...`): interpolated URL values are percent-encoded,
-    so they cannot add a `/`, `@` or `:` and move the request to another host.
+    That is a literal `https://` and a host that is literal, templated only in its leading
+    labels (`https://{{ region }}.mixpanel.com/...`), or one input's value followed by literal
+    labels when that input only takes choices that all make trusted hosts
+    (`https://{{ regionAndDomain }}.com/...`): interpolated URL values are percent-encoded, so
+    they cannot add a `/`, `@` or `:` and move the request to another host.
     """
     if not isinstance(url, str) or not url.lower().startswith("https://"):
         return False
     authority = url[len("https://") :].split("/", 1)[0]
+    trusted_hosts = list(trusted_hosts)
+    chosen = _chosen_hosts(authority, inputs)
+    if chosen is not None:
+        return all(_trusted_host(host, trusted_hosts) for host in chosen)
     if (
         "{%" in authority
         or "join_url" in authority
@@ -137,8 +160,13 @@ def pinned_to_trusted_host(url: Any, trusted_hosts: Iterable[str]) -> bool:
         if not literal.startswith(".") or len(literal) < 2:
             return False
         literal = "label" + literal
+    return _trusted_host(literal, trusted_hosts)
+
+
+def _trusted_host(host: str, trusted_hosts: Iterable[str]) -> bool:
+    """True when https://host/ is a trusted origin."""
     try:
-        origin = origin_of(f"https://{literal}/")
+        origin = origin_of(f"https://{host}/")
     except UnsafeURL:
         return False
     return trusted_by(origin, trusted_hosts, None) is not None
@@ -154,6 +182,7 @@ def operation_widening(
     shipped: dict[str, Any] | None,
     secrets: Iterable[str],
     trusted_hosts: Iterable[str] = (),
+    inputs: Iterable[Any] = (),
 ) -> list[Problem]:
     """What an overlay's operation widens compared with the operation it replaces (if any).
 
@@ -166,7 +195,7 @@ def operation_widening(
         problems.append(
             ("/request/allow_any_host", "lets the request send credentials to any host")
         )
-    if pinned_to_trusted_host((op.get("request") or {}).get("url"), trusted_hosts):
+    if pinned_to_trusted_host((op.get("request") or {}).get("url"), trusted_hosts, inputs):
         return problems
     secrets = list(secrets)
     before = secret_reads(shipped or {}, secrets)
@@ -218,7 +247,7 @@ def entry_widening(
         if allow is not None and not _input_switch(allow, entry.get("inputs") or ()):
             problems.append(f"{key}: allow_any_host {allow!r} is not a boolean input's switch")
         url = (op.get("request") or {}).get("url")
-        if pinned_to_trusted_host(url, hosts):
+        if pinned_to_trusted_host(url, hosts, entry.get("inputs") or ()):
             continue
         reads = secret_reads(op, secrets)
         if reads:

@@ -42,6 +42,9 @@ _ORDER = (
     ("windows", "windows {}"),
     ("concurrency", "{} in flight"),
     ("throttled", "{:,} throttled"),
+    ("job", "job {}"),
+    ("status", "status {}"),
+    ("polls", "{:,} polls"),
     ("waiting", "waiting: {}"),
 )
 

@@ -21,6 +21,7 @@ from ..core.templates import (
 from ..core.urls import rebase
 from ..core.values import is_missing
 from ..errors import InputError, InputProblem, RenderError, UnsafeURL
+from .csvbody import CSV_CONTENT_TYPE, CSVFile, csv_bytes, csv_file
 from .request import HTTPRequest
 
 
@@ -105,6 +106,12 @@ def _encode_body(
         ]
         shown = {"fields": dict(fields), "files": sorted(files_spec)}
         return fmt, shown, None, None, fields, files
+    if fmt == "csv":
+        if is_missing(value):
+            return fmt, None, None, CSV_CONTENT_TYPE, [], []
+        content = csv_bytes(value)
+        csv_shown = {"bytes": len(content), "lines": content.count(b"\n")}
+        return fmt, csv_shown, content, CSV_CONTENT_TYPE, [], []
     if fmt == "none":
         return fmt, None, None, None, [], []
     raise RenderError(action, "request.body.format", f"unknown body format {fmt!r}")
@@ -120,14 +127,71 @@ def _url_problem(op: OperationSpec, values: Mapping[str, Any], exc: UnsafeURL) -
     return InputError(op.key, [InputProblem(s.key, s.label, f"the URL {exc}.") for s in culprits])
 
 
-def _body(
-    spec: Mapping[str, Any], context: dict[str, Any], action: str, headers: dict[str, str]
-) -> tuple[str, Any, bytes | None, list[tuple[str, str]], list[tuple[str, str, bytes]]]:
-    """The encoded body (format, readable form, bytes, form fields, files); sets its headers."""
-    fmt, shown, content, content_type, fields, files = _encode_body(
-        spec.get("body") or {"format": "none"}, context, action
+def _input_problem(
+    op: OperationSpec, values: Mapping[str, Any], sources: list[Any], message: str
+) -> InputError | RenderError:
+    """An InputError naming the given inputs the `sources` templates read, else a RenderError."""
+    named: set[str] = set()
+    for source in sources:
+        if is_template(source):
+            named |= undeclared_names(source)
+    culprits = [s for s in op.value_inputs if s.key in named and not is_missing(values.get(s.key))]
+    if not culprits:
+        return RenderError(op.key, "request.body", message)
+    return InputError(op.key, [InputProblem(s.key, s.label, message) for s in culprits])
+
+
+def _streamed_file(
+    body_spec: Mapping[str, Any], context: dict[str, Any], op: OperationSpec
+) -> CSVFile | None:
+    """The file a `csv` body streams (`body.file`), or None."""
+    path = render_value(body_spec.get("file"), context, action=op.key, field="request.body.file")
+    try:
+        return csv_file(path)
+    except ValueError as exc:  # csv_file's refusal
+        raise _input_problem(op, context, [body_spec.get("file")], f"{exc}.") from None
+
+
+def _check_size(
+    op: OperationSpec, values: Mapping[str, Any], body_spec: Mapping[str, Any], size: int
+) -> None:
+    """Refuse a body larger than `body.max_bytes`, naming the inputs that fill it."""
+    limit = body_spec.get("max_bytes")
+    if limit is None or size <= int(limit):
+        return
+    message = (
+        f"the request body would be {size:,} bytes, more than the {int(limit):,} bytes "
+        f"({int(limit) / 2**20:g} MB) the API accepts in one request; split it or make it smaller."
     )
+    sources = [body_spec.get("content"), body_spec.get("file")]
+    raise _input_problem(op, values, sources, message)
+
+
+def _body(
+    op: OperationSpec, values: Mapping[str, Any], context: dict[str, Any], headers: dict[str, str]
+) -> tuple[
+    str, Any, bytes | None, list[tuple[str, str]], list[tuple[str, str, bytes]], CSVFile | None
+]:
+    """The encoded body (format, readable form, bytes, form fields, files, streamed file).
+
+    Sets its headers; a body over the declared `max_bytes` is refused here, before sending.
+    """
+    spec, action = op.request, op.key
     body_spec = spec.get("body") or {}
+    try:
+        fmt, shown, content, content_type, fields, files = _encode_body(
+            body_spec or {"format": "none"}, context, action
+        )
+    except ValueError as exc:  # rows csv_bytes refused (a template's own fails as RenderError)
+        if body_spec.get("format") != "csv":
+            raise
+        raise _input_problem(op, values, [body_spec.get("content")], f"{exc}.") from None
+    streamed = _streamed_file(body_spec, context, op) if fmt == "csv" else None
+    if streamed is not None:
+        if content is not None:
+            message = "give the rows or the file, not both."
+            raise _input_problem(op, values, [body_spec["content"], body_spec["file"]], message)
+        shown = {"file": streamed.path, "bytes": streamed.size}
     if "content_type" in body_spec:
         content_type = str(
             render_value(
@@ -143,7 +207,9 @@ def _body(
     ):
         content = gzip_bytes(content)
         headers["Content-Encoding"] = "gzip"
-    return fmt, shown, content, fields, files
+    size = streamed.size if streamed is not None else len(content or b"")
+    _check_size(op, values, body_spec, size)
+    return fmt, shown, content, fields, files, streamed
 
 
 def render_request(
@@ -172,7 +238,7 @@ def render_request(
         str(k): encode_scalar(v)
         for k, v in _render_mapping(spec.get("headers"), context, action, "request.headers").items()
     }
-    fmt, shown, content, fields, files = _body(spec, context, action, headers)
+    fmt, shown, content, fields, files, streamed = _body(op, values, context, headers)
     timeout = render_value(spec.get("timeout_s"), context, action=action, field="request.timeout_s")
     retry = render_value(dict(op.retry), context, action=action, field="retry")
     return HTTPRequest(
@@ -184,6 +250,7 @@ def render_request(
         body_format=fmt,
         body=shown,
         content=content,
+        body_file=streamed,
         files=tuple(files),
         form_fields=tuple(fields),
         auth_scheme=str(render_value(spec["auth"], context, action=action, field="request.auth")),

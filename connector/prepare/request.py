@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 from ..core.redact import Redactor
 from ..core.urls import origin_of
 from ..errors import UnsafeURL
+from .csvbody import CSVFile
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class HTTPRequest:
     body_format: str = "none"
     body: Any = None
     content: bytes | None = None
+    #: A body streamed from this file when sent (instead of `content`), opened per attempt.
+    body_file: CSVFile | None = None
     files: tuple[tuple[str, str, bytes], ...] = ()
     form_fields: tuple[tuple[str, str], ...] = ()
     auth_scheme: str = "none"

@@ -19,6 +19,7 @@ from .models.database import Database
 from .models.events import Events
 from .models.families import COHORTS, FUNNELS, INSIGHTS, PIPELINES, PROFILES
 from .models.identities import Identities, canonical
+from .models.jobs import LOOKUP_TABLES
 from .models.profiles import properties
 from .models.resources import Resources
 
@@ -167,6 +168,10 @@ class Store:
     def _seed_reports(self) -> None:
         text = package_files.files(__package__).joinpath("fixtures.json").read_text("utf-8")
         for kind, items in json.loads(text).items():
+            if kind == "lookup_tables":
+                for table in items:
+                    self.resources.put(LOOKUP_TABLES, Context(), table["id"], table)
+                continue
             for item in items:
                 self.save_report(kind, int(item["id"]), str(item["name"]), item)
 

@@ -15,6 +15,8 @@ from connector import Component, ConnectorError, load_component
 from connector.budgets.memory import BudgetRegistry
 from connector.catalog.cache import CACHE_ENV
 
+from .models.base import Context, Family
+from .models.jobs import DELETIONS, RETRIEVALS
 from .server import Sandbox
 from .tour_families import STEPS as FAMILY_STEPS
 
@@ -76,6 +78,29 @@ def _insights(data: Any) -> str:
     return ", ".join(f"{name}: {sum(days.values())}" for name, days in data["series"].items())
 
 
+def _latest(family: Family) -> Inputs:
+    """The newest job of `family` (created by the step before), as the status inputs."""
+
+    def inputs(sb: Sandbox) -> dict[str, Any]:
+        jobs = sb.store.resources.list(family, Context(clock=sb.clock))
+        return {"tracking_id": jobs[-1]["tracking_id"] if jobs else "none"}
+
+    return inputs
+
+
+def _fresh_deletion(sb: Sandbox) -> dict[str, Any]:
+    """A deletion created just now, still in progress, for the cancel step."""
+    ctx = Context(clock=sb.clock, project_id=sb.project_id)
+    job = sb.store.resources.create(DELETIONS, ctx, {"distinct_ids": ["user-carol"]})
+    return {"tracking_id": job["tracking_id"]}
+
+
+def _job(data: Any) -> str:
+    results = data.get("results") or {}
+    return "job created" if results.get("task_id") else f"job {results.get('status')}"
+
+
+TABLE = "55b4fb2b-e8de-466c-930f-8b36640b9b5e"
 STEPS: tuple[Step, ...] = (
     Step(
         "trackEvents",
@@ -208,6 +233,17 @@ STEPS: tuple[Step, ...] = (
             "queryParams": {"project_id": sb.project_id},
         },
         _count("saved funnels via a raw GET"),
+    ),
+    Step("createDataRetrieval", lambda sb: {"distinct_ids": "user-alice"}, _job),
+    Step("getDataRetrievalStatus", _latest(RETRIEVALS), _job),
+    Step("createDataDeletion", lambda sb: {"distinct_ids": "user-bob"}, _job),
+    Step("getDataDeletionStatus", _latest(DELETIONS), _job),
+    Step("cancelDataDeletion", _fresh_deletion, lambda d: "deletion cancelled"),
+    Step("listLookupTables", _pid(), lambda d: f"{len(d['results'])} lookup tables"),
+    Step(
+        "replaceLookupTable",
+        _pid({"lookupTableId": TABLE, "rows": [{"id": "acme", "plan": "pro"}]}),
+        lambda d: f"lookup table replaced: {d['status']}",
     ),
     Step(
         "customJQLQuery",

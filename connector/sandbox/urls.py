@@ -26,7 +26,7 @@ from .models.families import (
     WAREHOUSE_IMPORTS,
 )
 from .reply import STYLES, Call, Handler, Problem, Reply, api_error, json_reply
-from .responses import app, export, families, ingestion, pipelines, query, reports
+from .responses import app, export, families, gdpr, ingestion, pipelines, query, reports
 
 #: The API an unknown path belongs to (for its 404's shape), by leading segments.
 API_PREFIXES = (
@@ -44,6 +44,7 @@ ORGANIZATION = "/api/app/organizations/{organizationId}/service-accounts"
 IMPORTS = f"{PROJECT}/warehouse-sources/imports"
 EXPERIMENT = "/api/app/workspaces/{workspace_id}/experiments/{experiment_id}"
 FLAGS = "/api/app/projects/{project_id}/workspaces/{workspace_id}/feature-flags"
+RETRIEVALS, DELETIONS = "/api/app/data-retrievals/v3.0", "/api/app/data-deletions/v3.0"
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,6 @@ ROUTES: list[Route] = [
     Route("GET", f"{PIPELINE}/jobs", "pipelines", pipelines.jobs),
     Route("GET", f"{PIPELINE}/timeline", "pipelines", pipelines.timeline),
     Route("POST", "/groups", "ingestion-token", ingestion.groups),
-    Route("GET", "/lookup-tables", "lookup-tables", reports.lookup_tables),
     Route("GET", "/api/query/retention", "query", reports.retention),
     Route("GET", "/api/query/retention/addiction", "query", reports.frequency),
     Route("GET", "/api/query/segmentation", "query", reports.segmentation),
@@ -295,5 +295,12 @@ ROUTES: list[Route] = [
     *crud(FEATURE_FLAGS, FLAGS, item="{flag_id}", ops="list create get put delete", created=200),
     Route("GET", "/flags", "flags", families.flags_evaluate),
     Route("GET", "/flags/definitions", "flags", families.flags_definitions),
+    Route("POST", RETRIEVALS, "gdpr", gdpr.create_retrieval),
+    Route("GET", RETRIEVALS + "/{job}", "gdpr", gdpr.get_retrieval),
+    Route("POST", DELETIONS, "gdpr", gdpr.create_deletion),
+    Route("GET", DELETIONS + "/{job}", "gdpr", gdpr.get_deletion),
+    Route("DELETE", DELETIONS + "/{job}", "gdpr", gdpr.cancel_deletion),
+    Route("GET", "/lookup-tables", "lookup-tables", gdpr.list_tables),
+    Route("PUT", "/lookup-tables/{table}", "lookup-tables", gdpr.replace_table),
 ]
 ROUTER = Router(ROUTES)

@@ -8,6 +8,7 @@ credentials or secret-carrying bodies to another host) and maps network failures
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ DEFAULT_TIMEOUT_S = 60.0
 USER_AGENT = "mixpanel-connector/0.1"
 #: How much of a streamed body is read at a time.
 STREAM_CHUNK_BYTES = 256 * 1024
+#: The key of a Hop's body naming the file a body is streamed from (see HTTPRequest.body_file).
+STREAM_FILE = "stream_file"
 
 # --- secrets in third-party logs ------------------------------------------------------------
 
@@ -159,6 +162,8 @@ class Transport:
                 "data": list(request.form_fields),
                 "files": [(f, (n, c)) for f, n, c in request.files],
             }
+        elif request.body_file is not None:
+            body = {"data": None, STREAM_FILE: request.body_file.path}
         else:
             body = {"data": request.content}
         params = list(request.params)
@@ -183,19 +188,27 @@ class Transport:
     def _once(
         self, request: HTTPRequest, hop: Hop, timeout: float, stream: bool = False
     ) -> requests.Response:
+        body = dict(hop.body)
+        path = body.pop(STREAM_FILE, None)
         try:
-            return self.session.request(
-                hop.method,
-                hop.url,
-                params=hop.params,
-                headers=dict(hop.headers),
-                timeout=timeout,
-                allow_redirects=False,
-                stream=stream,
-                **hop.body,
-            )
-        except requests.RequestException as exc:
+            with contextlib.ExitStack() as opened:
+                if path is not None:  # streamed from the file, opened afresh for each attempt
+                    body["data"] = opened.enter_context(open(path, "rb"))  # noqa: SIM115
+                return self.session.request(
+                    hop.method,
+                    hop.url,
+                    params=hop.params,
+                    headers=dict(hop.headers),
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=stream,
+                    **body,
+                )
+        except requests.RequestException as exc:  # before OSError, of which it is one
             raise _transport_error(exc, request, hop.url, timeout, self.timeout_s) from None
+        except OSError as exc:
+            message = f"{request.action}: cannot read the body's file: {exc.strerror or exc}"
+            raise TransportError(message, request=request, kind="other", sent=False) from None
 
 
 def _transport_error(

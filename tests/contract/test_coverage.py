@@ -13,18 +13,9 @@ from tests.contract.coverage import OPENAPI_DIR, coverage, vendored_operations
 ACTIONS = load_component().spec.actions
 DATA_SOURCES = load_component().spec.data_sources
 
-# Operations whose actions the runtime work for them (bearer tokens, text/csv bodies) brings.
-AWAITING_RUNTIME = {
-    ("gdpr.openapi.yaml", "create-deletion"),
-    ("gdpr.openapi.yaml", "create-retrieval"),
-    ("gdpr.openapi.yaml", "delete-deletion"),
-    ("gdpr.openapi.yaml", "get-deletion"),
-    ("gdpr.openapi.yaml", "get-retrieval"),
-    ("ingestion.openapi.yaml", "list-lookup-tables"),
-    ("ingestion.openapi.yaml", "replace-lookup-table"),
-}
 
-# Not yet mapped: this list only shrinks, and is empty when every family is declared.
+# Not yet mapped: while a family is being declared its operations wait here; the list only
+# shrinks, and is empty now that every operation is mapped.
 NOT_YET_MAPPED: set[tuple[str, str]] = set()
 
 
@@ -39,13 +30,12 @@ def test_every_operation_is_mapped_exactly_once() -> None:
     assert found.unknown == []
     assert found.orphan_variants == []
     assert found.options_without_input == []
-    assert found.unmapped == AWAITING_RUNTIME | NOT_YET_MAPPED
+    assert found.unmapped == NOT_YET_MAPPED == set()
 
 
 def test_the_waiting_lists_name_only_real_unmapped_operations() -> None:
     """A mapped operation must leave the lists, so they only shrink."""
-    assert not AWAITING_RUNTIME & NOT_YET_MAPPED
-    assert (AWAITING_RUNTIME | NOT_YET_MAPPED) <= vendored_operations()
+    assert NOT_YET_MAPPED <= vendored_operations()
 
 
 def test_every_data_source_names_a_real_operation() -> None:

@@ -18,6 +18,7 @@ from connector.cli.main import main
 from connector.sandbox import Sandbox
 from connector.sandbox.models.base import Context
 from connector.sandbox.models.families import COHORTS, GROUPS
+from connector.sandbox.models.jobs import DELETIONS, LOOKUP_TABLES
 from connector.sandbox.tour import STEPS, run_step
 
 EXPECTED = {
@@ -42,6 +43,13 @@ EXPECTED = {
     "editGenericPipeline": "where changed",
     "deletePipeline": "pipeline canceled",
     "rawRequest": "2 saved funnels via a raw GET",
+    "createDataRetrieval": "job created",
+    "getDataRetrievalStatus": "job PENDING",
+    "createDataDeletion": "job created",
+    "getDataDeletionStatus": "job PENDING",
+    "cancelDataDeletion": "deletion cancelled",
+    "listLookupTables": "2 lookup tables",
+    "replaceLookupTable": "lookup table replaced: OK",
     "customJQLQuery": "The sandbox does not run JQL; run this action against a real Mixpanel"
     " project.",
     # The families beyond the first actions (connector/sandbox/tour_families.py), in tour order.
@@ -67,7 +75,7 @@ EXPECTED = {
     "querySegmentationAverage": "status ok",
     "queryActivityStream": "4 event(s) of user-alice",
     "listCohorts": "2 saved cohorts",
-    "lookupTables": "0 picklist entries",
+    "lookupTables": "2 picklist entries",
     "cohorts": "2 picklist entries",
     "queryEventCounts": "1 event series",
     "queryTodaysTopEvents": "5 event(s) today",
@@ -178,6 +186,10 @@ def test_the_tour_left_the_state_it_describes(
     assert groups.get(GROUPS, Context(scope={"$group_key": "Company"}), "Acme") is None
     assert sb.store.alias_map().get("user-dave") == "user-carol"
     assert groups.list(COHORTS, Context()) != []
+    table = sb.store.resources.get(LOOKUP_TABLES, Context(), "55b4fb2b-e8de-466c-930f-8b36640b9b5e")
+    assert table is not None and table["rows"] == [["acme", "pro"]]
+    cancelled = sb.store.resources.list(DELETIONS, Context(clock=sb.clock))
+    assert [job["status"] for job in cancelled][-1] == "REVOKED"
     assert sb.errors == []
 
 

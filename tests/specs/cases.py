@@ -21,6 +21,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "fileData": None,
         "headers": None,
     },
+    # Rows and CSV File exclude each other; the example set sends the rows.
+    "replaceLookupTable": {"csvFile": None},
     # Their URL example is spectral's generic "/sobjects/Account"; keep the action's default URL
     # and send a body Mixpanel's pipeline operation accepts.
     "createGenericPipeline": {

@@ -210,7 +210,7 @@ def ingest_events(
 
 
 def _merge(identities: Identities, record: Any) -> bool:
-    """A `$merge` event (identity API): its two `$distinct_ids` become one; not stored as an event."""
+    """A `$merge` event: its two `$distinct_ids` become one identity; not stored as an event."""
     if not isinstance(record, dict) or record.get("event") != "$merge":
         return False
     props = record.get("properties")

@@ -24,8 +24,6 @@ PIPELINES = Family(
 GROUPS = Family("groups", scope=("$group_key",), id_field="$group_id", id_kind="given")
 #: Saved cohorts, seeded from fixtures.json: `{"id", "name", "description", "count", ...}`.
 COHORTS = Family("cohorts", required=("name",))
-#: Lookup tables: `{"id", "name", "rows"}` (replaced whole by a CSV upload).
-LOOKUP_TABLES = Family("lookup_tables", id_kind="uuid", required=("name",))
 #: The /api/app families: plain stored resources, scoped by the ids in their paths.
 ANNOTATIONS = Family(
     "annotations",
@@ -86,7 +84,6 @@ FAMILIES: dict[str, Family] = {
         PIPELINES,
         GROUPS,
         COHORTS,
-        LOOKUP_TABLES,
         ANNOTATIONS,
         ANNOTATION_TAGS,
         SCHEMAS,

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from ..models.families import COHORTS, LOOKUP_TABLES
+from ..models.families import COHORTS
 from ..reply import Call, Reply, json_reply
 from .query import bad, bucket, date_param, day_start, int_param, json_list, where_of
 
@@ -238,10 +238,3 @@ def top_values(call: Call) -> Reply:
         str(props[prop]) for name, _d, _t, props in _recent(call) if name == event and prop in props
     )
     return json_reply(200, [v for v, _ in counts.most_common(int_param(call, "limit", 255))])
-
-
-def lookup_tables(call: Call) -> Reply:
-    """GET /lookup-tables: the project's tables, without their rows."""
-    found = call.sandbox.store.resources.list(LOOKUP_TABLES, call.context(), order="created")
-    tables = [{"id": t["id"], "name": t["name"]} for t in found]
-    return json_reply(200, {"code": 200, "status": "OK", "results": tables})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.catalog.crosschecks import check_streaming, check_templates
+from connector.catalog.crosschecks import check_streaming, check_templates, check_wait
 
 INPUTS = [
     {"key": "from_date", "type": "string"},
@@ -47,3 +47,34 @@ def test_paging_templates_read_inputs_and_the_body_only() -> None:
     problems = check_templates(op, INPUTS)
     assert [p for p, _ in problems] == ["/paging/stop_when"]
     assert "undeclared name(s) nope" in problems[0][1]
+
+
+WAIT = {
+    "enabled": "allPages",
+    "resume": "page",
+    "job_id": "{{ body.id }}",
+    "status": "getJob",
+    "inputs": {"id": "{{ job_id }}"},
+    "field": "status",
+    "done": ["SUCCESS"],
+    "failed": ["FAILURE"],
+}
+
+
+def test_wait_polls_another_action_and_resumes_from_a_declared_input() -> None:
+    assert check_wait(_op(wait=WAIT), INPUTS, "action", {"x", "getJob"}) == []
+    wrong = {**WAIT, "status": "x", "resume": "jobId", "failed": ["SUCCESS"]}
+    problems = dict(check_wait(_op(wait=wrong), INPUTS, "action", {"x", "getJob"}))
+    assert set(problems) == {"/wait/status", "/wait/resume", "/wait/failed"}
+    assert "names no other action 'x'; getJob" == problems["/wait/status"]
+    assert "SUCCESS is both done and failed" == problems["/wait/failed"]
+    assert check_wait(_op(wait=WAIT), INPUTS, "data_source", {"getJob"}) == [
+        ("/wait", "only actions take `wait`")
+    ]
+
+
+def test_wait_templates_read_inputs_the_answer_and_the_job_id_only() -> None:
+    op = _op(wait={**WAIT, "inputs": {"id": "{{ job_id }}", "n": "{{ secret_name }}"}})
+    problems = dict(check_templates(op, INPUTS))
+    assert list(problems) == ["/wait/inputs/n"]
+    assert "undeclared name(s) secret_name" in problems["/wait/inputs/n"]

@@ -11,7 +11,7 @@ import pytest
 from connector import InputError, SpecError, load_component
 from connector.budgets.memory import BudgetRegistry
 from connector.catalog import check_specs
-from connector.catalog.widening import connection_reads
+from connector.catalog.widening import connection_reads, pinned_to_trusted_host
 from connector.cli import main
 from tests.conftest import TEST_CONNECTION
 from tests.http.listener import listening
@@ -191,3 +191,16 @@ def test_a_shipped_style_body_secret_to_an_untrusted_host_is_refused_at_run_time
 
     with pytest.raises(InputError, match="'127.0.0.1' is not a Mixpanel host"):
         component.preview("trackEvents", example_inputs(moved), TEST_CONNECTION)
+
+
+def test_a_host_chosen_from_an_input_s_choices_is_pinned_only_when_every_choice_is_trusted() -> (
+    None
+):
+    trusted = ["mixpanel.com", "*.mixpanel.com"]
+    url = "https://{{ regionAndDomain }}.com/api/app/data-deletions/v3.0"
+    region = {"key": "regionAndDomain", "choices": [{"value": "mixpanel"}, "eu.mixpanel"]}
+    assert pinned_to_trusted_host(url, trusted, [region])
+    evil = {**region, "choices": [*region["choices"], "evil"]}
+    assert not pinned_to_trusted_host(url, trusted, [evil])
+    assert not pinned_to_trusted_host(url, trusted, [{"key": "regionAndDomain"}])
+    assert not pinned_to_trusted_host(url, trusted, [])
