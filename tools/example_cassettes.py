@@ -74,8 +74,13 @@ def cassette(op: OperationSpec) -> str:
     recorded = fingerprint_request(
         Request(request.method, request.full_url, request.content, headers), KNOWN_AUTH, _scrub
     )
-    as_dict: dict[str, Any] = recorded._to_dict()
-    as_dict["body"] = as_dict["body"].decode() if isinstance(as_dict["body"], bytes) else None
+    body = recorded.body.decode() if isinstance(recorded.body, bytes) else recorded.body
+    as_dict: dict[str, Any] = {
+        "body": body or None,
+        "headers": {name: [value] for name, value in recorded.headers.items()},
+        "method": recorded.method,
+        "uri": recorded.uri,
+    }
     data = op.sample["data"]
     answer = {
         "body": {"string": json.dumps(data)},

@@ -5,7 +5,7 @@
 Prints killed/generated per operation and in total, and exits 1 when a mutant survives that
 tools/mutation/allow.yaml does not list with a reason it cannot matter on the wire.
 
-By default every mutant of the seed's operations runs, and of every other operation a fixed
+By default every mutant of the 23 core operations runs, and of every other operation a fixed
 sample of SAMPLE_PER_OPERATION mutants: those whose ids hash lowest (sha256), so a run is
 deterministic and a new operation adds a bounded number. `--all` runs every mutant.
 """
