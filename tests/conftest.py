@@ -75,9 +75,11 @@ def _scrub(text: str) -> str:
 
 
 def _auth_headers(connection: dict[str, str]) -> dict[str, str]:
-    """Each Basic header the connection's auth schemes produce, mapped to the scheme's name."""
+    """Each header the connection's auth schemes produce (Basic, Bearer), mapped to its name."""
     headers = {}
     for name, scheme in load_specs().connection.auth_schemes.items():
+        if scheme.type == "bearer" and connection.get(scheme.token or ""):
+            headers[f"Bearer {connection[scheme.token or '']}"] = name
         username = connection.get(scheme.username or "", "")
         if scheme.type == "basic" and username:
             password = connection.get(scheme.password, "") if scheme.password else ""

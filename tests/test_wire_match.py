@@ -166,7 +166,7 @@ def test_difference_checks_types_recursively() -> None:
 
 
 def test_fingerprints_name_the_scheme_and_hold_no_credential() -> None:
-    assert set(KNOWN_AUTH.values()) == {"service_account", "project_token"}
+    assert set(KNOWN_AUTH.values()) == {"service_account", "project_token", "oauth_token"}
     request = _live(auth=PROJECT_TOKEN)
     assert request.headers["Authorization"] == "Basic <project_token>"
     again = _scrub_request(request)  # vcrpy filters loaded requests again: unchanged

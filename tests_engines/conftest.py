@@ -48,4 +48,5 @@ def secrets_of(connection: dict[str, str]) -> list[str]:
     """Every secret and derived header value that must never reach a log."""
     service = basic(connection["username"], connection["password"]).split()[1]
     token = basic(connection["projectToken"], "").split()[1]
-    return [connection["password"], connection["projectToken"], service, token]
+    oauth = [connection["oauthToken"]] if connection.get("oauthToken") else []
+    return [connection["password"], connection["projectToken"], service, token, *oauth]

@@ -35,6 +35,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         stream=data.get("stream") or {},
         paging=data.get("paging") or {},
         wait=data.get("wait") or {},
+        limits=tuple(data.get("limits") or ()),
         batch=data.get("batch") or {},
         trust_widened=tuple(entry.get("widened") or ()),
     )

@@ -257,6 +257,26 @@ def check_wait(
     return problems
 
 
+def check_limits(op: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Problem]:
+    """Each limit names declared inputs and says one kind of limit."""
+    declared = {i["key"] for i in inputs}
+    problems: list[Problem] = []
+    for n, limit in enumerate(op.get("limits") or ()):
+        for field_name in ("input", "to"):
+            if field_name in limit and limit[field_name] not in declared:
+                problems.append(
+                    (f"/limits/{n}/{field_name}", f"names no input {limit[field_name]!r}")
+                )
+        kinds = [k for k in ("to", "max_items") if k in limit] + (
+            ["min/max"] if "min" in limit or "max" in limit else []
+        )
+        if len(kinds) != 1 or ("max_days" in limit and "to" not in limit):
+            problems.append(
+                (f"/limits/{n}", "give one of `to` (+ `max_days`), `max_items`, `min`/`max`")
+            )
+    return problems
+
+
 def check_operation(
     op: dict[str, Any], inputs: list[dict[str, Any]], doc: SpecDocument, kind: str, names: Names
 ) -> list[Problem]:
@@ -275,5 +295,6 @@ def check_operation(
         lambda: check_batch(op, inputs, kind),
         lambda: check_streaming(op, inputs),
         lambda: check_wait(op, inputs, kind, names.actions),
+        lambda: check_limits(op, inputs),
     ]
     return [problem for check in checks for problem in check()]

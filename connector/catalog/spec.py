@@ -137,6 +137,7 @@ class OperationSpec:
     stream: dict[str, Any] = field(default_factory=dict)
     paging: dict[str, Any] = field(default_factory=dict)
     wait: dict[str, Any] = field(default_factory=dict)
+    limits: tuple[dict[str, Any], ...] = ()
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""

@@ -9,7 +9,6 @@ each widening is listed on the operations it affects, and describe and the dry r
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ..catalog.spec import ComponentSpec
+from ..catalog.widening import secret_reads
 
 #: A sampled dry run shows this many requests, each with this many of its records.
 SAMPLE_REQUESTS = 3
@@ -65,3 +68,22 @@ def sampled(requests: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], s
         "(--dry-run-all prints every request in full)"
     )
     return shown, note
+
+
+def fields_used(spec: ComponentSpec, key: str, shown: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The connection fields the shown requests use: their auth schemes' and those rendered.
+
+    (A dry run notes placeholders only for these: a field no request of this action reads,
+    such as a token only other actions send, needs no mention.)
+    """
+    connection, op = spec.connection, spec.operation(key)
+    used: set[str] = set()
+    for request in shown:
+        scheme = connection.auth_schemes.get(str(request.get("auth")))
+        if scheme is not None:
+            used.update(connection.scheme_fields(scheme))
+    secret = [field.key for field in connection.inputs if field.is_secret]
+    parts = {"request": op.request, "batch": op.batch, "paging": op.paging}
+    for fields in secret_reads(parts, secret).values():
+        used.update(fields)
+    return used

@@ -28,7 +28,7 @@ from ..files.input_files import input_files, parse_specs
 from ..files.output import write_stream
 from ..loading import load_component
 from ..plugins import load_plugin
-from .dryrun import sampled
+from .dryrun import fields_used, sampled
 from .exits import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -89,14 +89,19 @@ def dry_run_connection(
     for field in spec.inputs:
         if filled.get(field.key) in (None, ""):
             filled[field.key] = f"<{field.key}>"
-            missing.append(field.describe())
+            missing.append(field.key)
     return filled, missing
 
 
-def _placeholders_noted(missing: list[str]) -> int:
-    if missing:
+def _placeholders_noted(
+    component: Component, key: str, missing: list[str], shown: list[dict[str, Any]]
+) -> int:
+    """Name the placeholders the shown requests use (none of the others)."""
+    used = fields_used(component.spec, key, shown)
+    named = [component.spec.connection.field(k).describe() for k in missing if k in used]
+    if named:
         print(
-            f"dry run: not given, so placeholders stand in for {', '.join(missing)}; "
+            f"dry run: not given, so placeholders stand in for {', '.join(named)}; "
             "each shows as *** where it would go",
             file=sys.stderr,
         )
@@ -148,13 +153,14 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
             if args.dry_run:
                 requests = component.preview_requests(args.key, {**inputs, **files}, connection)
                 if args.dry_run_all:
-                    _print(list(requests))
+                    shown = list(requests)
+                    _print(shown)
                 else:
                     shown, note = sampled(requests)
                     _print(shown)
                     if note:
                         print(note, file=sys.stderr)
-                return _placeholders_noted(missing)
+                return _placeholders_noted(component, args.key, missing, shown)
             path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
             app = f"{component.spec.key}-connector"
             # How records split into batches depends on the lanes, so on --workers too.
@@ -167,8 +173,9 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
             _shown(component, result)
         return exit_for_result(args.key, result)
     if args.dry_run:
-        _print(component.preview(args.key, inputs, connection))
-        return _placeholders_noted(missing)
+        previewed = component.preview(args.key, inputs, connection)
+        _print(previewed)
+        return _placeholders_noted(component, args.key, missing, previewed)
     if args.output:
         stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
         summary = write_stream(stream, args.output)

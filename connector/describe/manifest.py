@@ -75,6 +75,12 @@ def describe_operation(op: OperationSpec) -> dict[str, Any]:
     if op.trust_widened:
         data["trust_widened"] = list(op.trust_widened)
     data["inputs"] = [describe_input(i) for i in op.inputs]
+    if op.wait:
+        data["waits"] = {
+            "status_action": op.wait["status"],
+            "enabled": op.wait["enabled"],
+            **({"resume_input": op.wait["resume"]} if op.wait.get("resume") else {}),
+        }
     data["sample_output"] = op.sample
     if op.earlier_sample is not None:
         data["earlier_sample_output"] = op.earlier_sample

@@ -11,6 +11,7 @@ from ..budgets.memory import RateLimit
 from ..catalog.spec import ComponentSpec, ConnectionSpec, InputSpec, OperationSpec
 from ..core.templates import is_template, render_value, undeclared_names
 from ..errors import ConnectorError
+from .declared import declared_facts
 
 TYPE_NAMES = {
     "string": "text",
@@ -153,6 +154,7 @@ def _request_facts(op: OperationSpec, spec: ComponentSpec) -> list[str]:
         if adaptive:
             facts += f", up to {_figure(adaptive['max'])} requests in flight (fewer after 429/503)"
         lines.append(f"- Batching: {facts}")
+    lines += declared_facts(op, spec)
     if op.lifecycle:
         lines.append(f"- Lifecycle: {_lifecycle(op.lifecycle)}")
     return lines + [""]

@@ -12,6 +12,7 @@ from ..core.templates import evaluate, input_context
 from ..core.values import closest, is_empty, show
 from ..errors import InputError, InputProblem
 from .coerce import COERCERS, JSON_TYPES, as_json
+from .limits import limit_problems
 from .schemacheck import SchemaCheck
 
 
@@ -137,6 +138,8 @@ def validate_inputs(
         owner = known.get(str(error.path[0]) if error.path else "")
         if owner is not None:
             problems.append(InputProblem(owner.key, owner.label, _schema_message(owner, error)))
+    if not problems and not deferred:
+        problems.extend(limit_problems(op, values))
     if not problems and not deferred:
         problems.extend(_check_rules(op, values, connection or {}))
     if problems:

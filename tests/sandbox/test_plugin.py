@@ -153,7 +153,7 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(6)]
+        lines = [proc.stdout.readline().strip() for _ in range(7)]
         base_url = lines[0]
         assert base_url.startswith("http://127.0.0.1:")
         fields = dict(line.split(": ", 1) for line in lines[1:])
@@ -163,6 +163,7 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
             "project token",
             "project id",
             "project secret",
+            "oauth token",
         }
         assert fields["project id"] == "4242"
         assert_lists_no_pipelines(base_url, fields)

@@ -240,15 +240,16 @@ def test_the_command_prints_the_ca_and_the_variables_and_cleans_up_on_sigterm() 
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(11)]
+        lines = [proc.stdout.readline().strip() for _ in range(12)]
         base_url = lines[0]
         assert base_url.startswith("https://127.0.0.1:")
-        assert lines[6].startswith("CA certificate: ")
-        ca = Path(lines[6].removeprefix("CA certificate: "))
+        assert lines[7].startswith("CA certificate: ")
+        ca = Path(lines[7].removeprefix("CA certificate: "))
         assert ca.is_file()
-        assert lines[7:10] == [f"export {name}={ca}" for name in TRUST_VARIABLES]
-        assert lines[10] == f"Live view: {base_url}/  (Ctrl-C to stop)"
-        fields = dict(line.split(": ", 1) for line in lines[1:6])
+        assert lines[8:11] == [f"export {name}={ca}" for name in TRUST_VARIABLES]
+        assert lines[11] == f"Live view: {base_url}/  (Ctrl-C to stop)"
+        fields = dict(line.split(": ", 1) for line in lines[1:7])
+        assert "oauth token" in fields
         assert_lists_no_pipelines(base_url, fields, REQUESTS_CA_BUNDLE=str(ca))
     finally:
         proc.send_signal(signal.SIGTERM)

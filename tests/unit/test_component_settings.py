@@ -32,6 +32,7 @@ def test_cli_reads_each_connection_field_from_the_variable_its_spec_names(
         "username": "MIXPANEL_USERNAME",
         "password": "MIXPANEL_PASSWORD",
         "projectToken": "MIXPANEL_PROJECT_TOKEN",
+        "oauthToken": "MIXPANEL_OAUTH_TOKEN",
     }
     assert _connection(args, shipped) == {"username": "svc", "projectToken": "tok"}
     text = (specs_root() / "connection.yaml").read_text()

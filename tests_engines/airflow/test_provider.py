@@ -12,7 +12,7 @@ import pytest
 from connector.engines.airflow.provider import get_provider_info
 from connector.engines.common import component_manifest, location_input
 
-SECRET_FIELDS = {"password", "projectToken"}
+SECRET_FIELDS = {"password", "projectToken", "oauthToken"}
 
 
 def airflow_schema(name: str) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def test_airflow_marks_the_secret_fields_sensitive(providers: Any) -> None:
         for name, widget in providers.connection_form_widgets.items()
         if name.startswith("extra__mixpanel__")
     }
-    assert set(widgets) == {"username", "password", "projectToken", "region"}
+    assert set(widgets) == {"username", "password", "projectToken", "oauthToken", "region"}
     assert {k for k, w in widgets.items() if w.is_sensitive} == SECRET_FIELDS
     assert widgets["username"].field["schema"]["title"] == "Username"
     behaviour = providers.field_behaviours["mixpanel"]

@@ -37,6 +37,7 @@ def test_fields_come_from_the_connection_spec() -> None:
     assert {k for k, f in fields.items() if SecretStr in typing.get_args(f.annotation)} == {
         "password",
         "projectToken",
+        "oauthToken",
     }
 
 

@@ -21,7 +21,8 @@ from ..common import (
 class MixpanelResource(dg.ConfigurableResource):
     """A Mixpanel project's connection. Dagster shows an EnvVar's name, never its value.
 
-    Fields are the connection spec's (Username, Password, Project Token), the project's Region
+    Fields are the connection spec's (Username, Password, Project Token, OAuth Token), the
+    project's Region
     (which sets every action's location inputs unless the action sets them) and an optional
     base URL that redirects every call (a proxy, a test server).
     """
@@ -30,6 +31,7 @@ class MixpanelResource(dg.ConfigurableResource):
     username: str | None = None
     password: str | None = None
     projectToken: str | None = None  # noqa: N815 (the connection spec's key)
+    oauthToken: str | None = None  # noqa: N815 (the GDPR actions' bearer token)
     region: str | None = None
     base_url: str | None = None
     rate_wait_s: float = RATE_WAIT_S

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.catalog.crosschecks import check_streaming, check_templates, check_wait
+from connector.catalog.crosschecks import check_limits, check_streaming, check_templates, check_wait
 
 INPUTS = [
     {"key": "from_date", "type": "string"},
@@ -78,3 +78,18 @@ def test_wait_templates_read_inputs_the_answer_and_the_job_id_only() -> None:
     problems = dict(check_templates(op, INPUTS))
     assert list(problems) == ["/wait/inputs/n"]
     assert "undeclared name(s) secret_name" in problems["/wait/inputs/n"]
+
+
+def test_limits_name_declared_inputs_and_one_kind_each() -> None:
+    good = [{"input": "from_date", "to": "to_date", "max_days": 90}, {"input": "page", "max": 9}]
+    assert check_limits(_op(limits=good), INPUTS) == []
+    bad = [
+        {"input": "from_date", "to": "end"},
+        {"input": "page", "max_items": 3, "max": 9},
+        {"input": "page", "max_days": 3},
+    ]
+    assert [p for p, _ in check_limits(_op(limits=bad), INPUTS)] == [
+        "/limits/0/to",
+        "/limits/1",
+        "/limits/2",
+    ]

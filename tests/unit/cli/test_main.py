@@ -150,6 +150,7 @@ def test_describe_and_manifest(capsys: pytest.CaptureFixture[str]) -> None:
         "username",
         "password",
         "projectToken",
+        "oauthToken",
     ]
     assert all("sample_output" in a for a in manifest["actions"])
 
@@ -236,3 +237,18 @@ def test_dry_run_with_credentials_adds_no_note(
     assert main(["run", "listSavedFunnels", "--dry-run", "-i", "project_id=1"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and "pw-123456" not in captured.out
+
+
+def test_dry_run_notes_only_the_placeholders_its_requests_use(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("USERNAME", "svc"), ("PASSWORD", "pw-123456"), ("PROJECT_TOKEN", "t")):
+        monkeypatch.setenv(f"MIXPANEL_{name}", value)
+    monkeypatch.delenv("MIXPANEL_OAUTH_TOKEN", raising=False)
+    assert main(["run", "createDataDeletion", "--dry-run", "-i", "distinct_ids=u1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "dry run: not given, so placeholders stand in for OAuth Token (`oauthToken`); each "
+        "shows as *** where it would go\n"
+    )
+    assert json.loads(captured.out)[0]["headers"]["Authorization"] == "***"

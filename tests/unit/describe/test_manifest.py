@@ -85,3 +85,14 @@ def test_the_schema_rejects_a_broken_manifest(path: tuple[Any, ...], value: Any)
     else:
         node[path[-1]] = value
     assert _errors(data) != []
+
+
+def test_an_action_that_waits_says_how() -> None:
+    data = manifest(load_specs())
+    waits = {a["key"]: a.get("waits") for a in data["actions"]}
+    assert waits["createDataDeletion"] == {
+        "status_action": "getDataDeletionStatus",
+        "enabled": "waitForCompletion",
+        "resume_input": "tracking_id",
+    }
+    assert waits["createAlias"] is None

@@ -76,3 +76,18 @@ def test_batch_limits_a_spec_declares_are_rendered() -> None:
     assert "max item bytes 1,000,000" in line
     assert "{{" not in line  # templates (fills, result reading) are not limits
     assert "Batching" not in _section(text, "Create Alias")
+
+
+def test_the_reference_states_limits_waits_and_body_limits() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
+    deletion = text.split("### Create Data Deletion", 1)[1].split("### ", 1)[0]
+    assert "- Limits checked before sending: Distinct IDs (`distinct_ids`) at most 2,000 items" in (
+        deletion
+    )
+    assert (
+        "- Waits for its job when `waitForCompletion`: checks Get Data Deletion Status until "
+        "`results.status` is SUCCESS (failed: FAILURE, REVOKED, NOT_FOUND); Tracking ID "
+        "(`tracking_id`) resumes a job created earlier"
+    ) in deletion
+    table = text.split("### Replace Lookup Table", 1)[1].split("### ", 1)[0]
+    assert "- Body limit: 104,857,600 bytes (100 MB), checked before sending" in table
