@@ -49,6 +49,12 @@ class Policy:
         for kind in self.accepts:
             if CHECKS[kind](call, self.api, user, secret):
                 return
+        if user == call.sandbox.project_token and not secret:
+            message = (
+                "the project token authenticates only ingestion; use a service account"
+                " (with project_id) or the project secret"
+            )
+            raise _refuse(call, self.api, 401, message)
         raise _refuse(call, self.api, 401, "Invalid credentials")
 
 
@@ -141,17 +147,17 @@ CHECKS: dict[str, Callable[[Call, str, str, str], bool]] = {
     "service_account": _service_account,
     "service_account_path": _service_account_path,
 }
-#: Every API's policy, by the API name that urls.py's routes carry.
-#: `query`, `export` and `pipelines` still take the project token, as the sandbox always has;
-#: Mixpanel wants a service account or the project secret there.
+#: Every API's policy, by the API name that urls.py's routes carry. As Mixpanel: the project
+#: token only for ingestion; a service account or the project secret for the Query API, the raw
+#: export and the pipelines (the secret until Mixpanel retires it); a service account for the rest.
 POLICIES: dict[str, Policy] = {
     policy.api: policy
     for policy in (
         Policy("ingestion-token", ("records",)),
         Policy("import", ("project_token", "project_secret", "service_account")),
-        Policy("query", ("project_token", "project_secret", "service_account")),
-        Policy("export", ("project_token", "project_secret", "service_account")),
-        Policy("pipelines", ("project_token", "project_secret", "service_account")),
+        Policy("query", ("project_secret", "service_account")),
+        Policy("export", ("project_secret", "service_account")),
+        Policy("pipelines", ("project_secret", "service_account")),
         Policy("app", ("service_account_path",)),
         Policy("gdpr", ("oauth",)),
         Policy("flags", ("service_account", "project_secret", "project_token")),

@@ -20,7 +20,7 @@ import natsort
 from .models.base import Context
 from .models.database import Database
 from .models.events import Events
-from .models.families import COHORTS, FUNNELS, INSIGHTS, PIPELINES, PROFILES
+from .models.families import COHORTS, FUNNELS, GROUPS, INSIGHTS, PIPELINES, PROFILES
 from .models.identities import Identities, canonical
 from .models.jobs import LOOKUP_TABLES
 from .models.profiles import properties
@@ -156,6 +156,11 @@ class Store:
         found = self.resources.list(PROFILES, Context(), order="id")
         return [(str(body[PROFILES.id_field]), dict(body["$properties"])) for body in found]
 
+    def group_profiles(self, group_key: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every group profile of one group key (`company`, ...), ordered by group id."""
+        found = self.resources.list(GROUPS, Context(scope={"$group_key": group_key}), order="id")
+        return [(str(body[GROUPS.id_field]), dict(body["$properties"])) for body in found]
+
     def profile_page(self, start: int, size: int) -> list[tuple[str, dict[str, Any]]]:
         """`size` profiles from the `start`-th, in natural order of id (`u2` before `u10`)."""
         ids = self.resources.ids(PROFILES, Context())
@@ -178,7 +183,7 @@ class Store:
         return self.resources.list(PIPELINES, Context(scope={"project_id": project_id}))
 
     def save_report(self, kind: str, report_id: int, name: str, definition: dict[str, Any]) -> None:
-        """Create or replace a saved report (`funnels` or `insights`)."""
+        """Create or replace a saved report (`funnels`, `insights` or `cohorts`)."""
         body = {**definition, "id": report_id, "name": name}
         self.resources.put(REPORTS[kind], Context(), report_id, body)
 

@@ -26,7 +26,18 @@ from .models.families import (
     WAREHOUSE_IMPORTS,
 )
 from .reply import STYLES, Call, Handler, Problem, Reply, api_error, json_reply
-from .responses import app, export, families, gdpr, ingestion, pipelines, query, reports
+from .responses import (
+    app,
+    breakdown,
+    engage,
+    export,
+    families,
+    gdpr,
+    ingestion,
+    pipelines,
+    query,
+    reports,
+)
 
 #: The API an unknown path belongs to (for its 404's shape), by leading segments.
 API_PREFIXES = (
@@ -34,10 +45,13 @@ API_PREFIXES = (
     ("/api/app", "app"),
     ("/api/2.0/export", "export"),
     ("/api/2.0/nessie", "pipelines"),
+    ("/api/2.0", "query"),
     ("/import", "import"),
     ("/flags", "flags"),
 )
 PIPELINE = "/api/2.0/nessie/pipeline"
+#: Where the Query API is served: its current prefix and the legacy one clients still call.
+QUERY_PREFIXES = ("/api/query", "/api/2.0")
 PROJECT = "/api/app/projects/{projectId}"
 SCHEMAS = f"{PROJECT}/schemas"
 ORGANIZATION = "/api/app/organizations/{organizationId}/service-accounts"
@@ -190,16 +204,49 @@ class Router:
             return api_error(route.api, refused.status, refused.message, call.path)
 
 
+def either(methods: str, pattern: str, api: str, handler: Handler) -> list[Route]:
+    """One route per method of `methods` ("GET POST") on the same pattern."""
+    return [Route(method, pattern, api, handler) for method in methods.split()]
+
+
+#: The ingestion endpoints: Mixpanel takes their `data` in a GET query as in a POST body.
+INGESTION: list[tuple[str, str, Handler]] = [
+    ("/track", "ingestion-token", ingestion.track),
+    ("/engage", "ingestion-token", ingestion.engage),
+    ("/groups", "ingestion-token", ingestion.groups),
+    ("/import", "import", ingestion.import_events),
+]
+#: The Query API's endpoints, under each of QUERY_PREFIXES, read with GET or POST alike.
+QUERY: list[tuple[str, Handler]] = [
+    ("/engage", engage.engage_query),
+    ("/engage/properties", engage.engage_properties),
+    ("/cohorts/list", engage.cohorts_list),
+    ("/funnels/list", query.funnels_list),
+    ("/funnels", query.funnels),
+    ("/insights", query.insights),
+    ("/segmentation", breakdown.segmentation),
+    ("/segmentation/numeric", reports.segmentation_numeric),
+    ("/segmentation/sum", reports.segmentation_total(False)),
+    ("/segmentation/average", reports.segmentation_total(True)),
+    ("/retention", reports.retention),
+    ("/retention/addiction", reports.frequency),
+    ("/stream/query", reports.activity_stream),
+    ("/events", breakdown.events),
+    ("/events/top", breakdown.top),
+    ("/events/names", breakdown.names),
+    ("/events/properties", breakdown.event_property),
+    ("/events/properties/top", breakdown.properties_top),
+    ("/events/properties/values", breakdown.property_values),
+    ("/jql", query.jql),
+]
 ROUTES: list[Route] = [
-    Route("POST", "/track", "ingestion-token", ingestion.track),
-    Route("GET", "/track", "ingestion-token", ingestion.track),
-    Route("POST", "/import", "import", ingestion.import_events),
-    Route("POST", "/engage", "ingestion-token", ingestion.engage),
-    Route("POST", "/api/query/engage", "query", query.engage_query),
-    Route("GET", "/api/query/funnels/list", "query", query.funnels_list),
-    Route("GET", "/api/query/funnels", "query", query.funnels),
-    Route("GET", "/api/query/insights", "query", query.insights),
-    Route("POST", "/api/query/jql", "query", query.jql),
+    *(r for path, api, handler in INGESTION for r in either("GET POST", path, api, handler)),
+    *(
+        r
+        for prefix in QUERY_PREFIXES
+        for path, handler in QUERY
+        for r in either("GET POST", prefix + path, "query", handler)
+    ),
     Route("GET", "/api/2.0/export", "export", export.export),
     Route("POST", f"{PIPELINE}/create", "pipelines", pipelines.create),
     Route("POST", f"{PIPELINE}/edit", "pipelines", pipelines.edit),
@@ -209,21 +256,6 @@ ROUTES: list[Route] = [
     Route("GET", f"{PIPELINE}/status", "pipelines", pipelines.status),
     Route("GET", f"{PIPELINE}/jobs", "pipelines", pipelines.jobs),
     Route("GET", f"{PIPELINE}/timeline", "pipelines", pipelines.timeline),
-    Route("POST", "/groups", "ingestion-token", ingestion.groups),
-    Route("GET", "/api/query/retention", "query", reports.retention),
-    Route("GET", "/api/query/retention/addiction", "query", reports.frequency),
-    Route("GET", "/api/query/segmentation", "query", reports.segmentation),
-    Route("GET", "/api/query/segmentation/numeric", "query", reports.segmentation_numeric),
-    Route("GET", "/api/query/segmentation/sum", "query", reports.segmentation_total(False)),
-    Route("GET", "/api/query/segmentation/average", "query", reports.segmentation_total(True)),
-    Route("GET", "/api/query/stream/query", "query", reports.activity_stream),
-    Route("POST", "/api/query/cohorts/list", "query", reports.cohorts_list),
-    Route("GET", "/api/query/events", "query", reports.event_counts),
-    Route("GET", "/api/query/events/top", "query", reports.top_events),
-    Route("GET", "/api/query/events/names", "query", reports.top_event_names),
-    Route("GET", "/api/query/events/properties", "query", reports.property_values),
-    Route("GET", "/api/query/events/properties/top", "query", reports.top_properties),
-    Route("GET", "/api/query/events/properties/values", "query", reports.top_values),
     *crud(ANNOTATIONS, f"{PROJECT}/annotations", item="{annotationId}"),
     *crud(
         ANNOTATION_TAGS,
@@ -303,4 +335,5 @@ ROUTES: list[Route] = [
     Route("GET", "/lookup-tables", "lookup-tables", gdpr.list_tables),
     Route("PUT", "/lookup-tables/{table}", "lookup-tables", gdpr.replace_table),
 ]
+
 ROUTER = Router(ROUTES)

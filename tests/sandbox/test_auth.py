@@ -48,15 +48,16 @@ def _credentials(sb: Sandbox, name: str) -> tuple[dict[str, str], dict[str, str]
 
 
 OK = None
+TOKEN_REFUSED = (401, "the project token authenticates only ingestion")
 ANSWERS: dict[str, dict[str, Any]] = {
-    # import, query, export and pipelines: today's rules plus the project secret
+    # query, export and pipelines: a service account or the project secret, never the token
     "query": {
         "service account": OK,
         "service account, no project": (400, "project_id is required when authenticating"),
         "service account, other project": (403, "service account has no access to project 1"),
         "project secret": OK,
         "project secret, other project": (403, "Permission denied for project 1"),
-        "project token": OK,
+        "project token": TOKEN_REFUSED,
         "wrong secret": (401, "Invalid credentials"),
         "not base64": (401, "Invalid credentials"),
         "none": (401, "Unable to authenticate request"),
@@ -66,14 +67,14 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "service account": OK,
         "service account, no project": OK,  # the project is the path's
         "project secret": (401, "Invalid credentials"),
-        "project token": (401, "Invalid credentials"),
+        "project token": TOKEN_REFUSED,
         "none": (401, "Unable to authenticate request"),
     },
     "lookup-tables": {
         "service account": OK,
         "service account, no project": (400, "project_id is required"),
         "project secret": (401, "Invalid credentials"),
-        "project token": (401, "Invalid credentials"),
+        "project token": TOKEN_REFUSED,
     },
     "flags": {
         "project token": OK,
@@ -92,8 +93,10 @@ ANSWERS: dict[str, dict[str, Any]] = {
     },
     "ingestion-token": {name: OK for name in ("none", "wrong secret", "oauth")},
 }
-for same in ("import", "export", "pipelines"):
+for same in ("export", "pipelines"):
     ANSWERS[same] = ANSWERS["query"]
+# /import is ingestion: it takes the project token too (as the Basic username)
+ANSWERS["import"] = {**ANSWERS["query"], "project token": OK}
 CASES = [(api, name, want) for api, table in ANSWERS.items() for name, want in table.items()]
 
 

@@ -141,6 +141,12 @@ def test_literal_segments_win_and_parameters_are_decoded(
     assert requests.get(f"{base}/tables/plans v2", headers=auth).json()["results"]["rows"] == 1
 
 
+TOKEN_REFUSED = (
+    "the project token authenticates only ingestion; use a service account (with project_id)"
+    " or the project secret"
+)
+
+
 def test_app_routes_check_the_service_account_and_the_path_project(
     app_sandbox: tuple[Sandbox, str, dict[str, str]],
 ) -> None:
@@ -149,7 +155,7 @@ def test_app_routes_check_the_service_account_and_the_path_project(
     other = base.replace(f"/projects/{sb.project_id}", "/projects/1")
     for headers, url, status, message in (
         ({}, f"{base}/notes", 401, "Unable to authenticate request"),
-        ({"Authorization": f"Basic {token}"}, f"{base}/notes", 401, "Invalid credentials"),
+        ({"Authorization": f"Basic {token}"}, f"{base}/notes", 401, TOKEN_REFUSED),
         (auth, f"{other}/notes", 403, "service account has no access to project 1"),
     ):
         assert _json(requests.get(url, headers=headers)) == (

@@ -28,6 +28,7 @@ MAX_EVENT_NAME = 255
 MAX_PROPERTIES = 255
 FUTURE_SLACK_S = 3600
 TRACK_MAX_AGE_S = 5 * 24 * 3600
+MERGE = "$merge"
 INSERT_ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 
 
@@ -138,6 +139,8 @@ def check_event(record: Any, *, kind: str, token: str | None, now_s: float) -> d
     if len(props) > MAX_PROPERTIES:
         message = f"an event may have at most {MAX_PROPERTIES} properties"
         raise ModelError(400, message, "properties")
+    if name == MERGE and kind == "import":
+        return _check_merge(props, token)
     if kind == "track":
         if props.get("token") in (None, ""):
             raise ModelError(400, "token, missing or empty", "properties.token")
@@ -156,6 +159,23 @@ def check_event(record: Any, *, kind: str, token: str | None, now_s: float) -> d
         message = "'properties.$insert_id' is invalid: it must be 1-36 letters, digits or '-'"
         raise ModelError(400, message, "properties.$insert_id")
     return record
+
+
+def _check_merge(props: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """A `$merge` needs only `$distinct_ids` (two ids) and the project token."""
+    ids = props.get("$distinct_ids")
+    if not (
+        isinstance(ids, list)
+        and len(ids) == 2
+        and all(isinstance(i, str | int) and str(i) for i in ids)
+    ):
+        message = "'properties.$distinct_ids' must be a list of two distinct ids"
+        raise ModelError(400, message, "properties.$distinct_ids")
+    if props.get("token") in (None, ""):
+        raise ModelError(400, "token, missing or empty", "properties.token")
+    if token is not None and props.get("token") != token:
+        raise ModelError(400, "token does not match this project", "properties.token")
+    return {"event": MERGE, "properties": props}
 
 
 def check_time(value: Any, *, kind: str, now_s: float) -> None:
@@ -180,11 +200,7 @@ def ingest_events(
     """Validate and store events (merging ids they name); return (stored, failed_records)."""
     now_s = time.time()
     accepted, failed = [], []
-    merged = 0
     for index, record in enumerate(records):
-        if _merge(identities, record):
-            merged += 1
-            continue
         try:
             accepted.append(check_event(record, kind=kind, token=token, now_s=now_s))
         except ModelError as problem:
@@ -201,22 +217,14 @@ def ingest_events(
             )
     if kind == "track" and failed:
         return 0, failed
+    merges = [r for r in accepted if r["event"] == MERGE]
     for record in accepted:
         name, props = record["event"], record["properties"]
         if name == "$create_alias" and props.get("alias") and props.get("distinct_id"):
             identities.add_alias(str(props["alias"]), str(props["distinct_id"]))
         elif name == "$identify" and props.get("$anon_id") and props.get("$identified_id"):
             identities.add_alias(str(props["$anon_id"]), str(props["$identified_id"]))
-    return events.add(accepted) + merged, failed
-
-
-def _merge(identities: Identities, record: Any) -> bool:
-    """A `$merge` event: its two `$distinct_ids` become one identity; not stored as an event."""
-    if not isinstance(record, dict) or record.get("event") != "$merge":
-        return False
-    props = record.get("properties")
-    ids = props.get("$distinct_ids") if isinstance(props, dict) else None
-    if not isinstance(ids, list) or len(ids) != 2 or not all(isinstance(i, str) and i for i in ids):
-        return False
-    identities.add_alias(ids[1], ids[0])
-    return True
+        elif name == MERGE:  # not an event: the second identity joins the first's
+            first, second = (str(i) for i in props["$distinct_ids"])
+            identities.add_alias(second, first)
+    return events.add(r for r in accepted if r["event"] != MERGE) + len(merges), failed

@@ -6,6 +6,11 @@ from .base import Family
 
 #: User profiles: `{"$distinct_id", "$properties"}`, keyed by the canonical distinct id.
 PROFILES = Family("profiles", id_field="$distinct_id", id_kind="given")
+#: Group profiles: `{"$group_id", "$properties"}`, one scope per group key (`company`, ...).
+GROUPS = Family("groups", scope=("$group_key",), id_field="$group_id", id_kind="given")
+#: Saved cohorts, seeded from fixtures.json: `{"id", "name", "description", "where", ...}`;
+#: their `count` is the number of stored profiles the `where` selector matches, when read.
+COHORTS = Family("cohorts", required=("name",), defaults={"description": "", "is_visible": 1})
 #: Saved funnels, seeded from fixtures.json: `{"id", "name", "steps", "length", "length_unit"}`.
 FUNNELS = Family("funnels", required=("name", "steps"))
 #: Saved insights reports, seeded from fixtures.json: `{"id", "name", "events", "days", "unit"}`.
@@ -20,10 +25,6 @@ PIPELINES = Family(
     created_field="created",
 )
 
-#: Group profiles: `{"$group_id", "$properties"}`, scoped by the group key.
-GROUPS = Family("groups", scope=("$group_key",), id_field="$group_id", id_kind="given")
-#: Saved cohorts, seeded from fixtures.json: `{"id", "name", "description", "count", ...}`.
-COHORTS = Family("cohorts", required=("name",))
 #: The /api/app families: plain stored resources, scoped by the ids in their paths.
 ANNOTATIONS = Family(
     "annotations",
@@ -79,11 +80,11 @@ FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         PROFILES,
+        GROUPS,
+        COHORTS,
         FUNNELS,
         INSIGHTS,
         PIPELINES,
-        GROUPS,
-        COHORTS,
         ANNOTATIONS,
         ANNOTATION_TAGS,
         SCHEMAS,

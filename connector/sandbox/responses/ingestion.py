@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 from ..models.base import Context, ModelError
 from ..models.events import ingest_events
 from ..models.families import GROUPS, PROFILES
 from ..models.identities import canonical
-from ..models.profiles import apply_updates, check_update
+from ..models.profiles import Update, apply_updates, check_update
 from ..reply import Call, Problem, Reply, error, json_reply, text_reply
 from ..store import Store
 
@@ -26,19 +25,20 @@ def records_of(payload: Any) -> list[Any]:
     return payload if isinstance(payload, list) else [payload]
 
 
+def as_parameter(call: Call) -> bool:
+    """True when the records came as a `data` parameter (form body or query), not a JSON body."""
+    form = call.content_type == "application/x-www-form-urlencoded"
+    return form or (not call.body.strip() and "data" in call.params)
+
+
 def json_body(call: Call, *, form_key: str = "data") -> Any:
-    """The JSON payload: a JSON body, NDJSON, or a form field `data` holding JSON (or base64)."""
-    text = call.body.decode("utf-8", "replace")
-    if call.content_type == "application/x-www-form-urlencoded":
-        form = dict(parse_qsl(text, keep_blank_values=True))
-        text = form.get(form_key, "")
-        if text and text.lstrip()[:1] not in "[{":
-            try:
-                text = base64.b64decode(text, validate=True).decode()
-            except ValueError:  # neither JSON nor base64: the JSON error below says so
-                pass
-    elif call.method == "GET":
+    """The JSON payload: a JSON body, NDJSON, or `data` (form field or query) as JSON or base64."""
+    if as_parameter(call):
         text = call.params.get(form_key, "")
+        if text.strip() and text.lstrip()[:1] not in "[{":
+            text = _unbase64(text)
+    else:
+        text = call.body.decode("utf-8", "replace")
     try:
         if call.content_type == "application/x-ndjson":
             return [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -49,8 +49,30 @@ def json_body(call: Call, *, form_key: str = "data") -> Any:
         ) from None
 
 
+def _unbase64(text: str) -> str:
+    """`text` decoded from base64 (standard or URL-safe, padding optional); as is when it is not."""
+    compact = "".join(text.split())
+    padded = compact + "=" * (-len(compact) % 4)
+    for altchars in (None, b"-_"):
+        try:
+            return base64.b64decode(padded, altchars=altchars, validate=True).decode()
+        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            continue
+    return text  # neither JSON nor base64: the JSON error says so
+
+
+def legacy(call: Call) -> bool:
+    """The answer is `1`/`0` (or verbose JSON) rather than the /import API's JSON shapes."""
+    return call.path != "/import" or (as_parameter(call) and not strict(call))
+
+
+def strict(call: Call) -> bool:
+    """`strict=1` asks /import to validate every record and report the failures (opt-in)."""
+    return call.params.get("strict", "").strip().lower() in ("1", "true")
+
+
 def _bad(call: Call, message: str) -> Reply:
-    if call.path == "/import":
+    if not legacy(call):
         return error(400, message, style="code")
     if call.params.get("verbose") == "1":
         return json_reply(200, {"error": message, "status": 0})
@@ -58,7 +80,7 @@ def _bad(call: Call, message: str) -> Reply:
 
 
 def _limits(call: Call, records: list[Any]) -> None:
-    style = "code" if call.path == "/import" else "status"
+    style = "status" if legacy(call) else "code"
     if len(call.body) > MAX_BYTES:
         raise Problem(error(413, f"request exceeds max limit of {MAX_BYTES} bytes", style=style))
     if len(records) > MAX_RECORDS:
@@ -83,7 +105,10 @@ def _token_problem(failed: list[dict[str, Any]]) -> None:
 
 
 def track(call: Call) -> Reply:
-    """POST (or GET) /track: events authenticated by their `token`; all or nothing."""
+    """/track (POST or GET): events authenticated by their `token`; all or nothing.
+
+    `strict` is not honoured here: the answer is `1`/`0`, or `{"error", "status"}` with verbose=1.
+    """
     records = records_of(json_body(call))
     _limits(call, records)
     store = call.sandbox.store
@@ -97,15 +122,19 @@ def track(call: Call) -> Reply:
 
 
 def import_events(call: Call) -> Reply:
-    """POST /import: strict=1 (the default) reports failed records with a 400."""
+    """/import: strict=1 reports failed records (400); else the valid ones are stored.
+
+    Without `strict=1` a `data=` parameter (form or query, as the SDKs send it) gets the legacy
+    answer (`1`/`0`, or `{"error", "status"}` with verbose=1), and a JSON body gets
+    `{"code": 200, "num_records_imported", "status": "OK"}`.
+    """
     records = records_of(json_body(call))
     _limits(call, records)
-    strict = call.params.get("strict", "1") != "0"
-    store = call.sandbox.store
+    store, token = call.sandbox.store, call.sandbox.project_token
     stored, failed = ingest_events(
-        store.events, store.identities, records, kind="import", token=None
+        store.events, store.identities, records, kind="import", token=token
     )
-    if failed and strict:
+    if failed and strict(call):
         for item in failed:
             item.pop("$insert_id", None)
         return json_reply(
@@ -118,6 +147,11 @@ def import_events(call: Call) -> Reply:
                 "failed_records": failed,
             },
         )
+    if legacy(call):
+        if failed and not stored:
+            first = failed[0]
+            return _bad(call, f"records[{first['index']}]: {first['message']}")
+        return _ok(call)
     return json_reply(200, {"code": 200, "num_records_imported": stored, "status": "OK"})
 
 
@@ -138,38 +172,45 @@ def ingest_updates(store: Store, records: list[Any], token: str | None) -> list[
 
 
 def engage(call: Call) -> Reply:
-    """POST /engage: profile operations authenticated by `$token`; all or nothing."""
+    """/engage (POST or GET): profile operations authenticated by `$token`; all or nothing."""
     records = records_of(json_body(call))
     _limits(call, records)
     failed = ingest_updates(call.sandbox.store, records, call.sandbox.project_token)
+    return _updated(call, failed)
+
+
+def groups(call: Call) -> Reply:
+    """/groups (POST or GET): group profile operations, keyed by `$group_key` and `$group_id`."""
+    records = records_of(json_body(call))
+    _limits(call, records)
+    failed = ingest_group_updates(call.sandbox.store, records, call.sandbox.project_token)
+    return _updated(call, failed)
+
+
+def ingest_group_updates(
+    store: Store, records: list[Any], token: str | None
+) -> list[dict[str, Any]]:
+    """Validate every group update, then apply them in order, per group key; failures."""
+    by_key: dict[str, list[Update]] = {}
+    failed = []
+    for index, record in enumerate(records):
+        try:
+            key = record.get("$group_key") if isinstance(record, dict) else None
+            if not isinstance(key, str) or not key:
+                raise ModelError(400, "$group_key, missing or empty", "$group_key")
+            by_key.setdefault(key, []).append(check_update(record, token, id_key="$group_id"))
+        except ModelError as problem:
+            failed.append({"index": index, "field": problem.field, "message": problem.message})
+    if failed:
+        return failed
+    for key, updates in by_key.items():
+        apply_updates(store.resources, GROUPS, Context(scope={"$group_key": key}), updates)
+    return []
+
+
+def _updated(call: Call, failed: list[dict[str, Any]]) -> Reply:
     if failed:
         _token_problem(failed)
         first = failed[0]
         return _bad(call, f"records[{first['index']}]: {first['message']}")
-    return _ok(call)
-
-
-def groups(call: Call) -> Reply:
-    """POST /groups: group profile updates by `$group_key` and `$group_id`; all or nothing."""
-    records = records_of(json_body(call))
-    _limits(call, records)
-    token = call.sandbox.project_token
-    by_key: dict[str, list[tuple[str, str, Any]]] = {}
-    failed = []
-    for index, record in enumerate(records):
-        try:
-            update = check_update(record, token, id_key="$group_id")
-            key = record.get("$group_key")
-            if not isinstance(key, str) or not key:
-                raise ModelError(400, "$group_key, missing or empty", "$group_key")
-            by_key.setdefault(key, []).append(update)
-        except ModelError as problem:
-            failed.append({"index": index, "field": problem.field, "message": problem.message})
-    if failed:
-        _token_problem(failed)
-        return _bad(call, f"records[{failed[0]['index']}]: {failed[0]['message']}")
-    for key, updates in by_key.items():
-        apply_updates(
-            call.sandbox.store.resources, GROUPS, Context(scope={"$group_key": key}), updates
-        )
     return _ok(call)

@@ -1,30 +1,26 @@
-"""The Query API: profiles (/api/query/engage), saved funnels and insights, and JQL's refusal."""
+"""The Query API: saved funnels and insights, JQL's refusal, and the helpers its modules share."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from collections import defaultdict
 from typing import Any
 
-from ..models.families import FUNNELS, INSIGHTS, PROFILES
-from ..models.identities import canonical
-from ..models.profiles import properties
+from ..models.families import FUNNELS, INSIGHTS
 from ..reply import Call, Problem, Reply, error, json_reply
 from ..where import WhereError, parse_where
 
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
-MAX_SESSIONS = 256
 
 
 def bad(call: Call, message: str, status: int = 400) -> Problem:
-    """A 400 (or `status`) refusal in the Query API's error shape."""
+    """A refusal in the Query API's error shape."""
     return Problem(error(status, message, style="query", path=call.path))
 
 
 def json_list(call: Call, key: str) -> list[Any] | None:
-    """A query parameter holding a JSON array (or comma-separated text); None when absent."""
+    """A parameter holding a JSON array (or comma-separated values); None when absent."""
     text = call.params.get(key)
     if not text:
         return None
@@ -38,7 +34,7 @@ def json_list(call: Call, key: str) -> list[Any] | None:
 
 
 def where_of(call: Call, key: str = "where") -> Any:
-    """The `where` expression as a predicate over properties; None when absent."""
+    """The predicate of a `where` selector parameter; None when absent."""
     text = call.params.get(key)
     if not text:
         return None
@@ -48,8 +44,8 @@ def where_of(call: Call, key: str = "where") -> Any:
         raise bad(call, str(exc)) from None
 
 
-def int_param(call: Call, key: str, default: int | None = None) -> int:
-    """A whole-number query parameter, or `default` when absent (400 when required)."""
+def integer(call: Call, key: str, default: int | None = None) -> int:
+    """A whole-number parameter; `default` when absent, else required."""
     text = call.params.get(key)
     if text in (None, ""):
         if default is None:
@@ -61,66 +57,14 @@ def int_param(call: Call, key: str, default: int | None = None) -> int:
         raise bad(call, f"{key} must be an integer, not {text!r}") from None
 
 
-def engage_query(call: Call) -> Reply:
-    """Profiles filtered by distinct ids and `where`, paged with session_id/page."""
-    sb, store = call.sandbox, call.sandbox.store
-    page = int_param(call, "page", 0)
-    session_id = call.params.get("session_id") or ""
-    page_size = sb.engage_page_size
-    if page > 0 or session_id:
-        found = sb.sessions.get(session_id)
-        if found is None:
-            raise bad(call, "session_id is unknown or expired; query page 0 again")
-        ids = found
-    else:
-        wanted = json_list(call, "distinct_ids")
-        if call.params.get("distinct_id"):
-            wanted = (wanted or []) + [call.params["distinct_id"]]
-        match = where_of(call)
-        aliases = store.alias_map()
-        keys = {canonical(aliases, str(d)) for d in wanted} if wanted is not None else None
-        ids = [
-            did
-            for did, props in store.profiles()
-            if (keys is None or did in keys) and (match is None or match(props))
-        ]
-        session_id = secrets.token_hex(8)
-        with sb.lock:  # handlers run in parallel threads
-            sb.sessions[session_id] = ids
-            while len(sb.sessions) > MAX_SESSIONS:
-                sb.sessions.pop(next(iter(sb.sessions)))
-    if page < 0:
-        raise bad(call, "page must be 0 or more")
-    wanted_props = json_list(call, "output_properties")
-    results = []
-    for did in ids[page * page_size : (page + 1) * page_size]:
-        props = properties(store.resources.get(PROFILES, call.context(), did))
-        if props is None:
-            continue
-        if wanted_props is not None:
-            props = {k: v for k, v in props.items() if k in wanted_props}
-        results.append({"$distinct_id": did, "$properties": props})
-    return json_reply(
-        200,
-        {
-            "page": page,
-            "page_size": page_size,
-            "session_id": session_id,
-            "status": "ok",
-            "total": len(ids),
-            "results": results,
-        },
-    )
-
-
 def funnels_list(call: Call) -> Reply:
     """Saved funnels: `[{"funnel_id", "name"}]`."""
     found = call.sandbox.store.resources.list(FUNNELS, call.context(), order="id")
     return json_reply(200, [{"funnel_id": f["id"], "name": f["name"]} for f in found])
 
 
-def date_param(call: Call, key: str) -> dt.date:
-    """A yyyy-mm-dd query parameter (400 when absent or malformed)."""
+def parse_date(call: Call, key: str) -> dt.date:
+    """A required yyyy-mm-dd parameter."""
     text = call.params.get(key)
     if not text:
         raise bad(call, f"{key} is required (yyyy-mm-dd)")
@@ -147,19 +91,19 @@ def bucket(seconds: int, unit: str) -> str:
 
 def funnels(call: Call) -> Reply:
     """A saved funnel's step counts, computed from the de-duplicated stored events."""
-    funnel_id = int_param(call, "funnel_id")
+    funnel_id = integer(call, "funnel_id")
     funnel = call.sandbox.store.resources.get(FUNNELS, call.context(), funnel_id)
     if funnel is None:
         raise bad(call, f"funnel_id {funnel_id} is not a saved funnel of this project")
     steps = list(funnel["steps"])
-    start, end = date_param(call, "from_date"), date_param(call, "to_date")
+    start, end = parse_date(call, "from_date"), parse_date(call, "to_date")
     if end < start:
         raise bad(call, "to_date must not be before from_date")
     unit = call.params.get("unit") or "day"
     length_unit = call.params.get("length_unit") or funnel.get("length_unit", "day")
     if unit not in ("day", "week", "month") or length_unit not in UNIT_SECONDS:
         raise bad(call, "unit must be day, week or month; length_unit day, hour, minute or second")
-    window = int_param(call, "length", int(funnel.get("length", 14))) * UNIT_SECONDS[length_unit]
+    window = integer(call, "length", int(funnel.get("length", 14))) * UNIT_SECONDS[length_unit]
     match = where_of(call)
     from_s, to_s = day_start(start), day_start(end) + 86399
     by_user: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -225,7 +169,7 @@ def _steps(steps: list[str], gaps: list[list[int]]) -> dict[str, Any]:
 
 def insights(call: Call) -> Reply:
     """A saved insights report: de-duplicated event counts per day over its date range."""
-    bookmark_id = int_param(call, "bookmark_id")
+    bookmark_id = integer(call, "bookmark_id")
     report = call.sandbox.store.resources.get(INSIGHTS, call.context(), bookmark_id)
     if report is None:
         raise bad(call, f"bookmark_id {bookmark_id} is not a saved report of this project")

@@ -1,4 +1,4 @@
-"""The Query API's reports beyond saved ones: retention, segmentation, events, streams, cohorts.
+"""The Query API's reports beyond saved ones: retention, frequency, numeric segmentation, streams.
 
 Each is computed from the de-duplicated stored events, in the shape Mixpanel documents.
 """
@@ -10,15 +10,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from ..models.families import COHORTS
 from ..reply import Call, Reply, json_reply
-from .query import bad, bucket, date_param, day_start, int_param, json_list, where_of
+from .query import bad, bucket, day_start, integer, json_list, parse_date, where_of
 
 Event = tuple[str, str, int, dict[str, Any]]  # (name, canonical distinct id, time, properties)
 
 
 def _range(call: Call) -> tuple[int, int, list[str]]:
-    start, end = date_param(call, "from_date"), date_param(call, "to_date")
+    start, end = parse_date(call, "from_date"), parse_date(call, "to_date")
     if end < start or (end - start).days > 3650:
         raise bad(call, "to_date must not be before from_date, nor ten years after it")
     days = [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
@@ -56,19 +55,6 @@ def _event_name(call: Call) -> str:
     if not name:
         raise bad(call, "event is required")
     return name
-
-
-def segmentation(call: Call) -> Reply:
-    """Event counts per unit (general, unique or average), segmented by `on` when given."""
-    from_s, to_s, _ = _range(call)
-    unit, event = _unit(call, ("minute", "hour", "day", "month")), _event_name(call)
-    on = _evaluate(call, call.params["on"]) if call.params.get("on") else None
-    values: dict[str, Counter[str]] = defaultdict(Counter)
-    for _name, _did, t, props in _events(call, from_s, to_s, [event]):
-        values[str(on(props)) if on else event][bucket(t, unit)] += 1
-    series = sorted({bucket(s, unit) for s in range(from_s, to_s + 1, 86400)})
-    data = {"series": series, "values": {k: dict(v) for k, v in values.items()}}
-    return json_reply(200, {"data": data, "legend_size": len(values)})
 
 
 def segmentation_numeric(call: Call) -> Reply:
@@ -112,7 +98,7 @@ def segmentation_total(average: bool) -> Callable[[Call], Reply]:
 def retention(call: Call) -> Reply:
     """Birth retention: per day, users doing `born_event`, then `event` in later intervals."""
     from_s, to_s, days = _range(call)
-    count = max(1, min(int_param(call, "interval_count", 1), 100))
+    count = max(1, min(integer(call, "interval_count", 1), 100))
     born = call.params.get("born_event") or None
     again = call.params.get("event") or None
     events = _events(call, from_s, to_s + count * 86400, None)
@@ -163,78 +149,3 @@ def activity_stream(call: Call) -> Reply:
         if did in wanted
     ]
     return json_reply(200, {"status": "ok", "results": {"events": events}})
-
-
-def cohorts_list(call: Call) -> Reply:
-    """The saved cohorts."""
-    found = call.sandbox.store.resources.list(COHORTS, call.context(), order="id")
-    return json_reply(200, found)
-
-
-def _recent(call: Call, days: int = 30) -> list[Event]:
-    end = dt.datetime.now(dt.UTC).date()
-    from_s = day_start(end - dt.timedelta(days=days - 1))
-    return call.sandbox.store.dedup_events(from_s, day_start(end) + 86399, None)
-
-
-def event_counts(call: Call) -> Reply:
-    """Counts of the listed events per unit."""
-    names = [str(n) for n in json_list(call, "event") or []]
-    if not names:
-        raise bad(call, "event must be a JSON array of event names")
-    from_s, to_s, _ = _range(call)
-    unit = _unit(call, ("minute", "hour", "day", "week", "month"))
-    values: dict[str, Counter[str]] = {n: Counter() for n in names}
-    for name, _did, t, _ in _events(call, from_s, to_s, names):
-        values[name][bucket(t, unit)] += 1
-    series = sorted({bucket(s, unit) for s in range(from_s, to_s + 1, 86400)})
-    data = {"series": series, "values": {k: dict(v) for k, v in values.items()}}
-    return json_reply(200, {"data": data, "legend_size": len(names)})
-
-
-def property_values(call: Call) -> Reply:
-    """Counts of one event per value of one property, per unit."""
-    from_s, to_s, _ = _range(call)
-    event, prop = _event_name(call), call.params.get("name") or ""
-    if not prop:
-        raise bad(call, "name is required: the property to read")
-    unit = _unit(call, ("minute", "hour", "day", "week", "month"))
-    values: dict[str, Counter[str]] = defaultdict(Counter)
-    for _name, _did, t, props in _events(call, from_s, to_s, [event]):
-        if prop in props:
-            values[str(props[prop])][bucket(t, unit)] += 1
-    series = sorted({bucket(s, unit) for s in range(from_s, to_s + 1, 86400)})
-    data = {"series": series, "values": {k: dict(v) for k, v in values.items()}}
-    return json_reply(200, {"data": data, "legend_size": len(values)})
-
-
-def top_events(call: Call) -> Reply:
-    """Today's events by count."""
-    today = bucket(int(dt.datetime.now(dt.UTC).timestamp()), "day")
-    counts = Counter(name for name, _d, t, _ in _recent(call, 1) if bucket(t, "day") == today)
-    limit = int_param(call, "limit", 100)
-    events = [{"amount": n, "event": e, "percent_change": 0} for e, n in counts.most_common(limit)]
-    return json_reply(200, {"events": events, "type": call.params.get("type") or "general"})
-
-
-def top_event_names(call: Call) -> Reply:
-    """The last 31 days' event names, most frequent first."""
-    counts = Counter(name for name, *_ in _recent(call, 31))
-    return json_reply(200, [e for e, _ in counts.most_common(int_param(call, "limit", 255))])
-
-
-def top_properties(call: Call) -> Reply:
-    """An event's property names by how many of its events carry them."""
-    event = _event_name(call)
-    counts = Counter(k for name, _d, _t, props in _recent(call) if name == event for k in props)
-    top = counts.most_common(int_param(call, "limit", 10))
-    return json_reply(200, {k: {"count": n} for k, n in top})
-
-
-def top_values(call: Call) -> Reply:
-    """An event property's values, most frequent first."""
-    event, prop = _event_name(call), call.params.get("name") or ""
-    counts = Counter(
-        str(props[prop]) for name, _d, _t, props in _recent(call) if name == event and prop in props
-    )
-    return json_reply(200, [v for v, _ in counts.most_common(int_param(call, "limit", 255))])
