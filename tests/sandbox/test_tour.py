@@ -81,7 +81,7 @@ EXPECTED = {
     "queryTodaysTopEvents": "5 event(s) today",
     "queryTopEventNames": "5 event name(s)",
     "queryEventPropertyValues": "1 value(s) of source",
-    "queryTopEventProperties": "5 propert(ies)",
+    "queryTopEventProperties": "1 propert(ies)",
     "queryTopPropertyValues": "1 value(s)",
     "pausePipeline": "answered None",
     "resumePipeline": "answered None",
