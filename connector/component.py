@@ -17,6 +17,7 @@ from .core.urls import checked_base_url
 from .core.values import closest
 from .errors import InputError, InputProblem
 from .files.checkpoint import Checkpoint, as_checkpoint
+from .files.scope import scope_of
 from .modes.paged import collect_pages, iter_pages, paging_enabled
 from .modes.single import items_of, iter_items, send_once
 from .modes.streamed import (
@@ -196,9 +197,11 @@ class Component:
         component's `progress`) hears each answer.
 
         `checkpoint` (a batched action only): a file recording which batches the API
-        acknowledged. Run again with the same records in the same order and the same other
-        inputs, the call skips those batches and sends the rest; the file is removed when
-        every batch was sent. Records or inputs that changed make the file start afresh.
+        acknowledged. Run again with the same records in the same order, the same other
+        inputs, server and credentials, the call skips those batches and sends the rest; the
+        file is removed when every batch was sent. A file written for another server,
+        credential or other inputs is not used: every batch is sent, and the result says why
+        (`started_over`). One run at a time may use a checkpoint (StateError for a second).
 
         An action with a `wait:` spec creates a job and, when its inputs ask, polls the job's
         status until it is done (returning the last status answer): one blocking call that
@@ -214,8 +217,14 @@ class Component:
 
             call = self.bind(op, inputs, connection, options)
             chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
-            store = as_checkpoint(checkpoint, op.key, op.batch["input"], inputs)
-            return self._noted({"data": run_batched(call, chosen, progress, store)})
+            store = as_checkpoint(checkpoint, op.key)
+            if store is None:
+                return self._noted({"data": run_batched(call, chosen, progress)})
+            records_key = op.batch["input"]
+            others = {**call.values, **store.extra}
+            store.scope = scope_of(call, others, records_key)
+            with store.hold():
+                return self._noted({"data": run_batched(call, chosen, progress, store)})
         call = self.bind(op, inputs, connection, options)
         if op.wait:
             from .modes.waited import run_waited  # loads when needed
@@ -254,6 +263,7 @@ class Component:
                 None,
                 stats,
                 identity=inputs_digest(op.key, call.values),
+                scope=lambda: scope_of(call, call.values),
                 plan=plan,
                 start=lambda chosen: stream_windows(waiting, chosen, stats),
             )

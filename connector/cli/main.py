@@ -164,8 +164,8 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
             path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
             app = f"{component.spec.key}-connector"
             # How records split into batches depends on the lanes, so on --workers too.
-            identity = {**inputs, "--workers": args.workers}
-            checkpoint = file_checkpoint(path, op.key, identity, app) if op.batch else None
+            extra = {"--workers": args.workers}
+            checkpoint = file_checkpoint(path, op.key, extra, app) if op.batch else None
             call = {**inputs, **files}
             result = component.run(
                 args.key, call, connection, workers=args.workers, checkpoint=checkpoint

@@ -1,9 +1,13 @@
 """Remembers which batches of a file's import the API acknowledged, so a rerun skips them.
 
 A checkpoint is keyed by the input file's identity (device, inode, size, modification time
-and a hash of its first 64 KiB), the action and a digest of its other inputs: change any of
-them and the old checkpoint no longer applies. Batch numbers are deterministic for a given
-input, so the numbers recorded are the batches a rerun need not send again.
+and a hash of its first 64 KiB) and the action: change either and the old checkpoint no longer
+applies. Inside, it records its target (connector.files.scope: the server the batches went
+to, a keyed digest of the credential, one of each other input): a rerun against another
+target starts fresh and says why. Batch numbers are deterministic for a given input, so the
+numbers recorded are the batches a rerun need not send again. The acknowledged ranges are
+checked before they are trusted (whole numbers, in order, at most MAX_CHECKPOINT_BATCHES), and
+one run at a time holds a checkpoint (`hold`, a lock file beside it).
 
 Checkpoints do not pile up: one that can no longer apply (its file was changed and imported
 again) is removed when the new one is made, and any left untouched for ORPHAN_AFTER_S.
@@ -11,6 +15,7 @@ again) is removed when the new one is made, and any left untouched for ORPHAN_AF
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -23,11 +28,14 @@ from typing import Any
 
 import platformdirs
 
-from ..core.digest import inputs_digest
+from .lock import held
 from .safe import read_small, remove_quietly, write_atomic
+from .scope import Scope
 
 __all__ = [
     "HEAD_BYTES",
+    "MAX_CHECKPOINT_BATCHES",
+    "MAX_CHECKPOINT_RANGES",
     "Checkpoint",
     "as_checkpoint",
     "checkpoint_key",
@@ -41,7 +49,12 @@ log = logging.getLogger("connector.files")
 
 #: How much of the head of an input file its identity hashes.
 HEAD_BYTES = 64 * 1024
-_VERSION = 1
+_VERSION = 2
+#: A checkpoint listing more acknowledged batches than this is refused (2,000 events each:
+#: two billion events; its numbers are held in memory as a set).
+MAX_CHECKPOINT_BATCHES = 1_000_000
+#: A checkpoint with more separate ranges than this is refused (a run leaves a few).
+MAX_CHECKPOINT_RANGES = 10_000
 #: A checkpoint left untouched this long is removed when another import starts (30 days).
 ORPHAN_AFTER_S = 30 * 86_400.0
 #: At most this many checkpoint files are looked at by one sweep.
@@ -58,9 +71,9 @@ def file_identity(path: Path) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def checkpoint_key(identity: str, action: str, inputs_digest: str) -> str:
-    """The key of one import: the file's identity, the action and its other inputs."""
-    return hashlib.sha256(f"{identity}\n{action}\n{inputs_digest}".encode()).hexdigest()
+def checkpoint_key(identity: str, action: str) -> str:
+    """The key of one import: the file's identity and the action (the rest is its scope)."""
+    return hashlib.sha256(f"{identity}\n{action}".encode()).hexdigest()
 
 
 def default_checkpoint_path(app: str, key: str) -> Path:
@@ -68,28 +81,25 @@ def default_checkpoint_path(app: str, key: str) -> Path:
     return Path(platformdirs.user_state_dir(app)) / "checkpoints" / f"{key[:32]}.json"
 
 
-def as_checkpoint(
-    given: str | Path | Checkpoint | None, action: str, records_key: str, inputs: Mapping[str, Any]
-) -> Checkpoint | None:
+def as_checkpoint(given: str | Path | Checkpoint | None, action: str) -> Checkpoint | None:
     """A Python caller's `checkpoint=`: a path becomes a Checkpoint of its own.
 
-    It is keyed by the action and its inputs other than the records (`records_key`), which
-    the caller promises to give again in the same order.
+    It is keyed by the action; the caller promises to give the same records again in the same
+    order. Its scope (where they go, the other inputs) is set by the run.
     """
     if given is None or isinstance(given, Checkpoint):
         return given
-    others = {k: v for k, v in inputs.items() if k != records_key}
-    key = checkpoint_key("records given by the caller", action, inputs_digest(action, others))
-    return Checkpoint(Path(given), key)
+    return Checkpoint(Path(given), checkpoint_key("records given by the caller", action))
 
 
 def file_checkpoint(
-    path: str | None, action: str, inputs: Mapping[str, Any], app: str
+    path: str | None, action: str, extra: Mapping[str, Any], app: str
 ) -> Checkpoint | None:
     """The checkpoint of an import of the file at `path`, in the user state directory of `app`.
 
-    Keyed by the file, the action and the other `inputs`. None for standard input (`-`) or a
-    file that cannot be read: there is no identity to resume by.
+    Keyed by the file and the action; `extra` are options beyond the action's inputs that
+    change how records split into batches (its scope records them). None for standard input
+    (`-`) or a file that cannot be read: there is no identity to resume by.
     """
     if not path or path == "-":
         return None
@@ -97,9 +107,10 @@ def file_checkpoint(
         identity = file_identity(Path(path))
     except OSError:
         return None
-    key = checkpoint_key(identity, action, inputs_digest(action, inputs))
+    key = checkpoint_key(identity, action)
     source = f"{action} {Path(path).resolve()}"
     checkpoint = Checkpoint(default_checkpoint_path(app, key), key, source=source)
+    checkpoint.extra = dict(extra)
     sweep(checkpoint.path.parent, source, keep=checkpoint.path)
     return checkpoint
 
@@ -146,12 +157,33 @@ def _ranges(numbers: Iterable[int]) -> list[list[int]]:
     return ranges
 
 
-def _numbers(ranges: Iterable[Iterable[int]]) -> set[int]:
-    found: set[int] = set()
+def _numbers(ranges: Any) -> set[int]:
+    """The batch numbers of recorded `ranges`, checked before any is trusted.
+
+    [first, last] pairs of whole numbers, in order, not overlapping, at most
+    MAX_CHECKPOINT_RANGES of them and MAX_CHECKPOINT_BATCHES in all.
+
+    Raises:
+        ValueError: saying which range is wrong.
+    """
+    if not isinstance(ranges, list) or len(ranges) > MAX_CHECKPOINT_RANGES:
+        size = len(ranges) if isinstance(ranges, list) else type(ranges).__name__
+        raise ValueError(f"expected at most {MAX_CHECKPOINT_RANGES} ranges, got {size}")
+    total, previous = 0, -1
     for pair in ranges:
-        first, last = (int(n) for n in pair)
-        if not 0 <= first <= last or last - first > 10_000_000:
-            raise ValueError(f"bad range {[first, last]}")
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(type(n) is int for n in pair)
+            or not previous < pair[0] <= pair[1]
+        ):
+            raise ValueError(f"bad range {str(pair)[:80]} (after batch {previous})")
+        total += pair[1] - pair[0] + 1
+        if total > MAX_CHECKPOINT_BATCHES:
+            raise ValueError(f"more than {MAX_CHECKPOINT_BATCHES} batches acknowledged")
+        previous = pair[1]
+    found: set[int] = set()
+    for first, last in ranges:
         found.update(range(first, last + 1))
     return found
 
@@ -167,6 +199,9 @@ class Checkpoint:
         self.path = Path(path)
         self.key = key
         self.source = source  # the action and file it is for (what a sweep compares)
+        self.scope: Scope | None = None  # set by the run: its target (connector.files.scope)
+        self.extra: dict[str, Any] = {}  # options that change the batches (the CLI's --workers)
+        self.started_over = ""  # why an earlier run's checkpoint was not used, if it was not
         self._lock = threading.Lock()
         self._acked: set[int] = set()
 
@@ -183,15 +218,27 @@ class Checkpoint:
             if data.get("version") != _VERSION or data.get("key") != self.key:
                 log.warning("%s: a checkpoint of another import is replaced", self.path)
                 return frozenset()
+            why = self.scope.difference(data.get("scope")) if self.scope is not None else ""
+            if why:
+                return self._start_over(f"it was written for {why}")
             acked = _numbers(data["acknowledged"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning(
-                "%s: the checkpoint cannot be read (%s); nothing is skipped", self.path, exc
-            )
-            return frozenset()
+            return self._start_over(f"it cannot be read ({exc})")
         with self._lock:
             self._acked = set(acked)
         return frozenset(acked)
+
+    def _start_over(self, why: str) -> frozenset[int]:
+        self.started_over = f"the checkpoint {self.path} was not used: {why}; every batch is sent"
+        log.warning("%s", self.started_over)
+        return frozenset()
+
+    def hold(self) -> contextlib.AbstractContextManager[None]:
+        """Hold this checkpoint for one run (a lock file beside it); StateError if another does."""
+        job = f"importing with checkpoint {self.path}" + (
+            f" ({self.source})" if self.source else ""
+        )
+        return held(self.path.with_name(self.path.name + ".lock"), job)
 
     @property
     def acknowledged(self) -> frozenset[int]:
@@ -203,7 +250,13 @@ class Checkpoint:
         """Record that the API answered batch `number`."""
         with self._lock:
             self._acked.add(number)
-            data = {"version": _VERSION, "key": self.key, "acknowledged": _ranges(self._acked)}
+            data: dict[str, Any] = {
+                "version": _VERSION,
+                "key": self.key,
+                "acknowledged": _ranges(self._acked),
+            }
+            if self.scope is not None:
+                data["scope"] = self.scope.to_dict()
             if self.source:
                 data["source"] = self.source
             self.path.parent.mkdir(parents=True, exist_ok=True)

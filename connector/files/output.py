@@ -38,8 +38,10 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
 
     The file appears under its name only when the export is complete: windows are appended
     to `PATH.partial` as each completes, and `PATH.partial.json` lists them. After a crash or
-    an error, the same export run again keeps those windows and fetches only the others
-    (see connector.files.resume); an export with other inputs starts over.
+    an error, the same export run again keeps those windows whose bytes it verifies and
+    fetches only the others (see connector.files.resume); an export with other inputs, or to
+    another server or with another credential, starts over and says why (`started_over`).
+    One run at a time writes `path` (StateError for a second).
 
     A link at `PATH.partial` is refused (its target is untouched), and the finished file
     replaces whatever entry `PATH` was, a link included, without writing through it.
@@ -48,7 +50,8 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
         events, size = write_jsonl(stream, sys.stdout.buffer.write)
         sys.stdout.buffer.flush()
         return _summary(events, size, stream, path)
-    export = ExportFile(Path(path), stream.identity)
+    scope = stream.scope() if stream.scope is not None else None
+    export = ExportFile(Path(path), stream.identity, scope=scope, bounds=stream.bounds)
     _refuse_a_link(export.partial)
     kept = export.open()
     try:
@@ -61,7 +64,12 @@ def write_stream(stream: RecordStream, path: str) -> dict[str, Any]:
         size = export.finish()
     finally:
         export.close()
-    return _summary(export.records, size, stream, path)
+    summary = _summary(export.records, size, stream, path)
+    if export.refetched:
+        summary["windows_refetched"] = export.refetched
+    if export.started_over:
+        summary["started_over"] = export.started_over
+    return summary
 
 
 def _refuse_a_link(partial: Path) -> None:

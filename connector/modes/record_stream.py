@@ -53,9 +53,9 @@ class WindowPlan:
 class RecordStream(Iterator[Any]):
     """The iterator `Component.iter` returns; `.stats` counts windows, requests and cuts.
 
-    `identity` is a digest of the action and its checked inputs (what a resumed export
-    compares). `windows()` gives each complete window with its records (for files); iterating
-    gives the records one by one.
+    `identity` is a digest of the action and its checked inputs, `scope()` its target
+    (connector.files.scope): what a resumed export compares. `windows()` gives each complete
+    window with its records (for files); iterating gives the records one by one.
     """
 
     def __init__(
@@ -64,6 +64,7 @@ class RecordStream(Iterator[Any]):
         stats: StreamStats,
         *,
         identity: str = "",
+        scope: Callable[[], Any] | None = None,
         plan: WindowPlan | None = None,
         start: Callable[[WindowPlan], Windows] | None = None,
     ) -> None:
@@ -72,11 +73,17 @@ class RecordStream(Iterator[Any]):
         self._windows: Windows | None = start(plan) if start and plan else None
         self.stats = stats
         self.identity = identity
+        self.scope = scope
 
     @property
     def windowed(self) -> bool:
         """Whether the stream reads a date range window by window (and so can resume)."""
         return self._plan is not None and self._plan.bounds is not None
+
+    @property
+    def bounds(self) -> tuple[date, date] | None:
+        """The first and last day of a windowed stream (None: read in one request)."""
+        return self._plan.bounds if self._plan is not None else None
 
     def skip(self, kept: list[Window]) -> None:
         """Before iterating: leave out the days of `kept` windows (written by an earlier run)."""

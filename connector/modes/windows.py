@@ -57,7 +57,8 @@ class Window:
 def plan_windows(first: date, last: date, days: int) -> list[Window]:
     """`first`..`last` (inclusive) as consecutive windows of `days` days, the last one shorter.
 
-    An empty list when `last` is before `first`.
+    An empty list when `last` is before `first`. The last day a date can be (9999-12-31) is
+    planned like any other.
 
     Raises:
         ValueError: `days` is below 1.
@@ -67,8 +68,10 @@ def plan_windows(first: date, last: date, days: int) -> list[Window]:
     windows = []
     start = first
     while start <= last:
-        end = min(start + timedelta(days=days - 1), last)
+        end = last if (last - start).days < days else start + timedelta(days=days - 1)
         windows.append(Window(start, end))
+        if end == last:
+            break
         start = end + _DAY
     return windows
 
@@ -77,23 +80,19 @@ def remaining_windows(first: date, last: date, days: int, done: Iterable[Window]
     """The windows still to fetch when the days of `done` are already kept.
 
     Each run of days not covered by `done` is planned on its own, so no window overlaps a
-    kept one and none spans a gap between two of them.
+    kept one and none spans a gap between two of them. Its cost grows with the windows, not
+    with the days they span.
     """
-    covered: set[date] = set()
-    for window in done:
-        day = window.first
-        while day <= window.last:
-            covered.add(day)
-            day += _DAY
     windows: list[Window] = []
-    run_start: date | None = None
-    day = first
-    while day <= last + _DAY:
-        inside = day <= last and day not in covered
-        if inside and run_start is None:
-            run_start = day
-        elif not inside and run_start is not None:
-            windows.extend(plan_windows(run_start, day - _DAY, days))
-            run_start = None
-        day += _DAY
+    start: date | None = first
+    for window in sorted(done):
+        if start is None or window.last < start:
+            continue
+        if window.first > last:
+            break
+        if window.first > start:
+            windows.extend(plan_windows(start, window.first - _DAY, days))
+        start = window.last + _DAY if window.last < last else None
+    if start is not None:
+        windows.extend(plan_windows(start, last, days))
     return windows

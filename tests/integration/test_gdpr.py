@@ -30,3 +30,14 @@ def test_replace_lookup_table(component: Component, connection: dict[str, str]) 
     }
     result = component.run("replaceLookupTable", inputs, connection)
     assert result == {"data": {"code": 200, "status": "OK"}}
+
+
+@pytest.mark.vcr
+def test_create_retrieval(component: Component, connection: dict[str, str]) -> None:
+    inputs = {
+        "distinct_ids": "distinct_id_1, distinct_id_2",
+        "disclosure_type": "Data",
+        "regionAndDomain": "in.mixpanel",
+    }
+    result = component.run("createDataRetrieval", inputs, connection)
+    assert result == {"data": {"status": "ok", "results": {"task_id": "job-tracking-id"}}}

@@ -18,6 +18,7 @@ from ...core.templates import input_context, render_value
 from ...core.values import is_missing
 
 __all__ = [
+    "NOW_FILLS",
     "Fill",
     "accepts",
     "content_id",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 _ID_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
+#: Fills that take the time the record is prepared: never in a bulk job (RecordPlan.for_bulk).
+NOW_FILLS = frozenset({"now_ms", "now_s"})
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ...core.values import is_missing, show
 from ...errors import InputError, InputProblem
 from ...prepare.inputs import short_message
 from ...prepare.schemacheck import SchemaCheck
-from .fills import accepts, fill_record, filled_check, parse_fills
+from .fills import NOW_FILLS, accepts, fill_record, filled_check, parse_fills
 
 __all__ = ["RecordPlan", "Refusal", "input_error", "secret_field_values"]
 
@@ -123,10 +123,26 @@ class RecordPlan:
         self.fills, self.id_keys = parse_fills(op, values, connection)
         self.id_key = self.id_keys[-1] if self.id_keys else ""
         self.filled = filled_check(tuple(fill.keys for fill in self.fills))
+        #: In a bulk job, the paths a time fill would fill: each record must carry them.
+        self.needed: tuple[Path, ...] = ()
+        self.needed_check: Any = None
         #: The call's masking (shared with its requests, errors and logs), and the record
         #: fields whose values it must learn: the spec's `batch.secret_fields`.
         self.secrets = secrets if secrets is not None else Redactor()
         self.secret_paths = tuple(dotted(path) for path in batch.get("secret_fields") or ())
+
+    def for_bulk(self) -> None:
+        """Make this plan a bulk job's: a time is never filled in, each record must carry it.
+
+        A job that may send a record again (several requests, a file, a checkpoint to resume
+        from) must send it as the same record: a time taken when it is sent would make every
+        re-run a new record, with a new content id. Such records are refused instead.
+        """
+        self.needed = tuple(f.keys for f in self.fills if f.kind in NOW_FILLS)
+        if self.needed:
+            self.fills = [f for f in self.fills if f.kind not in NOW_FILLS]
+            self.filled = filled_check(tuple(fill.keys for fill in self.fills))
+            self.needed_check = filled_check(self.needed)
 
     def note_secrets(self, records: list[Any]) -> None:
         """Teach the call's masking the values at `secret_fields` in `records` (a chunk).
@@ -188,6 +204,8 @@ class RecordPlan:
         """
         if not self.check.all_valid(records):
             return None
+        if self.needed_check is not None and not accepts(self.needed_check, records):
+            return None
         try:
             parts = self._parts(records)
         except (TypeError, orjson.JSONEncodeError):
@@ -232,6 +250,9 @@ class RecordPlan:
                 described = error.schema.get("description")  # the spec's words for the rule
             message = f"{show(error.instance)} {described}" if described else short_message(error)
             return self.refusal(index, record, field, message)
+        for keys in self.needed:
+            if is_missing(lookup(record, keys)):
+                return self.refusal(index, record, ".".join(keys), self._needed_message(keys))
         try:
             data = orjson.dumps(record, option=_JSON_OPTIONS)
         except (TypeError, orjson.JSONEncodeError) as exc:
@@ -251,6 +272,14 @@ class RecordPlan:
             )
             return self.refusal(index, record, "", message)
         return record, data
+
+    def _needed_message(self, keys: Path) -> str:
+        path = ".".join(keys)
+        return (
+            f"has no {path}: a job of several requests, or from a file or a checkpoint, needs "
+            f"each {self.item}'s own {path}, so that sending it again sends the same {self.item} "
+            f"(a {path} taken now would make each run a new one)"
+        )
 
     def where(self, index: int, field: str) -> str:
         """Point into the input by path, as messages do: `Events[12047].properties.time`."""

@@ -2,7 +2,7 @@
 
 One request: the API's answer unchanged, and the connector's totals beside it under keys of
 their own (`records_sent`, `records_imported`, `records_failed`, `requests`,
-`requests_retried`, `batches_skipped`), with records refused before sending under
+`requests_retried`, `batches_skipped`, `started_over`), with records refused before sending under
 `records_refused`. Several requests: the totals, every failed record (indexes into the
 caller's input) under `failed_records`, and each distinct error the API gave under `errors`.
 """
@@ -53,6 +53,7 @@ class Totals:
     answers: list[Any] = field(default_factory=list)
     skipped: int = 0  # batches a resumed import did not send again (its checkpoint had them)
     skipped_records: int = 0
+    started_over: str = ""  # why a checkpoint of an earlier run was not used
     errors: list[str] = field(default_factory=list)  # each distinct error text of the answers
 
 
@@ -139,6 +140,8 @@ def totals_of(totals: Totals, refused: list[Refusal]) -> dict[str, Any]:
     if totals.skipped:
         figures["batches_skipped"] = totals.skipped
         figures["records_skipped"] = totals.skipped_records
+    if totals.started_over:
+        figures["started_over"] = totals.started_over
     return figures
 
 
@@ -158,7 +161,12 @@ def result_of(
 def _result(
     totals: Totals, refused: list[Refusal], plan: RecordPlan, *, single_answer: bool
 ) -> Any:
-    one = totals.batches == 1 and not totals.skipped and len(totals.answers) == 1
+    one = (
+        totals.batches == 1
+        and not totals.skipped
+        and not totals.started_over
+        and len(totals.answers) == 1
+    )
     if one and single_answer and not refused and not totals.failed:
         return totals.answers[0]
     if one and isinstance(totals.answers[0], Mapping):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -34,15 +36,22 @@ Render = Callable[[Batch], tuple[HTTPRequest, str | None]]
 
 
 def batch_plan(
-    call: Call, concurrency: Concurrency | None = None
+    call: Call, concurrency: Concurrency | None = None, *, resumable: bool = False
 ) -> tuple[RecordPlan, Render, Iterator[tuple[int, Batch]], list[Refusal]]:
-    """The record plan, a renderer and the `(lane, batch)`s of a call, records deferred."""
+    """The record plan, a renderer and the `(lane, batch)`s of a call, records deferred.
+
+    A bulk job (`resumable`, records that are not a list, or more than one request's worth)
+    never fills a time in: its records must carry it (RecordPlan.for_bulk).
+    """
     op = call.op
     key = op.batch["input"]
     plan = RecordPlan(op, call.values, call.connection, call.secrets)
+    records = _parsed(call.inputs.get(key))
+    if resumable or not isinstance(records, list | tuple) or len(records) > op.batch["max_items"]:
+        plan.for_bulk()
     refused: list[Refusal] = []
     stream = laned_batches(
-        records_of(call.inputs.get(key), plan),
+        records_of(records, plan),
         plan,
         refused,
         order_by=concurrency.order_by if concurrency else None,
@@ -65,6 +74,14 @@ def batch_plan(
     return plan, render, stream, refused
 
 
+def _parsed(records: Any) -> Any:
+    """Records given as JSON text, parsed (records_of says what is wrong with bad text)."""
+    if isinstance(records, str | bytes | bytearray):
+        with contextlib.suppress(ValueError):
+            return json.loads(records)
+    return records
+
+
 def batch_requests(call: Call) -> Iterator[tuple[HTTPRequest, str | None]]:
     """Each request the action would send, with its Authorization header, sending nothing."""
     plan, render, stream, refused = batch_plan(call)
@@ -80,6 +97,7 @@ class Acknowledged(Protocol):
     """Where the batches the API answered are recorded (connector.files.checkpoint)."""
 
     path: Path
+    started_over: str  # after `load`: why an earlier run's record was not used ("" if it was)
 
     def load(self) -> frozenset[int]:
         """The batch numbers an earlier run recorded."""
@@ -105,7 +123,7 @@ def run_batched(
     With a `checkpoint`, batches it lists as acknowledged are not sent again, each batch is
     added to it once the API answered, and it is removed when every batch was sent.
     """
-    plan, render, stream, refused = batch_plan(call, concurrency)
+    plan, render, stream, refused = batch_plan(call, concurrency, resumable=checkpoint is not None)
     result_spec = call.op.batch.get("result") or {}
     totals = Totals()
     shown = progress if progress is not None else call.settings.progress
@@ -156,6 +174,7 @@ def _unacknowledged(
 ) -> Iterator[tuple[int, Batch]]:
     """The batches the checkpoint does not list; says how many it skipped."""
     acked = checkpoint.load()
+    totals.started_over = checkpoint.started_over
     if acked:
         log.warning(
             "%s: resuming from %s: %d batch(es) the API already acknowledged are not sent again",

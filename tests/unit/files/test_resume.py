@@ -14,6 +14,7 @@ from connector.modes.windows import Window
 JAN = Window(date(2024, 1, 1), date(2024, 1, 30))
 FEB = Window(date(2024, 1, 31), date(2024, 2, 29))
 MAR = Window(date(2024, 3, 1), date(2024, 3, 30))
+BOUNDS = (date(2024, 1, 1), date(2024, 3, 30))
 ID = inputs_digest("downloadData", {"from_date": "2024-01-01", "to_date": "2024-03-30"})
 
 
@@ -22,7 +23,7 @@ def _lines(*names: str) -> io.BytesIO:
 
 
 def test_windows_are_kept_and_the_file_appears_only_at_the_end(tmp_path: Path) -> None:
-    export = ExportFile(tmp_path / "out.jsonl", ID)
+    export = ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS)
     assert export.open() == []
     export.keep(JAN, _lines("a", "b"), 2)
     export.keep(FEB, _lines("c"), 1)
@@ -40,13 +41,13 @@ def test_windows_are_kept_and_the_file_appears_only_at_the_end(tmp_path: Path) -
 
 
 def test_a_rerun_keeps_the_recorded_windows_and_drops_a_torn_tail(tmp_path: Path) -> None:
-    first = ExportFile(tmp_path / "out.jsonl", ID)
+    first = ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS)
     first.open()
     first.keep(JAN, _lines("a", "b"), 2)
     first.close()
     with open(first.partial, "ab") as torn:  # a crash while the next window was appended
         torn.write(b'{"event": "c"}\n{"ev')
-    again = ExportFile(tmp_path / "out.jsonl", ID)
+    again = ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS)
     assert again.open() == [JAN]
     assert again.records == 2
     again.keep(FEB, _lines("c"), 1)
@@ -59,13 +60,13 @@ def test_a_rerun_keeps_the_recorded_windows_and_drops_a_torn_tail(tmp_path: Path
 
 
 def test_other_inputs_start_over(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    first = ExportFile(tmp_path / "out.jsonl", ID)
+    first = ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS)
     first.open()
     first.keep(JAN, _lines("a"), 1)
     first.close()
     other = ExportFile(tmp_path / "out.jsonl", inputs_digest("downloadData", {"x": 1}))
     assert other.open() == []
-    assert "other inputs is discarded" in caplog.text
+    assert "written for other inputs" in caplog.text
     other.keep(MAR, _lines("z"), 1)
     other.finish()
     assert other.target.read_bytes() == b'{"event": "z"}\n'
@@ -73,7 +74,7 @@ def test_other_inputs_start_over(tmp_path: Path, caplog: pytest.LogCaptureFixtur
 
 @pytest.mark.parametrize("damage", ["garbage", "shorter", "symlink"])
 def test_a_damaged_state_starts_over(tmp_path: Path, damage: str) -> None:
-    first = ExportFile(tmp_path / "out.jsonl", ID)
+    first = ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS)
     first.open()
     first.keep(JAN, _lines("a"), 1)
     first.close()
@@ -86,7 +87,7 @@ def test_a_damaged_state_starts_over(tmp_path: Path, damage: str) -> None:
         elsewhere.write_bytes(first.state.read_bytes())
         first.state.unlink()
         first.state.symlink_to(elsewhere)
-    again = ExportFile(tmp_path / "out.jsonl", ID)
+    again = ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS)
     assert again.open() == []
     assert again.partial.stat().st_size == 0
 
@@ -96,16 +97,16 @@ def test_the_partial_file_is_never_written_through_a_symlink(tmp_path: Path) -> 
     victim.write_bytes(b"keep me")
     (tmp_path / "out.jsonl.partial").symlink_to(victim)
     with pytest.raises(OSError):
-        ExportFile(tmp_path / "out.jsonl", ID).open()
+        ExportFile(tmp_path / "out.jsonl", ID, bounds=BOUNDS).open()
     assert victim.read_bytes() == b"keep me"
 
 
 def test_gzip_windows_are_members_every_reader_joins(tmp_path: Path) -> None:
-    first = ExportFile(tmp_path / "out.jsonl.gz", ID)
+    first = ExportFile(tmp_path / "out.jsonl.gz", ID, bounds=BOUNDS)
     first.open()
     first.keep(JAN, _lines("a"), 1)
     first.close()
-    again = ExportFile(tmp_path / "out.jsonl.gz", ID)
+    again = ExportFile(tmp_path / "out.jsonl.gz", ID, bounds=BOUNDS)
     assert again.open() == [JAN]
     again.keep(FEB, _lines("b", "c"), 2)
     again.finish()
