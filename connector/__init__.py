@@ -15,11 +15,13 @@ from .errors import (
     JobError,
     JobFailed,
     JobTimeout,
+    JSONTooDeep,
     PayloadTooLargeError,
     RateLimitError,
     RecordTooLarge,
     RedirectError,
     RenderError,
+    ResponseTooLarge,
     ServerError,
     SpecError,
     SpecProblem,
@@ -31,6 +33,8 @@ from .errors import (
 from .loading import load_component
 from .prepare.request import HTTPRequest
 from .send.policy import RetryPolicy
+from .sync.members import MembershipChanges, sync_members
+from .sync.runner import SyncResult, run_sync
 
 __all__ = [
     "APIError",
@@ -48,20 +52,26 @@ __all__ = [
     "JobError",
     "JobFailed",
     "JobTimeout",
+    "JSONTooDeep",
+    "MembershipChanges",
     "PayloadTooLargeError",
     "RateLimitError",
     "RecordTooLarge",
     "RedirectError",
     "RenderError",
+    "ResponseTooLarge",
     "RetryPolicy",
     "ServerError",
     "SpecError",
     "SpecProblem",
     "StateError",
+    "SyncResult",
     "TransportError",
     "UnsafeURL",
     "YAMLProblem",
     "check_specs",
     "load_component",
     "load_specs",
+    "run_sync",
+    "sync_members",
 ]

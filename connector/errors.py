@@ -6,6 +6,7 @@ ConnectorError
 ├── InputError           caller inputs are wrong (also ValueError): .errors = [InputProblem]
 ├── UnsafeURL            a URL that parsers may read differently (also ValueError): .marker
 ├── RecordTooLarge       an input file's record passed its size cap (reported as InputError)
+├── JSONTooDeep          JSON nested deeper than its bound (also ValueError): .where, .path
 ├── RenderError          a template failed: names the spec field and the undefined variable
 ├── BudgetStoreError     the rate budgets' store (SQLite file, Redis) is unusable: .url, masked
 ├── StateError           a file kept between runs (the local key, a locked output) is unusable
@@ -45,10 +46,12 @@ __all__ = [
     "ConnectorError",
     "InputError",
     "InputProblem",
+    "JSONTooDeep",
     "PayloadTooLargeError",
     "RateLimitError",
     "RecordTooLarge",
     "RedirectError",
+    "ResponseTooLarge",
     "RenderError",
     "ServerError",
     "SpecError",
@@ -177,6 +180,19 @@ class RecordTooLarge(ConnectorError):
     """A record of an input file passed its size cap while being read (then an InputError)."""
 
 
+class JSONTooDeep(ConnectorError, ValueError):
+    """JSON nested deeper than its bound, refused before parsing: `.where`, `.limit`, `.path`.
+
+    `.path` points at the first value too deep (`[0].properties.a[3]`, shortened).
+    """
+
+    def __init__(self, where: str, limit: int, path: str = "") -> None:
+        self.where, self.limit, self.path = where, limit, path
+        at = f" at {path}" if path else ""
+        what = where or "JSON"
+        super().__init__(f"{what} nests objects and arrays deeper than {limit} levels{at}")
+
+
 # --- render stage -----------------------------------------------------------------------------
 
 
@@ -209,9 +225,9 @@ class BudgetStoreError(ConnectorError):
 class StateError(ConnectorError):
     """A file the connector keeps between runs cannot be used; nothing was sent.
 
-    The local key is untrustworthy (a link, another owner, readable by others), or another run
-    holds the output or import checkpoint this run would write. `.path` names the file;
-    str() says what to do.
+    The local key is untrustworthy (a link, another owner, readable by others), another run
+    holds the output or import checkpoint this run would write, or a sync's state is altered,
+    too large or another sync's. `.path` names the file (or store); str() says what to do.
     """
 
     def __init__(self, path: str, reason: str) -> None:
@@ -380,6 +396,10 @@ class JobFailed(JobError):
 
 class JobTimeout(JobError):
     """The job was still running when the maximum wait passed."""
+
+
+class ResponseTooLarge(APIError):
+    """An answer larger than its ceiling (the spec's `response.reads.max_answer_bytes`), fatal."""
 
 
 class RedirectError(APIError):

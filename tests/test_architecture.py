@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("describe", "files", "plugins"),
     ("component",),
     ("loading",),
+    ("sync",),
     ("cli",),
     ("__init__",),  # connector/__init__.py: the public API
 ]

@@ -37,7 +37,10 @@ def default_url(app: str) -> str:
 
 
 def _opener(url: str, masked: str) -> Callable[[], Store]:
-    scheme = urlsplit(url).scheme
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:  # e.g. an IPv6 host without its closing bracket
+        raise BudgetStoreError(masked, f"the URL cannot be read ({exc})") from None
     # The store modules (and their locking and client libraries, ~200 ms to import) load on
     # first use, so a process whose actions draw from no budget never pays for them.
     if scheme == "sqlite" and url.startswith(_SQLITE) and len(url) > len(_SQLITE):

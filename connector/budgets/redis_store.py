@@ -132,9 +132,9 @@ class RedisStore:
                 "pip install 'mixpanel-connector[redis]'",
             ) from None
         self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
-        parts = urlsplit(url)
-        options = dict(parse_qsl(parts.query))
         try:
+            parts = urlsplit(url)
+            options = dict(parse_qsl(parts.query))
             self._lease_s = float(options.pop("lease_s", DEFAULT_LEASE_S))
             if not self._lease_s > 0:
                 raise ValueError("lease_s must be positive")

@@ -10,8 +10,11 @@ from .spec import AuthSchemeSpec, ComponentSpec, ConnectionSpec, InputSpec, Oper
 __all__ = ["build_component"]
 
 
-def _build_operation(entry: dict[str, Any]) -> OperationSpec:
+def _build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationSpec:
     data = entry["data"]
+    response = dict(data.get("response") or {})
+    if reads or response.get("reads"):
+        response["reads"] = {**reads, **(response.get("reads") or {})}
     return OperationSpec(
         key=data["key"],
         kind=entry["kind"],
@@ -23,7 +26,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         notes=data.get("notes", ""),
         type=data.get("type", ""),
         rules=tuple(data.get("rules") or ()),
-        response=data.get("response") or {},
+        response=response,
         retry=data.get("retry") or {},
         picklist=data.get("picklist") or {},
         output_schema=data.get("output_schema") or {},
@@ -36,6 +39,7 @@ def _build_operation(entry: dict[str, Any]) -> OperationSpec:
         paging=data.get("paging") or {},
         wait=data.get("wait") or {},
         limits=tuple(data.get("limits") or ()),
+        sync=data.get("sync") or {},
         batch=data.get("batch") or {},
         trust_widened=tuple(entry.get("widened") or ()),
     )
@@ -46,7 +50,8 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
     component, connection = resolved["component"], resolved["connection"]
     operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
     for entry in resolved["operations"]:
-        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry)
+        reads = component.get("reads") or {}
+        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry, reads)
     schemes = {
         name: AuthSchemeSpec(
             name=name,

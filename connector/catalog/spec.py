@@ -138,6 +138,7 @@ class OperationSpec:
     paging: dict[str, Any] = field(default_factory=dict)
     wait: dict[str, Any] = field(default_factory=dict)
     limits: tuple[dict[str, Any], ...] = ()
+    sync: dict[str, Any] = field(default_factory=dict)
 
     def input(self, key: str) -> InputSpec:
         """Return the input `key`."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,8 +37,9 @@ from .exits import (
     report_unexpected,
 )
 from .hints import with_next_steps
-from .mappings import read_mapping
+from .mappings import connection_of, inputs_of
 from .parser import build_parser, split_plugin_command
+from .sync import run_sync_command
 
 #: How long the command waits for an hourly rate budget when the specs declare no
 #: `waits.long_max_s` and --rate-wait is not given.
@@ -54,23 +54,6 @@ CLI_ADVICE = (
 def _overlays(args: argparse.Namespace) -> list[Path]:
     given = [*(getattr(args, "global_specs", None) or []), *(getattr(args, "specs", None) or [])]
     return overlay_paths(given or None)
-
-
-def _inputs(args: argparse.Namespace) -> dict[str, Any]:
-    values = read_mapping(args.inputs, "--inputs") if args.inputs else {}
-    for item in args.input:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(args.key, [InputProblem(item, "--input", "expected KEY=VALUE")])
-        values[key.strip()] = value
-    return values
-
-
-def _connection(args: argparse.Namespace, spec: ConnectionSpec) -> dict[str, Any]:
-    """The --connection file, else each field from the variable its spec names (`env:`)."""
-    if args.connection:
-        return read_mapping(args.connection, "--connection")
-    return {f.key: os.environ[f.env] for f in spec.inputs if f.env and os.environ.get(f.env)}
 
 
 def _print(data: Any) -> None:
@@ -134,6 +117,19 @@ def _run(args: argparse.Namespace) -> int:
         progress.close(ok=ok)  # "(stopped)" unless the call finished; its figures either way
 
 
+def _sync(args: argparse.Namespace) -> int:
+    component = load_component(
+        base_url=args.base_url,
+        spec_paths=_overlays(args),
+        sandbox=args.sandbox,
+        budgets=args.budgets,
+        allow_overlay_trust_widening=args.allow_overlay_trust_widening,
+    )
+    component.wait_advice = CLI_ADVICE
+    connection = connection_of(args, component.spec.connection)
+    return run_sync_command(component, args, inputs_of(args), connection)
+
+
 def _shown(component: Component, data: Any) -> None:
     """The result, printed once the progress bar or line is done: never through it."""
     close = getattr(component.progress, "close", None)
@@ -143,7 +139,7 @@ def _shown(component: Component, data: Any) -> None:
 
 
 def _run_with(component: Component, args: argparse.Namespace) -> int:
-    inputs, connection = _inputs(args), _connection(args, component.spec.connection)
+    inputs, connection = inputs_of(args), connection_of(args, component.spec.connection)
     missing: list[str] = []
     if args.dry_run and not args.sandbox:
         connection, missing = dry_run_connection(connection, component.spec.connection)
@@ -243,6 +239,8 @@ def _command(args: argparse.Namespace) -> int:
         return _validate(args)
     if args.command == "run":
         return _run(args)
+    if args.command == "sync":
+        return _sync(args)
     spec = load_specs(
         overlays=_overlays(args),
         allow_overlay_trust_widening=args.allow_overlay_trust_widening,

@@ -6,12 +6,16 @@ parser messages are reduced to the parser's reason and its position.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from ..catalog.spec import ConnectionSpec
+from ..core.jsondepth import loads_bounded
 from ..core.yamlbound import MAX_INPUT_BYTES, load_bounded, read_text
-from ..errors import InputError, InputProblem, YAMLProblem
+from ..errors import InputError, InputProblem, JSONTooDeep, YAMLProblem
 
 
 def _problem(option: str, message: str) -> InputError:
@@ -64,7 +68,9 @@ def _unreadable(exc: YAMLProblem, path: str, option: str) -> InputError:
 
 def _parse_json(text: str, path: str, option: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_bounded(text, where=path)
+    except JSONTooDeep as exc:
+        raise _problem(option, str(exc)) from None
     except json.JSONDecodeError as exc:
         raise _problem(
             option, f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
@@ -96,3 +102,22 @@ def read_mapping(path: str, option: str) -> dict[str, Any]:
         found = "nothing" if data is None else f"a {type(data).__name__}"
         raise _problem(option, f"{path} must hold a mapping of KEY: VALUE (it holds {found})")
     return data
+
+
+def inputs_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The --inputs file's mapping, with each --input KEY=VALUE over it."""
+    values = read_mapping(args.inputs, "--inputs") if args.inputs else {}
+    for item in args.input:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            subject = str(getattr(args, "key", None) or getattr(args, "name", ""))
+            raise InputError(subject, [InputProblem(item, "--input", "expected KEY=VALUE")])
+        values[key.strip()] = value
+    return values
+
+
+def connection_of(args: argparse.Namespace, spec: ConnectionSpec) -> dict[str, Any]:
+    """The --connection file, else each field from the variable its spec names (`env:`)."""
+    if args.connection:
+        return read_mapping(args.connection, "--connection")
+    return {f.key: os.environ[f.env] for f in spec.inputs if f.env and os.environ.get(f.env)}

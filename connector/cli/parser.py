@@ -16,6 +16,7 @@ from ..catalog.widening import OPT_IN_FLAG
 from ..core.values import closest
 from ..plugins import plugin_names, plugin_summary
 from .exits import EXIT_CODES_HELP
+from .sync import add_sync
 
 PROG = "mixpanel-connector"
 VERBOSE_HELP = "log each request, retry and wait to stderr (global: before or after the command)"
@@ -94,6 +95,7 @@ def build_parser(*, describe_plugins: bool = False) -> argparse.ArgumentParser:
     describe.add_argument("key", metavar="KEY", help="the action's or data source's key")
     describe.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     _add_run(sub)
+    add_sync(sub)
     validate = sub.add_parser("validate", help="check every spec file, shipped and overlays")
     validate.add_argument(
         "--print-schema-path",

@@ -28,6 +28,7 @@ from typing import Any
 
 import platformdirs
 
+from ..core.jsondepth import loads_bounded
 from .lock import held
 from .safe import read_small, remove_quietly, write_atomic
 from .scope import Scope
@@ -134,7 +135,7 @@ def sweep(folder: Path, source: str, *, keep: Path, now: float | None = None) ->
         try:
             stale = now - entry.stat().st_mtime > ORPHAN_AFTER_S
             raw = None if stale else read_small(entry)
-            same = raw is not None and json.loads(raw).get("source") == source
+            same = raw is not None and loads_bounded(raw).get("source") == source
         except (OSError, ValueError, AttributeError):
             continue
         if stale or same:
@@ -214,7 +215,7 @@ class Checkpoint:
             raw = read_small(self.path)
             if raw is None:
                 return frozenset()
-            data = json.loads(raw)
+            data = loads_bounded(raw)
             if data.get("version") != _VERSION or data.get("key") != self.key:
                 log.warning("%s: a checkpoint of another import is replaced", self.path)
                 return frozenset()

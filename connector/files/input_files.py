@@ -14,8 +14,9 @@ import ijson
 import orjson
 
 from ..catalog.spec import OperationSpec
+from ..core.jsondepth import MAX_JSON_DEPTH, DepthGuard, check_depth
 from ..core.progress import Progress, open_progress
-from ..errors import InputError, InputProblem, RecordTooLarge
+from ..errors import InputError, InputProblem, JSONTooDeep, RecordTooLarge
 from .json_position import GZIP_MAGIC, array_error, line_error
 
 OPTION = "--input-file"
@@ -53,17 +54,25 @@ _LOOKAHEAD = 2 * 64 * 1024
 
 
 class _Window(_Counting):
-    """Counts the bytes read since `since` was set to 0; past `limit`, raises RecordTooLarge."""
+    """Counts the bytes read since `since` was set to 0; past `limit`, raises RecordTooLarge.
 
-    def __init__(self, inner: Any, limit: int) -> None:
+    Every byte also goes through a DepthGuard before the parser sees it: the parser keeps a
+    prefix per open level (memory quadratic in the depth), so nesting past `depth` (the array
+    itself counts one) raises JSONTooDeep while both are still small.
+    """
+
+    def __init__(self, inner: Any, limit: int, depth: int) -> None:
         super().__init__(inner)
         self.limit, self.since = limit, 0
+        self.guard = DepthGuard(depth)
 
     def readinto(self, buffer: Any) -> int:
         size = super().readinto(buffer)
         self.since += size
         if self.since > self.limit:
             raise RecordTooLarge
+        if size and self.guard.feed(bytes(buffer[:size])):
+            raise JSONTooDeep("", self.guard.limit - 1)
         return size
 
 
@@ -76,16 +85,38 @@ def _too_large(key: str, where: str, index: int, limit: int, line: int | None = 
     )
 
 
+def _too_deep(
+    key: str,
+    where: str,
+    index: int,
+    limit: int,
+    line: int | None = None,
+    path: str = "",
+    *,
+    after: bool = False,
+) -> InputError:
+    at = f" (line {line})" if line is not None else ""
+    inside = f" at {key}[{index}].{path}".replace(".[", "[") if path else ""
+    which = f"a record at or after record {index}" if after else f"record {index}{at}"
+    return _problem(
+        f"{key}[{index}]",
+        f"{which} of {where} nests objects and arrays deeper than {limit} levels{inside}; refused",
+    )
+
+
 def read_records(
     raw: io.RawIOBase,
     key: str,
     where: str,
     reopen: Callable[[], IO[bytes]] | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Iterator[Any]:
     """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time.
 
-    A record larger than `max_record_bytes` (decompressed) is an InputError naming its index.
+    A record larger than `max_record_bytes` (decompressed), or nesting objects and arrays
+    deeper than `max_depth`, is an InputError naming its index; memory stays linear in the
+    file's size whatever its nesting.
     Errors name `where` with the line and column, never the content; `reopen` (a file's) lets
     a broken array be read again to find the position.
     """
@@ -97,7 +128,7 @@ def read_records(
         buffered.read(64)
         head = buffered.peek(64).lstrip()
     if head[:1] == b"[":
-        window = _Window(buffered, max_record_bytes + _LOOKAHEAD)
+        window = _Window(buffered, max_record_bytes + _LOOKAHEAD, max_depth + 1)
         count = 0
         try:
             for item in ijson.items(window, "item", use_float=True):
@@ -106,6 +137,8 @@ def read_records(
                 count += 1
         except RecordTooLarge:
             raise _too_large(key, where, count, max_record_bytes) from None
+        except JSONTooDeep:
+            raise _too_deep(key, where, count, max_depth, after=True) from None
         except ijson.JSONError as exc:
             raise _problem(key, array_error(exc, where, count, reopen)) from None
         return
@@ -115,6 +148,11 @@ def read_records(
         if line is None:
             raise _too_large(key, where, index, max_record_bytes, number)
         if line.strip():
+            if len(line) > 2 * max_depth:
+                try:
+                    check_depth(line, max_depth)
+                except JSONTooDeep as exc:
+                    raise _too_deep(key, where, index, max_depth, number, exc.path) from None
             try:
                 yield orjson.loads(line)
             except orjson.JSONDecodeError as exc:

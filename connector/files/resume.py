@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..core.digest import inputs_digest
+from ..core.jsondepth import loads_bounded
 from ..core.localkey import keyed_digest
 from ..modes.windows import Window
 from .lock import held
@@ -119,7 +120,7 @@ class ExportFile:
             raw = read_small(self.state)
             if raw is None:
                 return False
-            data = json.loads(raw)
+            data = loads_bounded(raw)
             if not isinstance(data, dict) or data.get("version") != _VERSION:
                 return self._start_over("it was written by another version")
             why = self.scope.difference(data.get("scope")) if self.scope is not None else ""

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from ..catalog.spec import OperationSpec
-from ..errors import ERROR_RESET, ClientError, TransportError
+from ..core.jsondepth import check_depth
+from ..errors import ERROR_RESET, ClientError, JSONTooDeep, TransportError
 from ..prepare.request import HTTPRequest
 from ..send.response import RawResponse
 from ..send.transport import StreamedResponse
@@ -24,27 +25,87 @@ def read_records(
 ) -> Iterator[Any]:
     """Parse each line as it arrives; a cut marker or a torn last line raises TransportError.
 
-    `where` (e.g. " for 2024-01-01..2024-01-30") places the answer in error messages.
+    `where` (e.g. " for 2024-01-01..2024-01-30") places the answer in error messages. A line
+    is assembled from its pieces once (linear time), and one longer than the answer's
+    `max_line_bytes`, or nested deeper than its `max_depth`, is a ClientError.
     """
-    pending = b""
-    number = 0
+    request, limits, loads = response.request, response.limits, orjson.loads
+    longest, deepest = limits.max_line_bytes, limits.max_depth
+    # a line this short cannot nest deeper; a longer one is counted (two byte counts, in C)
+    # and only one with that many brackets is scanned
+    short = 2 * deepest
+    pending: list[bytes] = []
+    held = number = 0
     for chunk in response.chunks():
-        if pending:
-            chunk = pending + chunk
         lines = chunk.split(b"\n")
-        pending = lines.pop()
+        if len(lines) > 1 and pending:
+            lines[0] = b"".join([*pending, lines[0]])
+            pending, held = [], 0
+            if len(lines[0]) > longest:
+                _too_long(request, number + 1, longest, where)
+        tail = lines.pop()
+        # a line inside one chunk is no longer than the chunk: measured only in a long chunk
+        measure = len(chunk) > longest
         for line in lines:
             number += 1
+            if measure and len(line) > longest:
+                _too_long(request, number, longest, where)
             try:
-                yield orjson.loads(line)
+                record = loads(line)
             except orjson.JSONDecodeError:
-                if line.strip():
-                    _not_a_record(response.request, line, number, markers, where, last=False)
-    if pending.strip():
+                _not_parsed(request, line, number, markers, where, deepest, last=False)
+                continue
+            if len(line) > short and line.count(b"[") + line.count(b"{") > deepest:
+                _check_depth(request, line, number, where, deepest)
+            yield record
+        if tail:
+            pending.append(tail)
+            held += len(tail)
+            if held > longest:
+                _too_long(request, number + 1, longest, where)
+    if pending:
+        last = b"".join(pending)
+        if last.strip():
+            try:
+                record = loads(last)
+            except orjson.JSONDecodeError:
+                _not_parsed(request, last, number + 1, markers, where, deepest, last=True)
+            _check_depth(request, last, number + 1, where, deepest)
+            yield record
+
+
+def _not_parsed(
+    request: HTTPRequest,
+    line: bytes,
+    number: int,
+    markers: tuple[bytes, ...],
+    where: str,
+    deepest: int,
+    *,
+    last: bool,
+) -> None:
+    """A line the parser refused: too deep (ClientError), a cut, bad data; blank is skipped."""
+    _check_depth(request, line, number, where, deepest)
+    if line.strip():
+        _not_a_record(request, line, number, markers, where, last=last)
+
+
+def _check_depth(request: HTTPRequest, line: bytes, number: int, where: str, deepest: int) -> None:
+    if len(line) > 2 * deepest:  # shorter lines cannot nest deeper
         try:
-            yield orjson.loads(pending)
-        except orjson.JSONDecodeError:
-            _not_a_record(response.request, pending, number + 1, markers, where, last=True)
+            check_depth(line, deepest, f"line {number} of the answer{where}")
+        except JSONTooDeep as exc:
+            raise ClientError(
+                f"{request.action}: {exc} (response.reads.max_depth)", request=request
+            ) from None
+
+
+def _too_long(request: HTTPRequest, number: int, limit: int, where: str) -> None:
+    raise ClientError(
+        f"{request.action}: line {number} of the answer{where} is longer than {limit} bytes "
+        "(response.reads.max_line_bytes); refused",
+        request=request,
+    )
 
 
 def cut_check(op: OperationSpec) -> Callable[[HTTPRequest, RawResponse], None] | None:

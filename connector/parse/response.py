@@ -7,11 +7,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.jsondepth import MAX_JSON_DEPTH, loads_bounded
 from ..core.templates import as_bool, evaluate, render_value
 from ..errors import (
     APIError,
     AuthError,
     ClientError,
+    JSONTooDeep,
     PayloadTooLargeError,
     RateLimitError,
     ServerError,
@@ -20,12 +22,15 @@ from ..prepare.request import HTTPRequest
 from ..send.response import RawResponse
 
 
-def _json_lines(text: str) -> list[Any]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+def _json_lines(text: str, depth: int) -> list[Any]:
+    return [loads_bounded(line, depth) for line in text.splitlines() if line.strip()]
 
 
-def decode_body(response: RawResponse, fmt: str) -> Any:
-    """Decode the body as `fmt` (json, text, jsonl, binary or auto)."""
+def decode_body(response: RawResponse, fmt: str, depth: int = MAX_JSON_DEPTH) -> Any:
+    """Decode the body as `fmt` (json, text, jsonl, binary or auto).
+
+    JSON nested deeper than `depth` raises JSONTooDeep before it is parsed.
+    """
     content_type = response.headers.get("content-type", "").lower()
     if fmt == "binary" or fmt == "arraybuffer":
         return base64.b64encode(response.content).decode("ascii")
@@ -33,16 +38,16 @@ def decode_body(response: RawResponse, fmt: str) -> Any:
     if fmt == "text" or fmt == "document":
         return text
     if fmt == "jsonl" or (fmt == "auto" and ("ndjson" in content_type or "jsonl" in content_type)):
-        return _json_lines(text)
+        return _json_lines(text, depth)
     if not text.strip():
         return None
     try:
-        return json.loads(text)
+        return loads_bounded(text, depth)
     except json.JSONDecodeError:
         if fmt == "json" and "json" in content_type:
             raise
         try:
-            return _json_lines(text)
+            return _json_lines(text, depth)
         except json.JSONDecodeError:
             return text
 
@@ -149,8 +154,18 @@ def parse_response(request: HTTPRequest, response: RawResponse, auth_hint: str =
             spec.get("format", "auto"), context, action=request.action, field="response.format"
         )
     )
+    depth = int((spec.get("reads") or {}).get("max_depth") or MAX_JSON_DEPTH)
     try:
-        body = decode_body(response, fmt)
+        body = decode_body(response, fmt, depth)
+    except JSONTooDeep as exc:
+        if 200 <= response.status < 300:
+            raise ClientError(
+                f"{request.action}: {answered_by(request, response)}'s answer is refused: "
+                f"{exc} (response.reads.max_depth)",
+                status=response.status,
+                request=request,
+            ) from None
+        body = response.content.decode("utf-8", "replace")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         if 200 <= response.status < 300:
             raise ClientError(

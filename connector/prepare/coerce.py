@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from ..core.jsondepth import loads_bounded
 from ..core.values import parse_bool, parse_int, show
 
 __all__ = ["COERCERS", "JSON_TYPES", "as_json"]
@@ -53,7 +54,7 @@ def as_json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return loads_bounded(value)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
@@ -65,7 +66,7 @@ def _as_json_or_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return loads_bounded(value)
     except json.JSONDecodeError:
         if not value.lstrip().startswith(("{", "[")):
             return value

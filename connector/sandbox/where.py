@@ -30,6 +30,10 @@ SUPPORTED = (
 )
 
 
+#: The deepest nesting of parentheses and `defined(...)` an expression may use.
+MAX_NESTING = 32
+
+
 class WhereError(ValueError):
     """The expression cannot be parsed; the message says where and what is supported."""
 
@@ -51,20 +55,18 @@ def _safe(value: Value, props: Mapping[str, Any]) -> Any:
         return False
 
 
-def _either(a: Value, b: Value) -> Value:
-    return lambda p: bool(_safe(a, p)) or bool(_safe(b, p))
+def _any(parts: list[Value]) -> Value:
+    return lambda p: any(bool(_safe(part, p)) for part in parts)
 
 
-def _both(a: Value, b: Value) -> Value:
-    return lambda p: bool(_safe(a, p)) and bool(_safe(b, p))
+def _all(parts: list[Value]) -> Value:
+    return lambda p: all(bool(_safe(part, p)) for part in parts)
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
+    pos, end = 0, len(text.rstrip())
+    while pos < end:
         match = _TOKEN.match(text, pos)
         if not match:
             at = len(text) - len(text[pos:].lstrip())
@@ -81,6 +83,15 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], text: str) -> None:
         self.tokens, self.text, self.pos = tokens, text, 0
+        self.nesting = 0
+
+    def _enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise WhereError(
+                f"where expression nests parentheses deeper than {MAX_NESTING} levels "
+                f"(at token {self.pos})"
+            )
 
     def _peek(self) -> str | None:
         return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
@@ -95,25 +106,29 @@ class _Parser:
         return token
 
     def expression(self) -> Value:
-        left = self._and()
+        # A chain of `or`s (and of `and`s) is one flat list, so evaluating it never recurses.
+        parts = [self._and()]
         while self._peek() == "or":
             self._take()
-            left = _either(left, self._and())
-        return left
+            parts.append(self._and())
+        return parts[0] if len(parts) == 1 else _any(parts)
 
     def _and(self) -> Value:
-        left = self._not()
+        parts = [self._not()]
         while self._peek() == "and":
             self._take()
-            left = _both(left, self._not())
-        return left
+            parts.append(self._not())
+        return parts[0] if len(parts) == 1 else _all(parts)
 
     def _not(self) -> Value:
-        if self._peek() == "not":
+        negations = 0
+        while self._peek() == "not":
             self._take()
-            inner = self._not()
+            negations += 1
+        inner = self._compare()
+        if negations % 2:
             return lambda p: not _safe(inner, p)
-        return self._compare()
+        return (lambda p: bool(_safe(inner, p))) if negations else inner
 
     def _compare(self) -> Value:
         left = self._atom()
@@ -140,8 +155,10 @@ class _Parser:
             number = float(text) if "." in text else int(text)
             return lambda p: number
         if text == "(":
+            self._enter()
             inner = self.expression()
             self._take(")")
+            self.nesting -= 1
             return inner
         if text in ("properties", "user", "event"):
             self._take("[")
@@ -153,8 +170,10 @@ class _Parser:
             return lambda p: p.get(name)
         if text == "defined":
             self._take("(")
+            self._enter()
             inner = self._atom()
             self._take(")")
+            self.nesting -= 1
             return lambda p: inner(p) is not None
         if text in ("true", "false", "null"):
             constant = {"true": True, "false": False, "null": None}[text]

@@ -8,13 +8,21 @@ only what failed; `transport.py` logs the whole chain at DEBUG.
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import ssl
+from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 import urllib3.exceptions
 
-__all__ = ["endpoint", "short_reason"]
+from ..errors import ERROR_CONNECT, ERROR_READ_TIMEOUT, ERROR_RESET, TransportError
+from ..prepare.request import HTTPRequest
+
+log = logging.getLogger("connector.transport")
+
+__all__ = ["as_requests_error", "classify", "endpoint", "short_reason", "transport_error"]
 
 
 def endpoint(url: str) -> str:
@@ -79,3 +87,64 @@ def short_reason(exc: BaseException) -> str:
 def _words(name: str) -> str:
     """'ChunkedEncodingError' -> 'chunked encoding error'."""
     return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+
+
+def classify(exc: requests.RequestException) -> tuple[str, bool]:
+    """The retry error kind of a requests failure, and whether the request may have been sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return ERROR_CONNECT, False
+    if isinstance(exc, requests.Timeout):
+        return ERROR_READ_TIMEOUT, True
+    if isinstance(exc, requests.ConnectionError):
+        reason: Any = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        if isinstance(
+            inner,
+            urllib3.exceptions.NewConnectionError
+            | urllib3.exceptions.NameResolutionError
+            | urllib3.exceptions.ProxyError,
+        ):
+            return ERROR_CONNECT, False
+        return ERROR_RESET, True
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return ERROR_RESET, True
+    return "other", True
+
+
+def transport_error(
+    exc: requests.RequestException,
+    request: HTTPRequest,
+    url: str,
+    timeout: float,
+    default_timeout: float,
+) -> TransportError:
+    """The TransportError for a requests failure, naming the host and never a secret."""
+    host = urlsplit(url).hostname or ""
+    kind, sent = classify(exc)
+    if isinstance(exc, requests.Timeout) or kind == ERROR_READ_TIMEOUT:
+        phase = "connect to" if kind == ERROR_CONNECT else "get an answer from"
+        message = (
+            f"{request.action}: could not {phase} {host} within the timeout of "
+            f"{timeout:g} s (the action's Timeout input or request.timeout_s; "
+            f"default {default_timeout:g} s)"
+        )
+    else:
+        what = (
+            "could not reach"
+            if kind == ERROR_CONNECT
+            else "lost the connection to"
+            if kind == ERROR_RESET
+            else "failed talking to"
+        )
+        message = f"{request.action}: {what} {endpoint(url)}: {short_reason(exc)}"
+    log.debug("%s: %s", request.action, request.secrets.text(f"{type(exc).__name__}: {exc}"))
+    return TransportError(message, request=request, kind=kind, sent=sent, timeout_s=timeout)
+
+
+def as_requests_error(exc: Exception) -> requests.RequestException:
+    """The requests exception a urllib3 read failure would have become in iter_content."""
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(exc)
+    if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
+        return requests.exceptions.ChunkedEncodingError(exc)
+    return requests.ConnectionError(exc)

@@ -11,23 +11,20 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3.exceptions
 
 from ..core.redact import Redactor
-from ..errors import (
-    ERROR_CONNECT,
-    ERROR_READ_TIMEOUT,
-    ERROR_RESET,
-    TransportError,
-)
+from ..errors import TransportError
 from ..prepare.request import HTTPRequest
-from .failures import endpoint, short_reason
+from .answer import Answer, read_whole
+from .body import ReadLimits
+from .failures import transport_error
 from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
 from .response import RawResponse
 
@@ -76,28 +73,6 @@ for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.response"
 # --- one request ----------------------------------------------------------------------------
 
 
-def _classify(exc: requests.RequestException) -> tuple[str, bool]:
-    """The retry error kind of a requests failure, and whether the request may have been sent."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return ERROR_CONNECT, False
-    if isinstance(exc, requests.Timeout):
-        return ERROR_READ_TIMEOUT, True
-    if isinstance(exc, requests.ConnectionError):
-        reason: Any = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        if isinstance(
-            inner,
-            urllib3.exceptions.NewConnectionError
-            | urllib3.exceptions.NameResolutionError
-            | urllib3.exceptions.ProxyError,
-        ):
-            return ERROR_CONNECT, False
-        return ERROR_RESET, True
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return ERROR_RESET, True
-    return "other", True
-
-
 #: Connections kept open per host: enough for a batched action's most requests in flight (with
 #: requests' default of 10, each request beyond the tenth would open a new connection).
 POOL_CONNECTIONS_PER_HOST = 32
@@ -131,12 +106,16 @@ class Transport:
             RedirectError: too many redirects, or a redirect that would re-send a body holding
                 a secret (such as the project token) to another host.
         """
-        response = self._follow(request, authorization, stream=False)
-        return RawResponse(
-            status=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            content=response.content,
+        limits = ReadLimits.of(request.response)
+        deadline = time.monotonic() + limits.deadline_s
+        response = self._follow(request, authorization, stream=True)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        status = response.status_code
+        content = read_whole(
+            Answer(request, response, headers, limits, deadline, self.timeout_s),
+            proof=bool((request.response.get("reads") or {}).get("proven_end")),
         )
+        return RawResponse(status=status, headers=headers, content=content)
 
     def open_stream(self, request: HTTPRequest, authorization: str | None) -> StreamedResponse:
         """Send once like `send`, asking for gzip, but leave the body unread for streaming.
@@ -146,8 +125,12 @@ class Transport:
         """
         if not any(k.lower() == "accept-encoding" for k in request.headers):
             request = replace(request, headers={**request.headers, "Accept-Encoding": "gzip"})
+        limits = ReadLimits.of(request.response)
+        deadline = time.monotonic() + limits.deadline_s
         response = self._follow(request, authorization, stream=True)
-        return StreamedResponse(request, response, request.timeout_s or self.timeout_s, self)
+        return StreamedResponse(
+            request, response, request.timeout_s or self.timeout_s, self, limits, deadline
+        )
 
     def _follow(
         self, request: HTTPRequest, authorization: str | None, *, stream: bool
@@ -205,40 +188,10 @@ class Transport:
                     **body,
                 )
         except requests.RequestException as exc:  # before OSError, of which it is one
-            raise _transport_error(exc, request, hop.url, timeout, self.timeout_s) from None
+            raise transport_error(exc, request, hop.url, timeout, self.timeout_s) from None
         except OSError as exc:
             message = f"{request.action}: cannot read the body's file: {exc.strerror or exc}"
             raise TransportError(message, request=request, kind="other", sent=False) from None
-
-
-def _transport_error(
-    exc: requests.RequestException,
-    request: HTTPRequest,
-    url: str,
-    timeout: float,
-    default_timeout: float,
-) -> TransportError:
-    """The TransportError for a requests failure, naming the host and never a secret."""
-    host = urlsplit(url).hostname or ""
-    kind, sent = _classify(exc)
-    if isinstance(exc, requests.Timeout) or kind == ERROR_READ_TIMEOUT:
-        phase = "connect to" if kind == ERROR_CONNECT else "get an answer from"
-        message = (
-            f"{request.action}: could not {phase} {host} within the timeout of "
-            f"{timeout:g} s (the action's Timeout input or request.timeout_s; "
-            f"default {default_timeout:g} s)"
-        )
-    else:
-        what = (
-            "could not reach"
-            if kind == ERROR_CONNECT
-            else "lost the connection to"
-            if kind == ERROR_RESET
-            else "failed talking to"
-        )
-        message = f"{request.action}: {what} {endpoint(url)}: {short_reason(exc)}"
-    log.debug("%s: %s", request.action, request.secrets.text(f"{type(exc).__name__}: {exc}"))
-    return TransportError(message, request=request, kind=kind, sent=sent, timeout_s=timeout)
 
 
 class StreamedResponse:
@@ -250,38 +203,41 @@ class StreamedResponse:
         response: requests.Response,
         timeout: float,
         transport: Transport,
+        limits: ReadLimits | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.request = request
-        self._default_timeout = transport.timeout_s
         self.status = response.status_code
         self.headers = {k.lower(): v for k, v in response.headers.items()}
+        self.limits = limits or ReadLimits.of(request.response)
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.deadline_s
+        self._answer = Answer(
+            request, response, self.headers, self.limits, deadline, transport.timeout_s, timeout
+        )
         self._response = response
-        self._timeout = timeout
 
     def __repr__(self) -> str:
         return f"<StreamedResponse HTTP {self.status} for {self.request.action}>"
 
-    def chunks(self, size: int = STREAM_CHUNK_BYTES) -> Iterator[bytes]:
-        """The body in decompressed chunks of at most about `size` bytes."""
-        try:
-            yield from self._response.raw.stream(size, decode_content=True)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _transport_error(
-                _as_requests_error(exc),
-                self.request,
-                self._response.url,
-                self._timeout,
-                self._default_timeout,
-            ) from None
+    def chunks(self) -> Iterator[bytes]:
+        """The body in decompressed pieces, as they arrive.
+
+        Raises:
+            TransportError: the connection broke, the deadline passed, or the answer ended
+                without proof that it is whole (a cut: ask again).
+        """
+        answer = self._answer
+        reader = answer.reader(None)
+        with answer.mapped():
+            yield from reader.chunks()
+        if not reader.proven:
+            raise answer.cut(reader)
 
     def read(self) -> RawResponse:
-        """Read the whole body (for error answers) and close."""
+        """Read the whole body (for error answers, within `max_error_bytes`) and close."""
         try:
-            content = self._response.content
-        except requests.RequestException as exc:
-            raise _transport_error(
-                exc, self.request, self._response.url, self._timeout, self._default_timeout
-            ) from None
+            content = read_whole(self._answer, proof=False)
         finally:
             self.close()
         return RawResponse(status=self.status, headers=self.headers, content=content)
@@ -289,12 +245,3 @@ class StreamedResponse:
     def close(self) -> None:
         """Release the connection (dropping what was not read)."""
         self._response.close()
-
-
-def _as_requests_error(exc: Exception) -> requests.RequestException:
-    """The requests exception a urllib3 read failure would have become in iter_content."""
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-        return requests.exceptions.ReadTimeout(exc)
-    if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
-        return requests.exceptions.ChunkedEncodingError(exc)
-    return requests.ConnectionError(exc)

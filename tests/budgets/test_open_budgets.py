@@ -144,3 +144,18 @@ def test_a_redis_url_with_a_bad_port_is_a_clear_error() -> None:
         registry.budget(limit).acquire("p", max_wait_s=0)
     assert caught.value.url == "redis://:***@127.0.0.1:99999/0"
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://[::1/0",
+        "rediss://[zz::1]/0",
+        "redis://:pw-secret@[::1/0",
+        "redis://[::1/0?password=pw-secret",
+    ],
+)
+def test_a_url_the_parser_cannot_read_is_a_budget_store_error(url: str) -> None:
+    with pytest.raises(BudgetStoreError, match="the URL cannot be read") as caught:
+        open_budgets(url)
+    assert "pw-secret" not in str(caught.value)

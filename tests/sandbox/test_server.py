@@ -375,3 +375,29 @@ def test_import_with_the_project_token_as_username(sandbox: Sandbox, component: 
     result = component.run("importEvents", inputs, sandbox.connection)
     assert result["data"]["num_records_imported"] == 2
     assert sandbox.store.raw_event_count() == 2
+
+
+@pytest.mark.parametrize("depth", [101, 5_000, 100_000])
+def test_deep_json_in_a_body_or_a_filter_is_a_400_naming_it(sandbox: Sandbox, depth: int) -> None:
+    auth = _basic(sandbox.username, sandbox.password)
+    nested = "[" * depth + "]" * depth
+    body = '[{"event": "e", "properties": {"x": ' + nested + "}}]"
+    url = f"{sandbox.base_url}/import?strict=1&project_id={sandbox.project_id}"
+    answer = requests.post(
+        url, data=body, headers={**auth, "Content-Type": "application/json"}, timeout=10
+    )
+    assert answer.status_code == 400
+    assert "the body nests objects and arrays deeper than 100 levels" in answer.text
+    where = "(" * min(depth, 3_000) + "true" + ")" * min(depth, 3_000)
+    export = requests.get(
+        f"{sandbox.base_url}/api/2.0/export",
+        params={
+            "project_id": sandbox.project_id,
+            "from_date": "2024-01-01",
+            "to_date": "2024-01-01",
+            "where": where,
+        },
+        headers=auth,
+        timeout=10,
+    )
+    assert export.status_code == 400 and "deeper than 32 levels" in export.text

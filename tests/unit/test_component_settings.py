@@ -9,7 +9,7 @@ import pytest
 
 from connector import load_component, load_specs
 from connector.catalog.load import specs_root
-from connector.cli.main import _connection
+from connector.cli.mappings import connection_of
 from connector.send.retry import RetryPolicy
 
 
@@ -34,13 +34,13 @@ def test_cli_reads_each_connection_field_from_the_variable_its_spec_names(
         "projectToken": "MIXPANEL_PROJECT_TOKEN",
         "oauthToken": "MIXPANEL_OAUTH_TOKEN",
     }
-    assert _connection(args, shipped) == {"username": "svc", "projectToken": "tok"}
+    assert connection_of(args, shipped) == {"username": "svc", "projectToken": "tok"}
     text = (specs_root() / "connection.yaml").read_text()
     renamed = text.replace("env: MIXPANEL_PROJECT_TOKEN", "env: OTHER_TOKEN")
     overlay = _overlay(tmp_path, connection=renamed)
     monkeypatch.setenv("OTHER_TOKEN", "other")
     spec = load_specs(overlays=[overlay]).connection
-    assert _connection(args, spec) == {"username": "svc", "projectToken": "other"}
+    assert connection_of(args, spec) == {"username": "svc", "projectToken": "other"}
 
 
 def test_the_base_url_variable_is_the_one_component_yaml_names(

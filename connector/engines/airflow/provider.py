@@ -79,7 +79,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": spec["name"],
-                "python-modules": ["connector.engines.airflow.operators"],
+                "python-modules": [
+                    "connector.engines.airflow.operators",
+                    "connector.engines.airflow.sync_operators",
+                ],
             }
         ],
         "connection-types": [

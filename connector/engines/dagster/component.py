@@ -11,6 +11,7 @@ import dagster as dg
 from ..common import component_manifest, connection_inputs
 from .models import DATE_FIELD, ActionModel, AttributesModel, ExportModel, env_field
 from .resource import MixpanelResource
+from .syncs import cohort_defs, sync_defs
 
 KIND = "mixpanel"
 
@@ -19,8 +20,11 @@ class MixpanelComponent(dg.Component):
     """Mixpanel exports and actions as Dagster assets and jobs, written in a `defs.yaml`.
 
     Exports become assets partitioned by day (one partition per day of the export, written to a
-    path or an object store); actions become assets or jobs. The connection's secrets come from
-    environment variables through Dagster's EnvVar and never appear in the YAML or in Dagster.
+    path or an object store); actions become assets or jobs; syncs become assets partitioned by
+    day whose runs deliver each event once, late ones included, with a daily schedule; cohorts
+    become sensors that run a job with the profiles that joined and left. The connection's
+    secrets come from environment variables through Dagster's EnvVar and never appear in the
+    YAML or in Dagster.
     """
 
     def __init__(self, attributes: AttributesModel) -> None:
@@ -136,8 +140,22 @@ class MixpanelComponent(dg.Component):
                 jobs.append(self._action_job(action))
             else:
                 assets.append(self._action_asset(action))
+        schedules, sensors = [], []
+        for sync in self.attributes.syncs:
+            asset, sync_jobs, sync_schedules = sync_defs(
+                sync, self._key(sync.name), self.attributes.group_name, self.attributes.resource_key
+            )
+            assets.append(asset)
+            jobs += sync_jobs
+            schedules += sync_schedules
+        for cohort in self.attributes.cohorts:
+            cohort_job, sensor = cohort_defs(cohort, self.attributes.resource_key)
+            jobs.append(cohort_job)
+            sensors.append(sensor)
         return dg.Definitions(
             assets=assets,
             jobs=jobs,
+            schedules=schedules,
+            sensors=sensors,
             resources={self.attributes.resource_key: self.resource()},
         )

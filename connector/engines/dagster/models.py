@@ -97,6 +97,53 @@ class ExportModel(_Strict):
         return self
 
 
+class SyncModel(_Strict):
+    """A scheduled sync: an asset partitioned by day whose runs deliver each event once.
+
+    Each day's run reads the lookback window again and delivers the events not delivered
+    before, late ones for earlier days included.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN)
+    path: str
+    start_date: str = Field(pattern=ISO_DAY)
+    action: str = "downloadData"
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    lookback_days: int = Field(default=5, ge=0, le=366)
+    state: str | None = None
+    schedule_hour: int | None = Field(default=1, ge=0, le=23)
+    description: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _one_file_a_run(cls, path: str) -> str:
+        if DATE_FIELD not in path:
+            raise ValueError(f"path must contain {DATE_FIELD}, which each day's run fills in")
+        return path
+
+    @model_validator(mode="after")
+    def _check(self) -> SyncModel:
+        from ...catalog.load import load_specs
+        from ...sync.plan import run_inputs
+
+        op = load_specs().operation(self.action)
+        if not op.sync:
+            raise ValueError(f"{op.label} (`{self.action}`) declares no sync")
+        check_task(self.action, self.inputs, supplied=run_inputs(op))
+        return self
+
+
+class CohortModel(_Strict):
+    """A sensor that polls a cohort and runs a job with the profiles that joined and left it."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    cohort_id: int
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    action: str = "queryProfiles"
+    minimum_interval_seconds: int = Field(default=3600, ge=30)
+    description: str | None = None
+
+
 class ActionModel(_Strict):
     """An action as an asset (its result is the asset's value) or as a job."""
 
@@ -121,10 +168,13 @@ class AttributesModel(_Strict):
     group_name: str = Field(default="mixpanel", pattern=NAME_PATTERN)
     exports: list[ExportModel] = Field(default_factory=list)
     actions: list[ActionModel] = Field(default_factory=list)
+    syncs: list[SyncModel] = Field(default_factory=list)
+    cohorts: list[CohortModel] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> AttributesModel:
-        names = [item.name for item in self.exports] + [item.name for item in self.actions]
+        groups = (self.exports, self.actions, self.syncs, self.cohorts)
+        names = [item.name for group in groups for item in group]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise ValueError(f"each export and action needs a name of its own; repeated: {twice}")

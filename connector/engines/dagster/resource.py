@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from ... import Component, load_component
+from ...sync.stores import StateStore
 from ..common import (
     RATE_WAIT_S,
     connection_inputs,
@@ -16,6 +19,7 @@ from ..common import (
     with_defaults,
     with_progress,
 )
+from ..syncs import members_changes, sync_to_path
 
 
 class MixpanelResource(dg.ConfigurableResource):
@@ -64,3 +68,30 @@ class MixpanelResource(dg.ConfigurableResource):
         component = self.component()
         values = self.inputs_for(component, action, inputs)
         return export_to(component, action, values, self.connection(), path)
+
+    def sync(
+        self,
+        action: str,
+        inputs: Mapping[str, Any],
+        state: str | Path | StateStore,
+        path: str,
+        *,
+        until: dt.date,
+        lookback_days: int,
+        start: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """One sync run appended to `path`; returns its summary (see engines.syncs)."""
+        component = self.component()
+        values = self.inputs_for(component, action, inputs)
+        return sync_to_path(
+            component, action, values, self.connection(), state, path,
+            until=until, lookback_days=lookback_days, start=start,
+        )  # fmt: skip
+
+    def cohort_changes(
+        self, action: str, inputs: Mapping[str, Any], state: str | Path | StateStore
+    ) -> dict[str, Any]:
+        """The members that joined and left the group `inputs` names since the last call."""
+        component = self.component()
+        values = self.inputs_for(component, action, inputs)
+        return members_changes(component, action, values, self.connection(), state)

@@ -20,7 +20,9 @@ from .models import (
     PARTITION_INPUTS,
     ActionModel,
     AttributesModel,
+    CohortModel,
     ExportModel,
+    SyncModel,
     env_field,
 )
 
@@ -171,6 +173,57 @@ def attributes_schema() -> dict[str, Any]:
         },
         "allOf": _by_action("action_"),
     }
+    sync = {
+        "type": "object",
+        "title": "Scheduled sync",
+        "description": SyncModel.__doc__,
+        "required": ["name", "path", "start_date"],
+        "additionalProperties": False,
+        "properties": {
+            "name": _named("Asset name"),
+            "path": {
+                "type": "string",
+                "title": "Path",
+                "description": f"A local file per run, with {DATE_FIELD} for the run's day: "
+                "the events that run delivered (late ones for earlier days included).",
+            },
+            "start_date": {"type": "string", "pattern": ISO_DAY, "title": "First day"},
+            "action": _action_field("downloadData"),
+            "inputs": {"type": "object", "title": "Inputs"},
+            "lookback_days": {"type": "integer", "minimum": 0, "default": 5},
+            "state": {
+                "type": ["string", "null"],
+                "title": "State",
+                "description": "Where the sync remembers what it delivered (sqlite:///PATH, "
+                "redis://HOST:PORT/DB, a file); by default a SQLite file in the Dagster "
+                "instance's storage.",
+            },
+            "schedule_hour": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "maximum": 23,
+                "default": 1,
+                "description": "The hour (UTC) a daily schedule runs the day before's partition "
+                "(null: no schedule).",
+            },
+            "description": {"type": "string"},
+        },
+    }
+    cohort = {
+        "type": "object",
+        "title": "Cohort changes",
+        "description": CohortModel.__doc__,
+        "required": ["name", "cohort_id"],
+        "additionalProperties": False,
+        "properties": {
+            "name": _named("Sensor name"),
+            "cohort_id": {"type": "integer", "title": "Cohort ID"},
+            "inputs": {"type": "object", "title": "Inputs"},
+            "action": {"type": "string", "default": "queryProfiles"},
+            "minimum_interval_seconds": {"type": "integer", "minimum": 30, "default": 3600},
+            "description": {"type": "string"},
+        },
+    }
     return {
         "type": "object",
         "title": component_manifest()["name"],
@@ -183,6 +236,8 @@ def attributes_schema() -> dict[str, Any]:
             "group_name": {**_named("Asset group"), "default": "mixpanel"},
             "exports": {"type": "array", "items": export},
             "actions": {"type": "array", "items": action},
+            "syncs": {"type": "array", "items": sync},
+            "cohorts": {"type": "array", "items": cohort},
         },
         "$defs": defs,
     }

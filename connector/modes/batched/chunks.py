@@ -10,8 +10,10 @@ from typing import Any, overload
 
 import orjson
 
+from ...core.jsondepth import loads_bounded
 from ...core.jsonenc import EncodedList, Part, joined_json
 from ...core.paths import dotted, lookup
+from ...errors import JSONTooDeep
 from .lanes import lane_of
 from .records import RecordPlan, Refusal, input_error
 
@@ -58,7 +60,9 @@ def records_of(value: Any, plan: RecordPlan) -> Iterator[Any]:
     """The records of a batch input: a list, any iterable or generator, or JSON array text."""
     if isinstance(value, str | bytes | bytearray):
         try:
-            value = json.loads(value)
+            value = loads_bounded(value)
+        except JSONTooDeep as exc:
+            raise input_error(plan, f"is not accepted: {exc}") from None
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno} column {exc.colno}"
             raise input_error(plan, f"is not valid JSON ({exc.msg} at {where})") from None

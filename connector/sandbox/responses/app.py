@@ -11,6 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from connector.core.jsondepth import loads_bounded
+from connector.errors import JSONTooDeep
+
 from ..models.base import Body, Family, ModelError
 from ..reply import Call, Handler, Reply, json_reply
 
@@ -27,7 +30,9 @@ def ok(status: int, results: Any) -> Reply:
 def body_of(call: Call) -> Body:
     """The request's JSON object (400 when it is not one)."""
     try:
-        value = json.loads(call.body.decode("utf-8") or "null")
+        value = loads_bounded(call.body.decode("utf-8") or "null", where="the body")
+    except JSONTooDeep as exc:
+        raise ModelError(400, str(exc)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):

@@ -13,6 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from connector.core.jsondepth import loads_bounded
+
 from ..reply import Call, Reply, json_reply
 from .query import bad, bucket, day_start, integer, parse_date, where_of
 
@@ -51,8 +53,8 @@ def _choice(call: Call, key: str, choices: tuple[str, ...]) -> str:
 def _names(call: Call, key: str = "event") -> list[str]:
     text = call.params.get(key) or ""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = loads_bounded(text, where=key)
+    except ValueError:  # not JSON, or nested too deep: a name as it is
         value = [text] if text else []
     if isinstance(value, str):
         value = [value]
@@ -144,8 +146,8 @@ def _values_filter(call: Call) -> set[str] | None:
     if not text:
         return None
     try:
-        values = json.loads(text)
-    except json.JSONDecodeError:
+        values = loads_bounded(text, where="values")
+    except ValueError:  # not JSON, or nested too deep
         raise bad(call, 'values must be a JSON array, e.g. ["female", "unknown"]') from None
     if not isinstance(values, list):
         raise bad(call, 'values must be a JSON array, e.g. ["female", "unknown"]')

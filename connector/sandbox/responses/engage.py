@@ -7,10 +7,11 @@ its `count` apply it to the profiles stored now.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from typing import Any
+
+from connector.core.jsondepth import loads_bounded
 
 from ..models.base import Context, Family
 from ..models.families import COHORTS, GROUPS, PROFILES
@@ -55,7 +56,7 @@ def _cohort_filter(call: Call) -> Callable[[dict[str, Any]], bool] | None:
     if not text:
         return None
     try:
-        wanted = json.loads(text)
+        wanted = loads_bounded(text, where="filter_by_cohort")
         cohort_id = int(wanted["id"] if isinstance(wanted, dict) else wanted)
     except (ValueError, KeyError, TypeError):
         raise bad(call, 'filter_by_cohort must be a JSON object like {"id": 1000}') from None

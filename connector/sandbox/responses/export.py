@@ -6,6 +6,9 @@ import datetime as dt
 import gzip
 import json
 
+from connector.core.jsondepth import loads_bounded
+from connector.errors import JSONTooDeep
+
 from ..models.events import seconds
 from ..reply import Call, Problem, Reply, error
 from ..where import WhereError, parse_where
@@ -36,8 +39,8 @@ def export(call: Call) -> Reply:
     names = None
     if call.params.get("event"):
         try:
-            names = json.loads(call.params["event"])
-        except json.JSONDecodeError:
+            names = loads_bounded(call.params["event"], where="event")
+        except (json.JSONDecodeError, JSONTooDeep):
             names = None
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise _bad('event must be a JSON array of event names, e.g. ["Signed Up"]')

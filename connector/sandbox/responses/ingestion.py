@@ -6,6 +6,9 @@ import base64
 import json
 from typing import Any
 
+from connector.core.jsondepth import loads_bounded
+from connector.errors import JSONTooDeep
+
 from ..models.base import Context, ModelError
 from ..models.events import ingest_events
 from ..models.families import GROUPS, PROFILES
@@ -41,8 +44,14 @@ def json_body(call: Call, *, form_key: str = "data") -> Any:
         text = call.body.decode("utf-8", "replace")
     try:
         if call.content_type == "application/x-ndjson":
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        return json.loads(text)
+            return [
+                loads_bounded(line, where="a line of the body")
+                for line in text.splitlines()
+                if line.strip()
+            ]
+        return loads_bounded(text, where="the body")
+    except JSONTooDeep as exc:
+        raise Problem(_bad(call, str(exc))) from None
     except json.JSONDecodeError as exc:
         raise Problem(
             _bad(call, f"the body is not valid JSON: {exc.msg} at character {exc.pos}")

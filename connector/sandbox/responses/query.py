@@ -7,6 +7,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from connector.core.jsondepth import loads_bounded
+from connector.errors import JSONTooDeep
+
 from ..models.families import FUNNELS, INSIGHTS
 from ..reply import Call, Problem, Reply, error, json_reply
 from ..where import WhereError, parse_where
@@ -25,7 +28,9 @@ def json_list(call: Call, key: str) -> list[Any] | None:
     if not text:
         return None
     try:
-        value = json.loads(text)
+        value = loads_bounded(text, where=key)
+    except JSONTooDeep as exc:
+        raise bad(call, str(exc)) from None
     except json.JSONDecodeError:
         value = [part.strip() for part in text.split(",") if part.strip()]
     if not isinstance(value, list):

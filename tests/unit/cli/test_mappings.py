@@ -63,3 +63,15 @@ def test_cli_prints_the_file_error_on_one_line_and_exits_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"{path}, line 1, column 16: not valid JSON" in err and SECRET not in err
+
+
+@pytest.mark.parametrize("depth", [101, 5_000, 200_000])
+def test_a_deep_json_inputs_file_is_bad_input_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], depth: int
+) -> None:
+    path = tmp_path / "inputs.json"
+    path.write_text('{"project_id": "1", "x": ' + "[" * depth + "]" * depth + "}")
+    assert main(["run", "listSavedFunnels", "--dry-run", "--inputs", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path} nests objects and arrays deeper than 100 levels at x[0][0]" in err
+    assert "unexpected" not in err

@@ -11,6 +11,7 @@ import os
 import pty
 import select
 import struct
+import subprocess
 import sys
 import termios
 from collections.abc import Iterator
@@ -345,3 +346,50 @@ def test_a_broken_array_on_standard_input_names_the_item() -> None:
     message = str(caught.value)
     assert "standard input (item [1] of the array): not valid JSON: lexical error" in message
     assert SECRET not in message
+
+
+_DEEP_FILE = """
+import gzip, io, resource, sys
+from connector.files.input_files import read_records, _Counting
+depth = int(sys.argv[1])
+data = gzip.compress(b"[" * depth + b"]" * depth)
+resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+try:
+    list(read_records(_Counting(io.BytesIO(data)), "events", "deep.json.gz"))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+print(int(status.split()[0]) // 1024)  # peak RSS (MB) of this program, not of the parent forked
+"""
+
+
+@pytest.mark.parametrize("depth", [102, 30_000, 300_000, 3_000_000])
+def test_a_deep_array_file_is_refused_in_memory_linear_in_its_size(depth: int) -> None:
+    """ijson keeps a prefix per level: 30,000 levels took 2.25 GB. Under a 512 MB cap: refused."""
+    done = subprocess.run(
+        [sys.executable, "-c", _DEEP_FILE, str(depth)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MALLOC_ARENA_MAX": "2"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    error, peak = done.stdout.strip().splitlines()
+    assert error.startswith("InputError") and "deeper than 100 levels" in error, error
+    assert "record 0 of deep.json.gz" in error
+    assert int(peak) < 120
+
+
+def test_a_deep_record_of_a_lines_file_is_refused_with_its_path() -> None:
+    deep = b'{"a": ' + b'{"b": ' * 150 + b"1" + b"}" * 151 + b"\n"
+    with pytest.raises(
+        InputError,
+        match=r"record 1 \(line 2\) of test nests .* than 100 levels at events\[1\]\.a\.b\.b",
+    ):
+        _records(b'{"ok": 1}\n' + deep)
+
+
+def test_records_at_the_depth_limit_are_read_in_both_formats() -> None:
+    record = b'{"a": ' + b"[" * 99 + b"]" * 99 + b"}"
+    assert len(_records(record + b"\n" + record + b"\n")) == 2
+    assert len(_records(b"[" + record + b"," + record + b"]")) == 2

@@ -336,3 +336,25 @@ def test_a_second_run_on_the_same_import_checkpoint_is_refused(tmp_path: Path) -
         assert f"importing with checkpoint {path}" in str(raised.value)
     finally:
         first.communicate("", timeout=10)
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_a_deeply_nested_checkpoint_is_refused_not_a_recursion_error(
+    tmp_path: Path, depth: int
+) -> None:
+    path = tmp_path / "import.json"
+    path.write_text('{"version": 2, "key": "k", "acknowledged": ' + "[" * depth + "]" * depth + "}")
+    checkpoint = Checkpoint(path, "k")
+    assert checkpoint.load() == frozenset()
+    assert "deep" in checkpoint.started_over
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_a_deeply_nested_partial_state_starts_the_export_over(
+    server: ExportServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], depth: int
+) -> None:
+    target = tmp_path / "out.jsonl"
+    _three_windows_kept(server, target)
+    _state(target).write_text('{"windows": ' + "[" * depth + "]" * depth + "}")
+    summary, fetched = _rerun(server, target, capsys)
+    assert fetched == DAYS and "deep" in summary["started_over"]

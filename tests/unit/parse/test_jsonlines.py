@@ -7,14 +7,16 @@ import pytest
 
 from connector import ClientError, HTTPRequest, TransportError
 from connector.parse.jsonlines import raise_on_cut_marker, read_records
+from connector.send.body import ReadLimits
 from connector.send.response import RawResponse
 
 
 class FakeStream:
     """A StreamedResponse stand-in that hands out fixed chunks."""
 
-    def __init__(self, *chunks: bytes) -> None:
+    def __init__(self, *chunks: bytes, reads: dict[str, Any] | None = None) -> None:
         self.parts = chunks
+        self.limits = ReadLimits.of({"reads": reads or {}})
         self.request = HTTPRequest(action="downloadData", method="GET", url="http://x/")
 
     def chunks(self) -> Iterator[bytes]:
@@ -56,3 +58,41 @@ def test_run_answers_ending_in_a_marker_are_cuts_but_markers_inside_events_are_d
     inside = RawResponse(status=200, content=b'{"note": "terminated early"}\n')
     raise_on_cut_marker(op, request, inside)  # an event mentioning the words is data
     raise_on_cut_marker(op, request, RawResponse(status=500, content=b"terminated early"))
+
+
+@pytest.mark.parametrize("size", [1001, 5000, 300_000])
+def test_a_line_longer_than_its_ceiling_is_refused_whether_it_ends_or_not(size: int) -> None:
+    long_line = b'{"x": "' + b"x" * size + b'"}'
+    for body in (long_line + b"\n", long_line, b'{"a": 1}\n' + long_line[:size]):
+        stream = FakeStream(
+            *[body[i : i + 997] for i in range(0, len(body), 997)], reads={"max_line_bytes": 1000}
+        )
+        with pytest.raises(
+            ClientError, match=r"longer than 1000 bytes \(response.reads.max_line_bytes\)"
+        ):
+            list(read_records(stream, (), " on D"))  # type: ignore[arg-type]
+
+
+def test_a_line_in_a_million_one_byte_pieces_is_assembled_once() -> None:
+    """Joining each piece to what is pending would copy ~5e11 bytes; assembling once copies 1e6."""
+    line = b'{"x": "' + b"y" * 1_000_000 + b'"}\n'
+    pieces = [line[i : i + 1] for i in range(len(line))]
+    assert _read(*pieces) == [{"x": "y" * 1_000_000}]
+
+
+@pytest.mark.parametrize("depth", [101, 2_000, 200_000])
+def test_a_line_nested_too_deep_is_refused_with_its_path(depth: int) -> None:
+    line = b'{"event": "e", "properties": {"x": ' + b"[" * depth + b"]" * depth + b"}}\n"
+    with pytest.raises(ClientError) as caught:
+        _read(b'{"a": 1}\n', line)
+    assert "line 2 of the answer on D nests objects and arrays deeper than 100 levels" in str(
+        caught.value
+    )
+    assert "at properties.x[0][0]" in str(caught.value) and "response.reads.max_depth" in str(
+        caught.value
+    )
+
+
+def test_lines_at_the_depth_limit_are_records() -> None:
+    line = b'{"p": ' + b"[" * 99 + b"]" * 99 + b"}\n"
+    assert len(_read(line, line)) == 2

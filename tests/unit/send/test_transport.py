@@ -13,9 +13,10 @@ from connector.core.redact import Redactor
 from connector.errors import TransportError
 from connector.prepare.request import HTTPRequest
 from connector.send.attempts import send_with_retries
+from connector.send.failures import classify as _classify
 from connector.send.redirects import carries_secret as _carries_secret
 from connector.send.retry import RetryPolicy
-from connector.send.transport import Transport, _classify
+from connector.send.transport import Transport
 
 
 def test_requests_failures_are_classified() -> None:

@@ -1,0 +1,1 @@
+"""Scheduled syncs: each record delivered once, late ones included (see connector/sync/README)."""
