@@ -58,6 +58,7 @@ SANDBOX_LAYERS: list[tuple[str, ...]] = [
     ("page",),
     ("handle",),
     ("server",),
+    ("tour_families",),
     ("plugin", "tour"),
     ("__init__",),  # connector/sandbox/__init__.py
 ]

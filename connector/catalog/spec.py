@@ -126,7 +126,7 @@ class OperationSpec:
     retry: dict[str, Any] = field(default_factory=dict)
     picklist: dict[str, Any] = field(default_factory=dict)
     output_schema: dict[str, Any] = field(default_factory=dict)
-    openapi: dict[str, str] = field(default_factory=dict)
+    openapi: dict[str, Any] = field(default_factory=dict)
     earlier_sample: Any = None  # what earlier versions documented, where it differs
     file: str = ""
     batch: dict[str, Any] = field(default_factory=dict)

@@ -8,6 +8,7 @@ each widening is listed on the operations it affects, and describe and the dry r
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -165,6 +166,12 @@ def pinned_to_trusted_host(
 
 def _trusted_host(host: str, trusted_hosts: Iterable[str]) -> bool:
     """True when https://host/ is a trusted origin."""
+    return _trusted_host_of(host, tuple(trusted_hosts))
+
+
+@functools.lru_cache(maxsize=1024)
+def _trusted_host_of(host: str, trusted_hosts: tuple[str, ...]) -> bool:
+    """`_trusted_host`, remembered: every action repeats its family's few region hosts."""
     try:
         origin = origin_of(f"https://{host}/")
     except UnsafeURL:

@@ -70,6 +70,8 @@ def describe_operation(op: OperationSpec) -> dict[str, Any]:
         data["notes"] = op.notes
     if op.lifecycle:
         data["lifecycle"] = op.lifecycle
+    if op.openapi:
+        data["openapi"] = op.openapi
     if op.trust_widened:
         data["trust_widened"] = list(op.trust_widened)
     data["inputs"] = [describe_input(i) for i in op.inputs]

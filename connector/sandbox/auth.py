@@ -160,7 +160,7 @@ POLICIES: dict[str, Policy] = {
         Policy("pipelines", ("project_secret", "service_account")),
         Policy("app", ("service_account_path",)),
         Policy("gdpr", ("oauth",)),
-        Policy("flags", ("project_token",)),
+        Policy("flags", ("service_account", "project_secret", "project_token")),
         Policy("lookup-tables", ("service_account",)),
     )
 }

@@ -18,6 +18,7 @@ from connector.catalog.cache import CACHE_ENV
 from .models.base import Context, Family
 from .models.jobs import DELETIONS, RETRIEVALS
 from .server import Sandbox
+from .tour_families import STEPS as FAMILY_STEPS
 
 Inputs = Callable[[Sandbox], dict[str, Any]]
 Summary = Callable[[Any], str]
@@ -250,6 +251,7 @@ STEPS: tuple[Step, ...] = (
         lambda d: "unexpected answer",
         expect_error="does not run JQL",
     ),
+    *(Step(key, inputs, summary) for key, inputs, summary in FAMILY_STEPS),
 )
 
 

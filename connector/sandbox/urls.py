@@ -18,8 +18,26 @@ from urllib.parse import unquote
 from .auth import POLICIES
 from .faults import advertised_policy
 from .models.base import Family, ModelError
-from .reply import STYLES, Call, Handler, Problem, Reply, api_error
-from .responses import app, breakdown, engage, export, gdpr, ingestion, pipelines, query
+from .models.families import (
+    ANNOTATION_TAGS,
+    ANNOTATIONS,
+    EXPERIMENTS,
+    FEATURE_FLAGS,
+    WAREHOUSE_IMPORTS,
+)
+from .reply import STYLES, Call, Handler, Problem, Reply, api_error, json_reply
+from .responses import (
+    app,
+    breakdown,
+    engage,
+    export,
+    families,
+    gdpr,
+    ingestion,
+    pipelines,
+    query,
+    reports,
+)
 
 #: The API an unknown path belongs to (for its 404's shape), by leading segments.
 API_PREFIXES = (
@@ -29,11 +47,18 @@ API_PREFIXES = (
     ("/api/2.0/nessie", "pipelines"),
     ("/api/2.0", "query"),
     ("/import", "import"),
+    ("/flags", "flags"),
 )
 PIPELINE = "/api/2.0/nessie/pipeline"
-RETRIEVALS, DELETIONS = "/api/app/data-retrievals/v3.0", "/api/app/data-deletions/v3.0"
 #: Where the Query API is served: its current prefix and the legacy one clients still call.
 QUERY_PREFIXES = ("/api/query", "/api/2.0")
+PROJECT = "/api/app/projects/{projectId}"
+SCHEMAS = f"{PROJECT}/schemas"
+ORGANIZATION = "/api/app/organizations/{organizationId}/service-accounts"
+IMPORTS = f"{PROJECT}/warehouse-sources/imports"
+EXPERIMENT = "/api/app/workspaces/{workspace_id}/experiments/{experiment_id}"
+FLAGS = "/api/app/projects/{project_id}/workspaces/{workspace_id}/feature-flags"
+RETRIEVALS, DELETIONS = "/api/app/data-retrievals/v3.0", "/api/app/data-deletions/v3.0"
 
 
 @dataclass(frozen=True)
@@ -200,6 +225,12 @@ QUERY: list[tuple[str, Handler]] = [
     ("/funnels", query.funnels),
     ("/insights", query.insights),
     ("/segmentation", breakdown.segmentation),
+    ("/segmentation/numeric", reports.segmentation_numeric),
+    ("/segmentation/sum", reports.segmentation_total(False)),
+    ("/segmentation/average", reports.segmentation_total(True)),
+    ("/retention", reports.retention),
+    ("/retention/addiction", reports.frequency),
+    ("/stream/query", reports.activity_stream),
     ("/events", breakdown.events),
     ("/events/top", breakdown.top),
     ("/events/names", breakdown.names),
@@ -225,6 +256,77 @@ ROUTES: list[Route] = [
     Route("GET", f"{PIPELINE}/status", "pipelines", pipelines.status),
     Route("GET", f"{PIPELINE}/jobs", "pipelines", pipelines.jobs),
     Route("GET", f"{PIPELINE}/timeline", "pipelines", pipelines.timeline),
+    *crud(ANNOTATIONS, f"{PROJECT}/annotations", item="{annotationId}"),
+    *crud(
+        ANNOTATION_TAGS,
+        f"{PROJECT}/annotations/tags",
+        item="{tagId}",
+        ops="list create",
+        answer=lambda status, results: json_reply(status, results),
+        created=200,
+    ),
+    Route("GET", SCHEMAS, "app", families.schemas_list),
+    Route("POST", SCHEMAS, "app", families.schemas_upload),
+    Route("DELETE", SCHEMAS, "app", families.schemas_delete),
+    Route("GET", f"{SCHEMAS}/{{entityType}}", "app", families.schemas_list),
+    Route("DELETE", f"{SCHEMAS}/{{entityType}}", "app", families.schemas_delete),
+    Route("GET", f"{SCHEMAS}/{{entityType}}/{{name}}", "app", families.schema_get),
+    Route("POST", f"{SCHEMAS}/{{entityType}}/{{name}}", "app", families.schema_upload),
+    Route("DELETE", f"{SCHEMAS}/{{entityType}}/{{name}}", "app", families.schemas_delete),
+    Route("GET", ORGANIZATION, "app", families.service_accounts_list),
+    Route("POST", ORGANIZATION, "app", families.service_account_create),
+    Route("GET", f"{ORGANIZATION}/{{serviceAccountId}}", "app", families.service_account_get),
+    Route("DELETE", f"{ORGANIZATION}/{{serviceAccountId}}", "app", families.service_account_delete),
+    Route("POST", f"{ORGANIZATION}/add-to-project", "app", families.membership(True)),
+    Route("POST", f"{ORGANIZATION}/remove-from-project", "app", families.membership(False)),
+    Route("GET", f"{PROJECT}/service-accounts", "app", families.project_service_accounts),
+    *crud(WAREHOUSE_IMPORTS, IMPORTS, item="{importId}", ops="list get patch"),
+    Route("DELETE", f"{IMPORTS}/{{importId}}", "app", families.import_delete),
+    *[
+        Route("POST", f"{IMPORTS}/{kind}", "app", families.import_create(import_type))
+        for kind, import_type in (
+            ("event-stream", "event_stream"),
+            ("people", "people"),
+            ("groups", "groups"),
+            ("lookup-table", "lookup_table"),
+        )
+    ],
+    Route("PUT", f"{IMPORTS}/{{importId}}/manual-sync", "app", families.import_sync),
+    Route("GET", f"{IMPORTS}/{{importId}}/history", "app", families.import_history),
+    *crud(EXPERIMENTS, EXPERIMENT.rsplit("/", 1)[0], item="{experiment_id}"),
+    Route(
+        "POST",
+        f"{EXPERIMENT}/archive",
+        "app",
+        families.experiment_step(lambda e: {"archived": True}, empty=True),
+    ),
+    Route(
+        "DELETE",
+        f"{EXPERIMENT}/archive",
+        "app",
+        families.experiment_step(lambda e: {"archived": False}),
+    ),
+    Route(
+        "PATCH",
+        f"{EXPERIMENT}/decide",
+        "app",
+        families.experiment_step(lambda e: {"status": "decided"}),
+    ),
+    Route(
+        "PUT",
+        f"{EXPERIMENT}/force_conclude",
+        "app",
+        families.experiment_step(lambda e: {"status": "concluded"}),
+    ),
+    Route(
+        "PUT",
+        f"{EXPERIMENT}/launch",
+        "app",
+        families.experiment_step(lambda e: {"status": "active"}),
+    ),
+    *crud(FEATURE_FLAGS, FLAGS, item="{flag_id}", ops="list create get put delete", created=200),
+    Route("GET", "/flags", "flags", families.flags_evaluate),
+    Route("GET", "/flags/definitions", "flags", families.flags_definitions),
     Route("POST", RETRIEVALS, "gdpr", gdpr.create_retrieval),
     Route("GET", RETRIEVALS + "/{job}", "gdpr", gdpr.get_retrieval),
     Route("POST", DELETIONS, "gdpr", gdpr.create_deletion),
@@ -233,4 +335,5 @@ ROUTES: list[Route] = [
     Route("GET", "/lookup-tables", "lookup-tables", gdpr.list_tables),
     Route("PUT", "/lookup-tables/{table}", "lookup-tables", gdpr.replace_table),
 ]
+
 ROUTER = Router(ROUTES)

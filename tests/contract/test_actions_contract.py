@@ -29,8 +29,8 @@ def _wire(component: Component, key: str) -> WireRequest:
 
 
 def test_every_action_and_data_source_is_covered() -> None:
-    assert len(COMPONENT.spec.actions) == 28
-    assert len(COMPONENT.spec.data_sources) == 2
+    assert len(COMPONENT.spec.actions) == 108
+    assert len(COMPONENT.spec.data_sources) == 8
     missing = [k for k, op in OPERATIONS.items() if not op.openapi and k not in GENERIC_OPERATION]
     assert missing == []
 

@@ -54,7 +54,20 @@ def offline(component: Component) -> Component:
 
 
 def test_every_dated_action_is_checked() -> None:
-    assert DATED == ["createGCSPipeline", "downloadData", "queryFunnelSavedReports"]
+    assert DATED == [
+        "createGCSPipeline",
+        "downloadData",
+        "queryActivityStream",
+        "queryEventCounts",
+        "queryEventPropertyValues",
+        "queryFrequency",
+        "queryFunnelSavedReports",
+        "queryRetention",
+        "querySegmentation",
+        "querySegmentationAverage",
+        "querySegmentationNumeric",
+        "querySegmentationSum",
+    ]
 
 
 @pytest.mark.parametrize("key", DATED)

@@ -13,7 +13,7 @@ import pytest
 
 from connector import Component, load_component
 from connector.budgets.memory import BudgetRegistry
-from connector.catalog.load import specs_root
+from connector.catalog.load import load_specs, specs_root
 from connector.cli.main import main
 from connector.send.attempts import NO_RETRY
 from tests.conftest import TEST_CONNECTION
@@ -152,7 +152,7 @@ def test_yaml_only_action_passes_validate(
     group_overlay: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", "--specs", str(group_overlay)]) == 0
-    assert "29 actions" in capsys.readouterr().out
+    assert f"{len(load_specs().actions) + 1} actions" in capsys.readouterr().out
 
 
 def test_yaml_only_action_previews_the_right_request(group_overlay: Path) -> None:
@@ -194,7 +194,7 @@ def test_override_changes_a_shipped_default_everywhere(
     region_overlay: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", "--specs", str(region_overlay)]) == 0
-    assert "28 actions" in capsys.readouterr().out
+    assert f"{len(load_specs().actions)} actions" in capsys.readouterr().out
     assert main(["manifest", "--specs", str(region_overlay)]) == 0
     actions = {a["key"]: a for a in json.loads(capsys.readouterr().out)["actions"]}
     region = next(i for i in actions["createAlias"]["inputs"] if i["key"] == "region")

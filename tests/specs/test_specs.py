@@ -14,7 +14,14 @@ from connector.catalog.spec import InputSpec
 from connector.describe.reference import render_reference
 from tests.conftest import ROOT, SECRET_VALUES, TEST_CONNECTION
 from tests.specs.cases import example_inputs
-from tests.specs.seed import CORRECTED_NOTES, corrected_notes, read_seed, reference_keys
+from tests.specs.seed import (
+    CORRECTED_EXAMPLES,
+    CORRECTED_NOTES,
+    corrected_example,
+    corrected_notes,
+    read_seed,
+    reference_keys,
+)
 
 COMPONENT = load_component()
 SPEC = COMPONENT.spec
@@ -55,7 +62,8 @@ def test_every_seed_input_keeps_label_notes_and_example(key: str) -> None:
         notes = _norm(corrected_notes(key, row))
         assert notes in _norm(spec.notes), f"{key}.{spec.key}: seed notes lost"
         if row.example:
-            assert _norm(spec.example) == _norm(row.example), f"{key}.{spec.key}: example changed"
+            want = _norm(corrected_example(key, row))
+            assert _norm(spec.example) == want, f"{key}.{spec.key}: example changed"
 
 
 @pytest.mark.parametrize("key", sorted(SEED))
@@ -70,7 +78,7 @@ def _compatibility_notes() -> list[dict[str, str]]:
     return [*notes.get("vendor_docs", []), *notes.get("earlier_versions", [])]
 
 
-@pytest.mark.parametrize("key", sorted(set(SEED) & set(OPERATIONS)))
+@pytest.mark.parametrize("key", sorted(set(OPERATIONS) & set(SEED)))
 def test_seed_sample_is_kept_or_replaced_with_a_reason(key: str) -> None:
     op, seed = OPERATIONS[key], SEED[key]
     if seed.sample is None:
@@ -79,6 +87,13 @@ def test_seed_sample_is_kept_or_replaced_with_a_reason(key: str) -> None:
         assert op.earlier_sample == seed.sample, f"{key}: the seed's sample must stay as earlier"
         why = [n for n in _compatibility_notes() if op.label in n["applies_to"]]
         assert any("sample" in n["text"] for n in why), f"{key}: Compatibility must say why"
+
+
+@pytest.mark.parametrize(("key", "label"), sorted(CORRECTED_EXAMPLES))
+def test_each_corrected_seed_example_is_explained_under_compatibility(key: str, label: str) -> None:
+    wrong, right = CORRECTED_EXAMPLES[(key, label)]
+    why = [n for n in _compatibility_notes() if OPERATIONS[key].label in n["applies_to"]]
+    assert any(wrong in n["text"] and right in n["text"] for n in why), (key, label)
 
 
 @pytest.mark.parametrize(("key", "label"), sorted(CORRECTED_NOTES))
@@ -106,6 +121,23 @@ def test_examples_render_a_request(key: str) -> None:
     assert TEST_CONNECTION["projectToken"] not in text
 
 
+# Lower-case words a Title Case label keeps (as the seed's labels do: "Data and Domain").
+_SMALL_WORDS = {"and", "or", "of", "to", "for", "in", "by", "a", "the", "as"}
+
+
+@pytest.mark.parametrize("key", sorted(set(OPERATIONS) - set(SEED)))
+def test_operations_beyond_the_seed_follow_its_style(key: str) -> None:
+    """camelCase verb keys, Title Case labels, a sample and an OpenAPI operation, as the seed's."""
+    op = OPERATIONS[key]
+    action = op.kind == "action"
+    assert re.fullmatch(r"[a-z]+[A-Z][A-Za-z]*" if action else r"[a-z][A-Za-z]*", key), key
+    for label in [op.label, *(i.label for i in op.inputs)]:
+        words = label.split()
+        assert all(w[0].isupper() or w[0].isdigit() or w in _SMALL_WORDS for w in words), label
+    assert op.openapi and op.sample is not None and op.description or not action
+    assert all(i.notes for i in op.value_inputs), [i.key for i in op.value_inputs if not i.notes]
+
+
 def test_no_example_is_a_default() -> None:
     """The existing component sent sample lists when left unchanged; nothing here does."""
     offenders = [
@@ -127,7 +159,7 @@ def test_generated_docs_are_current_and_carry_the_whole_seed() -> None:
         assert seed.label in flat and _norm(seed.description) in flat
         for row in seed.rows:
             assert _norm(corrected_notes(key, row)) in flat, (key, row.label)
-            assert _norm(row.example) in flat, (key, row.label)
+            assert _norm(corrected_example(key, row)) in flat, (key, row.label)
         if seed.sample is not None:
             assert json.dumps(seed.sample, indent=2, ensure_ascii=False) in text, key
 

@@ -25,6 +25,72 @@ PIPELINES = Family(
     created_field="created",
 )
 
+#: The /api/app families: plain stored resources, scoped by the ids in their paths.
+ANNOTATIONS = Family(
+    "annotations",
+    scope=("projectId",),
+    required=("date", "description"),
+    defaults={"tags": []},
+    created_field="created",
+)
+ANNOTATION_TAGS = Family(
+    "annotation_tags", scope=("projectId",), required=("name",), defaults={"has_annotations": False}
+)
+#: Lexicon schemas, keyed by "<entityType>/<name>".
+SCHEMAS = Family(
+    "schemas",
+    scope=("projectId",),
+    id_field="key",
+    id_kind="given",
+    required=("entityType", "name", "schemaJson"),
+)
+SERVICE_ACCOUNTS = Family(
+    "service_accounts",
+    scope=("organizationId",),
+    required=("username",),
+    defaults={"projects": [], "expires": None, "last_used": None},
+    created_field="created",
+)
+WAREHOUSE_IMPORTS = Family(
+    "warehouse_imports",
+    scope=("projectId",),
+    required=("import_type", "warehouse_source_id"),
+    defaults={"paused": False, "runs": []},
+    created_field="created",
+)
+EXPERIMENTS = Family(
+    "experiments",
+    scope=("workspace_id",),
+    id_kind="uuid",
+    required=("name",),
+    defaults={"status": "draft", "archived": False},
+    created_field="created",
+    updated_field="modified",
+)
+FEATURE_FLAGS = Family(
+    "feature_flags",
+    scope=("project_id", "workspace_id"),
+    id_kind="uuid",
+    required=("name", "key", "context"),
+    defaults={"status": "disabled", "tags": [], "ruleset": {"variants": [], "rollout": []}},
+    created_field="created",
+)
+
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (PROFILES, GROUPS, COHORTS, FUNNELS, INSIGHTS, PIPELINES)
+    f.name: f
+    for f in (
+        PROFILES,
+        GROUPS,
+        COHORTS,
+        FUNNELS,
+        INSIGHTS,
+        PIPELINES,
+        ANNOTATIONS,
+        ANNOTATION_TAGS,
+        SCHEMAS,
+        SERVICE_ACCOUNTS,
+        WAREHOUSE_IMPORTS,
+        EXPERIMENTS,
+        FEATURE_FLAGS,
+    )
 }
