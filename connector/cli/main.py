@@ -144,7 +144,14 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
         connection, missing = dry_run_connection(connection, component.spec.connection)
     if args.input_file and args.key in component.spec.actions:
         op = component.spec.actions[args.key]
-        with input_files(op, args.input_file, progress=component.progress) as files:
+        columns = read_mapping(args.columns, "--columns") if args.columns else None
+        with input_files(
+            op,
+            args.input_file,
+            progress=component.progress,
+            input_format=args.input_format,
+            columns=columns,
+        ) as files:
             if args.dry_run:
                 requests = component.preview_requests(args.key, {**inputs, **files}, connection)
                 if args.dry_run_all:
@@ -158,7 +165,10 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
             path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
             app = f"{component.spec.key}-connector"
             # How records split into batches depends on the lanes, so on --workers too.
+            # So do the format and column types, when given, what records are read.
             identity = {**inputs, "--workers": args.workers}
+            if args.input_format != "auto" or columns:
+                identity.update({"--input-format": args.input_format, "--columns": columns})
             checkpoint = file_checkpoint(path, op.key, identity, app) if op.batch else None
             call = {**inputs, **files}
             result = component.run(

@@ -25,6 +25,7 @@ import platformdirs
 
 from ..core.digest import inputs_digest
 from .safe import read_small, remove_quietly, write_atomic
+from .sources import is_url, shown_source, source_identity
 
 __all__ = [
     "HEAD_BYTES",
@@ -88,17 +89,18 @@ def file_checkpoint(
 ) -> Checkpoint | None:
     """The checkpoint of an import of the file at `path`, in the user state directory of `app`.
 
-    Keyed by the file, the action and the other `inputs`. None for standard input (`-`) or a
-    file that cannot be read: there is no identity to resume by.
+    Keyed by the file (a local path or a URL), the action and the other `inputs`. None for
+    standard input (`-`) or a file that cannot be read: there is no identity to resume by.
     """
     if not path or path == "-":
         return None
     try:
-        identity = file_identity(Path(path))
-    except OSError:
+        identity = source_identity(path)
+    except (OSError, ValueError):
         return None
     key = checkpoint_key(identity, action, inputs_digest(action, inputs))
-    source = f"{action} {Path(path).resolve()}"
+    where = shown_source(path) if is_url(path) else str(Path(shown_source(path)).resolve())
+    source = f"{action} {where}"
     checkpoint = Checkpoint(default_checkpoint_path(app, key), key, source=source)
     sweep(checkpoint.path.parent, source, keep=checkpoint.path)
     return checkpoint
