@@ -212,6 +212,51 @@ def parse_specs(items: Sequence[str], op: OperationSpec) -> dict[str, str]:
 
 
 @contextlib.contextmanager
+def read_file(
+    path: str,
+    *,
+    key: str = "records",
+    input_format: str = "auto",
+    columns: Mapping[str, Any] | None = None,
+    stdin: IO[bytes] | None = None,
+) -> Iterator[Iterator[Any]]:
+    """The records of the file at `path` (`-`: standard input; a URL: fsspec), read lazily.
+
+    `input_format` is one of FORMATS (`auto`: from the file's name); `columns` types a CSV or
+    TSV file's columns (see tables.py). Messages name `key` and the file, never its content.
+    The file is closed when the block ends.
+    """
+    with _opened(path, key, input_format, columns, stdin) as (records, _):
+        yield records
+
+
+@contextlib.contextmanager
+def _opened(
+    path: str,
+    key: str,
+    input_format: str,
+    columns: Mapping[str, Any] | None,
+    stdin: IO[bytes] | None,
+) -> Iterator[tuple[Iterator[Any], _Counting]]:
+    if input_format not in FORMATS:
+        raise _problem(input_format, f"--input-format is one of {', '.join(FORMATS)}")
+    declared = check_columns(columns)
+    reopen: Callable[[], IO[bytes]] | None = None
+    if path == "-":
+        raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
+    else:
+        raw, reopen = open_source(key, path)
+    try:
+        counter = _Counting(raw)
+        fmt = format_of(path, input_format)
+        where = shown_source(path)
+        yield read_records(counter, key, where, reopen, fmt=fmt, columns=declared), counter
+    finally:
+        if path != "-":
+            raw.close()
+
+
+@contextlib.contextmanager
 def input_files(
     op: OperationSpec,
     items: Sequence[str],
@@ -230,10 +275,8 @@ def input_files(
     `stderr` when it is a terminal, else to a log line every ten seconds (see modes.progress),
     unless `quiet`. Files are closed when the block ends.
     """
-    if input_format not in FORMATS:
-        raise _problem(input_format, f"--input-format is one of {', '.join(FORMATS)}")
-    declared = check_columns(columns)
     stderr = stderr if stderr is not None else sys.stderr
+    check_columns(columns)
     with contextlib.ExitStack() as stack:
         if progress is None:
             own = open_progress(op.key, quiet=quiet, stream=stderr)
@@ -241,15 +284,6 @@ def input_files(
             progress = own
         opened: dict[str, Iterator[Any]] = {}
         for key, path in parse_specs(items, op).items():
-            reopen: Callable[[], IO[bytes]] | None = None
-            if path == "-":
-                raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
-            else:
-                raw, reopen = open_source(key, path)
-                stack.enter_context(raw)
-            fmt = format_of(path, input_format)
-            counter = _Counting(raw)
-            where = shown_source(path)
-            records = read_records(counter, key, where, reopen, fmt=fmt, columns=declared)
+            records, counter = stack.enter_context(_opened(path, key, input_format, columns, stdin))
             opened[key] = _progress(records, counter, progress)
         yield opened
