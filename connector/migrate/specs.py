@@ -8,7 +8,7 @@ within the spec files' bounds and checked against its JSON Schema before use.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import yaml
 from ..catalog.layers import overlay_paths
 from ..catalog.load import specs_root
 from ..core.yamlbound import load_bounded
-from ..errors import SpecError, SpecProblem, YAMLProblem
+from ..errors import InputError, InputProblem, SpecError, SpecProblem, YAMLProblem
 from .mapping import RecordMapping
 
 __all__ = ["Layout", "load_layout", "load_mappings", "schema", "transforms_schema"]
@@ -70,7 +70,20 @@ class Layout:
 
     events: Mapping[str, Any]
     profiles: Mapping[str, str]
-    copy: Mapping[str, Mapping[str, str]]
+    copy: Mapping[str, Mapping[str, Any]]
+    project: str = "project_id"
+    regions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def side_inputs(self, project: str | None, region: str | None) -> dict[str, Any]:
+        """The inputs that name a project and choose its region (`us`, `eu`, ...)."""
+        inputs: dict[str, Any] = {self.project: project} if project else {}
+        if region:
+            if region not in self.regions:
+                known = ", ".join(self.regions)
+                problem = InputProblem("region", "region", f"{region!r} is not one of {known}")
+                raise InputError("region", [problem])
+            inputs.update(self.regions[region])
+        return inputs
 
 
 def _folders(overlays: Sequence[Path | str] | None) -> list[Path]:
@@ -83,7 +96,7 @@ def load_layout(overlays: Sequence[Path | str] | None = None) -> Layout:
     if not found:
         raise SpecError([SpecProblem(str(specs_root()), None, "", "migrate.yaml is missing")])
     data = checked(found[-1], "migrate")
-    return Layout(data["events"], data["profiles"], data["copy"])
+    return Layout(data["events"], data["profiles"], data["copy"], data["project"], data["regions"])
 
 
 def load_mappings(overlays: Sequence[Path | str] | None = None) -> dict[str, RecordMapping]:
