@@ -26,7 +26,7 @@ from .copystate import CopyState, content_digest, default_state_path
 from .specs import Layout, load_layout
 from .transforms import Transforms
 
-__all__ = ["CopyPlan", "Side", "copy_events", "copy_identity", "side_inputs"]
+__all__ = ["CopyPlan", "Side", "copy_events", "copy_identity", "copy_profiles", "side_inputs"]
 
 APP = "mixpanel-connector"
 
@@ -196,6 +196,7 @@ def _sample(
                     names["import"], inputs, target.connection
                 )
                 shown, note = sampled(requests)
+                note = note.split(" (--dry-run-all", 1)[0]  # an option `run` has, not `copy`
                 return {
                     "window": window.label() if window else "all",
                     "events_in_window": buffer.count,
@@ -207,3 +208,64 @@ def _sample(
     finally:
         stream.close()
     return {"window": None, "events_in_window": 0, "requests": [], "note": "no events to copy"}
+
+
+def _updates(profiles: Iterator[Any], layout: Layout) -> Iterator[dict[str, Any]]:
+    """Each exported profile as an update that sets its properties on the target."""
+    names, shape = layout.copy["profiles"], layout.profiles
+    for profile in profiles:
+        if not isinstance(profile, Mapping) or profile.get(names["id"]) in (None, ""):
+            continue
+        properties = profile.get(names["properties"]) or {}
+        yield {shape["id"]: str(profile[names["id"]]), shape["set"]: dict(properties)}
+
+
+def copy_profiles(
+    source: Side, target: Side, plan: CopyPlan, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Copy every user profile of `source` to `target` (setting each one's properties).
+
+    Setting a property twice leaves the same profile, so a rerun after a kill sends them all
+    again rather than keeping a state. With `dry_run`, a sample of the requests is returned.
+    """
+    layout = load_layout(plan.overlays)
+    names = layout.copy["profiles"]
+    inputs = {**side_inputs(source, names["export"]), **(names.get("export_inputs") or {})}
+    stream = source.component.iter(names["export"], inputs, source.connection)
+    try:
+        updates = _peeked(_updates(iter(stream), layout))
+        if updates is None:
+            return {"source": {"profiles_exported": 0}, "target": {"profiles_sent": 0}}
+        counted = _Counted(updates)
+        sent = {**side_inputs(target, names["import"]), names["records"]: counted}
+        if dry_run:
+            shown, note = sampled(
+                target.component.preview_requests(names["import"], sent, target.connection)
+            )
+            return {"requests": shown, "note": note}
+        result = target.component.run(
+            names["import"], sent, target.connection, workers=plan.workers
+        )
+    finally:
+        stream.close()
+    counts = _import_counts(result)
+    return {
+        "source": {"profiles_exported": counted.count, "requests": stream.stats.requests},
+        "target": {
+            "profiles_sent": counts["records_sent"] or counted.count,
+            "profiles_failed": counts["records_failed"],
+            "requests": counts["requests"] or 1,
+        },
+    }
+
+
+class _Counted(Iterator[Any]):
+    """An iterator that counts what went through it."""
+
+    def __init__(self, inner: Iterator[Any]) -> None:
+        self.inner, self.count = inner, 0
+
+    def __next__(self) -> Any:
+        item = next(self.inner)
+        self.count += 1
+        return item
