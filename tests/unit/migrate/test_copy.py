@@ -1,4 +1,4 @@
-"""The copy job between two sandboxes, in process: counts, ids, offsets, filters, dry run, resume."""
+"""The copy job between two sandboxes, in process: ids, offsets, filters, dry run, resume."""
 
 from __future__ import annotations
 
