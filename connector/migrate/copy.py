@@ -26,7 +26,15 @@ from .copystate import CopyState, content_digest, default_state_path
 from .specs import Layout, load_layout
 from .transforms import Transforms
 
-__all__ = ["CopyPlan", "Side", "copy_events", "copy_identity", "copy_profiles", "side_inputs"]
+__all__ = [
+    "CopyPlan",
+    "Side",
+    "copy_events",
+    "copy_identity",
+    "copy_profiles",
+    "copy_project",
+    "side_inputs",
+]
 
 APP = "mixpanel-connector"
 
@@ -269,3 +277,13 @@ class _Counted(Iterator[Any]):
         item = next(self.inner)
         self.count += 1
         return item
+
+
+def copy_project(
+    source: Side, target: Side, plan: CopyPlan, *, profiles: bool = False, dry_run: bool = False
+) -> dict[str, Any]:
+    """Copy the events of `plan` (and every user profile, with `profiles`): both summaries."""
+    summary = {"events": copy_events(source, target, plan, dry_run=dry_run)}
+    if profiles:
+        summary["profiles"] = copy_profiles(source, target, plan, dry_run=dry_run)
+    return summary
