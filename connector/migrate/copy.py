@@ -10,6 +10,7 @@ deterministic content id, so a batch sent twice is deduplicated by the target.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -22,6 +23,7 @@ from typing import Any
 from ..cli.dryrun import sampled
 from ..component import Component
 from ..core.digest import inputs_digest
+from .ahead import one_ahead
 from .copystate import CopyState, content_digest, default_state_path
 from .specs import Layout, load_layout
 from .transforms import Transforms
@@ -133,7 +135,7 @@ def copy_events(
     stream.skip(kept)
     started = time.monotonic()
     try:
-        for window, buffer in stream.windows():
+        for window, buffer in one_ahead(stream.windows()):
             try:
                 counts = {"exported": buffer.count}
                 digest = content_digest(buffer.file)  # before reading: it rewinds the file
@@ -153,7 +155,8 @@ def copy_events(
             finally:
                 buffer.close()
     finally:
-        stream.close()
+        with contextlib.suppress(ValueError):  # the thread reading ahead may still be in it
+            stream.close()
     figures = dict(state.counts)
     state.remove()
     return _summary(figures, stream.stats, transforms, time.monotonic() - started, kept)
