@@ -44,6 +44,7 @@ CYCLE_CHECKED = ("sandbox",)
 #: urls.py on responses/; the server on everything.
 SANDBOX_LAYERS: list[tuple[str, ...]] = [
     ("models", "where", "faults", "inflate", "chart", "bodies", "addresses"),
+    ("jsonview", "paging", "timelabel"),
     ("wire", "tls"),
     ("pool", "connection"),
     ("loop",),

@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import ROOT
 
+CODE = ["connector", "tests", "tests_engines", "tests_browser", "tools"]
 CHECKS = {
-    "ruff-lint": ["ruff", "check", "connector", "tests", "tests_engines", "tools"],
-    "ruff-format": ["ruff", "format", "--check", "connector", "tests", "tests_engines", "tools"],
+    "ruff-lint": ["ruff", "check", *CODE],
+    "ruff-format": ["ruff", "format", "--check", *CODE],
     "mypy-strict": ["mypy"],
 }
 

@@ -14,8 +14,11 @@ from ..component import Component
 from ..core.progress import LogProgress
 from ..core.redact import basic_header
 from ..describe.manifest import manifest
+from ..errors import ConnectorError
 from ..files.output import OUTPUT_GZIP_LEVEL as GZIP_LEVEL
 from ..files.output import write_jsonl, write_stream
+from ..modes.batched.records import secret_field_values
+from ..prepare.coerce import as_json
 
 # Action inputs that say where the project's data lives. A connection (or credentials block)
 # carries one Region; each of these inputs gets the choice at the same position in its own list.
@@ -87,6 +90,24 @@ def with_defaults(
     merged = {k: v for k, v in defaults.items() if k in declared and v is not None}
     merged.update(inputs)
     return merged
+
+
+def input_secrets(component: Component, action: str, inputs: Mapping[str, Any]) -> list[str]:
+    """Secrets inside an action's inline records (a project token in SDK-format events).
+
+    The values at the action's `batch.secret_fields`, for an engine's masker before the engine
+    shows the task's inputs (Airflow's Rendered Template). Inputs that are not records, or not
+    JSON, hold none the runtime would read.
+    """
+    op = component.spec.operation(action)
+    key = op.batch.get("input")
+    records = inputs.get(key) if key else None
+    if isinstance(records, str):
+        try:
+            records = as_json(records)
+        except (ConnectorError, ValueError):
+            return []
+    return sorted(secret_field_values(op, records))
 
 
 def secret_values(component: Component, connection: Mapping[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ from connector.core.redact import basic_header
 from connector.engines.common import (
     LOCATION_INPUTS,
     export_to,
+    input_secrets,
     location_input,
     location_values,
     region_choices,
@@ -75,6 +76,26 @@ def test_secret_values_cover_fields_and_derived_basic_headers() -> None:
         token.split()[1],
     }
     assert TEST_CONNECTION["username"] not in values
+
+
+def test_input_secrets_are_the_tokens_inside_inline_records() -> None:
+    component = load_component()
+    events = [
+        {"event": "A", "properties": {"token": "tok-1", "distinct_id": "u"}},
+        {"event": "B", "properties": {"token": "tok-2"}},
+        {"event": "C", "properties": {"distinct_id": "tok-3"}},  # not a secret field
+    ]
+    expected = ["tok-1", "tok-2"]
+    assert input_secrets(component, "trackEvents", {"events": events}) == expected
+    assert input_secrets(component, "importEvents", {"events": json.dumps(events)}) == expected
+    profiles = [{"$token": "tok-9", "$distinct_id": "u", "$set": {}}]
+    assert input_secrets(component, "updateMultipleProfiles", {"propertiesToUpdate": profiles}) == [
+        "tok-9"
+    ]
+    # Not records, not JSON, or an action without records: nothing to mask, nothing raised.
+    assert input_secrets(component, "trackEvents", {"events": "[{"}) == []
+    assert input_secrets(component, "trackEvents", {}) == []
+    assert input_secrets(component, "queryProfiles", {"where": "tok-1"}) == []
 
 
 EVENTS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from connector.sandbox import Store
 from connector.sandbox.models.base import Context
-from connector.sandbox.models.families import FUNNELS
+from connector.sandbox.models.families import FUNNELS, PROFILES
 
 #: The tables a state file written before the generic model layer holds.
 LEGACY_SCHEMA = """
@@ -68,3 +68,24 @@ def test_reset_empties_every_family_and_reseeds_the_saved_reports() -> None:
     assert store.alias_map() == {}
     assert store.resources.create(FUNNELS, Context(), {"name": "New", "steps": ["C"]})["id"] == 9071
     store.close()
+
+
+def test_profiles_page_in_natural_order_and_event_names_too() -> None:
+    store = Store()
+    for did in ("user-10", "user-2", "user-1", "10", "9", "user-100"):
+        body = {"$distinct_id": did, "$properties": {"id": did}}
+        store.resources.put(PROFILES, Context(), did, body)
+    assert [d for d, _ in store.profile_page(0, 10)] == [
+        "9",
+        "10",
+        "user-1",
+        "user-2",
+        "user-10",
+        "user-100",
+    ]
+    assert [d for d, _ in store.profile_page(3, 2)] == ["user-2", "user-10"]
+    assert store.profile_page(3, 2)[0][1] == {"id": "user-2"}
+    events = [{"event": f"Step {n}", "properties": {"time": 1, "n": n}} for n in (10, 2, 1)]
+    store.add_events(events)
+    assert [name for name, _, _ in store.event_counts()] == ["Step 1", "Step 2", "Step 10"]
+    assert [e["properties"]["n"] for e in store.recent_events(2, 1)] == [2, 10]

@@ -140,5 +140,26 @@ def test_a_wrong_action_unknown_or_missing_input_is_an_import_error_naming_it(
     assert sorted(bag.import_errors) == sorted(str(loader) for loader in loaders.values())
     for name, (_, _, message) in MISTAKES.items():
         error = re.sub(r"\s+", " ", bag.import_errors[str(loaders[name])])
-        assert f"YamlDagError: {tmp_path / name}.yaml: InputError: " in error
+        where = f"{tmp_path / name}.yaml: task broken (DAG broken_{name}): InputError: "
+        assert f"YamlDagError: {where}" in error
         assert message in error
+
+
+def test_every_broken_task_of_a_file_is_reported_at_once_with_its_task_id(tmp_path: Path) -> None:
+    from connector.engines.airflow.yaml_dags import YamlDagError, load_yaml_dags
+
+    tasks = "".join(
+        f"    - task_id: {name}\n      operator: {OPERATORS}.{operator}\n{arguments}"
+        for name, (operator, arguments, _) in MISTAKES.items()
+    )
+    config = tmp_path / "three.yaml"
+    config.write_text(f"three:\n  schedule: null\n  start_date: 2026-01-01\n  tasks:\n{tasks}")
+    namespace: dict[str, Any] = {}
+    with pytest.raises(YamlDagError) as raised:
+        load_yaml_dags(namespace, config)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == len(MISTAKES)
+    for line, (name, (_, _, message)) in zip(lines, MISTAKES.items(), strict=True):
+        assert line.startswith(f"{config}: task {name} (DAG three): InputError: ")
+        assert message in re.sub(r"\s+", " ", line)
+    assert namespace == {}  # nothing half-built

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,23 @@ def test_a_record_token_never_reaches_the_xcom_the_error_or_the_task_log(
         run("trackEvents", {"events": records[1:], "useProjectToken": False})
     assert "'token': '***'" in str(caught.value)
     assert RECORD_TOKEN not in str(caught.value) and RECORD_TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["records", "json-text"])
+def test_a_record_token_is_masked_in_the_rendered_template(conn: Sandbox, as_text: bool) -> None:
+    from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
+
+    token = f"RENDERED-{uuid.uuid4().hex}"  # never registered before this test
+    records = token_events(conn.connection["projectToken"])
+    records[1]["properties"]["token"] = token
+    events_input: object = json.dumps(records) if as_text else records
+    op = MixpanelOperator(
+        task_id="t", action="trackEvents", inputs={"events": events_input, "useProjectToken": False}
+    )
+    op.render_template_fields({})  # what Airflow's task runner does before storing them
+    # Airflow's own masker hides values under keys named like "token"; events given as JSON
+    # text have no such key to hide behind: only the registered token masks them.
+    # The rendered fields as the task runner sends them to the API server (Rendered Template).
+    shown = json.dumps(_serialize_rendered_fields(op))
+    assert token not in shown
+    assert "***" in shown

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context
+from airflow.sdk.log import mask_secret
 
-from ..common import RATE_WAIT_S, export_to
+from ..common import RATE_WAIT_S, export_to, input_secrets
 from ..copying import copy_between, side
 from ..precheck import check_task, is_template
 from .hooks import MixpanelHook
@@ -60,6 +61,17 @@ class MixpanelOperator(BaseOperator):
     def hook(self) -> MixpanelHook:
         """The hook for this task's connection."""
         return MixpanelHook(mixpanel_conn_id=self.mixpanel_conn_id, rate_wait_s=self.rate_wait_s)
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """Render the templated fields, then mask the secrets inside their inline records.
+
+        Airflow stores and shows the rendered inputs (Rendered Template) through its masker:
+        a project token carried by SDK-format events is registered with it first.
+        """
+        super().render_template_fields(context, jinja_env)
+        if isinstance(self.action, str) and isinstance(self.inputs, Mapping):
+            for secret in input_secrets(self.hook.component, self.action, self.inputs):
+                mask_secret(secret)
 
     def execute(self, context: Context) -> Any:
         """Run the action and return its result."""

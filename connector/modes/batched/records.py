@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__all__ = ["RecordPlan", "Refusal", "input_error"]
-
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from ...prepare.inputs import short_message
 from ...prepare.schemacheck import SchemaCheck
 from .fills import accepts, fill_record, filled_check, parse_fills
 
-__all__ = ["RecordPlan", "Refusal", "input_error"]
+__all__ = ["RecordPlan", "Refusal", "input_error", "secret_field_values"]
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 #: Distinct values of a call's records' `secret_fields` noted for masking everywhere (a job
@@ -69,6 +67,17 @@ def _strings_at(records: list[Any], *paths: Path) -> set[str]:
         else:
             found.update(v for r in records if type(v := lookup(r, keys)) is str and v)
     return found
+
+
+def secret_field_values(op: OperationSpec, records: Any) -> set[str]:
+    """The values at `op`'s `batch.secret_fields` in `records` (a list given inline; else none).
+
+    What an engine registers with its own masker before it shows a task's inputs.
+    """
+    paths = tuple(dotted(path) for path in op.batch.get("secret_fields") or ())
+    if not paths or not isinstance(records, list):
+        return set()
+    return _strings_at(records, *paths)
 
 
 def _too_deep(value: Any, allowed: int) -> bool:

@@ -103,9 +103,10 @@ class Events:
         for body, received in self.db.rows(sql, (from_s, to_s)):
             yield json.loads(body), int(received)
 
-    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The last stored events, newest first."""
-        rows = self.db.rows("SELECT body FROM events ORDER BY id DESC LIMIT ?", (limit,))
+    def recent(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """The last stored events, newest first, skipping the `offset` newest."""
+        sql = "SELECT body FROM events ORDER BY id DESC LIMIT ? OFFSET ?"
+        rows = self.db.rows(sql, (limit, offset))
         return [json.loads(body) for (body,) in rows]
 
     def counts(self) -> list[tuple[str, int, int]]:

@@ -64,6 +64,17 @@ class Resources:
         )
         return [body for body in viewed if where is None or where(body)]
 
+    def ids(self, family: Family, ctx: Context) -> builtins.list[str]:
+        """Every id the scope holds, in no particular order (to page through large families)."""
+        sql = "SELECT id FROM resources WHERE family = ? AND scope = ?"
+        return [str(rid) for (rid,) in self.db.rows(sql, (family.name, family.scope_key(ctx)))]
+
+    def many(self, family: Family, ctx: Context, ids: Iterable[str]) -> builtins.list[Body]:
+        """The resources with these ids that exist, viewed, in the order of `ids`."""
+        keys = [str(rid) for rid in ids]
+        found = self._read(family, ctx, keys)
+        return [self._view(family, ctx, found[key][0]) for key in keys if key in found]
+
     def count(self, family: Family, ctx: Context) -> int:
         """How many resources the scope holds."""
         sql = "SELECT COUNT(*) FROM resources WHERE family = ? AND scope = ?"

@@ -281,3 +281,12 @@ def test_reads_return_copies_the_caller_may_change(store: Resources) -> None:
     made["tags"].append("changed")
     store.get(NOTES, ctx(), 1)["tags"].append("changed")  # type: ignore[index]
     assert _bodies(store)[0]["tags"] == []
+
+
+def test_ids_and_many_page_through_a_scope(store: Resources) -> None:
+    for name in ("b", "a", "c"):
+        store.create(TABLES, ctx(), {"name": name})
+    store.create(TABLES, ctx(project="2"), {"name": "other"})
+    assert sorted(store.ids(TABLES, ctx())) == ["a", "b", "c"]
+    found = store.many(TABLES, ctx(), ["c", "missing", "a", "other"])
+    assert [body["name"] for body in found] == ["c", "a"]  # asked order, this scope only
