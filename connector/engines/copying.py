@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..component import Component
-from ..migrate.copy import CopyPlan, Side, copy_project
+from ..migrate.copy import CopyPlan, Side
+from ..migrate.project import copy_project
 from ..migrate.specs import load_layout
 
 

@@ -33,8 +33,8 @@ __all__ = [
     "Side",
     "copy_events",
     "copy_identity",
-    "copy_profiles",
-    "copy_project",
+    "import_counts",
+    "peeked",
     "side_inputs",
 ]
 
@@ -106,7 +106,7 @@ def _export_inputs(side: Side, plan: CopyPlan, names: Mapping[str, Any]) -> dict
     return inputs
 
 
-def _peeked(records: Iterator[Any]) -> Iterator[Any] | None:
+def peeked(records: Iterator[Any]) -> Iterator[Any] | None:
     """`records` unchanged, or None when it holds none."""
     first = next(records, None)
     return None if first is None else itertools.chain([first], records)
@@ -133,13 +133,14 @@ def copy_events(
         return _sample(stream, transforms, target, names)
     kept = state.load()
     stream.skip(kept)
+    running = _Running(target.component.progress)
     started = time.monotonic()
     try:
         for window, buffer in one_ahead(stream.windows()):
             try:
                 counts = {"exported": buffer.count}
                 digest = content_digest(buffer.file)  # before reading: it rewinds the file
-                records = _peeked(transforms.apply_all(buffer.records()))
+                records = peeked(transforms.apply_all(buffer.records()))
                 if records is not None:
                     checkpoint = state.batches(window, digest)
                     inputs = {**side_inputs(target, names["import"]), names["records"]: records}
@@ -149,8 +150,10 @@ def copy_events(
                         target.connection,
                         workers=plan.workers,
                         checkpoint=checkpoint,
+                        progress=running,
                     )
-                    counts.update(_import_counts(result))
+                    running.window_done()
+                    counts.update(import_counts(result))
                 state.finished(window, counts)
             finally:
                 buffer.close()
@@ -162,7 +165,8 @@ def copy_events(
     return _summary(figures, stream.stats, transforms, time.monotonic() - started, kept)
 
 
-def _import_counts(result: Mapping[str, Any]) -> dict[str, int]:
+def import_counts(result: Mapping[str, Any]) -> dict[str, int]:
+    """The counts of an import's result: records sent, imported, failed, skipped; requests."""
     data = result.get("data")
     data = data if isinstance(data, Mapping) else {}
     wanted = ("records_sent", "records_imported", "records_failed", "records_skipped", "requests")
@@ -199,7 +203,7 @@ def _sample(
     try:
         for window, buffer in stream.windows():
             try:
-                records = _peeked(transforms.apply_all(buffer.records()))
+                records = peeked(transforms.apply_all(buffer.records()))
                 if records is None:
                     continue
                 inputs = {**side_inputs(target, names["import"]), names["records"]: records}
@@ -221,72 +225,23 @@ def _sample(
     return {"window": None, "events_in_window": 0, "requests": [], "note": "no events to copy"}
 
 
-def _updates(profiles: Iterator[Any], layout: Layout) -> Iterator[dict[str, Any]]:
-    """Each exported profile as an update that sets its properties on the target."""
-    names, shape = layout.copy["profiles"], layout.profiles
-    for profile in profiles:
-        if not isinstance(profile, Mapping) or profile.get(names["id"]) in (None, ""):
-            continue
-        properties = profile.get(names["properties"]) or {}
-        yield {shape["id"]: str(profile[names["id"]]), shape["set"]: dict(properties)}
+class _Running:
+    """The target's progress over the whole copy: each window's counts added to the last's."""
 
+    SUMMED = ("sent", "imported", "requests", "retried", "throttled")
 
-def copy_profiles(
-    source: Side, target: Side, plan: CopyPlan, *, dry_run: bool = False
-) -> dict[str, Any]:
-    """Copy every user profile of `source` to `target` (setting each one's properties).
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.base = inner, dict.fromkeys(self.SUMMED, 0)
+        self.last: dict[str, Any] = {}
 
-    Setting a property twice leaves the same profile, so a rerun after a kill sends them all
-    again rather than keeping a state. With `dry_run`, a sample of the requests is returned.
-    """
-    layout = load_layout(plan.overlays)
-    names = layout.copy["profiles"]
-    inputs = {**side_inputs(source, names["export"]), **(names.get("export_inputs") or {})}
-    stream = source.component.iter(names["export"], inputs, source.connection)
-    try:
-        updates = _peeked(_updates(iter(stream), layout))
-        if updates is None:
-            return {"source": {"profiles_exported": 0}, "target": {"profiles_sent": 0}}
-        counted = _Counted(updates)
-        sent = {**side_inputs(target, names["import"]), names["records"]: counted}
-        if dry_run:
-            shown, note = sampled(
-                target.component.preview_requests(names["import"], sent, target.connection)
-            )
-            return {"requests": shown, "note": note}
-        result = target.component.run(
-            names["import"], sent, target.connection, workers=plan.workers
-        )
-    finally:
-        stream.close()
-    counts = _import_counts(result)
-    return {
-        "source": {"profiles_exported": counted.count, "requests": stream.stats.requests},
-        "target": {
-            "profiles_sent": counts["records_sent"] or counted.count,
-            "profiles_failed": counts["records_failed"],
-            "requests": counts["requests"] or 1,
-        },
-    }
+    def update(self, figures: Mapping[str, Any]) -> None:
+        """Show `figures` with the windows before this one added."""
+        self.last = dict(figures)
+        shown = {k: v + self.base[k] if k in self.base else v for k, v in figures.items()}
+        self.inner.update(shown)
 
-
-class _Counted(Iterator[Any]):
-    """An iterator that counts what went through it."""
-
-    def __init__(self, inner: Iterator[Any]) -> None:
-        self.inner, self.count = inner, 0
-
-    def __next__(self) -> Any:
-        item = next(self.inner)
-        self.count += 1
-        return item
-
-
-def copy_project(
-    source: Side, target: Side, plan: CopyPlan, *, profiles: bool = False, dry_run: bool = False
-) -> dict[str, Any]:
-    """Copy the events of `plan` (and every user profile, with `profiles`): both summaries."""
-    summary = {"events": copy_events(source, target, plan, dry_run=dry_run)}
-    if profiles:
-        summary["profiles"] = copy_profiles(source, target, plan, dry_run=dry_run)
-    return summary
+    def window_done(self) -> None:
+        """The window's import ended: its counts join the base."""
+        for key in self.SUMMED:
+            self.base[key] += int(self.last.get(key) or 0)
+        self.last = {}

@@ -16,7 +16,8 @@ from ..component import Component
 from ..core.progress import open_progress
 from ..errors import InputError, InputProblem
 from ..loading import load_component
-from .copy import CopyPlan, Side, copy_events, copy_profiles
+from .copy import CopyPlan, Side, copy_events
+from .project import copy_profiles
 from .specs import load_layout
 
 #: The command's line in `mixpanel-connector --help`.

@@ -11,7 +11,7 @@ import pytest
 
 from connector import load_component
 from connector.budgets.memory import BudgetRegistry
-from connector.migrate.copy import CopyPlan, Side, copy_events, copy_profiles
+from connector.migrate.copy import CopyPlan, Side, copy_events
 from connector.migrate.copystate import CopyState
 from connector.sandbox import Sandbox
 
@@ -156,17 +156,3 @@ def test_a_rerun_skips_the_windows_an_earlier_run_finished(
     assert summary["source"]["windows_resumed"] == 2 and summary["source"]["windows"] == 4
     assert target.store.insert_ids() == source.store.insert_ids()
     assert target.store.raw_event_count() == 800  # nothing sent twice
-
-
-def test_profiles_are_copied_with_their_properties(tmp_path: Path) -> None:
-    with Sandbox(engage_page_size=100) as source, Sandbox() as target:
-        updates = [{"$distinct_id": f"p{n}", "$set": {"n": n, "plan": "pro"}} for n in range(250)]
-        _side(source).component.run(
-            "updateMultipleProfiles", {"propertiesToUpdate": updates}, source.connection
-        )
-        summary = copy_profiles(_side(source), _side(target), _plan(tmp_path))
-        assert target.store.profile_count() == 250
-        assert target.store.profile("p7") == source.store.profile("p7") == {"n": 7, "plan": "pro"}
-        assert summary["source"]["profiles_exported"] == 250
-        assert summary["source"]["requests"] == 3  # pages of 100
-        assert summary["target"]["profiles_sent"] == 250
