@@ -35,24 +35,25 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = [
-    "ERROR_CONNECT",
-    "ERROR_READ_TIMEOUT",
-    "ERROR_RESET",
     "APIError",
     "AuthError",
     "BudgetExceeded",
     "BudgetStoreError",
     "ClientError",
     "ConnectorError",
+    "ERROR_CONNECT",
+    "ERROR_READ_TIMEOUT",
+    "ERROR_RESET",
     "InputError",
     "InputProblem",
     "JSONTooDeep",
+    "MappingError",
     "PayloadTooLargeError",
     "RateLimitError",
     "RecordTooLarge",
     "RedirectError",
-    "ResponseTooLarge",
     "RenderError",
+    "ResponseTooLarge",
     "ServerError",
     "SpecError",
     "SpecProblem",
@@ -191,6 +192,14 @@ class JSONTooDeep(ConnectorError, ValueError):
         at = f" at {path}" if path else ""
         what = where or "JSON"
         super().__init__(f"{what} nests objects and arrays deeper than {limit} levels{at}")
+
+
+class MappingError(ConnectorError, ValueError):
+    """A source record's field cannot be mapped (a migration's mapping): `.path` names it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
 
 
 # --- render stage -----------------------------------------------------------------------------

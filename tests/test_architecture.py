@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__",),  # connector/__init__.py: the public API
 ]
 #: Optional parts: they may import the runtime (its public names); the runtime never imports them.
-OUTSIDE = ("sandbox", "engines")
+OUTSIDE = ("sandbox", "engines", "migrate")
 #: Optional parts whose modules must still be free of import cycles.
 CYCLE_CHECKED = ("sandbox",)
 #: The sandbox's parts, lowest first, by the same rule as LAYERS: the models and the HTTP

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ SECTIONS = [
     "Connecting to a real project",
     "Running actions",
     "Moving data",
+    "Migrations",
     "The sandbox",
     "Workflow engines",
     "Adding your own actions",
@@ -99,3 +101,78 @@ def test_links_and_anchors_resolve(path: Path) -> None:
             if fragment not in anchors:
                 broken.append(target)
     assert broken == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(port: int, process: Any) -> None:
+    import socket
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the sandbox on {port} did not start")
+
+
+def test_the_migrations_section_runs_as_written_against_two_sandboxes(tmp_path: Path) -> None:
+    """Its commands, run as written in a folder of their own (only the ports are free ones)."""
+    import json
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    section = README.read_text(encoding="utf-8").split("\n## Migrations\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    ports = {"8081": str(_free_port()), "8082": str(_free_port())}
+    blocks = []
+    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
+        for old, new in ports.items():
+            block = block.replace(f"--port {old}", f"--port {new}").replace(f":{old}", f":{new}")
+        blocks.append([line for line in block.splitlines() if line.strip()])
+    assert len(blocks) == 3 and all(
+        line.startswith("mixpanel-connector sandbox") for line in blocks[0]
+    )
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    servers = [
+        subprocess.Popen(shlex.split(line), cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+        for line in blocks[0]
+    ]
+    try:
+        for port, server in zip(ports.values(), servers, strict=True):
+            _wait_for(int(port), server)
+        outputs = []
+        for line in blocks[1] + blocks[2]:
+            done = subprocess.run(
+                line,
+                shell=True,
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, (line, done.stderr)
+            outputs.append(done.stdout)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    copied = json.loads(outputs[3])["events"]
+    assert copied["source"]["events_exported"] == 60
+    assert copied["target"]["events_imported"] == 60
+    assert json.loads(outputs[5])["data"]["records_imported"] == 3  # the Amplitude sample

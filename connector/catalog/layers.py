@@ -70,7 +70,9 @@ class Layer:
         ]
         if escaping:
             return escaping
-        if not self.files():
+        # migrate.yaml and mappings/ are read by the migration commands (connector/migrate).
+        migration = (self.root / "migrate.yaml").is_file() or (self.root / "mappings").is_dir()
+        if not self.files() and not migration:
             expected = ", ".join((*_TOP_FILES, *(f"{f}/*.yaml" for f in _FOLDERS)))
             return [
                 SpecProblem(

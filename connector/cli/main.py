@@ -31,7 +31,7 @@ from .exits import (
     report_unexpected,
 )
 from .hints import with_next_steps
-from .mappings import connection_of, inputs_of
+from .mappings import connection_of, inputs_of, read_mapping
 from .parser import build_parser, split_plugin_command
 
 #: How long the command waits for an hourly rate budget when the specs declare no
@@ -144,7 +144,14 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
         from ..files.input_files import input_files, parse_specs
 
         op = component.spec.actions[args.key]
-        with input_files(op, args.input_file, progress=component.progress) as files:
+        columns = read_mapping(args.columns, "--columns") if args.columns else None
+        with input_files(
+            op,
+            args.input_file,
+            progress=component.progress,
+            input_format=args.input_format,
+            columns=columns,
+        ) as files:
             if args.dry_run:
                 requests = component.preview_requests(args.key, {**inputs, **files}, connection)
                 if args.dry_run_all:
@@ -159,7 +166,10 @@ def _run_with(component: Component, args: argparse.Namespace) -> int:
             path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
             app = f"{component.spec.key}-connector"
             # How records split into batches depends on the lanes, so on --workers too.
-            extra = {"--workers": args.workers}
+            # So do the format and column types, when given, what records are read.
+            extra: dict[str, Any] = {"--workers": args.workers}
+            if args.input_format != "auto" or columns:
+                extra.update({"--input-format": args.input_format, "--columns": columns})
             checkpoint = file_checkpoint(path, op.key, extra, app) if op.batch else None
             call = {**inputs, **files}
             result = component.run(

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from ..catalog.layers import SPECS_ENV
 from ..catalog.widening import OPT_IN_FLAG
+from ..core.formats import FORMATS
 from ..core.values import closest
 from ..plugins import plugin_names, plugin_summary
 from .exits import EXIT_CODES_HELP
@@ -181,8 +182,23 @@ def _add_run(sub: _Subparsers) -> None:
         action="append",
         default=[],
         metavar="KEY=PATH",
-        help="stream the records of input KEY from PATH: a JSON array or JSON lines (.gz read "
-        "as gzip; -: stdin), never loaded whole; a progress bar shows on a terminal",
+        help="stream the records of input KEY from PATH: a JSON array, JSON lines, CSV, TSV or "
+        "Parquet (.gz read as gzip; -: stdin; s3://, gs://... through fsspec), never loaded "
+        "whole; a progress bar shows on a terminal",
+    )
+    run.add_argument(
+        "--input-format",
+        choices=FORMATS,
+        default="auto",
+        help="the --input-file's format (default: from its name: .json, .jsonl, .ndjson, .csv, "
+        ".tsv, .parquet, each maybe .gz; else JSON or JSON lines, whichever it holds)",
+    )
+    run.add_argument(
+        "--columns",
+        metavar="FILE",
+        help="a JSON or YAML file typing a CSV or TSV file's columns, `NAME: TYPE` per column "
+        "(string, integer, number, boolean, json; undeclared columns are text; a dotted NAME "
+        "such as properties.city nests the value)",
     )
     run.add_argument(
         "--rate-wait",

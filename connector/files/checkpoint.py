@@ -32,6 +32,7 @@ from ..core.jsondepth import loads_bounded
 from .lock import held
 from .safe import read_small, remove_quietly, write_atomic
 from .scope import Scope
+from .sources import is_url, shown_source, source_identity
 
 __all__ = [
     "HEAD_BYTES",
@@ -98,18 +99,19 @@ def file_checkpoint(
 ) -> Checkpoint | None:
     """The checkpoint of an import of the file at `path`, in the user state directory of `app`.
 
-    Keyed by the file and the action; `extra` are options beyond the action's inputs that
-    change how records split into batches (its scope records them). None for standard input
-    (`-`) or a file that cannot be read: there is no identity to resume by.
+    Keyed by the file (a local path or a URL) and the action; `extra` are options beyond the
+    action's inputs that change how records split into batches (its scope records them). None
+    for standard input (`-`) or a file that cannot be read: there is no identity to resume by.
     """
     if not path or path == "-":
         return None
     try:
-        identity = file_identity(Path(path))
-    except OSError:
+        identity = source_identity(path)
+    except (OSError, ValueError):
         return None
     key = checkpoint_key(identity, action)
-    source = f"{action} {Path(path).resolve()}"
+    where = shown_source(path) if is_url(path) else str(Path(shown_source(path)).resolve())
+    source = f"{action} {where}"
     checkpoint = Checkpoint(default_checkpoint_path(app, key), key, source=source)
     checkpoint.extra = dict(extra)
     sweep(checkpoint.path.parent, source, keep=checkpoint.path)

@@ -7,7 +7,6 @@ import gzip
 import io
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import IO, Any
 
 import ijson
@@ -18,6 +17,8 @@ from ..core.jsondepth import MAX_JSON_DEPTH, DepthGuard, check_depth
 from ..core.progress import Progress, open_progress
 from ..errors import InputError, InputProblem, JSONTooDeep, RecordTooLarge
 from .json_position import GZIP_MAGIC, array_error, line_error
+from .sources import FORMATS, format_of, open_source, shown_source
+from .tables import check_columns, read_delimited, read_parquet
 
 OPTION = "--input-file"
 
@@ -104,6 +105,21 @@ def _too_deep(
     )
 
 
+def _unpacked(raw: io.RawIOBase) -> Any:
+    """`raw` buffered, and gunzipped when it starts as gzip does."""
+    buffered: Any = io.BufferedReader(raw)
+    if buffered.peek(2)[:2] == GZIP_MAGIC:
+        buffered = gzip.GzipFile(fileobj=buffered)
+    return buffered
+
+
+def _seeks(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.seekable()) and stream.tell() == 0
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def read_records(
     raw: io.RawIOBase,
     key: str,
@@ -111,18 +127,37 @@ def read_records(
     reopen: Callable[[], IO[bytes]] | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     max_depth: int = MAX_JSON_DEPTH,
+    *,
+    fmt: str = "json",
+    columns: Mapping[str, str] | None = None,
 ) -> Iterator[Any]:
-    """The records of a JSON array or JSON-lines stream (gzip is detected), one at a time.
+    """The records of a stream in format `fmt` (gzip is detected), one at a time.
 
+    `json` and `jsonl` read a JSON array or JSON lines, whichever the stream holds; `csv` and
+    `tsv` a header line and rows typed by `columns` (see tables.py); `parquet` a Parquet file.
     A record larger than `max_record_bytes` (decompressed), or nesting objects and arrays
     deeper than `max_depth`, is an InputError naming its index; memory stays linear in the
     file's size whatever its nesting.
     Errors name `where` with the line and column, never the content; `reopen` (a file's) lets
     a broken array be read again to find the position.
     """
-    buffered: Any = io.BufferedReader(raw)
-    if buffered.peek(2)[:2] == GZIP_MAGIC:
-        buffered = gzip.GzipFile(fileobj=buffered)
+    buffered = _unpacked(raw)
+    if fmt == "parquet":  # read by seeking: the file itself when it can, else a copy
+        inner: Any = getattr(raw, "inner", None)
+        direct = not isinstance(buffered, gzip.GzipFile) and _seeks(inner)
+        source = inner if direct else buffered
+        yield from read_parquet(source, key, where, columns=columns or {}, seekable=direct)
+        return
+    if fmt in ("csv", "tsv"):
+        yield from read_delimited(
+            _lines(buffered, max_record_bytes),
+            key,
+            where,
+            delimiter="," if fmt == "csv" else "\t",
+            columns=columns or {},
+            on_too_long=lambda index: _too_large(key, where, index, max_record_bytes),
+        )
+        return
     head = buffered.peek(64).lstrip()
     while not head and buffered.peek(1):  # leading whitespace longer than the peek
         buffered.read(64)
@@ -188,10 +223,6 @@ def _lines(stream: Any, limit: int) -> Iterator[bytes | None]:
         yield b"".join(pending)
 
 
-def _opener(path: Path) -> Callable[[], IO[bytes]]:
-    return lambda: path.open("rb")
-
-
 def _progress(records: Iterator[Any], counter: _Counting, progress: Progress) -> Iterator[Any]:
     """Report the records read and the MB read so far, every thousand records and at the end."""
     number = 0
@@ -219,6 +250,51 @@ def parse_specs(items: Sequence[str], op: OperationSpec) -> dict[str, str]:
 
 
 @contextlib.contextmanager
+def read_file(
+    path: str,
+    *,
+    key: str = "records",
+    input_format: str = "auto",
+    columns: Mapping[str, Any] | None = None,
+    stdin: IO[bytes] | None = None,
+) -> Iterator[Iterator[Any]]:
+    """The records of the file at `path` (`-`: standard input; a URL: fsspec), read lazily.
+
+    `input_format` is one of FORMATS (`auto`: from the file's name); `columns` types a CSV or
+    TSV file's columns (see tables.py). Messages name `key` and the file, never its content.
+    The file is closed when the block ends.
+    """
+    with _opened(path, key, input_format, columns, stdin) as (records, _):
+        yield records
+
+
+@contextlib.contextmanager
+def _opened(
+    path: str,
+    key: str,
+    input_format: str,
+    columns: Mapping[str, Any] | None,
+    stdin: IO[bytes] | None,
+) -> Iterator[tuple[Iterator[Any], _Counting]]:
+    if input_format not in FORMATS:
+        raise _problem(input_format, f"--input-format is one of {', '.join(FORMATS)}")
+    declared = check_columns(columns)
+    reopen: Callable[[], IO[bytes]] | None = None
+    if path == "-":
+        raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
+    else:
+        raw, reopen = open_source(key, path)
+    try:
+        counter = _Counting(raw)
+        fmt = format_of(path, input_format)
+        where = shown_source(path)
+        yield read_records(counter, key, where, reopen, fmt=fmt, columns=declared), counter
+    finally:
+        if path != "-":
+            raw.close()
+
+
+@contextlib.contextmanager
 def input_files(
     op: OperationSpec,
     items: Sequence[str],
@@ -227,14 +303,18 @@ def input_files(
     stdin: IO[bytes] | None = None,
     stderr: Any = None,
     progress: Progress | None = None,
+    input_format: str = "auto",
+    columns: Mapping[str, Any] | None = None,
 ) -> Iterator[Mapping[str, Iterator[Any]]]:
-    """Open each KEY=PATH (`-`: standard input) as a lazy iterator of records.
+    """Open each KEY=PATH (`-`: standard input; a URL: fsspec) as a lazy iterator of records.
 
-    The records and MB read go to `progress`; without one, to a bar on `stderr` when it is a
-    terminal, else to a log line every ten seconds (see modes.progress), unless `quiet`.
-    Files are closed when the block ends.
+    `input_format` is one of FORMATS (`auto`: from the file's name); `columns` types a CSV or
+    TSV file's columns. The records and MB read go to `progress`; without one, to a bar on
+    `stderr` when it is a terminal, else to a log line every ten seconds (see modes.progress),
+    unless `quiet`. Files are closed when the block ends.
     """
     stderr = stderr if stderr is not None else sys.stderr
+    check_columns(columns)
     with contextlib.ExitStack() as stack:
         if progress is None:
             own = open_progress(op.key, quiet=quiet, stream=stderr)
@@ -242,17 +322,6 @@ def input_files(
             progress = own
         opened: dict[str, Iterator[Any]] = {}
         for key, path in parse_specs(items, op).items():
-            if path == "-":
-                raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
-                where = "standard input"
-            else:
-                try:
-                    raw = stack.enter_context(Path(path).open("rb"))
-                except OSError as exc:
-                    raise _problem(key, f"cannot read {path}: {exc.strerror or exc}") from None
-                where = path
-            counter = _Counting(raw)
-            reopen = None if path == "-" else _opener(Path(path))
-            records = read_records(counter, key, where, reopen)
+            records, counter = stack.enter_context(_opened(path, key, input_format, columns, stdin))
             opened[key] = _progress(records, counter, progress)
         yield opened

@@ -76,6 +76,10 @@ class MixpanelHook(BaseHook):
         """The loaded component, pointed at the connection's Host when one is set."""
         return self._load()[2]
 
+    def location(self) -> dict[str, str]:
+        """The location inputs of the connection's Region (none when it is unset)."""
+        return dict(self._load()[1])
+
     def inputs_for(self, key: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """`inputs` plus the connection's location defaults the action declares."""
         return with_defaults(self.component, key, inputs, self._load()[1])

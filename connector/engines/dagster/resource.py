@@ -19,6 +19,7 @@ from ..common import (
     with_defaults,
     with_progress,
 )
+from ..copying import copy_between, side
 from ..syncs import members_changes, sync_to_path
 
 
@@ -62,6 +63,27 @@ class MixpanelResource(dg.ConfigurableResource):
         component = self.component()
         values = self.inputs_for(component, action, inputs)
         return component.run(action, values, self.connection())
+
+    def copy_to(
+        self,
+        target: MixpanelResource,
+        *,
+        from_date: str,
+        to_date: str,
+        source_project_id: str | None = None,
+        target_project_id: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Copy a date range's events (and profiles, `profiles=True`) into `target`'s project.
+
+        `options`: events, time_offset_hours, transforms, profiles, state_path. Rerun with
+        the same values after a failure and the copy resumes. Returns both sides' counts.
+        """
+        sides = [
+            side(r.component(), r.connection(), location_values(r.region), project_id)
+            for r, project_id in ((self, source_project_id), (target, target_project_id))
+        ]
+        return copy_between(sides[0], sides[1], from_date=from_date, to_date=to_date, **options)
 
     def export(self, action: str, inputs: Mapping[str, Any], path: str) -> dict[str, Any]:
         """Stream an export to `path`; returns `{"path", "count", "days", "resumed_cuts"}`."""

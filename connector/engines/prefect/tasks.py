@@ -1,14 +1,17 @@
-"""Prefect tasks over the component: run any action, fetch a picklist, export to a file."""
+"""Prefect tasks over the component: run an action, fetch a picklist, export, copy a project."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 
-from ..common import RATE_WAIT_S, export_to
+from ..common import RATE_WAIT_S, REGION_INPUT, export_to, location_values
+from ..copying import copy_between, side
 from .credentials import CredentialsMethods
 
 # Actions have side effects (imports, deletes); a task run never reuses an earlier result.
@@ -66,3 +69,56 @@ def export_to_file(
     summary = export_to(component, action, values, credentials.connection(), path)
     get_run_logger().info("Exported %d records to %s", summary["count"], path)
     return summary
+
+
+@task(name="mixpanel-copy-project", cache_policy=NO_CACHE)
+def copy_project(
+    source: CredentialsMethods,
+    target: CredentialsMethods,
+    from_date: str,
+    to_date: str,
+    source_project_id: str | None = None,
+    target_project_id: str | None = None,
+    events: list[str] | None = None,
+    time_offset_hours: float | None = None,
+    transforms: dict[str, Any] | None = None,
+    profiles: bool = False,
+    state_path: str | None = None,
+    rate_wait_s: float = RATE_WAIT_S,
+) -> dict[str, Any]:
+    """Copy a date range's events (and profiles) from one project into another.
+
+    Each block is one side: its credentials, region and budgets. Rerun after a failure with
+    the same values and the copy resumes (finished windows are not copied again). Returns
+    both sides' counts.
+    """
+    sides = [
+        side(
+            block.component(rate_wait_s),
+            block.connection(),
+            location_values(getattr(block, REGION_INPUT)),
+            project_id,
+        )
+        for block, project_id in ((source, source_project_id), (target, target_project_id))
+    ]
+    summary = copy_between(
+        sides[0],
+        sides[1],
+        from_date=from_date,
+        to_date=to_date,
+        events=events or (),
+        time_offset_hours=time_offset_hours,
+        transforms=transforms,
+        profiles=profiles,
+        state_path=state_path,
+    )
+    _logger().info("Copied %s", summary["events"]["target"])
+    return summary
+
+
+def _logger() -> Any:
+    """The run's logger; outside a run (the task's `.fn` called directly) the module's."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)

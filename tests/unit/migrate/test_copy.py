@@ -1,0 +1,158 @@
+"""The copy job between two sandboxes, in process: ids, offsets, filters, dry run, resume."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector import load_component
+from connector.budgets.memory import BudgetRegistry
+from connector.migrate.copy import CopyPlan, Side, copy_events
+from connector.migrate.copystate import CopyState
+from connector.sandbox import Sandbox
+
+START = 1_714_521_600  # 2024-05-01T00:00:00Z
+DAY = 86_400
+
+
+def _events(count: int, days: int = 4) -> list[dict[str, Any]]:
+    return [
+        {
+            "event": f"e{n % 3}",
+            "properties": {
+                "time": START + (n % days) * DAY + n,
+                "distinct_id": f"u{n % 50}",
+                "$insert_id": f"id-{n:07d}",
+                "n": n,
+            },
+        }
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[Sandbox, Sandbox]]:
+    with Sandbox() as source, Sandbox() as target:
+        yield source, target
+
+
+def _side(sandbox: Sandbox) -> Side:
+    component = load_component(base_url=sandbox.base_url, rate_registry=BudgetRegistry())
+    return Side(component, sandbox.connection, {"project_id": sandbox.project_id})
+
+
+def _stored(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    return {e["properties"]["$insert_id"]: e for e, _ in sandbox.store.raw_events(0, 2**31)}
+
+
+def _plan(tmp_path: Path, **options: Any) -> CopyPlan:
+    return CopyPlan("2024-05-01", "2024-05-04", state=tmp_path / "copy.json", **options)
+
+
+def test_a_copy_leaves_exactly_the_sources_events_and_counts_both_sides(
+    pair: tuple[Sandbox, Sandbox], tmp_path: Path
+) -> None:
+    source, target = pair
+    source.store.add_events(_events(4500))
+    summary = copy_events(_side(source), _side(target), _plan(tmp_path, workers=2))
+    assert target.store.raw_event_count() == 4500 == target.store.dedup_event_count()
+    assert target.store.insert_ids() == source.store.insert_ids()
+    copied, original = _stored(target), _stored(source)
+    for key in ("id-0000000", "id-0004499"):
+        assert copied[key]["properties"] == original[key]["properties"]  # time, ids, props kept
+        assert copied[key]["event"] == original[key]["event"]
+    assert summary["source"] == {
+        "events_exported": 4500,
+        "windows": 1,
+        "windows_resumed": 0,
+        "requests": 1,
+        "cuts": 0,
+    }
+    assert summary["target"]["events_sent"] == 4500
+    assert summary["target"]["events_imported"] == 4500
+    assert summary["target"]["requests"] == 3  # 2000 a request
+    assert not (tmp_path / "copy.json").exists()  # done: no state left
+
+
+def test_the_time_offset_moves_every_event_and_keeps_its_id(
+    pair: tuple[Sandbox, Sandbox], tmp_path: Path
+) -> None:
+    source, target = pair
+    source.store.add_events(_events(300))
+    copy_events(_side(source), _side(target), _plan(tmp_path, transforms={"time_offset_hours": -7}))
+    copied, original = _stored(target), _stored(source)
+    assert set(copied) == set(original)
+    for key, event in original.items():
+        assert copied[key]["properties"]["time"] == event["properties"]["time"] - 7 * 3600
+
+
+def test_filters_by_name_and_date(pair: tuple[Sandbox, Sandbox], tmp_path: Path) -> None:
+    source, target = pair
+    source.store.add_events(_events(600))
+    plan = _plan(tmp_path, events=["e0", "e1"], transforms={"from_date": "2024-05-02"})
+    summary = copy_events(_side(source), _side(target), plan)
+    expected = {
+        e["properties"]["$insert_id"]
+        for e in _events(600)
+        if e["event"] in ("e0", "e1") and e["properties"]["time"] >= START + DAY
+    }
+    assert target.store.insert_ids() == expected
+    assert summary["source"]["events_exported"] == 400  # the names filtered at the source
+    assert summary["events_filtered"] == 400 - len(expected)  # the date here
+
+
+def test_a_dry_run_samples_and_sends_nothing_to_the_target(
+    pair: tuple[Sandbox, Sandbox], tmp_path: Path
+) -> None:
+    source, target = pair
+    source.store.add_events(_events(4500))
+    shown = copy_events(_side(source), _side(target), _plan(tmp_path), dry_run=True)
+    assert target.store.raw_event_count() == 0 and target.store.requests() == []
+    assert len(shown["requests"]) == 3 and shown["events_in_window"] == 4500
+    first = shown["requests"][0]
+    assert first["url"].startswith(f"{target.base_url}/import")
+    assert len(first["body"]) == 3 and first["body"][0]["properties"]["$insert_id"] == "id-0000000"
+    assert "mp_processing_time_ms" not in first["body"][0]["properties"]
+    assert target.password not in json.dumps(shown)
+    assert shown["note"].startswith("dry run: 3 request(s) carrying 4,500 record(s)")
+    assert "--dry-run-all" not in shown["note"]
+
+
+def test_a_rerun_skips_the_windows_an_earlier_run_finished(
+    pair: tuple[Sandbox, Sandbox], tmp_path: Path
+) -> None:
+    source, target = pair
+    source.store.add_events(_events(800))
+    sides = _side(source), _side(target)
+    plan = _plan(tmp_path)
+    src = {**sides[0].inputs, "daysPerRequest": 1}
+    one_day = Side(sides[0].component, sides[0].connection, src)
+
+    class Stop(Exception):
+        pass
+
+    real = CopyState.finished
+    calls = []
+
+    def finished(self: CopyState, window: Any, counts: Any) -> None:
+        real(self, window, counts)
+        calls.append(window)
+        if len(calls) == 2:
+            raise Stop  # killed after two windows were recorded
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CopyState, "finished", finished)
+        with pytest.raises(Stop):
+            copy_events(one_day, sides[1], plan)
+    assert (tmp_path / "copy.json").exists()
+    exports_before = len([r for r in source.store.requests() if r["path"] == "/api/2.0/export"])
+    summary = copy_events(one_day, sides[1], plan)
+    exports = [r for r in source.store.requests() if r["path"] == "/api/2.0/export"]
+    assert len(exports) - exports_before == 2  # only the two windows not finished
+    assert summary["source"]["windows_resumed"] == 2 and summary["source"]["windows"] == 4
+    assert target.store.insert_ids() == source.store.insert_ids()
+    assert target.store.raw_event_count() == 800  # nothing sent twice
