@@ -90,10 +90,17 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(7)]
-        fields = dict(line.split(": ", 1) for line in lines[1:])
+        # The URL, then `name: value` lines up to the CA file's (the credentials printed
+        # between them may grow; read at most 30 lines).
+        base_url = proc.stdout.readline().strip()
+        fields: dict[str, str] = {}
+        for _ in range(30):
+            name, _, value = proc.stdout.readline().strip().partition(": ")
+            fields[name] = value
+            if name == "CA certificate":
+                break
         running = Running(
-            base_url=lines[0],
+            base_url=base_url,
             username=fields["username"],
             password=fields["password"],
             project_token=fields["project token"],
