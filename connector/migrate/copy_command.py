@@ -34,10 +34,14 @@ def _side_options(parser: argparse.ArgumentParser, side: str) -> None:
         f"--{side}-connection",
         metavar="FILE",
         required=True,
-        help=f"a JSON or YAML file of the {side}'s connection fields (username, password, "
-        "projectToken, as for `run --connection`)",
+        help=f"a JSON or YAML file of the {side}'s connection fields (as for `run --connection`)",
     )
-    group.add_argument(f"--{side}-project-id", metavar="ID", help=f"the {side} project's id")
+    group.add_argument(
+        f"--{side}-project-id",
+        dest=f"{side}_project",
+        metavar="ID",
+        help=f"the {side} project's id",
+    )
     group.add_argument(
         f"--{side}-region",
         metavar="REGION",
@@ -139,7 +143,7 @@ def _side(args: argparse.Namespace, side: str) -> Side:
     )
     layout = load_layout(args.specs)
     inputs = {
-        **layout.side_inputs(get("project_id"), get("region") or "us"),
+        **layout.side_inputs(get("project"), get("region") or "us"),
         **_pairs(get("input"), f"--{side}-input"),
     }
     connection = read_mapping(get("connection"), f"--{side}-connection")

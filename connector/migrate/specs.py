@@ -71,7 +71,7 @@ class Layout:
     events: Mapping[str, Any]
     profiles: Mapping[str, str]
     copy: Mapping[str, Mapping[str, Any]]
-    project: str = "project_id"
+    project: str
     regions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def side_inputs(self, project: str | None, region: str | None) -> dict[str, Any]:

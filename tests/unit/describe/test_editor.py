@@ -13,7 +13,13 @@ from connector.catalog.load import specs_root
 from connector.cli.main import main
 from connector.describe.editor import MODELINE, json_schemas, kind_of, schema_dir, schema_text
 
-SPEC_FILES = sorted(specs_root().rglob("*.yaml"))
+# The runtime's spec files. migrate.yaml and mappings/ belong to the migration commands
+# (connector/migrate), which check them against their own schemas when they load them.
+SPEC_FILES = sorted(
+    path
+    for path in specs_root().rglob("*.yaml")
+    if path.name != "migrate.yaml" and "mappings" not in path.relative_to(specs_root()).parts
+)
 
 
 def test_json_schemas_are_generated_from_the_yaml_meta_schema() -> None:
