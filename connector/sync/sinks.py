@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..files.lock import held
 from ..files.output import write_jsonl
 from .runner import Deliver
 
@@ -72,9 +73,10 @@ class AppendingFile:
 def appending_jsonl(path: str) -> Iterator[Deliver]:
     """A `deliver` that appends each batch to `path` (`-`: standard output) and syncs it.
 
-    A file is an AppendingFile: a run stopped at any moment leaves each record in it once
-    after the next run. Standard output cannot be cut: a run stopped between a batch and its
-    state's save writes that batch again.
+    A file is an AppendingFile, held by one run at a time (`PATH.lock`; a second run gets a
+    StateError): a run stopped at any moment leaves each record in it once after the next
+    run. Standard output cannot be cut: a run stopped between a batch and its state's save
+    writes that batch again.
     """
     if path == "-":
 
@@ -86,8 +88,9 @@ def appending_jsonl(path: str) -> Iterator[Deliver]:
         return
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target, _FLAGS, 0o644)
-    try:
-        yield AppendingFile(fd, str(target))
-    finally:
-        os.close(fd)
+    with held(target.with_name(target.name + ".lock"), f"sync to {target.name}"):
+        fd = os.open(target, _FLAGS, 0o644)
+        try:
+            yield AppendingFile(fd, str(target))
+        finally:
+            os.close(fd)

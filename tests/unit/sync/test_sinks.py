@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from connector.errors import StateError
 from connector.sync.runner import Checkpointed
 from connector.sync.sinks import appending_jsonl
 
@@ -60,3 +61,11 @@ def test_another_or_a_shorter_file_is_never_cut(tmp_path: Path, how: str) -> Non
 def test_standard_output_is_not_checkpointed() -> None:
     with appending_jsonl("-") as deliver:
         assert not isinstance(deliver, Checkpointed)
+
+
+def test_a_second_run_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with appending_jsonl(str(out)), pytest.raises(StateError, match="another run"):
+        with appending_jsonl(str(out)):
+            pass
+    assert not (tmp_path / "out.jsonl.lock").exists()
