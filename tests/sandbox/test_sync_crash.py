@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -97,3 +100,44 @@ def test_a_run_stopped_around_a_batchs_save_leaves_each_event_once_after_the_nex
     assert bool(cut) is not after
     again = _sync_to_file(component, sandbox, state, out)
     assert again.delivered == 0 and _ids(out) == Counter(expected)
+
+
+_KILLED_AT_SAVE = """
+import os, sys
+from connector.cli.main import main
+from connector.sync import stores
+real, calls = stores.FileStore.save, [0]
+def save(self, document):
+    calls[0] += 1
+    if calls[0] == int(os.environ["STOP_AT_SAVE"]):
+        os._exit(9)  # the process dies: no finally, no flush, no lock released by hand
+    real(self, document)
+stores.FileStore.save = save
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_command_killed_between_a_batch_and_its_save_delivers_it_once(
+    sandbox: Sandbox, component: Component, tmp_path: Path
+) -> None:
+    sent = [_event(FIRST + dt.timedelta(days=d), n) for d in range(DAYS) for n in range(3)]
+    _inject(component, sandbox, sent)
+    out, state = tmp_path / "events.jsonl", tmp_path / "events.state"
+    argv = ["sync", "events", "--base-url", sandbox.base_url, "--state", str(state)]
+    argv += ["-o", str(out), "-i", f"project_id={sandbox.project_id}", "-i", "daysPerRequest=1"]
+    argv += ["--start", FIRST.isoformat(), "--until", (FIRST + dt.timedelta(days=2)).isoformat()]
+    env = {**os.environ, "MIXPANEL_USERNAME": sandbox.connection["username"]}
+    env["MIXPANEL_PASSWORD"] = sandbox.connection["password"]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_SAVE, *argv], env={**env, "STOP_AT_SAVE": "3"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == 9, killed.stderr
+    assert sum(_ids(out).values()) == 6  # two days' batches written, the second not recorded
+    done = subprocess.run(
+        [sys.executable, "-m", "connector.cli", *argv],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _ids(out) == Counter(e["properties"]["$insert_id"] for e in sent)
+    assert json.loads(done.stdout)["notes"][0].startswith("cut ")
