@@ -44,15 +44,16 @@ class AppendingFile:
         return {"file": [info.st_dev, info.st_ino], "length": info.st_size}
 
     def rewind(self, position: Mapping[str, Any] | None) -> str | None:
-        """Cut the file back to `position`'s length if it is the same file and longer."""
+        """Cut the file back to `position`'s length if it is the same file and longer.
+
+        Another file (a file per run, as the engines' `{date}` paths, or one replaced) is
+        left as it is; so is a shorter one, with a note.
+        """
         if not position:
             return None
         now = self.position()
         if list(position.get("file") or []) != now["file"]:
-            return (
-                f"{self._name} is not the file the last run wrote (replaced or moved); "
-                "appending to it as it is"
-            )
+            return None  # another file (one per run, or replaced): nothing of it was recorded
         recorded = int(position.get("length") or 0)
         if now["length"] < recorded:
             return (
