@@ -146,7 +146,7 @@ def _run(
     rewound = checkpointed.rewind(saved.sink) if checkpointed is not None else None
     if checkpointed is None:
         saved.sink = None  # a position another destination recorded says nothing of this one
-    elif saved.sink != checkpointed.position():  # a first run: record where the file starts
+    elif saved.sink != checkpointed.position():  # a first run or a new file: where it starts
         saved.sink = checkpointed.position()
         _save(store, saved)
     day = until or dt.datetime.now(dt.UTC).date()
