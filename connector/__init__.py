@@ -41,13 +41,14 @@ from .send.policy import RetryPolicy
 
 if _TYPE_CHECKING:
     from .sync.members import MembershipChanges, sync_members
-    from .sync.runner import SyncResult, run_sync
+    from .sync.runner import Checkpointed, SyncResult, run_sync
 
 #: Public names whose modules load on first use: a plain `run` does not pay for them.
 _LAZY = {
     "MembershipChanges": "sync.members",
     "sync_members": "sync.members",
     "SyncResult": "sync.runner",
+    "Checkpointed": "sync.runner",
     "run_sync": "sync.runner",
 }
 
@@ -69,6 +70,7 @@ __all__ = [
     "BudgetStoreError",
     "Call",
     "CallOptions",
+    "Checkpointed",
     "ClientError",
     "Component",
     "ConnectorError",

@@ -1,9 +1,11 @@
 """One sync run: read the planned days, deliver the records not delivered before, remember them.
 
 Records go to `deliver` a batch at a time (an export's window, or up to BATCH records); the
-state is saved after each batch is delivered, so a failure delivers nothing twice on the next
-run: only the keys `deliver` accepted are remembered. The cursor moves once the whole run is
-read; keys older than the horizon are then dropped.
+state is saved after each batch is delivered: only the keys `deliver` accepted are remembered.
+A run stopped after `deliver` returned but before the state was saved offers that batch again;
+a `deliver` that is also Checkpointed (the command line's file) records its position in the
+same save and, on the next run, rewinds to it first, so the batch is delivered once. The cursor
+moves once the whole run is read; keys older than the horizon are then dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ..catalog.spec import OperationSpec
 from ..component import Component
@@ -24,13 +26,27 @@ from .plan import ZONE_MARGIN, Plan, check_no_cap, plan_run, sync_identity, sync
 from .state import SyncState, decode_state, encode_state, new_state
 from .stores import LOCK_WAIT_S, StateStore, open_state
 
-__all__ = ["BATCH", "Deliver", "SyncResult", "load_state", "run_sync", "store_for"]
+__all__ = ["BATCH", "Checkpointed", "Deliver", "SyncResult", "load_state", "run_sync", "store_for"]
 
 log = logging.getLogger("connector.sync")
 
 #: Records per delivery when the action is not read in windows of days.
 BATCH = 5000
 Deliver = Callable[[list[Any]], object]
+
+
+@runtime_checkable
+class Checkpointed(Protocol):
+    """A `deliver` whose destination can be put back to where a saved state left it."""
+
+    def __call__(self, records: list[Any]) -> object:
+        """Deliver one batch, durably."""
+
+    def position(self) -> dict[str, Any]:
+        """Where the destination stands now: saved with the keys delivered so far."""
+
+    def rewind(self, position: Mapping[str, Any] | None) -> str | None:
+        """Undo what was delivered after `position` (None: nothing recorded); a note, if any."""
 
 
 @dataclass
@@ -126,20 +142,32 @@ def _run(
 ) -> SyncResult:
     """One run, its sync's lock held."""
     saved = load_state(store, identity, sync)
+    checkpointed = deliver if isinstance(deliver, Checkpointed) else None
+    rewound = checkpointed.rewind(saved.sink) if checkpointed is not None else None
+    if checkpointed is None:
+        saved.sink = None  # a position another destination recorded says nothing of this one
+    elif saved.sink != checkpointed.position():  # a first run or a new file: where it starts
+        saved.sink = checkpointed.position()
+        _save(store, saved)
     day = until or dt.datetime.now(dt.UTC).date()
     plan = plan_run(saved.cursor, saved.horizon, day, lookback_days, start)
-    result = SyncResult(sync["name"], plan.first.isoformat(), day.isoformat(), notes=plan.notes)
-    for note in plan.notes:
+    notes = [*([rewound] if rewound else []), *plan.notes]
+    result = SyncResult(sync["name"], plan.first.isoformat(), day.isoformat(), notes=notes)
+    for note in notes:
         log.warning("%s: %s", sync["name"], note)
     if not plan.empty:
         for batch in _batches(component, op, sync, inputs, connection, plan):
             _deliver(batch, saved, plan, result, deliver)
+            if checkpointed is not None:
+                saved.sink = checkpointed.position()
             result.state_bytes = _save(store, saved)
         saved.cursor = max(day, saved.cursor) if saved.cursor else day
         saved.horizon = max(plan.first, saved.horizon) if saved.horizon else plan.first
         saved.seen.prune(saved.horizon - ZONE_MARGIN)
     result.late = dict(sorted(result.late.items()))
     result.keys_kept = len(saved.seen)
+    if checkpointed is not None:
+        saved.sink = checkpointed.position()
     result.state_bytes = _save(store, saved)
     return result
 

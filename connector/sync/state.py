@@ -40,6 +40,8 @@ class SyncState:
         horizon: The oldest day whose records' keys are still kept.
         salt: Random bytes (hex) that, with the local key, key the record digests.
         members: The ids of the last membership seen (membership syncs only).
+        sink: Where the destination stood after the last recorded batch (see
+            connector.sync.runner.Checkpointed), saved with the keys that batch delivered.
     """
 
     identity: str
@@ -48,6 +50,7 @@ class SyncState:
     horizon: dt.date | None = None
     salt: str = field(default_factory=lambda: secrets.token_hex(16))
     members: list[str] | None = None
+    sink: dict[str, Any] | None = None
 
 
 def record_key(salt: str) -> bytes:
@@ -67,6 +70,8 @@ def encode_state(state: SyncState) -> bytes:
     }
     if state.members is not None:
         body["members"] = sorted(state.members)
+    if state.sink is not None:
+        body["sink"] = state.sink
     text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     return b'{"body":' + text + b',"mac":"' + _mac(text).encode() + b'"}\n'
 
@@ -113,6 +118,7 @@ def decode_state(
         seen = SeenKeys(record_key(salt), paths, time_path)
         seen.load(body.get("days") or {})
         members = body.get("members")
+        sink = body.get("sink")
         return SyncState(
             identity=identity,
             seen=seen,
@@ -120,6 +126,7 @@ def decode_state(
             horizon=_day(body.get("horizon")),
             salt=salt,
             members=[str(m) for m in members] if isinstance(members, list) else None,
+            sink=dict(sink) if isinstance(sink, dict) else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StateError(where, f"the state cannot be read ({exc}); {start_over}") from None

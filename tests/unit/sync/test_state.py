@@ -40,3 +40,12 @@ def test_a_changed_or_oversized_state_is_refused(change: object, says: str) -> N
 def test_another_syncs_state_is_refused() -> None:
     with pytest.raises(StateError, match="another action or other filters"):
         decode_state(_document(), "s", "other", PATHS, TIME)
+
+
+def test_the_destinations_position_is_saved_under_the_mac() -> None:
+    state = new_state("ident", PATHS, TIME)
+    state.sink = {"file": [1, 2], "length": 120}
+    document = encode_state(state)
+    assert decode_state(document, "s", "ident", PATHS, TIME).sink == state.sink
+    with pytest.raises(StateError, match="does not match"):
+        decode_state(document.replace(b'"length":120', b'"length":0'), "s", "ident", PATHS, TIME)
