@@ -1,18 +1,21 @@
-"""A per-request deadline over connect, send, status line and headers: a timer shuts the socket.
+"""A request's deadline over connect, send, status line and headers: a watchdog shuts the socket.
 
 The per-read timeout bounds each receive, so a server dripping its status line and headers a
-byte at a time, each within that timeout, would hold a request forever. `watched` arms one timer
-for the request's deadline (`response.reads.deadline_s`); the connections of `DeadlineAdapter`
-hand it their socket while they send and wait for the header of the answer, and when the timer
-fires first it shuts that socket down, so the blocked receive or send returns at once. The body
-is read under the same deadline by `connector.send.body`, checked between receives. The timer is
-cancelled and joined when the header is in, so no thread outlives the request.
+byte at a time, each within that timeout, would hold a request forever. `watched` registers the
+request with one shared watchdog thread for its deadline (`response.reads.deadline_s`); the
+connections of `DeadlineAdapter` hand it their socket while they send and wait for the header of
+the answer, and when the deadline comes first the watchdog shuts that socket down, so the
+blocked receive or send returns at once. The body is read under the same deadline by
+`connector.send.body`, checked between receives. The watchdog thread ends once no request has
+been in flight for `LINGER_S`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -28,12 +31,13 @@ __all__ = ["DeadlineAdapter", "Watch", "watched"]
 
 
 class Watch:
-    """One request's deadline: the socket it is waiting on, and whether the timer fired."""
+    """One request's deadline: the socket it is waiting on, and whether the deadline passed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self.fired = False
+        self.done = False
 
     def attach(self, sock: socket.socket | None) -> None:
         """Wait on `sock` now (shut at once when the deadline has already passed)."""
@@ -65,21 +69,82 @@ _CURRENT: contextvars.ContextVar[Watch | None] = contextvars.ContextVar(
 )
 
 
+#: How long the watchdog thread waits for the next request before it ends.
+LINGER_S = 1.0
+
+
+class _Watchdog:
+    """One thread for every request in flight: fires each watch at its deadline, earliest first.
+
+    A thread per request would cost its start on every request; this one is started when a
+    request comes and none runs, and ends once no request has been in flight for `LINGER_S`.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._order = itertools.count()
+        self.thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, watch: Watch) -> None:
+        """Fire `watch` at `deadline` (monotonic) unless it is disarmed first."""
+        with self._cond:
+            heapq.heappush(self._heap, (deadline, next(self._order), watch))
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self._run, name="connector-deadline-watchdog", daemon=True
+                )
+                self.thread.start()
+            elif self._heap[0][2] is watch:
+                self._cond.notify()
+
+    def disarm(self, watch: Watch) -> None:
+        """The watched part is over: never fire `watch`."""
+        with self._cond:
+            watch.done = True
+            if self._drop_done():  # the earliest deadline changed: wait for the next one
+                self._cond.notify()
+
+    def _drop_done(self) -> bool:
+        dropped = False
+        while self._heap and self._heap[0][2].done:
+            heapq.heappop(self._heap)
+            dropped = True
+        return dropped
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                self._drop_done()
+                if not self._heap:
+                    if not self._cond.wait(LINGER_S) and not self._heap:
+                        self.thread = None
+                        return
+                    continue
+                deadline, _, watch = self._heap[0]
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+                watch.fire()
+
+
+WATCHDOG = _Watchdog()
+
+
 @contextlib.contextmanager
 def watched(deadline: float) -> Iterator[Watch]:
-    """Arm a timer for `deadline` (monotonic) around sending and reading the header."""
+    """Watch the socket until `deadline` (monotonic) while sending and reading the header."""
     watch = Watch()
-    timer = threading.Timer(max(0.0, deadline - time.monotonic()), watch.fire)
-    timer.daemon = True
     token = _CURRENT.set(watch)
-    timer.start()
+    WATCHDOG.arm(deadline, watch)
     try:
         yield watch
     finally:
         _CURRENT.reset(token)
-        timer.cancel()
+        WATCHDOG.disarm(watch)
         watch.detach()
-        timer.join()
 
 
 def _attach(sock: socket.socket | None) -> None:
@@ -141,12 +206,12 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
     """requests' adapter whose connections (direct or through an HTTP proxy) are watched."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        """requests' pool manager, making watched pools."""
+        """The pool manager of requests, making watched pools."""
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        """requests' proxy manager; an HTTP(S) proxy's pools are watched too."""
+        """The proxy manager of requests; an HTTP(S) proxy's pools are watched too."""
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if type(manager) is urllib3.ProxyManager:
             manager.pool_classes_by_scheme = dict(_POOLS)

@@ -11,7 +11,7 @@ import pytest
 
 from connector import TransportError
 from connector.send.transport import Transport
-from connector.send.watchdog import Watch
+from connector.send.watchdog import LINGER_S, WATCHDOG, Watch
 
 from .test_body import BODY, HEAD, RawServer, _request
 
@@ -31,8 +31,11 @@ def _drip(servers: list[RawServer], pieces: list[bytes], pause_s: float) -> str:
     return servers[-1].url
 
 
-def _timers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+def _watchdog_ends() -> bool:
+    thread = WATCHDOG.thread
+    if thread is not None:
+        thread.join(LINGER_S + 5)
+    return not any(t.name == "connector-deadline-watchdog" for t in threading.enumerate())
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["send", "open_stream"])
@@ -51,7 +54,7 @@ def test_a_dripped_header_fails_at_the_deadline(servers: list[RawServer], stream
     elapsed = time.monotonic() - started
     assert caught.value.kind == "read_timeout" and caught.value.retriable
     assert 0.9 < elapsed < 4  # at the deadline, long before the header would end (~20 s)
-    assert _timers() == []
+    assert _watchdog_ends()
 
 
 def test_a_slow_header_within_the_deadline_is_read(servers: list[RawServer]) -> None:
@@ -62,7 +65,7 @@ def test_a_slow_header_within_the_deadline_is_read(servers: list[RawServer]) -> 
     raw = Transport().send(_request(url, deadline_s=10), None)
     assert raw.status == 200 and raw.content == BODY
     assert time.monotonic() - started > 0.3  # the header did come slowly
-    assert _timers() == []
+    assert _watchdog_ends()
 
 
 def test_a_fired_watch_shuts_a_socket_attached_late() -> None:
