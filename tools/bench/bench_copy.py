@@ -16,15 +16,12 @@ import gzip
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -32,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+from bench_export import ExportServer  # noqa: E402
 from sink import Sink  # noqa: E402
 
 FIRST_DAY = "2024-03-01"
@@ -62,50 +60,6 @@ def day_body(day: int, per_day: int) -> bytes:
         }
         lines.append(json.dumps(event, separators=(",", ":")))
     return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=6)
-
-
-class ExportServer:
-    """Answers GET /api/2.0/export?from_date=DAY with that day's body (one day a request)."""
-
-    def __init__(self, bodies: dict[str, bytes]) -> None:
-        self.bodies = bodies
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        """Where the server listens."""
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def serve(self) -> None:
-        """Accept connections until stopped, one thread each."""
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
-
-    def answer(self, conn: socket.socket) -> None:
-        """One request: the asked day's body, or an empty one."""
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
-            body = self.bodies.get(query.get("from_date", [""])[0], gzip.compress(b""))
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Encoding: gzip\r\nConnection: close\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            )
-            conn.sendall(body)
 
 
 def serve_forever(events: int, days: int) -> None:

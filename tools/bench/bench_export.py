@@ -86,10 +86,16 @@ def _bodies(events: int, days: int) -> tuple[list[str], bytes, int]:
     return day_list, gzip.compress(lines.encode(), compresslevel=6), per_day
 
 
-class ExportServer:
-    """Answers every GET /api/2.0/export on 127.0.0.1 with the same gzip JSON-lines body."""
+_EMPTY = gzip.compress(b"")
 
-    def __init__(self, body: bytes) -> None:
+
+class ExportServer:
+    """Answers GET /api/2.0/export on 127.0.0.1 with a gzip JSON-lines body.
+
+    `body` is one body for every request, or a body per `from_date` (an empty one for others).
+    """
+
+    def __init__(self, body: bytes | dict[str, bytes]) -> None:
         self.body = body
         self.days: list[str] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -120,13 +126,15 @@ class ExportServer:
                     return
                 head += chunk
             target = urlsplit(head.split(b" ", 2)[1].decode())
-            self.days.append(parse_qs(target.query).get("from_date", ["?"])[0])
+            day = parse_qs(target.query).get("from_date", ["?"])[0]
+            self.days.append(day)
+            body = self.body if isinstance(self.body, bytes) else self.body.get(day, _EMPTY)
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                 b"Content-Encoding: gzip\r\nConnection: close\r\n"
-                + f"Content-Length: {len(self.body)}\r\n\r\n".encode()
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
             )
-            conn.sendall(self.body)
+            conn.sendall(body)
 
     def close(self) -> None:
         """Stop accepting connections."""
