@@ -24,10 +24,9 @@ from ..errors import TransportError
 from ..prepare.request import HTTPRequest
 from .answer import Answer, read_whole
 from .body import ReadLimits
-from .failures import deadline_error, transport_error
+from .failures import transport_error
 from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
 from .response import RawResponse
-from .watchdog import DeadlineAdapter, watched
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -81,7 +80,7 @@ POOL_CONNECTIONS_PER_HOST = 32
 
 def _pooled_session() -> requests.Session:
     session = requests.Session()
-    adapter = DeadlineAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -109,7 +108,7 @@ class Transport:
         """
         limits = ReadLimits.of(request.response)
         deadline = time.monotonic() + limits.deadline_s
-        response = self._follow_within(request, authorization, limits, deadline)
+        response = self._follow(request, authorization, stream=True)
         headers = {k.lower(): v for k, v in response.headers.items()}
         status = response.status_code
         content = read_whole(
@@ -128,23 +127,10 @@ class Transport:
             request = replace(request, headers={**request.headers, "Accept-Encoding": "gzip"})
         limits = ReadLimits.of(request.response)
         deadline = time.monotonic() + limits.deadline_s
-        response = self._follow_within(request, authorization, limits, deadline)
+        response = self._follow(request, authorization, stream=True)
         return StreamedResponse(
             request, response, request.timeout_s or self.timeout_s, self, limits, deadline
         )
-
-    def _follow_within(
-        self, request: HTTPRequest, authorization: str | None, limits: ReadLimits, deadline: float
-    ) -> requests.Response:
-        """`_follow` until the header of the final answer, all within the request's deadline."""
-        with watched(deadline) as watch:
-            try:
-                return self._follow(request, authorization, stream=True)
-            except TransportError:
-                if not watch.fired:
-                    raise
-                timeout = request.timeout_s or self.timeout_s
-                raise deadline_error(request, request.url, limits.deadline_s, timeout) from None
 
     def _follow(
         self, request: HTTPRequest, authorization: str | None, *, stream: bool
