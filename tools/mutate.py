@@ -36,6 +36,10 @@ TEST_ARGS = [
     "--ignore=tests/test_quality.py",
     "--ignore=tests/test_packaging.py",
     "--ignore=tests/test_properties.py",
+    # A memory bound (tracemalloc over a million events), not a wire check: no spec mutant can
+    # be caught by it alone, and inside this one long session its peak also counts what the
+    # harness holds. The main suite runs it.
+    "--deselect=tests/unit/modes/batched/test_run.py::test_a_million_generated_events_import_in_flat_memory",
 ]
 
 
