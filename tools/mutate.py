@@ -68,11 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--all", action="store_true", help="every mutant, not the per-operation sample"
     )
+    parser.add_argument(
+        "--core",
+        action="store_true",
+        help="only the component's original operations (the seed's), every mutant of each",
+    )
     parser.add_argument("--allow", type=Path, default=ALLOW, help="the reviewed allow-list")
     args = parser.parse_args(argv)
     allowed: dict[str, str] = yaml.safe_load(args.allow.read_text(encoding="utf-8")) or {}
     source = specs_root()
     found = [m for m in mutants(source) if not args.operation or m.operation in args.operation]
+    if args.core:
+        core = set(read_seed())
+        found = [m for m in found if m.operation in core]
     generated = len(found)
     if not args.all:
         found = sampled(found, set(read_seed()), SAMPLE_PER_OPERATION)
