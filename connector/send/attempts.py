@@ -128,8 +128,10 @@ class AttemptLoop:
         self.rng = rng
         self.idempotent = is_idempotent(request) if idempotent is None else idempotent
         self.reached = reached  # None: as the error says (TransportError.sent)
-        self.on_stop = on_stop or self._noted
-        self.on_retry = on_retry or self._logged
+        # Kept as given (None: the loop's own): a bound method stored on its own object would be
+        # a reference cycle, and each request's body would then wait for the cyclic collector.
+        self.on_stop = on_stop
+        self.on_retry = on_retry
         self.attempt = 0
         self.start = clock.monotonic()
 
@@ -157,9 +159,9 @@ class AttemptLoop:
         )
         error.attempts = self.attempt
         if decision.delay_s is None:
-            self.on_stop(error, decision)
+            (self.on_stop or self._noted)(error, decision)
             raise error
-        self.on_retry(error, decision)
+        (self.on_retry or self._logged)(error, decision)
         self.clock.sleep(decision.delay_s)
 
     def _noted(self, error: APIError, decision: RetryDecision) -> None:

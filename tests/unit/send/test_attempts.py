@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 from typing import Any
 
 import pytest
@@ -11,7 +13,13 @@ from connector import ClientError, InputError, RateLimitError, ServerError, Tran
 from connector.budgets.memory import BudgetExceeded, RateLimit
 from connector.parse.response import parse_response
 from connector.prepare.request import HTTPRequest
-from connector.send.attempts import budget_key, is_idempotent, policy_for, send_with_retries
+from connector.send.attempts import (
+    AttemptLoop,
+    budget_key,
+    is_idempotent,
+    policy_for,
+    send_with_retries,
+)
 from connector.send.response import RawResponse
 from connector.send.retry import RetryPolicy
 from tests.http.helpers import FakeClock
@@ -198,3 +206,25 @@ def test_budget_key_is_the_rate_key_at_the_requests_scheme_host_and_port() -> No
     assert key("http://127.0.0.1:8081/api/query/x") == "2891273 at http://127.0.0.1:8081"
     assert key("http://mixpanel.com/api") == "2891273 at http://mixpanel.com"
     assert key("http://[::1]:9/x", "7") == "7 at http://[::1]:9"
+
+
+def test_an_attempt_loop_is_freed_without_the_cyclic_collector() -> None:
+    # A batch's request (and the records it carries) must go when its loop goes, not when the
+    # cyclic collector next runs: with 16 requests in flight, waiting for it held 30+ bodies.
+    loop = AttemptLoop(_request(), RetryPolicy(jitter=0), clock=FakeClock(), rng=random.Random(1))
+    alive = weakref.ref(loop)
+    gc.disable()
+    try:
+        del loop
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_an_attempt_loop_without_hooks_still_notes_why_it_gave_up() -> None:
+    loop = AttemptLoop(
+        _request("POST"), RetryPolicy(jitter=0), clock=FakeClock(), rng=random.Random(1)
+    )
+    next(iter(loop))
+    with pytest.raises(ServerError, match="retry_non_idempotent=True"):
+        loop.failed(ServerError("bad gateway", status=502))
