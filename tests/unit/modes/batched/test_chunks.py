@@ -7,6 +7,7 @@ import itertools
 import json
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -368,3 +369,24 @@ def test_profile_updates_go_in_parallel_by_default_and_each_profile_in_order() -
     for profile, seq in seen:  # every profile's updates arrived in the order given
         assert seq > last.get(profile, -1)
         last[profile] = seq
+
+
+def test_batches_checked_one_by_one_hold_only_their_json_once_sent() -> None:
+    # An array of objects in properties takes the record-by-record path (its depth is checked
+    # per record). orjson gives each record's JSON in a buffer of at least 4 KB; a batch kept as
+    # those buffers until answered held 4 KB a record, 250 MB for 16 batches in flight.
+    op = load_component().spec.actions["importEvents"]
+    plan = RecordPlan(op, {}, CONNECTION)
+    events = [event(n, items=[{"sku": f"S{n}", "qty": 1}]) for n in range(4000)]
+    tracemalloc.start()
+    try:
+        made = list(batches(iter(events), plan, [], max_items=2000, max_bytes=10_000_000))
+        for batch in made:
+            batch.sent()  # as rendering does: the records kept only as the JSON sent
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    sent = sum(batch.size for batch in made)
+    assert [len(batch.records) for batch in made] == [2000, 2000]
+    assert [batch.records[5] for batch in made] == [events[5], events[2005]]
+    assert held < 1.5 * sent, f"{held:,} bytes held for {sent:,} bytes of JSON"
