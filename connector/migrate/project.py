@@ -102,7 +102,7 @@ def copy_groups(
     """
     layout = load_layout(plan.overlays)
     names, shape = layout.copy.get("groups"), layout.groups
-    if not names or not shape:
+    if not names or not names.get("group") or not shape:
         problem = InputProblem("groups", "groups", "cannot be copied: migrate.yaml declares none")
         raise InputError("copy", [problem])
     summary: dict[str, Any] = {}
