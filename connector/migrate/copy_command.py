@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=ID",
         help="copy the group profiles of group key KEY too, ID being that key's id in the "
-        "source project (its data_group_id); repeatable",
+        "source project; repeatable",
     )
     parser.add_argument(
         "--workers", type=int, metavar="N", help="import requests in flight (default: the spec's)"
