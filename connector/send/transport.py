@@ -24,9 +24,10 @@ from ..errors import TransportError
 from ..prepare.request import HTTPRequest
 from .answer import Answer, read_whole
 from .body import ReadLimits
-from .failures import transport_error
+from .failures import deadline_error, transport_error
 from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
 from .response import RawResponse
+from .watchdog import WatchedAdapter, watched
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -80,7 +81,7 @@ POOL_CONNECTIONS_PER_HOST = 32
 
 def _pooled_session() -> requests.Session:
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
+    adapter = WatchedAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -108,7 +109,7 @@ class Transport:
         """
         limits = ReadLimits.of(request.response)
         deadline = time.monotonic() + limits.deadline_s
-        response = self._follow(request, authorization, stream=True)
+        response = self._follow_within(request, authorization, limits, deadline)
         headers = {k.lower(): v for k, v in response.headers.items()}
         status = response.status_code
         content = read_whole(
@@ -127,10 +128,25 @@ class Transport:
             request = replace(request, headers={**request.headers, "Accept-Encoding": "gzip"})
         limits = ReadLimits.of(request.response)
         deadline = time.monotonic() + limits.deadline_s
-        response = self._follow(request, authorization, stream=True)
+        response = self._follow_within(request, authorization, limits, deadline)
         return StreamedResponse(
             request, response, request.timeout_s or self.timeout_s, self, limits, deadline
         )
+
+    def _follow_within(
+        self, request: HTTPRequest, authorization: str | None, limits: ReadLimits, deadline: float
+    ) -> requests.Response:
+        """`_follow` up to the final answer's header, all within the request's deadline."""
+        with watched(deadline) as watch:
+            try:
+                return self._follow(request, authorization, stream=True)
+            except TransportError as exc:
+                if not watch.fired:
+                    raise
+                timeout = request.timeout_s or self.timeout_s
+                raise deadline_error(
+                    request, request.url, limits.deadline_s, timeout, sent=exc.sent
+                ) from None
 
     def _follow(
         self, request: HTTPRequest, authorization: str | None, *, stream: bool
