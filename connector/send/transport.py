@@ -139,9 +139,9 @@ class Transport:
         """`_follow` up to the final answer's header, all within the request's deadline."""
         with watched(deadline) as watch:
             try:
-                return self._follow(request, authorization, stream=True)
+                return self._follow(request, authorization, stream=True, deadline=deadline)
             except TransportError as exc:
-                if not watch.fired:
+                if not watch.fired and time.monotonic() < deadline:
                     raise
                 timeout = request.timeout_s or self.timeout_s
                 raise deadline_error(
@@ -149,7 +149,12 @@ class Transport:
                 ) from None
 
     def _follow(
-        self, request: HTTPRequest, authorization: str | None, *, stream: bool
+        self,
+        request: HTTPRequest,
+        authorization: str | None,
+        *,
+        stream: bool,
+        deadline: float | None = None,
     ) -> requests.Response:
         timeout = request.timeout_s or self.timeout_s
         headers = {"User-Agent": USER_AGENT, **request.headers}
@@ -172,7 +177,7 @@ class Transport:
             for number in range(MAX_REDIRECTS + 1):
                 text = f"{request.action}: {hop.method} {hop.url}"
                 log.debug("sending %s", request.secrets.text(text))
-                response = self._once(request, hop, timeout, stream)
+                response = self._once(request, hop, timeout, stream, deadline)
                 location = response.headers.get("location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
                     host = urlsplit(hop.url).hostname
@@ -185,10 +190,20 @@ class Transport:
             _ACTIVE_SECRETS.reset(token)
 
     def _once(
-        self, request: HTTPRequest, hop: Hop, timeout: float, stream: bool = False
+        self,
+        request: HTTPRequest,
+        hop: Hop,
+        timeout: float,
+        stream: bool = False,
+        deadline: float | None = None,
     ) -> requests.Response:
         body = dict(hop.body)
         path = body.pop(STREAM_FILE, None)
+        # connecting (a TLS handshake included) ends by the deadline: the watchdog cannot reach
+        # a socket until urllib3 holds it, and a TLS socket not before its handshake ends
+        connect = (
+            timeout if deadline is None else min(timeout, max(deadline - time.monotonic(), 1e-3))
+        )
         try:
             with contextlib.ExitStack() as opened:
                 if path is not None:  # streamed from the file, opened afresh for each attempt
@@ -198,7 +213,7 @@ class Transport:
                     hop.url,
                     params=hop.params,
                     headers=dict(hop.headers),
-                    timeout=timeout,
+                    timeout=(connect, timeout),
                     allow_redirects=False,
                     stream=stream,
                     **body,

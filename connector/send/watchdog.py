@@ -76,8 +76,12 @@ class Watch:
 
 
 def _shut(sock: object) -> bool:
-    """Shut `sock` down both ways (waking a thread blocked on it); False when there is none."""
-    if not isinstance(sock, socket.socket):
+    """Shut `sock` down both ways (waking a thread blocked on it); False when there is none.
+
+    A socket being wrapped in TLS has handed its descriptor to the TLS socket (fileno -1) until
+    the handshake ends: there is nothing to shut yet.
+    """
+    if not isinstance(sock, socket.socket) or sock.fileno() < 0:
         return False
     with contextlib.suppress(OSError):  # already closed: nothing to wake
         # the plain socket's shutdown: a TLS socket's own would drop its TLS state under a reader

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gc
 import socket
+import ssl
 import threading
 import time
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import trustme
 import vcr
 from pytest_httpserver import HTTPServer
 
@@ -97,6 +100,61 @@ def test_a_body_that_cannot_be_sent_fails_at_the_deadline() -> None:
         for conn in accepted:
             conn.close()
     assert time.monotonic() - started < 5
+
+
+class _TLSDrip:
+    """A TLS server on 127.0.0.1 that drips its answer's header a byte every 0.5 s, or (with
+    `handshake=False`) accepts the connection and never answers the TLS handshake."""
+
+    def __init__(self, ca: trustme.CA, *, handshake: bool = True) -> None:
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1").configure_cert(self.context)
+        self.handshake = handshake
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}/api/x"
+
+    def _serve(self) -> None:
+        try:
+            raw, _ = self.listener.accept()
+            self.accepted.append(raw)
+            if not self.handshake:
+                return
+            with self.context.wrap_socket(raw, server_side=True) as conn:
+                conn.recv(65536)
+                for byte in ANSWER[:16]:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.5)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(10)
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.mark.parametrize("handshake", [True, False], ids=["header", "handshake"])
+def test_over_tls_a_drip_or_a_stalled_handshake_fails_at_the_deadline(
+    tmp_path: Path, handshake: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    server = _TLSDrip(ca, handshake=handshake)
+    transport = Transport()
+    request = replace(_request(server.url, deadline_s=1.5), timeout_s=30)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransportError, match=r"deadline of 1.5 s per request") as caught:
+            transport.send(request, None)
+    finally:
+        server.close()
+    assert 1.4 < time.monotonic() - started < 4  # not at the drip's end or the 30 s timeout
+    assert caught.value.kind == "read_timeout" and caught.value.retriable
 
 
 def test_a_slow_header_within_the_deadline_is_read(servers: list[RawServer]) -> None:
