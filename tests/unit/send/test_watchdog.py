@@ -70,7 +70,7 @@ def test_a_dripped_header_fails_at_the_deadline(servers: list[RawServer], stream
             transport.send(request, None)
     elapsed = time.monotonic() - started
     assert caught.value.kind == "read_timeout" and caught.value.retriable and caught.value.sent
-    assert 1.4 < elapsed < 4, elapsed  # at the deadline, not at the drip's end (8 s)
+    assert 1.4 < elapsed < 6, elapsed  # at the deadline, not at the drip's end (8 s)
     assert _watchdog_ends()
 
 
@@ -99,7 +99,7 @@ def test_a_body_that_cannot_be_sent_fails_at_the_deadline() -> None:
         thread.join(5)
         for conn in accepted:
             conn.close()
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # the read timeout is 30 s
 
 
 class _TLSDrip:
@@ -153,7 +153,7 @@ def test_over_tls_a_drip_or_a_stalled_handshake_fails_at_the_deadline(
             transport.send(request, None)
     finally:
         server.close()
-    assert 1.4 < time.monotonic() - started < 4  # not at the drip's end or the 30 s timeout
+    assert 1.4 < time.monotonic() - started < 6  # not at the drip's end or the 30 s timeout
     assert caught.value.kind == "read_timeout" and caught.value.retriable
 
 
