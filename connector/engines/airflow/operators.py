@@ -123,6 +123,8 @@ class MixpanelCopyOperator(BaseOperator):
         time_offset_hours: hours added to each event's time (a project kept in local time).
         transforms: more transforms (rename, drop, tags, keep or block events...).
         profiles: copy user profiles too.
+        groups: copy the group profiles of these group keys too, each mapped to its id in the
+            source project (its data group id).
         state_path: where the copy remembers finished windows (default: the state directory).
     """
 
@@ -142,6 +144,7 @@ class MixpanelCopyOperator(BaseOperator):
         time_offset_hours: float | None = None,
         transforms: Mapping[str, Any] | None = None,
         profiles: bool = False,
+        groups: Mapping[str, str] | None = None,
         state_path: str | None = None,
         rate_wait_s: float = RATE_WAIT_S,
         **kwargs: Any,
@@ -154,6 +157,7 @@ class MixpanelCopyOperator(BaseOperator):
         self.time_offset_hours = time_offset_hours
         self.transforms = dict(transforms or {})
         self.profiles, self.state_path, self.rate_wait_s = profiles, state_path, rate_wait_s
+        self.groups = dict(groups or {})
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Copy; return `{"events": {"source": ..., "target": ...}, ...}`."""
@@ -172,6 +176,7 @@ class MixpanelCopyOperator(BaseOperator):
             time_offset_hours=self.time_offset_hours,
             transforms=self.transforms,
             profiles=self.profiles,
+            groups=self.groups,
             state_path=self.state_path,
         )
         self.log.info("Copied %s", summary["events"]["target"])
