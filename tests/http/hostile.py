@@ -11,11 +11,12 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import RawServer
 
 
 @dataclass(frozen=True)
@@ -56,48 +57,21 @@ def _nested(depth: int) -> bytes:
     return b'{"event":"Deep","properties":{"$insert_id":"deep","x":' + inner + b"}}"
 
 
-class HostileServer:
+class HostileServer(RawServer):
     """Serves `/api/2.0/export` per the scripts in `plans[day]`; `served[day]` counts requests."""
 
     def __init__(self, per_day: int = 40) -> None:
         self.per_day = per_day
         self.plans: dict[str, deque[Answer]] = defaultdict(deque)
         self.served: dict[str, int] = defaultdict(int)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        """Where the server listens."""
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
-            day = query.get("from_date", ["?"])[0]
-            self.served[day] += 1
-            plan = self.plans[day].popleft() if self.plans[day] else Answer()
-            try:
-                self._send(conn, plan, day)
-            except OSError:  # the client gave up (a deadline, a refused line)
-                return
+    def answer(self, conn: socket.socket, head: bytes) -> None:
+        query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
+        day = query.get("from_date", ["?"])[0]
+        self.served[day] += 1
+        plan = self.plans[day].popleft() if self.plans[day] else Answer()
+        self._send(conn, plan, day)
 
     def _send(self, conn: socket.socket, plan: Answer, day: str) -> None:
         if plan.raw:
@@ -151,9 +125,3 @@ class HostileServer:
                 time.sleep(plan.drip_s)
             return
         conn.sendall(body)
-
-    def close(self) -> None:
-        """Stop accepting connections."""
-        self.stop.set()
-        self.thread.join(timeout=2)
-        self.listener.close()
