@@ -25,6 +25,9 @@ class Layer:
     source: str
     overlay: bool
     shared: dict[str, Any] = field(default_factory=dict)
+    _listing: dict[str, list[tuple[Path, bool]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def shown_root(self) -> Path | None:
@@ -35,18 +38,40 @@ class Layer:
         """Every spec file this layer holds, in load order (none resolving outside an overlay)."""
         found = [self.root / name for name in _TOP_FILES if (self.root / name).is_file()]
         for folder in _FOLDERS:
-            found += sorted((self.root / folder).glob("*.yaml"))
+            found += [path for path, _ in self._listed(folder)]
         escaping = set(self.escaping())
-        return [path for path in found if path not in escaping]
+        return [path for path in found if path not in escaping] if escaping else found
+
+    def _listed(self, folder: str) -> list[tuple[Path, bool]]:
+        """The `*.yaml` entries of `folder`, sorted by name, each with whether it is a link.
+
+        Listed once per Layer (a load makes its own layers).
+        """
+        if folder in self._listing:
+            return self._listing[folder]
+        where = self.root / folder
+        try:
+            with os.scandir(where) as entries:
+                named = sorted(
+                    (e.name, e.is_symlink()) for e in entries if e.name.endswith(".yaml")
+                )
+        except OSError:  # no such folder (or not one)
+            named = []
+        listed = self._listing[folder] = [(where / name, link) for name, link in named]
+        return listed
 
     def escaping(self) -> list[Path]:
-        """An overlay's spec files that resolve outside its folder (links out of it): refused."""
+        """An overlay's spec files that resolve outside its folder (links out of it): refused.
+
+        Only links are resolved: a file that is no link, in a folder that is none, is inside.
+        """
         if not self.overlay or not self.root.is_dir():
             return []
         root = self.root.resolve()
         found = [self.root / name for name in _TOP_FILES]
         for folder in _FOLDERS:
-            found += sorted((self.root / folder).glob("*.yaml"))
+            linked = (self.root / folder).is_symlink()
+            found += [path for path, link in self._listed(folder) if link or linked]
         return [
             path
             for path in found
