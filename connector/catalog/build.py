@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from ..budgets.limits import RateLimit
@@ -50,7 +50,8 @@ def build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationSp
 def build_component(
     resolved: dict[str, Any],
     *,
-    operations: tuple[Mapping[str, OperationSpec], Mapping[str, OperationSpec]] | None = None,
+    operations: tuple[MutableMapping[str, OperationSpec], MutableMapping[str, OperationSpec]]
+    | None = None,
 ) -> ComponentSpec:
     """Build the component from checked, resolved plain data (what check_layers returns).
 

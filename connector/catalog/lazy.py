@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import pickle
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from . import cache
@@ -26,8 +26,11 @@ Recheck = Callable[[], dict[str, Any]]
 _BROKEN = (KeyError, TypeError, ValueError, AttributeError, IndexError, pickle.UnpicklingError)
 
 
-class LazyOperations(Mapping[str, OperationSpec]):
-    """Operations by key, each made by its maker when first looked up, then kept."""
+class LazyOperations(MutableMapping[str, OperationSpec]):
+    """Operations by key, each made by its maker when first looked up, then kept.
+
+    Settable and deletable like the dict it stands for (callers may replace an operation).
+    """
 
     def __init__(self, makers: dict[str, Callable[[], OperationSpec]]) -> None:
         self._makers = makers
@@ -38,6 +41,14 @@ class LazyOperations(Mapping[str, OperationSpec]):
         if built is None:
             built = self._built[key] = self._makers[key]()
         return built
+
+    def __setitem__(self, key: str, value: OperationSpec) -> None:
+        self._makers[key] = lambda: value
+        self._built[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._makers[key]
+        self._built.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._makers)
