@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +117,54 @@ def test_the_blocking_task_waits_for_the_same_job_itself(conn: Sandbox) -> None:
 def test_the_provider_declares_the_trigger_module() -> None:
     modules = [m for t in get_provider_info()["triggers"] for m in t["python-modules"]]
     assert modules == ["connector.engines.airflow.triggers"]
+
+
+GDPR_DAG = """
+mixpanel_gdpr:
+  schedule: null
+  start_date: 2026-01-01
+  tasks:
+    - task_id: forget
+      operator: connector.engines.airflow.operators.MixpanelOperator
+      action: createDataDeletion
+      deferrable: true
+      inputs:
+        distinct_ids: u1, u2
+        waitForCompletion: true
+"""
+
+
+def test_a_dag_factory_task_defers_and_the_dag_run_succeeds(
+    airflow_db: None, conn: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dag.test() runs the trigger in process, as the triggerer would between the two halves."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import sync_bag_to_db
+
+    from connector.engines.airflow import triggers
+
+    from .test_dag_factory import dag_file, dagbag
+
+    polled: list[str] = []
+    checked = triggers._checked
+
+    def recorded(*args: Any) -> dict[str, Any]:
+        found = checked(*args)
+        polled.append(found.get("status") or found["event"])
+        return found
+
+    monkeypatch.setattr(triggers, "_checked", recorded)
+
+    dag_file(tmp_path / "dags", "mixpanel_gdpr", GDPR_DAG)
+    bag = dagbag(tmp_path / "dags")
+    assert bag.import_errors == {}
+    dag = bag.get_dag("mixpanel_gdpr")
+    assert dag.get_task("forget").deferrable is True
+    DagBundlesManager().sync_bundles_to_db()
+    sync_bag_to_db(bag, "dags-folder", None)
+    run = dag.test()
+    assert run.get_task_instance("forget").state == "success"
+    result = run.get_task_instance("forget").xcom_pull(task_ids="forget")
+    assert result["data"]["results"]["status"] == "SUCCESS"
+    assert polled[0] == "PENDING" and polled[-1] == "SUCCESS"  # the trigger polled, not the task
+    assert _creates(conn) == 1
