@@ -15,10 +15,14 @@ from .hooks import MixpanelHook
 
 
 def _checked(
-    conn_id: str, action: str, job_id: str, inputs: dict[str, Any], waited_s: float, polls: int
+    hook: MixpanelHook,
+    action: str,
+    job_id: str,
+    inputs: dict[str, Any],
+    waited_s: float,
+    polls: int,
 ) -> dict[str, Any]:
     """One status request through the runtime (connector.jobs.check_job), as an event payload."""
-    hook = MixpanelHook(mixpanel_conn_id=conn_id)
     try:
         found = check_job(
             hook.component,
@@ -84,12 +88,16 @@ class MixpanelJobTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the job is done or an error ends the wait; yield that one event."""
+        hook = MixpanelHook(mixpanel_conn_id=self.conn_id)
+        # The connection is fetched on the triggerer's loop; loading the component and each
+        # status request run in a thread, so the loop (shared by every trigger) never blocks.
+        await asyncio.to_thread(hook.use_connection, await hook.aget_connection(self.conn_id))
         polls = 0
         while True:
             polls += 1
             waited = max(0.0, time.time() - self.started)
             payload = await asyncio.to_thread(
-                _checked, self.conn_id, self.action, self.job_id, self.inputs, waited, polls
+                _checked, hook, self.action, self.job_id, self.inputs, waited, polls
             )
             if payload["event"] != "running":
                 yield TriggerEvent(payload)
