@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from connector.engines.airflow.provider import get_provider_info
 from connector.engines.airflow.triggers import MixpanelJobTrigger
 from connector.errors import JobFailed, JobTimeout
 from connector.sandbox import Sandbox
+
+from .conftest import set_connection
 
 ACTION = "createDataDeletion"
 
@@ -73,20 +76,28 @@ def test_a_failed_job_fails_the_resumed_task_naming_the_job(conn: Sandbox) -> No
     assert f"job {event['job_id']} failed" in str(caught.value)
 
 
-def test_past_the_maximum_wait_the_task_fails_then_resumes_by_the_job_id(conn: Sandbox) -> None:
-    inputs = {"distinct_ids": "u1", "waitForCompletion": True, "maxWaitSeconds": 1}
-    operator, deferred = _deferred(inputs)
-    event = _event(deferred)
-    assert event["error"] == "JobTimeout"
-    with pytest.raises(JobTimeout) as caught:
-        operator.execute_complete({}, event)
-    job_id = caught.value.job_id
-    assert f"Tracking ID (`tracking_id`) = {job_id}" in str(caught.value)
-    resumed, again = _deferred({"tracking_id": job_id, "waitForCompletion": True})
-    assert again.trigger.serialize()[1]["job_id"] == job_id
-    result = resumed.execute_complete({}, _event(again))
-    assert result["data"]["results"]["tracking_id"] == job_id
-    assert _creates(conn) == 1  # the resume created no job
+def test_past_the_maximum_wait_the_task_fails_then_resumes_by_the_job_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [time.time()]  # the sandbox's clock: its jobs stay PENDING until it moves
+    with Sandbox(clock=lambda: now[0]) as sandbox:
+        set_connection(monkeypatch, sandbox)
+        inputs = {"distinct_ids": "u1", "waitForCompletion": True, "maxWaitSeconds": 1}
+        operator, deferred = _deferred(inputs)
+        event = _event(deferred)
+        assert event["error"] == "JobTimeout"
+        with pytest.raises(JobTimeout) as caught:
+            operator.execute_complete({}, event)
+        job_id = caught.value.job_id
+        assert caught.value.status == "PENDING"
+        assert f"Tracking ID (`tracking_id`) = {job_id}" in str(caught.value)
+        now[0] += 10  # the job finishes
+        resumed, again = _deferred({"tracking_id": job_id, "waitForCompletion": True})
+        assert again.trigger.serialize()[1]["job_id"] == job_id
+        result = resumed.execute_complete({}, _event(again))
+        assert result["data"]["results"]["tracking_id"] == job_id
+        assert _creates(sandbox) == 1  # the resume created no job
+        assert sandbox.errors == []
 
 
 def test_without_wait_for_completion_nothing_is_deferred(conn: Sandbox) -> None:

@@ -33,15 +33,15 @@ def _checked(
             waited_s=waited_s,
             polls=polls,
         )
-    except JobError as exc:  # failed, or still running past the maximum wait
-        kind = type(exc).__name__
-        return {"event": "error", "error": kind, "message": str(exc), "job_id": job_id}
-    except ConnectorError as exc:
+    except ConnectorError as exc:  # a failed job, one past the maximum wait, or any error
+        status = exc.status if isinstance(exc, JobError) else ""
+        kind, message = type(exc).__name__, str(exc)
         return {
             "event": "error",
-            "error": type(exc).__name__,
-            "message": str(exc),
+            "error": kind,
+            "message": message,
             "job_id": job_id,
+            "status": status,
         }
     return {"event": "done" if found["done"] else "running", "job_id": job_id, **found}
 
@@ -51,8 +51,8 @@ class MixpanelJobTrigger(BaseTrigger):
 
     The status request is the runtime's own (the same as a blocking task's), made in a thread.
     Fires one event: `{"event": "done", "job_id", "status", "data"}`, or `{"event": "error",
-    "error", "message", "job_id"}` for a failed job, a job still running after `max_wait_s`, or
-    any other error (the task then fails with that message and the job's id).
+    "error", "message", "job_id", "status"}` for a failed job, a job still running after
+    `max_wait_s`, or any other error (the task then fails with that message and the job's id).
     """
 
     def __init__(
