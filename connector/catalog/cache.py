@@ -102,21 +102,28 @@ def cache_key(layers: Sequence[Layer]) -> str:
 
 
 def _fingerprint(layers: Sequence[Layer]) -> tuple[str, int]:
-    """A digest of the same files' names and stat data (no content), and their newest ctime."""
-    digest = hashlib.sha256(sys.version.encode())
-    newest = 0
-    places = [(f"\0code\0{name}\0", os.path.join(_PACKAGE, name)) for name in _code_files()]
+    """A digest of the same files' paths and stat data (no content), and their newest time.
+
+    Each layer's folders are listed once and every `*.yaml` in them counts (even one a load
+    would refuse): a change to any of them changes the digest.
+    """
+    rows: list[tuple[Any, ...]] = [(sys.version,)]
+    paths = [os.path.join(_PACKAGE, name) for name in _code_files()]
     for index, layer in enumerate(layers):
-        places.append((f"\0layer\0{index}\0{layer.source}\0{layer.overlay}\0", ""))
-        places += [(f"\0file\0{path.as_posix()}\0", str(path)) for path in layer.files()]
-    for label, path in places:
-        digest.update(label.encode())
-        if path:
+        rows.append((index, layer.source, layer.overlay))
+        paths += layer.stat_paths()
+    newest = 0
+    for path in paths:
+        try:
             info = os.stat(path)
-            fields = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-            digest.update(repr(fields).encode())
-            newest = max(newest, info.st_ctime_ns, info.st_mtime_ns)
-    return digest.hexdigest(), newest
+        except FileNotFoundError:
+            rows.append((path,))
+            continue
+        rows.append(
+            (path, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+        )
+        newest = max(newest, info.st_ctime_ns, info.st_mtime_ns)
+    return hashlib.sha256(repr(rows).encode()).hexdigest(), newest
 
 
 #: A file changed this recently may change again within its timestamp's resolution unseen.

@@ -25,7 +25,7 @@ class Layer:
     source: str
     overlay: bool
     shared: dict[str, Any] = field(default_factory=dict)
-    _listing: dict[str, list[tuple[Path, bool]]] = field(
+    _listing: dict[str, list[tuple[str, bool]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -43,22 +43,32 @@ class Layer:
         return [path for path in found if path not in escaping] if escaping else found
 
     def _listed(self, folder: str) -> list[tuple[Path, bool]]:
-        """The `*.yaml` entries of `folder`, sorted by name, each with whether it is a link.
+        """The `*.yaml` entries of `folder`, sorted by name, each with whether it is a link."""
+        where = self.root / folder
+        return [(where / name, link) for name, link in self.named(folder)]
+
+    def named(self, folder: str) -> list[tuple[str, bool]]:
+        """The names of `folder`'s `*.yaml` entries, sorted, each with whether it is a link.
 
         Listed once per Layer (a load makes its own layers).
         """
-        if folder in self._listing:
-            return self._listing[folder]
-        where = self.root / folder
-        try:
-            with os.scandir(where) as entries:
-                named = sorted(
-                    (e.name, e.is_symlink()) for e in entries if e.name.endswith(".yaml")
-                )
-        except OSError:  # no such folder (or not one)
-            named = []
-        listed = self._listing[folder] = [(where / name, link) for name, link in named]
-        return listed
+        if folder not in self._listing:
+            try:
+                with os.scandir(self.root / folder) as entries:
+                    found = [(e.name, e.is_symlink()) for e in entries if e.name.endswith(".yaml")]
+            except OSError:  # no such folder (or not one)
+                found = []
+            self._listing[folder] = sorted(found)
+        return self._listing[folder]
+
+    def stat_paths(self) -> list[str]:
+        """Every path whose stat data stands for this layer's files (a superset of `files()`)."""
+        root = str(self.root)
+        found = [os.path.join(root, name) for name in _TOP_FILES]
+        for folder in _FOLDERS:
+            where = os.path.join(root, folder)
+            found += [os.path.join(where, name) for name, _ in self.named(folder)]
+        return found
 
     def escaping(self) -> list[Path]:
         """An overlay's spec files that resolve outside its folder (links out of it): refused.

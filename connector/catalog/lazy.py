@@ -129,9 +129,7 @@ def cached_component(
     fallback = _Fallback(recheck)
     reads = cached["component"].get("reads") or {}
 
-    def maker(stored: dict[str, Any]) -> Callable[[], OperationSpec]:
-        kind, key = stored["kind"], stored["key"]
-
+    def maker(stored: dict[str, Any], kind: str, key: str) -> Callable[[], OperationSpec]:
         def make() -> OperationSpec:
             try:
                 entry = _unpacked(stored)
@@ -152,7 +150,7 @@ def cached_component(
     tables: dict[str, dict[str, Callable[[], OperationSpec]]] = {"action": {}, "data_source": {}}
     for stored in cached["operations"]:
         key = stored["key"] if "blob" in stored else stored["data"]["key"]
-        tables[stored["kind"]][key] = maker({**stored, "key": key})
+        tables[stored["kind"]][key] = maker(stored, stored["kind"], key)
     try:
         return build_component(
             cached,
