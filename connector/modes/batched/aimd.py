@@ -22,6 +22,15 @@ log = logging.getLogger("connector.batch")
 
 
 @dataclass(frozen=True)
+class Learned:
+    """Where a limit stood: its level, the level last throttled and the probing patience."""
+
+    limit: int
+    throttled_at: int | None = None
+    patience: int = 1
+
+
+@dataclass(frozen=True)
 class Slot:
     """One request's permission to be in flight, and the limit's epoch when it was granted."""
 
@@ -74,6 +83,8 @@ class AdaptiveLimit:
         self._clock = clock
         self._window = LatencyWindow()
         self._decisions: deque[str] = deque(maxlen=KEPT_DECISIONS)
+        self._proven: int | None = None  # the last level a whole window was answered fine at
+        self._halved: int | None = None  # the level the last throttle halved the limit to
 
     @property
     def limit(self) -> int:
@@ -115,7 +126,10 @@ class AdaptiveLimit:
                     again = self._limit == self._throttled_at
                     self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
                     self._throttled_at = self._limit
+                    if self._proven is not None and self._proven >= self._limit:
+                        self._proven = self._limit - 1  # it serves fewer now than it did
                     self._move(max(self.floor, self._limit // 2), f"answer {status}")
+                    self._halved = self._limit
                     self._epoch += 1
                     self._good_run = 0
             elif status is not None and status < 500 and not self.fixed:
@@ -144,6 +158,7 @@ class AdaptiveLimit:
         verdict = self._window.add(rtt_s, self._limit)
         if verdict is None:
             return
+        self._proven = self._limit
         if verdict.step < 0 and self._limit > self.floor:
             self._good_run = 0
             self._move(self._limit - 1, f"latency rose without throughput, {verdict.describe()}")
@@ -154,6 +169,38 @@ class AdaptiveLimit:
                 self._move(self._limit + 1, f"room for more, {verdict.describe()}")
                 if self._throttled_at is not None and self._limit > self._throttled_at:
                     self._patience = 1  # the probe got through: the server has room again
+
+    def learned(self) -> Learned:
+        """Where the next run should start (`resume`), and what it should know of throttling.
+
+        The last level a whole window of answers came back fine at; without one since the last
+        throttle, the level that throttle halved the limit to (the recovery above it is
+        unproven); without a throttle either, the limit now.
+        """
+        with self._changed:
+            level = self._proven
+            if level is None:
+                level = self._halved if self._halved is not None else self._limit
+            return Learned(level, self._throttled_at, self._patience)
+
+    def resume(self, learned: Learned, why: str) -> bool:
+        """Start from where an earlier run stood, unless the limit already moved in this one.
+
+        The level is clamped between the floor and the ceiling. A fixed limit is left as it
+        is. True when applied.
+        """
+        with self._changed:
+            if self.fixed or self._decisions:
+                return False
+            level = min(self.ceiling, max(self.floor, learned.limit))
+            if learned.throttled_at is not None:
+                # Probing above the start waits as long as it did in the earlier run; recovery
+                # after a halving climbs back no higher than the start.
+                self._throttled_at = min(learned.throttled_at, level + 1)
+                self._patience = max(1, min(MAX_PATIENCE, learned.patience))
+            self._move(level, why)
+            self._changed.notify_all()
+            return True
 
     def snapshot(self) -> dict[str, int]:
         """The figures progress and results show: current limit, in flight, throttled."""

@@ -13,12 +13,15 @@ from typing import Any, Protocol
 from ...call import Call
 from ...core.jsonenc import EncodedList
 from ...core.progress import Progress
+from ...core.templates import input_context, render_value
+from ...core.urls import origin_of
 from ...prepare.inputs import check_rules
 from ...prepare.request import HTTPRequest
 from .aimd import AdaptiveLimit
 from .chunks import Batch, laned_batches, records_of
 from .pool import Concurrency, send_all
 from .records import RecordPlan, Refusal
+from .remembered import RememberedLimit
 from .results import (
     DEFAULT_WORKERS,
     Totals,
@@ -156,13 +159,44 @@ def run_batched(
             body = body.json_bytes().decode()
         return replace(request, body=body, inputs={**request.inputs, key: batch.records}), header
 
-    send_all(stream, prepare, send, on_ack, concurrency=concurrency, totals=totals, progress=shown)
+    memory = (
+        None if concurrency.fixed or concurrency.key is None else _memory(call, concurrency.key)
+    )
+    send_all(
+        stream,
+        prepare,
+        send,
+        on_ack,
+        concurrency=concurrency,
+        totals=totals,
+        progress=shown,
+        memory=memory,
+    )
     if not totals.batches and not totals.skipped:
         raise nothing_sent_error(refused, plan)
     if checkpoint is not None:
         checkpoint.remove()
     single = bool(result_spec.get("single_answer"))
     return result_of(totals, refused, plan, single_answer=single)
+
+
+def _memory(call: Call, template: str) -> Callable[[], RememberedLimit | None]:
+    """Where the limit of `call` is kept: its origin, its `batch.concurrency.key`, credential.
+
+    Rendered with no records (its origin and credentials do not depend on them), on the
+    recall's thread.
+    """
+
+    def build() -> RememberedLimit:
+        request, header = call.render({**call.values, call.op.batch["input"]: []})
+        context = input_context(call.values, call.connection)
+        key = render_value(template, context, action=call.op.key, field="batch.concurrency.key")
+        secret = [str(call.connection.get(name) or "") for name in call.secrets_rendered()]
+        credential = "\0".join([header or "", *secret])
+        where = str(origin_of(request.url))
+        return RememberedLimit(call.settings.registry, where, str(key or ""), credential)
+
+    return build
 
 
 def _unacknowledged(
