@@ -28,6 +28,7 @@ class Learned:
     limit: int
     throttled_at: int | None = None
     patience: int = 1
+    waited: int = 0  # the windows of good answers since the last probe (toward `patience`)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class AdaptiveLimit:
             level = self._proven
             if level is None:
                 level = self._halved if self._halved is not None else self._limit
-            return Learned(level, self._throttled_at, self._patience)
+            return Learned(level, self._throttled_at, self._patience, self._good_run)
 
     def resume(self, learned: Learned, why: str) -> bool:
         """Start from where an earlier run stood, unless the limit already moved in this one.
@@ -198,6 +199,8 @@ class AdaptiveLimit:
                 # after a halving climbs back no higher than the start.
                 self._throttled_at = min(learned.throttled_at, level + 1)
                 self._patience = max(1, min(MAX_PATIENCE, learned.patience))
+                # Runs of a short job probe as one long run would, not once per run.
+                self._good_run = max(0, min(self._patience - 1, learned.waited))
             self._move(level, why)
             self._changed.notify_all()
             return True

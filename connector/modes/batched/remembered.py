@@ -81,7 +81,11 @@ class RememberedLimit:
         if accepted is None:
             with_note = self.recall()
             earlier = self._credential if with_note and with_note.accepted else None
-        value: dict[str, Any] = {"limit": learned.limit, "patience": learned.patience}
+        value: dict[str, Any] = {
+            "limit": learned.limit,
+            "patience": learned.patience,
+            "waited": learned.waited,
+        }
         if learned.throttled_at is not None:
             value["throttled_at"] = learned.throttled_at
         credential = self._credential if accepted else earlier
@@ -102,10 +106,13 @@ def parse(text: str | None, credential: str) -> Recalled | None:
         limit = value["limit"]
         throttled_at = value.get("throttled_at")
         patience = value.get("patience", 1)
+        waited = value.get("waited", 0)
     except (ValueError, TypeError, KeyError):
         return None
     numbers = [limit, patience] + ([] if throttled_at is None else [throttled_at])
     if not all(type(n) is int and 1 <= n <= 1_000_000 for n in numbers):
         return None
-    learned = Learned(limit, throttled_at, patience)
+    if type(waited) is not int or not 0 <= waited <= 1_000_000:
+        return None
+    learned = Learned(limit, throttled_at, patience, waited)
     return Recalled(learned, value.get("accepted") == credential)

@@ -26,7 +26,7 @@ def _answer(limit: AdaptiveLimit, status: int, count: int = 1) -> None:
 
 def test_learned_is_the_halved_level_until_a_whole_window_proves_a_higher_one() -> None:
     limit = AdaptiveLimit(16)
-    assert limit.learned() == Learned(16, None, 1)  # nothing seen: where it stands
+    assert limit.learned() == Learned(16, None, 1, 0)  # nothing seen: where it stands
     _answer(limit, 429)  # throttled at 16: 8
     _answer(limit, 200, 7)  # recovers one a good answer, up to 15: unproven
     assert limit.limit == 15
@@ -59,6 +59,17 @@ def test_resume_starts_there_with_the_throttle_and_patience_it_knew() -> None:
     assert limit.limit == 8
     _answer(limit, 200, 8)
     assert limit.limit == 9
+
+
+def test_runs_of_a_short_job_wait_out_the_patience_together() -> None:
+    limit = AdaptiveLimit(16)
+    limit.resume(Learned(8, 9, 4, waited=3), "where the last run ended")
+    _answer(limit, 200, 8)  # the fourth window of the patience, the first of this run
+    assert limit.limit == 9
+    ended = AdaptiveLimit(16)
+    ended.resume(Learned(8, 9, 4, waited=1), "x")
+    _answer(ended, 200, 8)
+    assert ended.limit == 8 and ended.learned() == Learned(8, 9, 4, waited=2)
 
 
 def test_resume_is_clamped_and_never_overrides_a_move_or_a_fixed_limit() -> None:
