@@ -86,6 +86,7 @@ class AdaptiveLimit:
         self._decisions: deque[str] = deque(maxlen=KEPT_DECISIONS)
         self._proven: int | None = None  # the last level a whole window was answered fine at
         self._halved: int | None = None  # the level the last throttle halved the limit to
+        self._peak = 0  # the most requests in flight during the current window
 
     @property
     def limit(self) -> int:
@@ -114,6 +115,7 @@ class AdaptiveLimit:
             if not self._changed.wait_for(lambda: self._in_flight < self._limit, timeout):
                 return None
             self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
             return Slot(self._epoch, self._clock())
 
     def release(self, slot: Slot, status: int | None) -> None:
@@ -159,7 +161,9 @@ class AdaptiveLimit:
         verdict = self._window.add(rtt_s, self._limit)
         if verdict is None:
             return
-        self._proven = self._limit
+        # Under a level that was throttled, a window proves only as many as were in flight.
+        peak, self._peak = self._peak, self._in_flight
+        self._proven = self._limit if self._throttled_at is None else min(self._limit, peak)
         if verdict.step < 0 and self._limit > self.floor:
             self._good_run = 0
             self._move(self._limit - 1, f"latency rose without throughput, {verdict.describe()}")
@@ -174,12 +178,12 @@ class AdaptiveLimit:
     def learned(self) -> Learned:
         """Where the next run should start (`resume`), and what it should know of throttling.
 
-        The last level a whole window of answers came back fine at; without one since the last
-        throttle, the level that throttle halved the limit to (the recovery above it is
-        unproven); without a throttle either, the limit now.
+        Never throttled: the limit now. Else the last level a whole window of answers came
+        back fine at (as many as were in flight at once); without one since the last throttle,
+        the level that throttle halved the limit to (the recovery above it is unproven).
         """
         with self._changed:
-            level = self._proven
+            level = self._limit if self._throttled_at is None else self._proven
             if level is None:
                 level = self._halved if self._halved is not None else self._limit
             return Learned(level, self._throttled_at, self._patience, self._good_run)

@@ -24,6 +24,14 @@ def _answer(limit: AdaptiveLimit, status: int, count: int = 1) -> None:
         limit.release(slot, status)
 
 
+def _together(limit: AdaptiveLimit, status: int, count: int) -> None:
+    """`count` requests in flight at once, then answered."""
+    slots = [limit.acquire_within(1) for _ in range(count)]
+    for slot in slots:
+        assert slot is not None
+        limit.release(slot, status)
+
+
 def test_learned_is_the_halved_level_until_a_whole_window_proves_a_higher_one() -> None:
     limit = AdaptiveLimit(16)
     assert limit.learned() == Learned(16, None, 1, 0)  # nothing seen: where it stands
@@ -31,23 +39,27 @@ def test_learned_is_the_halved_level_until_a_whole_window_proves_a_higher_one() 
     _answer(limit, 200, 7)  # recovers one a good answer, up to 15: unproven
     assert limit.limit == 15
     assert limit.learned() == Learned(8, 16, 1)
-    _answer(limit, 200, 15)  # a whole window of 15 fine at 15
-    assert limit.learned().limit == 15
+    _answer(limit, 200, 15)  # a whole window fine at 15, one at a time: proves 1
+    assert limit.learned().limit == 1
+    assert limit.limit == 16  # that window said: room for more
+    _together(limit, 200, 16)  # a whole window of 16 in flight at once, fine
+    assert limit.learned().limit == 16
 
 
 def test_a_throttle_at_or_below_the_proven_level_lowers_it() -> None:
     limit = AdaptiveLimit(16, start=4)
-    _answer(limit, 200, 4)  # a window at 4: proven, and room for more: 5
-    assert limit.learned().limit == 4 and limit.limit == 5
+    _together(limit, 200, 4)  # a window at 4: room for more: 5; never throttled: 5
+    assert limit.learned().limit == 5 and limit.limit == 5
     limit2 = AdaptiveLimit(16, start=4)
-    _answer(limit2, 200, 4)
+    _together(limit2, 200, 4)
     slots = [limit2.acquire() for _ in range(3)]
     limit2.release(slots[0], 429)  # throttled at 5 with 4 proven: 4 stays
     assert limit2.learned().limit == 4
-    limit3 = AdaptiveLimit(16, start=4)
-    _answer(limit3, 200, 4)
-    limit3._limit = 4  # a server that now throttles at the proven level itself
-    _answer(limit3, 429)
+    limit3 = AdaptiveLimit(16)
+    limit3.resume(Learned(4, 5, 8), "x")
+    _together(limit3, 200, 4)  # proven at 4, under the throttled 5
+    assert limit3.learned().limit == 4
+    _answer(limit3, 429)  # a server that now throttles at the proven level itself
     assert limit3.learned().limit == 3
 
 
@@ -68,7 +80,7 @@ def test_runs_of_a_short_job_wait_out_the_patience_together() -> None:
     assert limit.limit == 9
     ended = AdaptiveLimit(16)
     ended.resume(Learned(8, 9, 4, waited=1), "x")
-    _answer(ended, 200, 8)
+    _together(ended, 200, 8)
     assert ended.limit == 8 and ended.learned() == Learned(8, 9, 4, waited=2)
 
 
