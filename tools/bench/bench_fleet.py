@@ -6,7 +6,9 @@ several rounds, clients alternating, against tools/bench/sink.py in a process of
 answers each request after `--latency` seconds and serves `--cap` at once (429 beyond):
   - `fleet`: `--processes` processes, each importEvents with its defaults on its slice of the
     events, sharing one budget store (a SQLite file), started together; its time runs from
-    the first process's start to the last one's end;
+    the first process's start to the last one's end. `fleet (kept)`: the store an earlier
+    fleet run of the same job wrote to (one untimed warm-up run, then each round's);
+    `fleet (fresh)`: an empty store each round;
   - `loop`: one hand-written loop of pre-built gzip batches tuned by hand to `--cap` threads
     (it never meets a 429), sending every event.
 The sink checks that every event arrives exactly once (by `$insert_id`) and counts the 429s.
@@ -55,7 +57,8 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
         inputs = {"events": records, "project_id": "1"}
         data = component.run("importEvents", inputs, CONNECTION)["data"]
         assert data["records_imported"] == len(records), data
-        figures = {k: data[k] for k in ("concurrency", "requests_throttled")}
+        figures = {k: data.get(k) for k in ("concurrency", "requests_throttled")}
+        figures["decisions"] = data.get("concurrency_decisions", [])
     print(json.dumps({"start": start, "end": time.time(), **figures}), flush=True)
 
 
@@ -84,6 +87,7 @@ def _together(name: str, url: str, files: list[Path], threads: int, budgets: str
         if proc.returncode != 0:
             raise SystemExit(f"client {name} failed")
         results.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"  {name}: {results[-1]}", file=sys.stderr)
     return float(max(r["end"] for r in results) - min(r["start"] for r in results))
 
 
@@ -104,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.client:
         client_main(args.client, args.url, args.file, args.threads, args.budgets)
         return 0
-    seconds: dict[str, list[float]] = {"fleet": [], "loop": []}
-    throttled: list[int] = []
+    names = ["fleet (kept)", "fleet (fresh)", "loop"]
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    throttled: dict[str, list[int]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         events = make_events(args.events)
@@ -117,36 +122,41 @@ def main(argv: list[str] | None = None) -> int:
             part.write_text("".join(json.dumps(e) + "\n" for e in events[n :: args.processes]))
             slices.append(part)
         del events
+        kept = f"sqlite:///{folder / 'kept.sqlite3'}"
         with Sink(latency=args.latency, cap=args.cap) as url:
+            _together("fleet", url, slices, args.cap, kept)  # the earlier run (not timed)
             for round_ in range(args.rounds):
-                order = ["fleet", "loop"] if round_ % 2 == 0 else ["loop", "fleet"]
+                order = names[round_ % 3 :] + names[: round_ % 3]
                 for name in order:
                     requests.post(f"{url}/reset", timeout=30)
-                    budgets = f"sqlite:///{folder / f'budgets-{round_}.sqlite3'}"
-                    files = slices if name == "fleet" else [whole]
-                    took = _together(name, url, files, args.cap, budgets)
+                    fresh = f"sqlite:///{folder / f'budgets-{round_}.sqlite3'}"
+                    budgets = kept if name == "fleet (kept)" else fresh
+                    files = [whole] if name == "loop" else slices
+                    client = "loop" if name == "loop" else "fleet"
+                    took = _together(client, url, files, args.cap, budgets)
                     stats = requests.get(f"{url}/stats", timeout=30).json()
                     keys = ("records", "unique_ids", "duplicates", "without_id")
                     if tuple(stats[k] for k in keys) != (args.events, args.events, 0, 0):
                         raise SystemExit(f"{name}: not exactly once: {stats}")
                     seconds[name].append(took)
-                    if name == "fleet":
-                        throttled.append(int(stats["throttled"]))
+                    throttled[name].append(int(stats["throttled"]))
                     print(f"round {round_ + 1} {name}: {took:.2f} s {stats}", file=sys.stderr)
-    fleet = args.events / statistics.median(seconds["fleet"])
     loop = args.events / statistics.median(seconds["loop"])
     print(f"## A fleet of {args.processes} processes, one project, server serving {args.cap}\n")
     print(
         f"{args.events:,} events split across {args.processes} processes (importEvents "
-        f"defaults, one SQLite budget store, a fresh one each round) against one loop tuned "
-        f"to {args.cap} threads; each answer after {args.latency:g} s, 429 beyond {args.cap} "
-        f"at once; {args.rounds} rounds, medians.\n"
+        f"defaults, one SQLite budget store) against one loop tuned to {args.cap} threads; each "
+        f"answer after {args.latency:g} s, 429 beyond {args.cap} at once; {args.rounds} rounds, "
+        "clients alternating, medians.\n"
     )
-    print("| fleet events/s | tuned loop events/s | ratio | 429s answered to the fleet |")
-    print("|---:|---:|---:|---:|")
-    print(
-        f"| {fleet:,.0f} | {loop:,.0f} | {fleet / loop:.2f}x | {statistics.median(throttled):.0f} |"
-    )
+    print("| client | events/s | ratio to the tuned loop | 429s answered |")
+    print("|---|---:|---:|---:|")
+    for name in names:
+        rate = args.events / statistics.median(seconds[name])
+        print(
+            f"| {name} | {rate:,.0f} | {rate / loop:.2f}x | "
+            f"{statistics.median(throttled[name]):.0f} |"
+        )
     return 0
 
 

@@ -94,6 +94,7 @@ def send_all(
     totals: Counted,
     progress: Progress | None = None,
     memory: Callable[[], Memory | None] | None = None,
+    limit: AdaptiveLimit | None = None,
 ) -> None:
     """Send each `(lane, batch)`: `prepare` it on a builder, `send` it on a worker.
 
@@ -107,7 +108,7 @@ def send_all(
     answer, one call at a time. Stops at the first error and raises it, noting what had been
     sent.
     """
-    limit = concurrency.limit()
+    limit = limit or concurrency.limit()
     first_done, failed = threading.Event(), threading.Event()
     first: list[int] = []  # the number of the first batch sent (0 unless a resume skipped some)
     lock = threading.Lock()

@@ -159,9 +159,7 @@ def run_batched(
             body = body.json_bytes().decode()
         return replace(request, body=body, inputs={**request.inputs, key: batch.records}), header
 
-    memory = (
-        None if concurrency.fixed or concurrency.key is None else _memory(call, concurrency.key)
-    )
+    memory, limit = _kept(call, concurrency)
     send_all(
         stream,
         prepare,
@@ -171,6 +169,7 @@ def run_batched(
         totals=totals,
         progress=shown,
         memory=memory,
+        limit=limit,
     )
     if not totals.batches and not totals.skipped:
         raise nothing_sent_error(refused, plan)
@@ -180,23 +179,31 @@ def run_batched(
     return result_of(totals, refused, plan, single_answer=single)
 
 
-def _memory(call: Call, template: str) -> Callable[[], RememberedLimit | None]:
-    """Where the limit of `call` is kept: its origin, its `batch.concurrency.key`, credential.
+def _kept(
+    call: Call, concurrency: Concurrency
+) -> tuple[Callable[[], RememberedLimit] | None, AdaptiveLimit | None]:
+    """Where the limit of `call` is kept, and the fleet's limit when the store is shared.
 
-    Rendered with no records (its origin and credentials do not depend on them), on the
-    recall's thread.
+    Kept per origin, `batch.concurrency.key` and credential. Rendered with no records: its
+    origin and credentials do not depend on them.
     """
+    if concurrency.fixed or concurrency.key is None:
+        return None, None
+    request, header = call.render({**call.values, call.op.batch["input"]: []})
+    context = input_context(call.values, call.connection)
+    key = render_value(concurrency.key, context, action=call.op.key, field="batch.concurrency.key")
+    secret = [str(call.connection.get(name) or "") for name in call.secrets_rendered()]
+    credential = "\0".join([header or "", *secret])
+    where = str(origin_of(request.url))
+    registry = call.settings.registry
+    memory = RememberedLimit(registry, where, str(key or ""), credential)
+    store = getattr(registry, "store", None)  # a store other processes share
+    if store is None:
+        return lambda: memory, None
+    from .fleet import FleetLimit
 
-    def build() -> RememberedLimit:
-        request, header = call.render({**call.values, call.op.batch["input"]: []})
-        context = input_context(call.values, call.connection)
-        key = render_value(template, context, action=call.op.key, field="batch.concurrency.key")
-        secret = [str(call.connection.get(name) or "") for name in call.secrets_rendered()]
-        credential = "\0".join([header or "", *secret])
-        where = str(origin_of(request.url))
-        return RememberedLimit(call.settings.registry, where, str(key or ""), credential)
-
-    return build
+    fleet = FleetLimit(concurrency.ceiling, store, memory.name, start=concurrency.start)
+    return lambda: memory, fleet
 
 
 def _unacknowledged(
