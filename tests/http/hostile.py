@@ -2,7 +2,8 @@
 
 Each request for a day takes the next `Answer` scripted for that day (a whole, well-framed
 answer once none is left): its framing (Content-Length, chunked, closing the connection), gzip
-or not, where it is cut, a line nested deep or very long, a drip of one byte at a time.
+or not, where it is cut, a line nested deep or very long, a drip of one byte at a time (of the
+body, or of the status line and headers).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Answer:
     long: int = 0  # a line of this many bytes, when > 0
     drip_s: float = 0.0  # `drip_bytes` of the body every drip_s seconds, when > 0
     drip_bytes: int = 1
+    head_drip_s: float = 0.0  # the status line and headers one byte every head_drip_s, when > 0
     raw: bytes = b""  # when set, sent as it is (head and body)
 
 
@@ -131,7 +133,13 @@ class HostileServer:
         elif plan.framing == "chunked":
             headers.append(b"Transfer-Encoding: chunked")
         headers.append(b"Connection: close")
-        conn.sendall(b"\r\n".join(headers) + b"\r\n\r\n")
+        head = b"\r\n".join(headers) + b"\r\n\r\n"
+        if plan.head_drip_s:
+            for at in range(len(head)):
+                conn.sendall(head[at : at + 1])
+                time.sleep(plan.head_drip_s)
+        else:
+            conn.sendall(head)
         if plan.framing == "chunked":
             pieces = [body[i : i + 4096] for i in range(0, len(body), 4096)]
             framed = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
