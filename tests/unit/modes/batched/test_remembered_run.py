@@ -119,7 +119,9 @@ def test_the_second_run_starts_where_the_first_ended_and_the_store_holds_no_clea
         "16 -> 3: where the last run ended",
         "16 -> 2: where the last run ended",
     )
-    kept = b"".join(path.read_bytes() for path in tmp_path.glob("budgets.sqlite3*"))
+    kept = b"".join(p.read_bytes() for p in tmp_path.rglob("budgets.sqlite3*") if p.is_file())
+    names = " ".join(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    kept += names.encode()  # the slot files' names too
     assert b"concurrency " in kept  # the note is there...
     for clear in (PROJECT, "127.0.0.1", "sa-secret-4242", "sa-user", "tok-77aa"):
         assert clear.encode() not in kept  # ...as digests only
