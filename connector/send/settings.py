@@ -1,4 +1,4 @@
-"""What every call of one component shares (Settings) and what one call overrides (CallOptions)."""
+"""The settings a component's calls share (Settings, also as attributes), one call's overrides."""
 
 from __future__ import annotations
 
