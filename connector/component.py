@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .budgets import resolve_budgets
 from .budgets.limits import Registry
-from .call import Call, CallOptions, Settings
+from .call import Call, CallOptions
+from .catalog.lookup import every_operation, find_operation
 from .catalog.spec import ComponentSpec, OperationSpec
 from .core.digest import inputs_digest
 from .core.progress import Progress
 from .core.urls import checked_base_url
-from .core.values import closest
-from .errors import InputError, InputProblem
 from .modes.paged import collect_pages, iter_pages, paging_enabled
 from .modes.single import items_of, iter_items, send_once
 from .modes.streamed import (
@@ -30,13 +28,14 @@ from .parse.picklist import picklist
 from .prepare.request import HTTPRequest
 from .send.attempts import DEFAULT_RETRY, SHORT_WAIT_S, Clock, SystemClock
 from .send.policy import RetryPolicy, guided
+from .send.settings import Settings, SettingsAttributes
 from .send.transport import Transport
 
 if TYPE_CHECKING:  # files/ loads only when a checkpoint is given (cold start)
     from .files.checkpoint import Checkpoint
 
 
-class Component:
+class Component(SettingsAttributes):
     """A loaded component. Each call validates, renders, sends (unless previewing) and parses.
 
     Keyword options (see the README, "Errors, retries and limits"):
@@ -94,87 +93,6 @@ class Component:
         where = f" base_url={self.base_url!r}" if self.base_url else ""
         return f"<Component {self.spec.key}: {len(self.spec.actions)} actions{where}>"
 
-    # --- settings, as attributes ------------------------------------------------------------------
-
-    @property
-    def spec(self) -> ComponentSpec:
-        """The loaded specs."""
-        return self.settings.spec
-
-    @property
-    def base_url(self) -> str | None:
-        """Where requests to a trusted host go instead, if anywhere."""
-        return self.settings.base_url
-
-    @property
-    def transport(self) -> Transport:
-        """What sends the requests (replace it to record or refuse them)."""
-        return self.settings.transport
-
-    @transport.setter
-    def transport(self, transport: Transport) -> None:
-        self.settings.transport = transport
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The default retry policy, with the spec's guidance applied."""
-        return self.settings.retry
-
-    @property
-    def rate_wait_s(self) -> float:
-        """How long a call may wait for the hourly client-side rate budget; settable."""
-        return self.settings.rate_wait_s
-
-    @rate_wait_s.setter
-    def rate_wait_s(self, seconds: float) -> None:
-        self.settings.rate_wait_s = seconds
-
-    @property
-    def rate_registry(self) -> Registry:
-        """The rate budgets the calls draw from."""
-        return self.settings.registry
-
-    @property
-    def clock(self) -> Clock:
-        """Time as the retries see it."""
-        return self.settings.clock
-
-    @property
-    def rng(self) -> random.Random:
-        """The random source of backoff jitter."""
-        return self.settings.rng
-
-    @property
-    def embedded(self) -> Any:
-        """The embedded plugin server every request goes to, or None."""
-        return self.settings.embedded
-
-    @property
-    def wait_advice(self) -> str:
-        """How this caller changes a budget's wait or store, said when a wait bites.
-
-        Settable: the command line names its flags.
-        """
-        return self.settings.wait_advice
-
-    @wait_advice.setter
-    def wait_advice(self, advice: str) -> None:
-        self.settings.wait_advice = advice
-
-    @property
-    def progress(self) -> Progress:
-        """Where the calls report their figures (see connector.core.progress); settable."""
-        return self.settings.progress
-
-    @progress.setter
-    def progress(self, progress: Progress) -> None:
-        self.settings.progress = progress
-
-    @property
-    def workers(self) -> int | None:
-        """Requests a batched action keeps in flight (None: the spec's)."""
-        return self.settings.workers
-
     # --- public API ---------------------------------------------------------------------------
 
     def run(
@@ -211,7 +129,7 @@ class Component:
         JobFailed, a job still running after the maximum wait JobTimeout (both name the job's
         id, which the action's resume input takes to wait again).
         """
-        op = self._operation(action_key, self.spec.actions, "action")
+        op = find_operation(self.spec, action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
         if op.batch:
             from .files.checkpoint import as_checkpoint
@@ -254,7 +172,7 @@ class Component:
         returns, so bad input raises here and nothing is sent. A stream's requests wait up
         to `rate_wait_s` (default: a minute, STREAM_RATE_WAIT_S) for the rate budget.
         """
-        op = self._operation(action_key, self._every_operation(), "action")
+        op = find_operation(self.spec, action_key, every_operation(self.spec), "action")
         call = self.bind(op, inputs, connection, CallOptions(retry=retry, rate_wait_s=rate_wait_s))
         first = self._first_request(call)  # renders once: template and auth errors now
         stats = StreamStats()
@@ -302,7 +220,7 @@ class Component:
 
         Its inputs are checked when it is called (InputError then; nothing is sent).
         """
-        op = self._operation(action_key, self._every_operation(), "action")
+        op = find_operation(self.spec, action_key, every_operation(self.spec), "action")
         call = self.bind(op, inputs, connection)
         if op.batch:
             from .modes.batched.run import batch_requests
@@ -334,7 +252,7 @@ class Component:
 
         `retry` and `rate_wait_s` override the component's settings for this call.
         """
-        op = self._operation(data_source_key, self.spec.data_sources, "data source")
+        op = find_operation(self.spec, data_source_key, self.spec.data_sources, "data source")
         call = self.bind(op, inputs, connection, CallOptions(retry=retry, rate_wait_s=rate_wait_s))
         return self._noted({"result": picklist(op, send_once(call))})
 
@@ -370,29 +288,10 @@ class Component:
             result["sandbox"] = self.embedded.note
         return result
 
-    def _every_operation(self) -> Mapping[str, OperationSpec]:
-        """Actions then data sources (a data source wins a shared key), none built until used."""
-        tables = (self.spec.data_sources, self.spec.actions)
-        return ChainMap(*cast("tuple[dict[str, OperationSpec], ...]", tables))
-
     def _as_operation(self, action: str | OperationSpec) -> OperationSpec:
         if isinstance(action, OperationSpec):
             return action
-        return self._operation(action, self._every_operation(), "action")
-
-    def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
-        if key in table:
-            return table[key]
-        near = closest(key, table, n=3)
-        hint = f" Did you mean {', '.join(near)}?" if near else f" Known: {', '.join(table)}."
-        other, verb = (
-            (self.spec.data_sources, "fetch") if kind == "action" else (self.spec.actions, "run")
-        )
-        there = [k for k in closest(key, other, n=1) if k not in table]
-        if there:
-            what = "data source" if verb == "fetch" else "action"
-            hint = f" {there[0]} is a {what}: {verb}({there[0]!r}, ...).{hint if near else ''}"
-        raise InputError(key, [InputProblem("key", kind.capitalize(), f"no {kind} {key!r}.{hint}")])
+        return find_operation(self.spec, action, every_operation(self.spec), "action")
 
 
 def _budgets(spec: ComponentSpec, url: str | None) -> Registry:

@@ -11,7 +11,6 @@ a slot.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
@@ -20,9 +19,10 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TypeVar
 
 from ..errors import BudgetStoreError
+from .file_slots import FileSlots
 from .memory import RateLimit, window_horizon, window_wait
 from .shared import LATE_S, Verdict, counts_from
 
@@ -38,16 +38,6 @@ CREATE TABLE IF NOT EXISTS grants (
 CREATE INDEX IF NOT EXISTS grants_by_key ON grants (budget, key, at);
 CREATE TABLE IF NOT EXISTS notes (name TEXT PRIMARY KEY, value TEXT NOT NULL, until REAL NOT NULL);
 """
-
-
-def _locker() -> Any:
-    """portalocker, imported on the first slot (~60 ms).
-
-    A store read for its notes alone (a concurrency limit kept between runs) never needs it.
-    """
-    import portalocker
-
-    return portalocker
 
 
 #: How long a store keeps retrying when SQLite answers "database is locked" at once (it does so,
@@ -98,7 +88,7 @@ class SQLiteStore:
         """
         self.url = url
         self._path = path
-        self._slots = path.with_name(path.name + ".slots")
+        self._slots = FileSlots(path.with_name(path.name + ".slots"), url)
         self._lock = threading.Lock()
         self._held: dict[str, IO[str] | None] = {}  # token -> its locked slot file
         self._db, self._identity = self._open()
@@ -217,35 +207,10 @@ class SQLiteStore:
 
     # --- concurrency slots --------------------------------------------------------------------
 
-    def _slot_files(self, limit: RateLimit, key: str) -> list[Path]:
-        if limit.max_concurrent is None:
-            return []
-        digest = hashlib.sha256(f"{limit.name}\0{key}".encode()).hexdigest()[:16]
-        folder = self._slots / f"{limit.name}-{digest}"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BudgetStoreError(self.url, f"cannot create {folder}: {exc}") from None
-        return [folder / f"{n}.lock" for n in range(limit.max_concurrent)]
-
-    def _lock_one(self, files: list[Path]) -> IO[str] | None:
-        """Lock the first free slot file and return it open, or None if all are held."""
-        portalocker = _locker()
-        flags = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
-        for path in files:
-            handle = path.open("a", encoding="utf-8")
-            try:
-                portalocker.lock(handle, flags)
-            except portalocker.LockException:
-                handle.close()
-                continue
-            return handle
-        return None
-
     def _take_slot(self, limit: RateLimit, key: str) -> str | None:
         """A token for a new call, holding a slot if the limit has any; None if all are held."""
-        files = self._slot_files(limit, key)
-        handle = self._lock_one(files) if files else None
+        files = self._slots.files(limit, key)
+        handle = self._slots.lock_one(files) if files else None
         if files and handle is None:
             return None
         token = uuid.uuid4().hex
@@ -257,8 +222,7 @@ class SQLiteStore:
         with self._lock:
             handle = self._held.pop(token, None)
         if handle is not None:
-            _locker().unlock(handle)
-            handle.close()
+            self._slots.unlock(handle)
 
     def release(self, limit: RateLimit, key: str, token: str) -> None:
         """Date the call's completion, then unlock its slot file (closing drops the lock)."""
@@ -294,12 +258,4 @@ class SQLiteStore:
 
     def in_flight(self, limit: RateLimit, key: str) -> int:
         """Slot files some process holds locked."""
-        held = 0
-        for path in self._slot_files(limit, key):
-            handle = self._lock_one([path])
-            if handle is None:
-                held += 1
-            else:
-                _locker().unlock(handle)
-                handle.close()
-        return held
+        return self._slots.held(limit, key)

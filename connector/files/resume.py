@@ -28,6 +28,7 @@ from ..core.digest import inputs_digest
 from ..core.jsondepth import loads_bounded
 from ..core.localkey import keyed_digest
 from ..modes.windows import Window
+from .export_state import MAX_STATE_WINDOWS, Recorded, recorded_windows
 from .lock import held
 from .safe import open_appending, read_small, remove_quietly, write_atomic
 from .scope import Scope
@@ -38,9 +39,6 @@ log = logging.getLogger("connector.files")
 
 #: zlib's default level: most of the size gain of 9 at a fraction of the CPU.
 OUTPUT_GZIP_LEVEL = 6
-#: Windows a state file records at most; later windows are written but not recorded (a rerun
-#: fetches them again), and a state file listing more is not ours: it is refused.
-MAX_STATE_WINDOWS = 10_000
 _VERSION = 2
 _COPY_BYTES = 1 << 20
 _PURPOSE = "partial-export-window"
@@ -128,7 +126,7 @@ class ExportFile:
                 return self._start_over(f"it was written for {why}")
             if data.get("identity") != self.identity:
                 return self._start_over("it was written for other inputs")
-            recorded = self._recorded(data)
+            recorded = recorded_windows(data, self.bounds)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             return self._start_over(f"it cannot be used ({exc})")
         good = self._verified(recorded)
@@ -156,44 +154,7 @@ class ExportFile:
         log.warning("%s", self.started_over)
         return False
 
-    def _recorded(self, data: dict[str, Any]) -> list[tuple[Window, int, int, str]]:
-        """The recorded windows with their counts, ends and digests, checked for bounds.
-
-        Raises:
-            ValueError: too many windows, one outside the export's dates, overlapping or out
-                of order, or counts and sizes that are not whole numbers in order.
-        """
-        windows, counts = data["windows"], data["counts"]
-        ends, digests = data["ends"], data["digests"]
-        if not all(isinstance(x, list) for x in (windows, counts, ends, digests)):
-            raise ValueError("windows, counts, ends and digests must be lists")
-        if len(windows) > MAX_STATE_WINDOWS:
-            raise ValueError(f"{len(windows)} windows recorded, more than {MAX_STATE_WINDOWS}")
-        if not len(windows) == len(counts) == len(ends) == len(digests):
-            raise ValueError("windows, counts, ends and digests differ in length")
-        if windows and self.bounds is None:
-            raise ValueError("this export is not read in windows")
-        recorded: list[tuple[Window, int, int, str]] = []
-        previous: Window | None = None
-        previous_end = 0
-        for pair, count, end, digest in zip(windows, counts, ends, digests, strict=True):
-            if not isinstance(pair, list):
-                raise ValueError(f"a window is not a pair of dates: {str(pair)[:80]}")
-            window = Window.from_list(pair)
-            assert self.bounds is not None
-            if window.first < self.bounds[0] or window.last > self.bounds[1]:
-                raise ValueError(f"window {window.label()} is outside the export's dates")
-            if previous is not None and window.first <= previous.last:
-                raise ValueError(f"window {window.label()} overlaps or precedes another")
-            if type(count) is not int or type(end) is not int or count < 0 or end < previous_end:
-                raise ValueError(f"window {window.label()} has a bad count or size")
-            if not isinstance(digest, str):
-                raise ValueError(f"window {window.label()} has no digest")
-            recorded.append((window, count, end, digest))
-            previous, previous_end = window, end
-        return recorded
-
-    def _verified(self, recorded: list[tuple[Window, int, int, str]]) -> int:
+    def _verified(self, recorded: list[Recorded]) -> int:
         """How many of the recorded windows, from the first, the partial file really holds."""
         good = 0
         try:

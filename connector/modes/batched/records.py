@@ -17,6 +17,7 @@ from ...core.values import is_missing, show
 from ...errors import InputError, InputProblem
 from ...prepare.inputs import short_message
 from ...prepare.schemacheck import SchemaCheck
+from .depth import count_brackets, count_part_brackets, too_deep
 from .fills import NOW_FILLS, accepts, fill_record, filled_check, parse_fills
 
 __all__ = ["RecordPlan", "Refusal", "input_error", "secret_field_values"]
@@ -78,16 +79,6 @@ def secret_field_values(op: OperationSpec, records: Any) -> set[str]:
     if not paths or not isinstance(records, list):
         return set()
     return _strings_at(records, *paths)
-
-
-def _too_deep(value: Any, allowed: int) -> bool:
-    """True when objects or arrays nest more than `allowed` levels inside `value`'s values."""
-    children = value.values() if isinstance(value, dict) else value
-    for child in children:
-        if type(child) is dict or type(child) is list:
-            if allowed == 0 or _too_deep(child, allowed - 1):
-                return True
-    return False
 
 
 def input_error(plan: RecordPlan, message: str) -> InputError:
@@ -213,13 +204,13 @@ class RecordPlan:
         if parts is None:
             return None
         if self.depth is not None:
-            if sum(_part_brackets(p) for p in parts) > len(records) * self.brackets:
+            if sum(count_part_brackets(p) for p in parts) > len(records) * self.brackets:
                 # Arrays or objects in values (or brackets in strings): check each record's
                 # depth, 1 us a record against 5 us more for checking and encoding it alone.
                 keys, allowed = self.depth
                 for record in records:
                     container = lookup(record, keys)
-                    if type(container) in (dict, list) and _too_deep(container, allowed):
+                    if type(container) in (dict, list) and too_deep(container, allowed):
                         return None  # prepare() refuses it, saying how deep
         return parts
 
@@ -266,10 +257,10 @@ class RecordPlan:
         except (TypeError, orjson.JSONEncodeError) as exc:
             return self.refusal(index, record, "", f"cannot be written as JSON: {exc}")
         # Too deep needs more brackets than the record's own levels allow: count them in C first.
-        if self.depth is not None and _brackets(data) > self.brackets:
+        if self.depth is not None and count_brackets(data) > self.brackets:
             keys, allowed = self.depth
             container = lookup(record, keys)
-            if type(container) in (dict, list) and _too_deep(container, allowed):
+            if type(container) in (dict, list) and too_deep(container, allowed):
                 where = ".".join(keys)
                 message = f"nests objects or arrays more than {allowed} levels deep below {where}"
                 return self.refusal(index, record, where, message)
@@ -304,21 +295,3 @@ def _checks(op: OperationSpec, key: str) -> SchemaCheck:
         cached = (op, SchemaCheck(op.input(key).schema.get("items") or {}))
         _CHECKS[(id(op), key)] = cached
     return cached[1]
-
-
-def _brackets(data: bytes) -> int:
-    """How many objects and arrays open in `data` (JSON text).
-
-    `in` finds a byte with memchr, far faster than count's byte-by-byte loop, and most records
-    hold no array at all: then only the braces need counting.
-    """
-    return data.count(b"{") + (data.count(b"[") if b"[" in data else 0)
-
-
-def _part_brackets(part: Part) -> int:
-    """`_brackets` of a part; a view of an array's inside counts its array less the `[`."""
-    if type(part) is memoryview and type(part.obj) is bytes:
-        whole = part.obj
-        arrays = whole.count(b"[") - 1 if whole.find(b"[", 1) != -1 else 0
-        return whole.count(b"{") + arrays
-    return _brackets(bytes(part))
