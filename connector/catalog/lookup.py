@@ -35,6 +35,6 @@ def find_operation(
     other, verb = (spec.data_sources, "fetch") if kind == "action" else (spec.actions, "run")
     there = [k for k in closest(key, other, n=1) if k not in table]
     if there:
-        what = "data source" if verb == "fetch" else "action"
-        hint = f" {there[0]} is a {what}: {verb}({there[0]!r}, ...).{hint if near else ''}"
+        what = "a data source" if verb == "fetch" else "an action"
+        hint = f" {there[0]} is {what}: {verb}({there[0]!r}, ...).{hint if near else ''}"
     raise InputError(key, [InputProblem("key", kind.capitalize(), f"no {kind} {key!r}.{hint}")])

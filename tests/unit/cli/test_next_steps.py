@@ -165,3 +165,8 @@ def test_python_callers_get_the_counterpart_and_did_you_mean_too() -> None:
         component.preview("downloadData", {"region": "api-eu"}, {})
     with pytest.raises(InputError, match=r"funnels is a data source: fetch\('funnels'"):
         component.run("funnel", {}, {})
+
+
+def test_an_action_given_to_fetch_is_named_as_an_action() -> None:
+    with pytest.raises(InputError, match=r"createAlias is an action: run\('createAlias'"):
+        load_component().fetch("createAlia", {}, {})
