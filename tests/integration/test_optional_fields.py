@@ -1,14 +1,17 @@
-"""Optional JSON inputs whose examples leave them out still reach the wire under Mixpanel's name.
+"""Inputs the examples cannot show on the wire: optional JSON objects, and documented defaults.
 
-Their shape depends on the project (a Databricks cluster for a BigQuery example, property
+The JSON objects' shape depends on the project (a Databricks cluster for a BigQuery example, property
 mappings per table, experiment settings Mixpanel does not document), so the examples do not
 send them; here each is sent once beside the examples and found in the request body unchanged.
-The field names are written here from Mixpanel's OpenAPI request schemas, not from the specs.
+Inputs with a default are set by their examples, so here each is left out once and the
+OpenAPI's default is found on the wire. The field names and defaults are written here from
+Mixpanel's OpenAPI files, not from the specs.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -47,3 +50,32 @@ def test_an_optional_json_input_is_sent_as_its_field(
     assert request["body"][field] == value
     without = component.preview(key, example_inputs(op), connection)[0]["body"]
     assert field not in without  # left empty, it is not sent
+
+
+# (action, input, where Mixpanel reads it, its name there, the OpenAPI's default as sent)
+DEFAULTS: list[tuple[str, str, str, str, Any]] = [
+    ("createFeatureFlag", "status", "body", "status", "disabled"),  # FeatureFlagRequest.status
+    ("queryRetention", "unbounded_retention", "query", "unbounded_retention", ["false"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "where", "field", "sent"), DEFAULTS, ids=[d[0] for d in DEFAULTS]
+)
+def test_an_input_left_out_sends_the_documented_default(
+    component: Component,
+    connection: dict[str, str],
+    key: str,
+    name: str,
+    where: str,
+    field: str,
+    sent: Any,
+) -> None:
+    # The examples set these inputs, so the example cassettes never see the default.
+    op = component.spec.actions[key]
+    inputs = {k: v for k, v in example_inputs(op).items() if k != name}
+    [request] = component.preview(key, inputs, connection)
+    if where == "body":
+        assert request["body"][field] == sent
+    else:
+        assert parse_qs(urlsplit(request["url"]).query)[field] == sent
