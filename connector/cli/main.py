@@ -3,200 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import yaml
 
-from ..catalog.layers import overlay_paths
 from ..catalog.load import check_specs, load_specs, specs_root
-from ..catalog.spec import ConnectionSpec
-from ..component import Component
-from ..core.progress import open_progress
 from ..core.values import closest
 from ..errors import ConnectorError, InputError, InputProblem
-from ..loading import load_component
 from ..plugins import load_plugin
-from .dryrun import fields_used, sampled
 from .exits import (
     EXIT_BAD_INPUT,
     EXIT_OK,
-    exit_for_result,
     guarded,
     report_error,
     report_unexpected,
 )
-from .hints import with_next_steps
-from .mappings import connection_of, inputs_of, read_mapping
 from .parser import build_parser, split_plugin_command
-
-#: How long the command waits for an hourly rate budget when the specs declare no
-#: `waits.long_max_s` and --rate-wait is not given.
-RATE_WAIT_S = 3600.0
-#: How a command-line user changes a budget's wait or store (said when a wait bites).
-CLI_ADVICE = (
-    "pass --rate-wait SECONDS to change how long to wait (0: fail at once), --budgets memory "
-    "to keep budgets to this one run"
-)
-
-
-def _overlays(args: argparse.Namespace) -> list[Path]:
-    given = [*(getattr(args, "global_specs", None) or []), *(getattr(args, "specs", None) or [])]
-    return overlay_paths(given or None)
-
-
-def _print(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def dry_run_connection(
-    connection: dict[str, Any], spec: ConnectionSpec
-) -> tuple[dict[str, Any], list[str]]:
-    """The connection with a placeholder, `<key>`, for each field not given; and their labels.
-
-    A dry run needs no credentials: the placeholders are masked like secrets in its output,
-    which shows where the credentials would go.
-    """
-    filled, missing = dict(connection), []
-    for field in spec.inputs:
-        if filled.get(field.key) in (None, ""):
-            filled[field.key] = f"<{field.key}>"
-            missing.append(field.key)
-    return filled, missing
-
-
-def _placeholders_noted(
-    component: Component, key: str, missing: list[str], shown: list[dict[str, Any]]
-) -> int:
-    """Name the placeholders the shown requests use (none of the others)."""
-    used = fields_used(component.spec, key, shown)
-    named = [component.spec.connection.field(k).describe() for k in missing if k in used]
-    if named:
-        print(
-            f"dry run: not given, so placeholders stand in for {', '.join(named)}; "
-            "each shows as *** where it would go",
-            file=sys.stderr,
-        )
-    return EXIT_OK
-
-
-def _run(args: argparse.Namespace) -> int:
-    component = load_component(
-        base_url=args.base_url,
-        spec_paths=_overlays(args),
-        sandbox=args.sandbox,
-        budgets=args.budgets,
-        allow_overlay_trust_widening=args.allow_overlay_trust_widening,
-    )
-    waits = component.spec.waits
-    wait = args.rate_wait if args.rate_wait is not None else waits.get("long_max_s", RATE_WAIT_S)
-    component.rate_wait_s = max(0.0, wait)
-    component.wait_advice = CLI_ADVICE
-    progress = open_progress(args.key, quiet=args.quiet or args.dry_run, stream=sys.stderr)
-    component.progress = progress
-    ok = False
-    try:
-        code = _run_with(component, args)
-        ok = True
-        return code
-    except InputError as exc:
-        given = dict(item.partition("=")[::2] for item in args.input)
-        raise with_next_steps(exc, component.spec, args, given) from None
-    finally:
-        progress.close(ok=ok)  # "(stopped)" unless the call finished; its figures either way
-
-
-def _sync(args: argparse.Namespace) -> int:
-    component = load_component(
-        base_url=args.base_url,
-        spec_paths=_overlays(args),
-        sandbox=args.sandbox,
-        budgets=args.budgets,
-        allow_overlay_trust_widening=args.allow_overlay_trust_widening,
-    )
-    component.wait_advice = CLI_ADVICE
-    connection = connection_of(args, component.spec.connection)
-    from .sync import run_sync_command  # loads when needed
-
-    return run_sync_command(component, args, inputs_of(args), connection)
-
-
-def _shown(component: Component, data: Any) -> None:
-    """The result, printed once the progress bar or line is done: never through it."""
-    close = getattr(component.progress, "close", None)
-    if close is not None:
-        close(ok=True)
-    _print(data)
-
-
-def _run_with(component: Component, args: argparse.Namespace) -> int:
-    inputs, connection = inputs_of(args), connection_of(args, component.spec.connection)
-    missing: list[str] = []
-    if args.dry_run and not args.sandbox:
-        connection, missing = dry_run_connection(connection, component.spec.connection)
-    if args.input_file and args.key in component.spec.actions:
-        # files/ and describe/ load only for the commands that use them (cold start)
-        from ..files.checkpoint import file_checkpoint
-        from ..files.input_files import input_files, parse_specs
-
-        op = component.spec.actions[args.key]
-        columns = read_mapping(args.columns, "--columns") if args.columns else None
-        with input_files(
-            op,
-            args.input_file,
-            progress=component.progress,
-            input_format=args.input_format,
-            columns=columns,
-        ) as files:
-            if args.dry_run:
-                requests = component.preview_requests(args.key, {**inputs, **files}, connection)
-                if args.dry_run_all:
-                    shown = list(requests)
-                    _print(shown)
-                else:
-                    shown, note = sampled(requests)
-                    _print(shown)
-                    if note:
-                        print(note, file=sys.stderr)
-                return _placeholders_noted(component, args.key, missing, shown)
-            path = parse_specs(args.input_file, op).get(op.batch["input"] if op.batch else "")
-            app = f"{component.spec.key}-connector"
-            # How records split into batches depends on the lanes, so on --workers too.
-            # So do the format and column types, when given, what records are read.
-            extra: dict[str, Any] = {"--workers": args.workers}
-            if args.input_format != "auto" or columns:
-                extra.update({"--input-format": args.input_format, "--columns": columns})
-            checkpoint = file_checkpoint(path, op.key, extra, app) if op.batch else None
-            call = {**inputs, **files}
-            result = component.run(
-                args.key, call, connection, workers=args.workers, checkpoint=checkpoint
-            )
-            _shown(component, result)
-        return exit_for_result(args.key, result)
-    if args.dry_run:
-        previewed = component.preview(args.key, inputs, connection)
-        _print(previewed)
-        return _placeholders_noted(component, args.key, missing, previewed)
-    if args.output:
-        from ..files.output import write_stream
-
-        stream = component.iter(args.key, inputs, connection, rate_wait_s=component.rate_wait_s)
-        summary = write_stream(stream, args.output)
-        progress_close = getattr(component.progress, "close", None)
-        if progress_close is not None:
-            progress_close(ok=True)
-        print(json.dumps(summary), file=sys.stderr if args.output == "-" else sys.stdout)
-    elif args.key in component.spec.data_sources:
-        _shown(component, component.fetch(args.key, inputs, connection))
-    else:
-        result = component.run(args.key, inputs, connection, workers=args.workers)
-        _shown(component, result)
-        return exit_for_result(args.key, result)
-    return EXIT_OK
+from .run import CLI_ADVICE as CLI_ADVICE
+from .run import RATE_WAIT_S as RATE_WAIT_S
+from .run import dry_run_connection as dry_run_connection
+from .run import print_json, run_command, spec_overlays, sync_command
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -205,7 +33,7 @@ def _validate(args: argparse.Namespace) -> int:
 
         print(schema_dir())
         return 0
-    root, overlays = specs_root(), _overlays(args)
+    root, overlays = specs_root(), spec_overlays(args)
     component, problems = check_specs(
         root, overlays, allow_overlay_trust_widening=args.allow_overlay_trust_widening
     )
@@ -248,9 +76,9 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return _validate(args)
     if args.command == "run":
-        return _run(args)
+        return run_command(args)
     if args.command == "sync":
-        return _sync(args)
+        return sync_command(args)
     from ..describe.manifest import MANIFEST_SCHEMA_PATH, describe_operation, manifest, plain_text
     from ..describe.reference import render_reference, write_reference
 
@@ -258,7 +86,7 @@ def _command(args: argparse.Namespace) -> int:
         print(MANIFEST_SCHEMA_PATH.read_text(encoding="utf-8"), end="")
         return EXIT_OK
     spec = load_specs(
-        overlays=_overlays(args),
+        overlays=spec_overlays(args),
         allow_overlay_trust_widening=args.allow_overlay_trust_widening,
     )
     if args.command == "list":
@@ -274,11 +102,11 @@ def _command(args: argparse.Namespace) -> int:
             raise InputError(args.key, [InputProblem("key", "KEY", message)])
         described = describe_operation(spec.operation(args.key))
         if args.json:
-            _print(described)
+            print_json(described)
         else:  # for a terminal: the notes' HTML emphasis left out
             print(yaml.safe_dump(plain_text(described), sort_keys=False, allow_unicode=True))
     elif args.command == "manifest":
-        _print(manifest(spec))
+        print_json(manifest(spec))
     elif args.command == "docs":
         return write_reference(render_reference(spec), args.out, check=args.check)
     return EXIT_OK
