@@ -1,8 +1,9 @@
 """Inputs the examples cannot show on the wire: optional JSON objects, and documented defaults.
 
-The JSON objects' shape depends on the project (a Databricks cluster for a BigQuery example, property
-mappings per table, experiment settings Mixpanel does not document), so the examples do not
-send them; here each is sent once beside the examples and found in the request body unchanged.
+The JSON objects' shape depends on the project (a Databricks cluster for a BigQuery example,
+property mappings per table, experiment settings Mixpanel does not document), so the examples do
+not send them; here each is sent once beside the examples and found in the request body
+unchanged.
 Inputs with a default are set by their examples, so here each is left out once and the
 OpenAPI's default is found on the wire. The field names and defaults are written here from
 Mixpanel's OpenAPI files, not from the specs.
