@@ -1,12 +1,13 @@
-"""Inputs the examples cannot show on the wire: optional JSON objects, and documented defaults.
+"""Inputs the examples cannot show on the wire: optional JSON objects, defaults, path choices.
 
 The JSON objects' shape depends on the project (a Databricks cluster for a BigQuery example,
 property mappings per table, experiment settings Mixpanel does not document), so the examples do
 not send them; here each is sent once beside the examples and found in the request body
 unchanged.
 Inputs with a default are set by their examples, so here each is left out once and the
-OpenAPI's default is found on the wire. The field names and defaults are written here from
-Mixpanel's OpenAPI files, not from the specs.
+OpenAPI's default is found on the wire. The schema actions' examples all name the `event`
+entity type, so here each type is sent once and found in the path. The field names, defaults
+and entity types are written here from Mixpanel's OpenAPI files, not from the specs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from connector import Component
+from connector.catalog.load import load_specs
 from tests.specs.cases import example_inputs
 
 # (action, input, field of the JSON body, a value within the OpenAPI's schema for it)
@@ -80,3 +82,29 @@ def test_an_input_left_out_sends_the_documented_default(
         assert request["body"][field] == sent
     else:
         assert parse_qs(urlsplit(request["url"]).query)[field] == sent
+
+
+# lexicon-schemas.openapi.yaml: /projects/{projectId}/schemas/{entityType}[/{name}], with
+# SchemaEntityType one of these; the examples all use `event`.
+ENTITY_TYPES = ["event", "profile"]
+SCHEMA_ACTIONS = sorted(
+    key
+    for key, op in load_specs().actions.items()
+    if any(field.key == "entityType" for field in op.value_inputs)
+)
+
+
+def test_the_schema_actions_are_found() -> None:
+    assert len(SCHEMA_ACTIONS) >= 5
+
+
+@pytest.mark.parametrize("key", SCHEMA_ACTIONS)
+def test_each_schema_entity_type_goes_to_its_path(
+    component: Component, connection: dict[str, str], key: str
+) -> None:
+    op = component.spec.actions[key]
+    for entity_type in ENTITY_TYPES:
+        inputs = {**example_inputs(op), "entityType": entity_type}
+        [request] = component.preview(key, inputs, connection)
+        path = urlsplit(request["url"]).path.split("/")
+        assert path[path.index("schemas") + 1] == entity_type, entity_type
