@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .budgets import resolve_budgets
 from .budgets.limits import Registry
@@ -253,7 +254,7 @@ class Component:
         returns, so bad input raises here and nothing is sent. A stream's requests wait up
         to `rate_wait_s` (default: a minute, STREAM_RATE_WAIT_S) for the rate budget.
         """
-        op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        op = self._operation(action_key, self._every_operation(), "action")
         call = self.bind(op, inputs, connection, CallOptions(retry=retry, rate_wait_s=rate_wait_s))
         first = self._first_request(call)  # renders once: template and auth errors now
         stats = StreamStats()
@@ -301,7 +302,7 @@ class Component:
 
         Its inputs are checked when it is called (InputError then; nothing is sent).
         """
-        op = self._operation(action_key, {**self.spec.actions, **self.spec.data_sources}, "action")
+        op = self._operation(action_key, self._every_operation(), "action")
         call = self.bind(op, inputs, connection)
         if op.batch:
             from .modes.batched.run import batch_requests
@@ -369,10 +370,15 @@ class Component:
             result["sandbox"] = self.embedded.note
         return result
 
+    def _every_operation(self) -> Mapping[str, OperationSpec]:
+        """Actions then data sources (a data source wins a shared key), none built until used."""
+        tables = (self.spec.data_sources, self.spec.actions)
+        return ChainMap(*cast("tuple[dict[str, OperationSpec], ...]", tables))
+
     def _as_operation(self, action: str | OperationSpec) -> OperationSpec:
         if isinstance(action, OperationSpec):
             return action
-        return self._operation(action, {**self.spec.actions, **self.spec.data_sources}, "action")
+        return self._operation(action, self._every_operation(), "action")
 
     def _operation(self, key: str, table: Mapping[str, OperationSpec], kind: str) -> OperationSpec:
         if key in table:

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("modes",),
     ("describe", "files", "plugins"),
     ("component",),
-    ("loading",),
+    ("jobs", "loading"),
     ("sync",),
     ("cli",),
     ("__init__",),  # connector/__init__.py: the public API

@@ -20,9 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TypeVar
-
-import portalocker
+from typing import IO, Any, TypeVar
 
 from ..errors import BudgetStoreError
 from .memory import RateLimit, window_horizon, window_wait
@@ -40,7 +38,18 @@ CREATE TABLE IF NOT EXISTS grants (
 CREATE INDEX IF NOT EXISTS grants_by_key ON grants (budget, key, at);
 CREATE TABLE IF NOT EXISTS notes (name TEXT PRIMARY KEY, value TEXT NOT NULL, until REAL NOT NULL);
 """
-_LOCK_FLAGS = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+
+
+def _locker() -> Any:
+    """portalocker, imported on the first slot (~60 ms).
+
+    A store read for its notes alone (a concurrency limit kept between runs) never needs it.
+    """
+    import portalocker
+
+    return portalocker
+
+
 #: How long a store keeps retrying when SQLite answers "database is locked" at once (it does so,
 #: without waiting out the busy timeout, while another process sets up WAL or recovers it).
 BUSY_RETRY_S = 60.0
@@ -221,10 +230,12 @@ class SQLiteStore:
 
     def _lock_one(self, files: list[Path]) -> IO[str] | None:
         """Lock the first free slot file and return it open, or None if all are held."""
+        portalocker = _locker()
+        flags = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
         for path in files:
             handle = path.open("a", encoding="utf-8")
             try:
-                portalocker.lock(handle, _LOCK_FLAGS)
+                portalocker.lock(handle, flags)
             except portalocker.LockException:
                 handle.close()
                 continue
@@ -246,7 +257,7 @@ class SQLiteStore:
         with self._lock:
             handle = self._held.pop(token, None)
         if handle is not None:
-            portalocker.unlock(handle)
+            _locker().unlock(handle)
             handle.close()
 
     def release(self, limit: RateLimit, key: str, token: str) -> None:
@@ -289,6 +300,6 @@ class SQLiteStore:
             if handle is None:
                 held += 1
             else:
-                portalocker.unlock(handle)
+                _locker().unlock(handle)
                 handle.close()
         return held

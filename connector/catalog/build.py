@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from ..budgets.limits import RateLimit
 from .spec import AuthSchemeSpec, ComponentSpec, ConnectionSpec, InputSpec, OperationSpec
 
-__all__ = ["build_component"]
+__all__ = ["build_component", "build_operation"]
 
 
-def _build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationSpec:
+def build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationSpec:
+    """One operation from its checked, resolved entry; `reads` are the component's."""
     data = entry["data"]
     response = dict(data.get("response") or {})
     if reads or response.get("reads"):
@@ -45,13 +47,24 @@ def _build_operation(entry: dict[str, Any], reads: dict[str, Any]) -> OperationS
     )
 
 
-def build_component(resolved: dict[str, Any]) -> ComponentSpec:
-    """Build the component from checked, resolved plain data (what check_layers returns)."""
+def build_component(
+    resolved: dict[str, Any],
+    *,
+    operations: tuple[MutableMapping[str, OperationSpec], MutableMapping[str, OperationSpec]]
+    | None = None,
+) -> ComponentSpec:
+    """Build the component from checked, resolved plain data (what check_layers returns).
+
+    `operations` (actions, data sources), when given, are used instead of resolved's.
+    """
     component, connection = resolved["component"], resolved["connection"]
-    operations: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
-    for entry in resolved["operations"]:
+    if operations is None:
+        built: dict[str, dict[str, OperationSpec]] = {"action": {}, "data_source": {}}
         reads = component.get("reads") or {}
-        operations[entry["kind"]][entry["data"]["key"]] = _build_operation(entry, reads)
+        for entry in resolved["operations"]:
+            built[entry["kind"]][entry["data"]["key"]] = build_operation(entry, reads)
+        actions, data_sources = (dict(sorted(built[kind].items())) for kind in built)
+        operations = (actions, data_sources)
     schemes = {
         name: AuthSchemeSpec(
             name=name,
@@ -93,8 +106,8 @@ def build_component(resolved: dict[str, Any]) -> ComponentSpec:
             auth_schemes=schemes,
             lifecycle=tuple(connection.get("lifecycle") or ()),
         ),
-        actions=dict(sorted(operations["action"].items())),
-        data_sources=dict(sorted(operations["data_source"].items())),
+        actions=operations[0],
+        data_sources=operations[1],
         environment=dict(component.get("environment") or {}),
         retry=component.get("retry") or {},
         waits={k: float(v) for k, v in (component.get("waits") or {}).items()},

@@ -20,6 +20,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,11 @@ MAX_ENTRY_BYTES = 8 << 20
 _ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
 
 
-class _DataOnly(pickle.Unpickler):
+class DataOnly(pickle.Unpickler):
     """Unpickles plain data only: no class may be loaded except the datetime types YAML makes."""
 
     def find_class(self, module: str, name: str) -> Any:
+        """Only the datetime types; anything else is refused."""
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the spec cache")
@@ -80,11 +82,14 @@ def runtime_sources() -> list[str]:
     return sorted(found)
 
 
+def _code_files() -> list[str]:
+    return [*runtime_sources(), "schemas/spec.schema.yaml"]
+
+
 def cache_key(layers: Sequence[Layer]) -> str:
     """A digest of everything that decides what loading these layers produces."""
     digest = hashlib.sha256(sys.version.encode())
-    code = [*runtime_sources(), "schemas/spec.schema.yaml"]
-    for name in code:
+    for name in _code_files():
         digest.update(f"\0code\0{name}\0".encode())
         with open(os.path.join(_PACKAGE, name), "rb") as source:
             digest.update(source.read())
@@ -94,6 +99,88 @@ def cache_key(layers: Sequence[Layer]) -> str:
             digest.update(f"\0file\0{path.relative_to(layer.root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _fingerprint(layers: Sequence[Layer]) -> tuple[str, int]:
+    """A digest of the same files' paths and stat data (no content), and their newest time.
+
+    Each layer's folders are listed once and every `*.yaml` in them counts (even one a load
+    would refuse): a change to any of them changes the digest.
+    """
+    rows: list[tuple[Any, ...]] = [(sys.version,)]
+    paths = [os.path.join(_PACKAGE, name) for name in _code_files()]
+    for index, layer in enumerate(layers):
+        rows.append((index, layer.source, layer.overlay))
+        paths += layer.stat_paths()
+    newest = 0
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            rows.append((path,))
+            continue
+        rows.append(
+            (path, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+        )
+        newest = max(newest, info.st_ctime_ns, info.st_mtime_ns)
+    return hashlib.sha256(repr(rows).encode()).hexdigest(), newest
+
+
+#: A file changed this recently may change again within its timestamp's resolution unseen.
+SETTLED_NS = 3_000_000_000
+INDEX_PURPOSE = "spec-cache-index"
+
+
+def quick_key(layers: Sequence[Layer]) -> str:
+    """`cache_key(layers)`, read from the cache's index when no file's stat data changed.
+
+    The index maps a digest of every file's name, size, times, inode and device to the content
+    key, so an unchanged start reads no file's content. An index entry is authenticated like
+    an entry, and written only once every file is older than SETTLED_NS (an edit within one
+    timestamp tick of the last is then still seen, as a later edit changes the ctime).
+    """
+    folder = cache_dir()
+    if folder is None:
+        return cache_key(layers)
+    try:
+        fingerprint, newest = _fingerprint(layers)
+    except OSError:
+        return cache_key(layers)
+    index = folder / f"keys-{fingerprint[:32]}"
+    try:
+        stored, key, digest = index.read_text(encoding="ascii").split("\n")
+        expected = _index_digest(fingerprint, key)
+        if stored == fingerprint and expected and hmac.compare_digest(digest, expected):
+            return key
+    except (OSError, ValueError, UnicodeError):
+        pass
+    key = cache_key(layers)
+    signed = _index_digest(fingerprint, key)
+    if signed and time.time_ns() - newest > SETTLED_NS:
+        try:
+            _store(folder, index, f"{fingerprint}\n{key}\n{signed}".encode(), "keys-*")
+        except OSError:
+            pass  # a read-only or missing cache folder: the content key each time
+    return key
+
+
+def _index_digest(fingerprint: str, key: str) -> str | None:
+    try:
+        return keyed_digest(INDEX_PURPOSE, fingerprint, key)
+    except (StateError, OSError):
+        return None
+
+
+def _store(folder: Path, path: Path, blob: bytes, pattern: str) -> None:
+    """Write `blob` to `path` atomically; keep the _KEEP newest files matching `pattern`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".specs-", suffix=".tmp")
+    with os.fdopen(handle, "wb") as out:
+        out.write(blob)
+    os.replace(temp, path)
+    entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)
+    for old in entries[:-_KEEP]:
+        old.unlink(missing_ok=True)
 
 
 #: The purpose an entry's digest is made for (a digest made for another use never matches).
@@ -134,7 +221,7 @@ def read(key: str) -> dict[str, Any] | None:
     if expected is None or not hmac.compare_digest(digest, expected.encode()):
         return None
     try:
-        data = _DataOnly(io.BytesIO(payload)).load()
+        data = DataOnly(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 - any failure means "no usable entry"
         return None
     return data if _well_shaped(data) else None
@@ -164,13 +251,6 @@ def write(key: str, resolved: dict[str, Any]) -> None:
         blob = key.encode() + b"\n" + digest.encode() + b"\n"
         if len(blob) + len(payload) > MAX_ENTRY_BYTES:
             return
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=".specs-", suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(blob + payload)
-        os.replace(temp, _entry_path(folder, key))
-        entries = sorted(folder.glob("specs-*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-_KEEP]:
-            old.unlink(missing_ok=True)
+        _store(folder, _entry_path(folder, key), blob + payload, "specs-*.pickle")
     except (OSError, pickle.PicklingError, TypeError, ValueError):
         return

@@ -25,6 +25,9 @@ class Layer:
     source: str
     overlay: bool
     shared: dict[str, Any] = field(default_factory=dict)
+    _listing: dict[str, list[tuple[str, bool]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def shown_root(self) -> Path | None:
@@ -35,18 +38,50 @@ class Layer:
         """Every spec file this layer holds, in load order (none resolving outside an overlay)."""
         found = [self.root / name for name in _TOP_FILES if (self.root / name).is_file()]
         for folder in _FOLDERS:
-            found += sorted((self.root / folder).glob("*.yaml"))
+            found += [path for path, _ in self._listed(folder)]
         escaping = set(self.escaping())
-        return [path for path in found if path not in escaping]
+        return [path for path in found if path not in escaping] if escaping else found
+
+    def _listed(self, folder: str) -> list[tuple[Path, bool]]:
+        """The `*.yaml` entries of `folder`, sorted by name, each with whether it is a link."""
+        where = self.root / folder
+        return [(where / name, link) for name, link in self.named(folder)]
+
+    def named(self, folder: str) -> list[tuple[str, bool]]:
+        """The names of `folder`'s `*.yaml` entries, sorted, each with whether it is a link.
+
+        Listed once per Layer (a load makes its own layers).
+        """
+        if folder not in self._listing:
+            try:
+                with os.scandir(self.root / folder) as entries:
+                    found = [(e.name, e.is_symlink()) for e in entries if e.name.endswith(".yaml")]
+            except OSError:  # no such folder (or not one)
+                found = []
+            self._listing[folder] = sorted(found)
+        return self._listing[folder]
+
+    def stat_paths(self) -> list[str]:
+        """Every path whose stat data stands for this layer's files (a superset of `files()`)."""
+        root = str(self.root)
+        found = [os.path.join(root, name) for name in _TOP_FILES]
+        for folder in _FOLDERS:
+            where = os.path.join(root, folder)
+            found += [os.path.join(where, name) for name, _ in self.named(folder)]
+        return found
 
     def escaping(self) -> list[Path]:
-        """An overlay's spec files that resolve outside its folder (links out of it): refused."""
+        """An overlay's spec files that resolve outside its folder (links out of it): refused.
+
+        Only links are resolved: a file that is no link, in a folder that is none, is inside.
+        """
         if not self.overlay or not self.root.is_dir():
             return []
         root = self.root.resolve()
         found = [self.root / name for name in _TOP_FILES]
         for folder in _FOLDERS:
-            found += sorted((self.root / folder).glob("*.yaml"))
+            linked = (self.root / folder).is_symlink()
+            found += [path for path, link in self._listed(folder) if link or linked]
         return [
             path
             for path in found

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import SpecError, SpecProblem
-from . import cache
+from . import cache, lazy
 from .build import build_component
 from .crosschecks import Names, check_defaults_in_choices, check_operation
 from .documents import SpecDocument, escape_pointer, load_yaml
@@ -22,7 +22,7 @@ from .spec import (
     ComponentSpec,
     InputSpec,
 )
-from .widening import OPT_IN, component_widening, entry_widening, operation_widening, refusal
+from .widening import OPT_IN, component_widening, operation_widening, refusal
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -245,17 +245,18 @@ def _declared_hosts(layers: Sequence[Layer], overlays_too: bool) -> set[str]:
     return hosts
 
 
-def _trusted(cached: dict[str, Any], layers: Sequence[Layer], allow: bool) -> bool:
-    """True when a cache entry claims no more trust than its spec files give (see widening)."""
+def _from_cache(
+    cached: dict[str, Any], layers: Sequence[Layer], allow: bool, recheck: lazy.Recheck
+) -> ComponentSpec | None:
+    """The component a cache entry holds, re-checked for trust (see lazy); None if refused."""
     try:
         hosts = _declared_hosts(layers, overlays_too=allow)
         secrets = _secret_keys(cached["connection"])
-        found = entry_widening(cached, hosts, secrets, allow_trust_widening=allow)
+        return lazy.cached_component(
+            cached, hosts, secrets, allow_trust_widening=allow, recheck=recheck
+        )
     except (SpecError, KeyError, TypeError, AttributeError, ValueError):
-        return False
-    if found:
-        log.warning("the spec cache entry widens trust (%s); checking the specs again", found[0])
-    return not found
+        return None
 
 
 def load_specs(
@@ -267,23 +268,26 @@ def load_specs(
     """Load the specs and overlay folders; raise SpecError listing every problem.
 
     Checked specs are cached on disk under a key made from the content of every file loaded, so
-    an unchanged set is not checked again at each process start (`check_specs` always checks).
+    an unchanged set is not checked again at each process start (`check_specs` always checks);
+    a cached operation is read back and built only when first used (connector.catalog.lazy).
     An overlay widening where credentials go is refused unless `allow_overlay_trust_widening`.
     """
     layers = spec_layers(root or specs_root(), overlays)
-    key = cache.cache_key(layers) if not any(layer.problems() for layer in layers) else ""
+    key = cache.quick_key(layers) if not any(layer.problems() for layer in layers) else ""
     if key and allow_overlay_trust_widening:  # its own entry: a widened set is never reused
         key = hashlib.sha256(f"{key}\0{OPT_IN}".encode()).hexdigest()
+
+    def checked() -> dict[str, Any]:
+        resolved, problems = check_layers(layers, allow_trust_widening=allow_overlay_trust_widening)
+        if resolved is None:
+            raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
+        if key:
+            cache.write(key, lazy.packed(resolved))
+        return resolved
+
     cached = cache.read(key) if key else None
-    if cached is not None and _trusted(cached, layers, allow_overlay_trust_widening):
-        try:
-            return build_component(cached)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            pass  # an entry of the wrong shape: check again and write it anew
-    resolved, problems = check_layers(layers, allow_trust_widening=allow_overlay_trust_widening)
-    if resolved is None:
-        raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
-    component = build_component(resolved)
-    if key:
-        cache.write(key, resolved)
-    return component
+    if cached is not None:
+        component = _from_cache(cached, layers, allow_overlay_trust_widening, checked)
+        if component is not None:
+            return component
+    return build_component(checked())

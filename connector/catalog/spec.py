@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,8 +163,8 @@ class ComponentSpec:
     trusted_hosts: tuple[str, ...]
     rate_limits: dict[str, RateLimit]
     connection: ConnectionSpec
-    actions: dict[str, OperationSpec]
-    data_sources: dict[str, OperationSpec]
+    actions: MutableMapping[str, OperationSpec]  # a dict, or built on first use (spec cache)
+    data_sources: MutableMapping[str, OperationSpec]
     environment: dict[str, str] = field(default_factory=dict)
     retry: dict[str, Any] = field(default_factory=dict)  # the API's retry guidance
     waits: dict[str, float] = field(default_factory=dict)  # rate-budget wait caps, seconds

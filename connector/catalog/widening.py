@@ -236,29 +236,43 @@ def entry_widening(
     Raw Request's Allow Any Host does), or render a secret connection field outside its auth
     scheme unless its URL can only reach a trusted host. Empty: nothing widened.
     """
-    problems: list[str] = []
     hosts = list(resolved["component"].get("trusted_hosts") or ())
-    declared = set(declared_hosts)
-    added = [h for h in hosts if h not in declared]
-    if added:
-        problems.append(f"trusted host(s) {', '.join(map(repr, added))} no component file declares")
+    problems = host_widening(hosts, declared_hosts)
     if allow_trust_widening:
         return problems
     secrets = list(secrets)
     for entry in resolved["operations"]:
-        op = entry["data"]
-        key = op.get("key")
-        if entry.get("widened"):
-            problems.append(f"{key}: notes of widened trust")
-        allow = _allows_any_host(op)
-        if allow is not None and not _input_switch(allow, entry.get("inputs") or ()):
-            problems.append(f"{key}: allow_any_host {allow!r} is not a boolean input's switch")
-        url = (op.get("request") or {}).get("url")
-        if pinned_to_trusted_host(url, hosts, entry.get("inputs") or ()):
-            continue
-        reads = secret_reads(op, secrets)
-        if reads:
-            problems.append(f"{key}: renders secret connection field(s) at {sorted(reads)}")
+        problems += operation_entry_widening(entry, hosts, secrets)
+    return problems
+
+
+def host_widening(hosts: Iterable[str], declared_hosts: Iterable[str]) -> list[str]:
+    """An entry's trusted hosts that no component file declares (entry_widening's first rule)."""
+    declared = set(declared_hosts)
+    added = [h for h in hosts if h not in declared]
+    if added:
+        return [f"trusted host(s) {', '.join(map(repr, added))} no component file declares"]
+    return []
+
+
+def operation_entry_widening(
+    entry: dict[str, Any], hosts: Iterable[str], secrets: Iterable[str]
+) -> list[str]:
+    """Where one cached operation claims more trust than allowed (entry_widening's other rules)."""
+    problems: list[str] = []
+    op = entry["data"]
+    key = op.get("key")
+    if entry.get("widened"):
+        problems.append(f"{key}: notes of widened trust")
+    allow = _allows_any_host(op)
+    if allow is not None and not _input_switch(allow, entry.get("inputs") or ()):
+        problems.append(f"{key}: allow_any_host {allow!r} is not a boolean input's switch")
+    url = (op.get("request") or {}).get("url")
+    if pinned_to_trusted_host(url, hosts, entry.get("inputs") or ()):
+        return problems
+    reads = secret_reads(op, secrets)
+    if reads:
+        problems.append(f"{key}: renders secret connection field(s) at {sorted(reads)}")
     return problems
 
 

@@ -61,6 +61,19 @@ def kind_of(relative: Path, overlay: bool = False) -> str:
     return f"{name or 'inputs'}.schema.json"
 
 
+def runtime_spec_files(root: Path | None = None) -> list[Path]:
+    """The runtime's spec files under `root`, sorted: not migrate.yaml nor mappings/.
+
+    Those two belong to the migration commands, which check them against their own schemas.
+    """
+    root = root or specs_root()
+    return sorted(
+        path
+        for path in root.rglob("*.yaml")
+        if path.name != "migrate.yaml" and "mappings" not in path.relative_to(root).parts
+    )
+
+
 def modeline(relative: Path) -> str:
     """The first line of a shipped spec file: its schema, relative to the file."""
     up = "../" * (len(relative.parts) - 1)
@@ -78,7 +91,7 @@ def write_json_schemas(root: Path | None = None) -> list[Path]:
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             changed.append(path)
-    for path in sorted(root.rglob("*.yaml")):
+    for path in runtime_spec_files(root):
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         line = modeline(path.relative_to(root)) + "\n"
         if lines and lines[0].startswith(MODELINE):

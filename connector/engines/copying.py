@@ -32,9 +32,14 @@ def copy_between(
     time_offset_hours: float | None = None,
     transforms: Mapping[str, Any] | None = None,
     profiles: bool = False,
+    groups: Mapping[str, str] | None = None,
     state_path: str | None = None,
 ) -> dict[str, Any]:
-    """Copy events of the range (and profiles); resumable by rerunning with the same values."""
+    """Copy events of the range (and profiles); resumable by rerunning with the same values.
+
+    `groups` maps each group key whose group profiles are copied to its id in the source
+    project (its data group id).
+    """
     chosen = dict(transforms or {})
     if time_offset_hours is not None:
         chosen["time_offset_hours"] = time_offset_hours
@@ -45,4 +50,4 @@ def copy_between(
         transforms=chosen,
         state=Path(state_path) if state_path else None,
     )
-    return copy_project(source, target, plan, profiles=profiles)
+    return copy_project(source, target, plan, profiles=profiles, groups=groups)

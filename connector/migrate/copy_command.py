@@ -1,4 +1,4 @@
-"""The `copy` plugin: `mixpanel-connector copy`, a project's events (and profiles) into another."""
+"""The `copy` plugin: `mixpanel-connector copy`, a project's events and profiles into another."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..core.progress import open_progress
 from ..errors import InputError, InputProblem
 from ..loading import load_component
 from .copy import CopyPlan, Side, copy_events
-from .project import copy_profiles
+from .project import copy_groups, copy_profiles
 from .specs import load_layout
 
 #: The command's line in `mixpanel-connector --help`.
@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--profiles", action="store_true", help="copy user profiles too")
     parser.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="KEY=ID",
+        help="copy the group profiles of group key KEY too, ID being that key's id in the "
+        "source project; repeatable",
+    )
+    parser.add_argument(
         "--workers", type=int, metavar="N", help="import requests in flight (default: the spec's)"
     )
     parser.add_argument(
@@ -169,6 +177,11 @@ def main(argv: Sequence[str]) -> int:
         state=args.state,
         overlays=args.specs,
     )
+    groups = _pairs(args.group, "--group")
+    for key, group_id in groups.items():
+        if not group_id.strip():
+            message = "needs the group key's id in the source project: --group KEY=ID"
+            raise InputError("--group", [InputProblem(key, "--group", message)])
     source, target = _side(args, "source"), _side(args, "target")
     ok = False
     try:
@@ -177,6 +190,8 @@ def main(argv: Sequence[str]) -> int:
         }
         if args.profiles:
             summary["profiles"] = copy_profiles(source, target, plan, dry_run=args.dry_run)
+        if groups:
+            summary["groups"] = copy_groups(source, target, plan, groups, dry_run=args.dry_run)
         ok = True
     finally:
         for side in (source, target):

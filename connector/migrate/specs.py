@@ -73,6 +73,7 @@ class Layout:
     copy: Mapping[str, Mapping[str, Any]]
     project: str
     regions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)
 
     def side_inputs(self, project: str | None, region: str | None) -> dict[str, Any]:
         """The inputs that name a project and choose its region (`us`, `eu`, ...)."""
@@ -96,7 +97,14 @@ def load_layout(overlays: Sequence[Path | str] | None = None) -> Layout:
     if not found:
         raise SpecError([SpecProblem(str(specs_root()), None, "", "migrate.yaml is missing")])
     data = checked(found[-1], "migrate")
-    return Layout(data["events"], data["profiles"], data["copy"], data["project"], data["regions"])
+    return Layout(
+        data["events"],
+        data["profiles"],
+        data["copy"],
+        data["project"],
+        data["regions"],
+        data.get("groups") or {},
+    )
 
 
 def load_mappings(overlays: Sequence[Path | str] | None = None) -> dict[str, RecordMapping]:

@@ -15,7 +15,15 @@ from ..core.values import is_missing
 from ..errors import JobError, JobFailed, JobTimeout, RenderError
 from .single import send_once
 
-__all__ = ["DEFAULT_INTERVAL_S", "DEFAULT_MAX_WAIT_S", "run_waited"]
+__all__ = [
+    "DEFAULT_INTERVAL_S",
+    "DEFAULT_MAX_WAIT_S",
+    "check_status",
+    "job_status_call",
+    "run_waited",
+    "start_job",
+    "wait_asked",
+]
 
 #: Seconds between polls, and the longest wait, when the spec declares none.
 DEFAULT_INTERVAL_S = 5.0
@@ -87,38 +95,51 @@ def _resume_hint(call: Call, job_id: str) -> str:
     return f" Run {call.op.label} again with {spec.describe()} = {job_id} to wait for it again."
 
 
+def check_status(
+    call: Call, status_call: Call, job_id: str, *, waited_s: float, polls: int = 1
+) -> tuple[bool, Any, Any]:
+    """Ask the job's status once: (done, status, answer).
+
+    Raises JobFailed on a failed status, JobError on an answer without one, JobTimeout when
+    the job still runs after `waited_s` reached the maximum wait (wait.max_wait_s).
+    """
+    wait, label = call.op.wait, call.op.label
+    answer = send_once(status_call)
+    status = _status_of(answer, wait["field"])
+    call.settings.progress.update(
+        {"job": job_id, "status": str(status), "polls": polls, "waiting": ""}
+    )
+    if _is(status, wait["done"]):
+        return True, status, answer
+    said = f"{status_call.op.label} says {wait['field']} = {status!r}"
+    if _is(status, wait["failed"]):
+        failed = ", ".join(str(v) for v in wait["failed"])
+        message = f"{label}: job {job_id} failed: {said}, a failed status ({failed})."
+        raise JobFailed(message, job_id=job_id, status=str(status))
+    if status is None:
+        message = f"{label}: job {job_id}: {status_call.op.label}'s answer has no {wait['field']}."
+        raise JobError(message, job_id=job_id)
+    if waited_s >= _seconds(call, "max_wait_s", DEFAULT_MAX_WAIT_S):
+        message = (
+            f"{label}: job {job_id} is still running after {format_duration(waited_s)} "
+            f"(the most this call waits, wait.max_wait_s): {said}."
+        )
+        raise JobTimeout(message + _resume_hint(call, job_id), job_id=job_id, status=str(status))
+    return False, status, answer
+
+
 def _poll(call: Call, status_call: Call, job_id: str) -> Any:
     """Poll until the job is done (its last answer), failed (JobFailed) or too slow."""
-    wait, clock, progress = call.op.wait, call.settings.clock, call.settings.progress
+    clock, label = call.settings.clock, call.op.label
     interval = _seconds(call, "interval_s", DEFAULT_INTERVAL_S)
     max_wait = _seconds(call, "max_wait_s", DEFAULT_MAX_WAIT_S)
-    started, polls, label = clock.monotonic(), 0, call.op.label
+    started, polls = clock.monotonic(), 0
     while True:
-        answer = send_once(status_call)
         polls += 1
-        status = _status_of(answer, wait["field"])
-        progress.update({"job": job_id, "status": str(status), "polls": polls, "waiting": ""})
-        if _is(status, wait["done"]):
-            return answer
-        said = f"{status_call.op.label} says {wait['field']} = {status!r}"
-        if _is(status, wait["failed"]):
-            failed = ", ".join(str(v) for v in wait["failed"])
-            message = f"{label}: job {job_id} failed: {said}, a failed status ({failed})."
-            raise JobFailed(message, job_id=job_id, status=str(status))
-        if status is None:
-            message = (
-                f"{label}: job {job_id}: {status_call.op.label}'s answer has no {wait['field']}."
-            )
-            raise JobError(message, job_id=job_id)
         waited = clock.monotonic() - started
-        if waited >= max_wait:
-            message = (
-                f"{label}: job {job_id} is still running after {format_duration(waited)} "
-                f"(the most this call waits, wait.max_wait_s): {said}."
-            )
-            raise JobTimeout(
-                message + _resume_hint(call, job_id), job_id=job_id, status=str(status)
-            )
+        done, status, answer = check_status(call, status_call, job_id, waited_s=waited, polls=polls)
+        if done:
+            return answer
         pause = min(interval, max_wait - waited)
         notice = (
             f"{label}: job {job_id} is {status}: checking again in {format_duration(pause)} "
@@ -128,6 +149,33 @@ def _poll(call: Call, status_call: Call, job_id: str) -> Any:
             waits_log.warning("%s", notice)
         call.settings.show_wait(notice)
         clock.sleep(pause)
+
+
+def wait_asked(call: Call) -> dict[str, float] | None:
+    """`{"interval_s", "max_wait_s"}` when the action waits for a job and its inputs ask to."""
+    if not call.op.wait:
+        return None
+    context = input_context(call.values, call.connection)
+    enabled = evaluate(call.op.wait["enabled"], context, action=call.op.key, field="wait.enabled")
+    if not as_bool(enabled):
+        return None
+    return {
+        "interval_s": _seconds(call, "interval_s", DEFAULT_INTERVAL_S),
+        "max_wait_s": _seconds(call, "max_wait_s", DEFAULT_MAX_WAIT_S),
+    }
+
+
+def start_job(call: Call) -> str:
+    """Create the job and return its id, or the id the resume input names (nothing created)."""
+    resumed = call.values.get(call.op.wait.get("resume") or "")
+    if is_missing(resumed):
+        return _job_of(call, send_once(call))
+    return str(resumed)
+
+
+def job_status_call(call: Call, job_id: str) -> Call:
+    """The status action's call for the job `job_id` of `call`'s action."""
+    return _status_call(call, job_id)
 
 
 def run_waited(call: Call) -> Any:

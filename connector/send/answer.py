@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import requests
 import urllib3.exceptions
 
-from ..errors import ERROR_READ_TIMEOUT, ERROR_RESET, ResponseTooLarge, TransportError
+from ..errors import ERROR_RESET, ResponseTooLarge, TransportError
 from ..prepare.request import HTTPRequest
 from .body import BodyReader, ReadLimits
-from .failures import as_requests_error, endpoint, transport_error
+from .failures import as_requests_error, deadline_error, endpoint, transport_error
 
 __all__ = ["Answer", "read_whole"]
 
@@ -63,17 +63,8 @@ class Answer:
     def deadline_passed(self) -> TransportError:
         """The answer was not whole at its deadline: a timeout (retried as one)."""
         self.response.close()
-        message = (
-            f"{self.request.action}: the answer from {endpoint(self.response.url)} was not "
-            f"whole within the deadline of {self.limits.deadline_s:g} s per request "
-            "(response.reads.deadline_s)"
-        )
-        return TransportError(
-            message,
-            request=self.request,
-            kind=ERROR_READ_TIMEOUT,
-            sent=True,
-            timeout_s=self._timeout,
+        return deadline_error(
+            self.request, self.response.url, self.limits.deadline_s, self._timeout
         )
 
     def corrupt(self, reason: str) -> TransportError:

@@ -22,7 +22,14 @@ from ..prepare.request import HTTPRequest
 
 log = logging.getLogger("connector.transport")
 
-__all__ = ["as_requests_error", "classify", "endpoint", "short_reason", "transport_error"]
+__all__ = [
+    "as_requests_error",
+    "classify",
+    "deadline_error",
+    "endpoint",
+    "short_reason",
+    "transport_error",
+]
 
 
 def endpoint(url: str) -> str:
@@ -148,3 +155,16 @@ def as_requests_error(exc: Exception) -> requests.RequestException:
     if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
         return requests.exceptions.ChunkedEncodingError(exc)
     return requests.ConnectionError(exc)
+
+
+def deadline_error(
+    request: HTTPRequest, url: str, deadline_s: float, timeout_s: float, *, sent: bool = True
+) -> TransportError:
+    """The answer was not whole at the request's deadline: a timeout (retried as one)."""
+    message = (
+        f"{request.action}: the answer from {endpoint(url)} was not whole within the deadline "
+        f"of {deadline_s:g} s per request (response.reads.deadline_s)"
+    )
+    return TransportError(
+        message, request=request, kind=ERROR_READ_TIMEOUT, sent=sent, timeout_s=timeout_s
+    )

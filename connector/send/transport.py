@@ -24,9 +24,10 @@ from ..errors import TransportError
 from ..prepare.request import HTTPRequest
 from .answer import Answer, read_whole
 from .body import ReadLimits
-from .failures import transport_error
+from .failures import deadline_error, transport_error
 from .redirects import IDEMPOTENT_METHODS, MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop, origin
 from .response import RawResponse
+from .watchdog import WatchedAdapter, watched
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -80,7 +81,7 @@ POOL_CONNECTIONS_PER_HOST = 32
 
 def _pooled_session() -> requests.Session:
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
+    adapter = WatchedAdapter(pool_maxsize=POOL_CONNECTIONS_PER_HOST)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -108,7 +109,7 @@ class Transport:
         """
         limits = ReadLimits.of(request.response)
         deadline = time.monotonic() + limits.deadline_s
-        response = self._follow(request, authorization, stream=True)
+        response = self._follow_within(request, authorization, limits, deadline)
         headers = {k.lower(): v for k, v in response.headers.items()}
         status = response.status_code
         content = read_whole(
@@ -127,13 +128,33 @@ class Transport:
             request = replace(request, headers={**request.headers, "Accept-Encoding": "gzip"})
         limits = ReadLimits.of(request.response)
         deadline = time.monotonic() + limits.deadline_s
-        response = self._follow(request, authorization, stream=True)
+        response = self._follow_within(request, authorization, limits, deadline)
         return StreamedResponse(
             request, response, request.timeout_s or self.timeout_s, self, limits, deadline
         )
 
+    def _follow_within(
+        self, request: HTTPRequest, authorization: str | None, limits: ReadLimits, deadline: float
+    ) -> requests.Response:
+        """`_follow` up to the final answer's header, all within the request's deadline."""
+        with watched(deadline) as watch:
+            try:
+                return self._follow(request, authorization, stream=True, deadline=deadline)
+            except TransportError as exc:
+                if not watch.fired and time.monotonic() < deadline:
+                    raise
+                timeout = request.timeout_s or self.timeout_s
+                raise deadline_error(
+                    request, request.url, limits.deadline_s, timeout, sent=exc.sent
+                ) from None
+
     def _follow(
-        self, request: HTTPRequest, authorization: str | None, *, stream: bool
+        self,
+        request: HTTPRequest,
+        authorization: str | None,
+        *,
+        stream: bool,
+        deadline: float | None = None,
     ) -> requests.Response:
         timeout = request.timeout_s or self.timeout_s
         headers = {"User-Agent": USER_AGENT, **request.headers}
@@ -156,7 +177,7 @@ class Transport:
             for number in range(MAX_REDIRECTS + 1):
                 text = f"{request.action}: {hop.method} {hop.url}"
                 log.debug("sending %s", request.secrets.text(text))
-                response = self._once(request, hop, timeout, stream)
+                response = self._once(request, hop, timeout, stream, deadline)
                 location = response.headers.get("location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
                     host = urlsplit(hop.url).hostname
@@ -169,10 +190,20 @@ class Transport:
             _ACTIVE_SECRETS.reset(token)
 
     def _once(
-        self, request: HTTPRequest, hop: Hop, timeout: float, stream: bool = False
+        self,
+        request: HTTPRequest,
+        hop: Hop,
+        timeout: float,
+        stream: bool = False,
+        deadline: float | None = None,
     ) -> requests.Response:
         body = dict(hop.body)
         path = body.pop(STREAM_FILE, None)
+        # connecting (a TLS handshake included) ends by the deadline: the watchdog cannot reach
+        # a socket until urllib3 holds it, and a TLS socket not before its handshake ends
+        connect = (
+            timeout if deadline is None else min(timeout, max(deadline - time.monotonic(), 1e-3))
+        )
         try:
             with contextlib.ExitStack() as opened:
                 if path is not None:  # streamed from the file, opened afresh for each attempt
@@ -182,7 +213,7 @@ class Transport:
                     hop.url,
                     params=hop.params,
                     headers=dict(hop.headers),
-                    timeout=timeout,
+                    timeout=(connect, timeout),
                     allow_redirects=False,
                     stream=stream,
                     **body,

@@ -2,7 +2,8 @@
 
 Each request for a day takes the next `Answer` scripted for that day (a whole, well-framed
 answer once none is left): its framing (Content-Length, chunked, closing the connection), gzip
-or not, where it is cut, a line nested deep or very long, a drip of one byte at a time.
+or not, where it is cut, a line nested deep or very long, a drip of one byte at a time (of the
+body, or of the status line and headers).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import RawServer
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Answer:
     long: int = 0  # a line of this many bytes, when > 0
     drip_s: float = 0.0  # `drip_bytes` of the body every drip_s seconds, when > 0
     drip_bytes: int = 1
+    head_drip_s: float = 0.0  # the status line and headers one byte every head_drip_s, when > 0
     raw: bytes = b""  # when set, sent as it is (head and body)
 
 
@@ -54,48 +57,21 @@ def _nested(depth: int) -> bytes:
     return b'{"event":"Deep","properties":{"$insert_id":"deep","x":' + inner + b"}}"
 
 
-class HostileServer:
+class HostileServer(RawServer):
     """Serves `/api/2.0/export` per the scripts in `plans[day]`; `served[day]` counts requests."""
 
     def __init__(self, per_day: int = 40) -> None:
         self.per_day = per_day
         self.plans: dict[str, deque[Answer]] = defaultdict(deque)
         self.served: dict[str, int] = defaultdict(int)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        """Where the server listens."""
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
-            day = query.get("from_date", ["?"])[0]
-            self.served[day] += 1
-            plan = self.plans[day].popleft() if self.plans[day] else Answer()
-            try:
-                self._send(conn, plan, day)
-            except OSError:  # the client gave up (a deadline, a refused line)
-                return
+    def answer(self, conn: socket.socket, head: bytes) -> None:
+        query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
+        day = query.get("from_date", ["?"])[0]
+        self.served[day] += 1
+        plan = self.plans[day].popleft() if self.plans[day] else Answer()
+        self._send(conn, plan, day)
 
     def _send(self, conn: socket.socket, plan: Answer, day: str) -> None:
         if plan.raw:
@@ -131,7 +107,13 @@ class HostileServer:
         elif plan.framing == "chunked":
             headers.append(b"Transfer-Encoding: chunked")
         headers.append(b"Connection: close")
-        conn.sendall(b"\r\n".join(headers) + b"\r\n\r\n")
+        head = b"\r\n".join(headers) + b"\r\n\r\n"
+        if plan.head_drip_s:
+            for at in range(len(head)):
+                conn.sendall(head[at : at + 1])
+                time.sleep(plan.head_drip_s)
+        else:
+            conn.sendall(head)
         if plan.framing == "chunked":
             pieces = [body[i : i + 4096] for i in range(0, len(body), 4096)]
             framed = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
@@ -143,9 +125,3 @@ class HostileServer:
                 time.sleep(plan.drip_s)
             return
         conn.sendall(body)
-
-    def close(self) -> None:
-        """Stop accepting connections."""
-        self.stop.set()
-        self.thread.join(timeout=2)
-        self.listener.close()

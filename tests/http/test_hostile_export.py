@@ -209,6 +209,23 @@ def test_a_drip_fails_at_the_deadline_whatever_the_pace(
     assert not (tmp_path / "events.jsonl").exists()
 
 
+def test_a_dripped_header_fails_at_the_deadline(overlay: Path, tmp_path: Path) -> None:
+    """The status line and headers a byte every 0.5 s (each read well within its timeout)."""
+    serving = HostileServer(per_day=PER_DAY)
+    try:
+        for day in DAYS:
+            serving.plans[day].extend([Answer(head_drip_s=0.5)] * 10)
+        # the header alone would take over 40 s at this pace, each of the 5 tries
+        code, errors, _ = export(serving.url, tmp_path / "events.jsonl", overlay, timeout_s=150)
+    finally:
+        serving.close()
+    assert code == 1, errors  # not killed: -9
+    assert "not whole within the deadline of 2 s" in errors, errors
+    assert "response.reads.deadline_s" in errors
+    assert serving.served[DAYS[0]] == 5
+    assert not (tmp_path / "events.jsonl").exists()
+
+
 def test_an_answer_cut_at_a_line_boundary_without_framing_is_asked_again(
     server: HostileServer, tmp_path: Path
 ) -> None:

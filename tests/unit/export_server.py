@@ -10,12 +10,13 @@ import gzip
 import json
 import socket
 import struct
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import RawServer
 
 
 @dataclass
@@ -48,7 +49,7 @@ def event(day: str, n: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-class ExportServer:
+class ExportServer(RawServer):
     """Serves `/api/2.0/export` on 127.0.0.1 with chunked encoding, one connection a request.
 
     `lines(day)` gives that day's JSON lines; `plans[day]` is consumed one Plan per request
@@ -60,49 +61,13 @@ class ExportServer:
         self.lines = lines
         self.plans: dict[str, list[Plan]] = {}
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.05)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        super().__init__(threaded=False)
 
     def __enter__(self) -> ExportServer:
-        self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                try:
-                    self._answer(conn)
-                except OSError:
-                    pass
-
-    def _answer(self, conn: socket.socket) -> None:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            head += chunk
-        lines = head.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    def answer(self, conn: socket.socket, head: bytes) -> None:
+        lines = head.decode().split("\r\n")
         target = urlsplit(lines[0].split()[1])
         headers = {
             k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])

@@ -18,13 +18,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.loopback import RawServer  # noqa: E402
+
 FIRST_DAY = "2024-03-01"
 
 # The hand-written loop a user would write without the connector: requests' iter_lines
@@ -89,7 +92,7 @@ def _bodies(events: int, days: int) -> tuple[list[str], bytes, int]:
 _EMPTY = gzip.compress(b"")
 
 
-class ExportServer:
+class ExportServer(RawServer):
     """Answers GET /api/2.0/export on 127.0.0.1 with a gzip JSON-lines body.
 
     `body` is one body for every request, or a body per `from_date` (an empty one for others).
@@ -98,49 +101,20 @@ class ExportServer:
     def __init__(self, body: bytes | dict[str, bytes]) -> None:
         self.body = body
         self.days: list[str] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        """Where the server listens."""
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            target = urlsplit(head.split(b" ", 2)[1].decode())
-            day = parse_qs(target.query).get("from_date", ["?"])[0]
-            self.days.append(day)
-            body = self.body if isinstance(self.body, bytes) else self.body.get(day, _EMPTY)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Encoding: gzip\r\nConnection: close\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            )
-            conn.sendall(body)
-
-    def close(self) -> None:
-        """Stop accepting connections."""
-        self.stop.set()
-        self.thread.join(timeout=2)
-        self.listener.close()
+    def answer(self, conn: socket.socket, head: bytes) -> None:
+        """The body of the request's `from_date`, gzip-compressed, framed by Content-Length."""
+        target = urlsplit(head.split(b" ", 2)[1].decode())
+        day = parse_qs(target.query).get("from_date", ["?"])[0]
+        self.days.append(day)
+        body = self.body if isinstance(self.body, bytes) else self.body.get(day, _EMPTY)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Encoding: gzip\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
+        conn.sendall(body)
 
 
 def _serve_forever(events: int, days: int) -> None:

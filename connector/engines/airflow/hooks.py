@@ -50,7 +50,13 @@ class MixpanelHook(BaseHook):
 
     def _load(self) -> tuple[dict[str, Any], dict[str, str], Component]:
         if self._loaded is None:
-            conn = self.get_connection(self.mixpanel_conn_id)
+            self.use_connection(self.get_connection(self.mixpanel_conn_id))
+        assert self._loaded is not None
+        return self._loaded
+
+    def use_connection(self, conn: Any) -> None:
+        """Take the Airflow connection `conn` (fetched ahead, e.g. with `aget_connection`)."""
+        if self._loaded is None:
             extra = conn.extra_dejson
 
             def value(key: str) -> Any:
@@ -65,7 +71,6 @@ class MixpanelHook(BaseHook):
             for secret in secret_values(component, mapping):
                 mask_secret(secret)
             self._loaded = (mapping, location_values(value(REGION_INPUT)), component)
-        return self._loaded
 
     def get_conn(self) -> dict[str, Any]:
         """The component's connection mapping (its secrets are registered with the masker)."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.log import mask_secret
 
+from ... import errors
+from ...jobs import job_wait, start_job
 from ..common import RATE_WAIT_S, export_to, input_secrets
 from ..copying import copy_between, side
 from ..precheck import check_task, is_template
@@ -35,6 +38,13 @@ class MixpanelOperator(BaseOperator):
         inputs: the action's inputs by key; templated, so `{{ ds }}` and XCom pulls work.
         mixpanel_conn_id: the Airflow connection of type `mixpanel` to use.
         rate_wait_s: how long to wait for a client-side rate budget before failing.
+        deferrable: for an action that creates a job (GDPR, warehouse imports...) with Wait
+            For Completion on, create the job, then free the worker while the triggerer polls
+            its status (MixpanelJobTrigger, as the spec's `wait:` says); the task resumes with
+            the job's last status as its XCom. Default: `[operators] default_deferrable`.
+            Off, the task waits for the job itself. Either way a failed job, or one still
+            running after Max Wait Seconds, fails the task naming the job's id (which the
+            action's resume input, e.g. Tracking ID, takes to wait again).
     """
 
     template_fields: Sequence[str] = ("action", "inputs")
@@ -48,6 +58,7 @@ class MixpanelOperator(BaseOperator):
         inputs: Mapping[str, Any] | None = None,
         mixpanel_conn_id: str = MixpanelHook.default_conn_name,
         rate_wait_s: float = RATE_WAIT_S,
+        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         check_at_parse_time(action, inputs or {})
@@ -56,6 +67,11 @@ class MixpanelOperator(BaseOperator):
         self.inputs = dict(inputs or {})
         self.mixpanel_conn_id = mixpanel_conn_id
         self.rate_wait_s = rate_wait_s
+        if deferrable is None:
+            from airflow.configuration import conf
+
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = deferrable
 
     @property
     def hook(self) -> MixpanelHook:
@@ -74,11 +90,49 @@ class MixpanelOperator(BaseOperator):
                 mask_secret(secret)
 
     def execute(self, context: Context) -> Any:
-        """Run the action and return its result."""
+        """Run the action and return its result (or create its job and defer, see deferrable)."""
         self.log.info("Running Mixpanel action %s", self.action)
+        if self.deferrable:
+            self._defer_job()
         result = self.hook.run(self.action, self.inputs)
         self.log.info("Mixpanel action %s finished", self.action)
         return result
+
+    def _defer_job(self) -> None:
+        """Create the job and defer to its trigger, when the action waits for one; else return."""
+        from .triggers import MixpanelJobTrigger  # only for deferring tasks
+
+        hook = self.hook
+        inputs, connection = hook.inputs_for(self.action, self.inputs), hook.get_conn()
+        plan = job_wait(hook.component, self.action, inputs, connection)
+        if plan is None:
+            return
+        job_id = start_job(hook.component, self.action, inputs, connection)
+        self.log.info("Mixpanel action %s started job %s; deferring", self.action, job_id)
+        trigger = MixpanelJobTrigger(
+            conn_id=self.mixpanel_conn_id,
+            action=self.action,
+            job_id=job_id,
+            inputs=self.inputs,
+            interval_s=plan["interval_s"],
+            max_wait_s=plan["max_wait_s"],
+        )
+        # The trigger stops at the maximum wait itself; Airflow's timeout is only a backstop.
+        backstop = timedelta(seconds=plan["max_wait_s"] + 2 * plan["interval_s"] + 60)
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Resume after the trigger's event: the job's last status, or its error raised."""
+        job_id = str(event.get("job_id", ""))
+        if event.get("event") == "done":
+            self.log.info("Mixpanel job %s of %s is done", job_id, self.action)
+            return {"data": event.get("data")}
+        error = getattr(errors, str(event.get("error")), None)
+        if not (isinstance(error, type) and issubclass(error, errors.JobError)):
+            error = errors.JobError
+        raise error(
+            str(event.get("message", "")), job_id=job_id, status=str(event.get("status") or "")
+        )
 
 
 class MixpanelExportOperator(MixpanelOperator):
@@ -123,6 +177,8 @@ class MixpanelCopyOperator(BaseOperator):
         time_offset_hours: hours added to each event's time (a project kept in local time).
         transforms: more transforms (rename, drop, tags, keep or block events...).
         profiles: copy user profiles too.
+        groups: copy the group profiles of these group keys too, each mapped to its id in the
+            source project (its data group id).
         state_path: where the copy remembers finished windows (default: the state directory).
     """
 
@@ -142,6 +198,7 @@ class MixpanelCopyOperator(BaseOperator):
         time_offset_hours: float | None = None,
         transforms: Mapping[str, Any] | None = None,
         profiles: bool = False,
+        groups: Mapping[str, str] | None = None,
         state_path: str | None = None,
         rate_wait_s: float = RATE_WAIT_S,
         **kwargs: Any,
@@ -154,6 +211,7 @@ class MixpanelCopyOperator(BaseOperator):
         self.time_offset_hours = time_offset_hours
         self.transforms = dict(transforms or {})
         self.profiles, self.state_path, self.rate_wait_s = profiles, state_path, rate_wait_s
+        self.groups = dict(groups or {})
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Copy; return `{"events": {"source": ..., "target": ...}, ...}`."""
@@ -172,6 +230,7 @@ class MixpanelCopyOperator(BaseOperator):
             time_offset_hours=self.time_offset_hours,
             transforms=self.transforms,
             profiles=self.profiles,
+            groups=self.groups,
             state_path=self.state_path,
         )
         self.log.info("Copied %s", summary["events"]["target"])

@@ -85,6 +85,12 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "triggers": [
+            {
+                "integration-name": spec["name"],
+                "python-modules": ["connector.engines.airflow.triggers"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

@@ -76,7 +76,9 @@ class MixpanelResource(dg.ConfigurableResource):
     ) -> dict[str, Any]:
         """Copy a date range's events (and profiles, `profiles=True`) into `target`'s project.
 
-        `options`: events, time_offset_hours, transforms, profiles, state_path. Rerun with
+        `options`: events, time_offset_hours, transforms, profiles, groups (each group key
+        whose group profiles are copied, mapped to its id in the source project), state_path.
+        Rerun with
         the same values after a failure and the copy resumes. Returns both sides' counts.
         """
         sides = [

@@ -83,14 +83,16 @@ def copy_project(
     time_offset_hours: float | None = None,
     transforms: dict[str, Any] | None = None,
     profiles: bool = False,
+    groups: dict[str, str] | None = None,
     state_path: str | None = None,
     rate_wait_s: float = RATE_WAIT_S,
 ) -> dict[str, Any]:
     """Copy a date range's events (and profiles) from one project into another.
 
     Each block is one side: its credentials, region and budgets. Rerun after a failure with
-    the same values and the copy resumes (finished windows are not copied again). Returns
-    both sides' counts.
+    the same values and the copy resumes (finished windows are not copied again). `groups`
+    maps each group key whose group profiles are copied too to its id in the source project
+    (its data group id). Returns both sides' counts.
     """
     sides = [
         side(
@@ -110,6 +112,7 @@ def copy_project(
         time_offset_hours=time_offset_hours,
         transforms=transforms,
         profiles=profiles,
+        groups=groups,
         state_path=state_path,
     )
     _logger().info("Copied %s", summary["events"]["target"])

@@ -22,6 +22,16 @@ log = logging.getLogger("connector.batch")
 
 
 @dataclass(frozen=True)
+class Learned:
+    """Where a limit stood: its level, the level last throttled and the probing patience."""
+
+    limit: int
+    throttled_at: int | None = None
+    patience: int = 1
+    waited: int = 0  # the windows of good answers since the last probe (toward `patience`)
+
+
+@dataclass(frozen=True)
 class Slot:
     """One request's permission to be in flight, and the limit's epoch when it was granted."""
 
@@ -74,6 +84,9 @@ class AdaptiveLimit:
         self._clock = clock
         self._window = LatencyWindow()
         self._decisions: deque[str] = deque(maxlen=KEPT_DECISIONS)
+        self._proven: int | None = None  # the last level a whole window was answered fine at
+        self._halved: int | None = None  # the level the last throttle halved the limit to
+        self._peak = 0  # the most requests in flight during the current window
 
     @property
     def limit(self) -> int:
@@ -102,6 +115,7 @@ class AdaptiveLimit:
             if not self._changed.wait_for(lambda: self._in_flight < self._limit, timeout):
                 return None
             self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
             return Slot(self._epoch, self._clock())
 
     def release(self, slot: Slot, status: int | None) -> None:
@@ -115,7 +129,10 @@ class AdaptiveLimit:
                     again = self._limit == self._throttled_at
                     self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
                     self._throttled_at = self._limit
+                    if self._proven is not None and self._proven >= self._limit:
+                        self._proven = self._limit - 1  # it serves fewer now than it did
                     self._move(max(self.floor, self._limit // 2), f"answer {status}")
+                    self._halved = self._limit
                     self._epoch += 1
                     self._good_run = 0
             elif status is not None and status < 500 and not self.fixed:
@@ -144,6 +161,9 @@ class AdaptiveLimit:
         verdict = self._window.add(rtt_s, self._limit)
         if verdict is None:
             return
+        # Under a level that was throttled, a window proves only as many as were in flight.
+        peak, self._peak = self._peak, self._in_flight
+        self._proven = self._limit if self._throttled_at is None else min(self._limit, peak)
         if verdict.step < 0 and self._limit > self.floor:
             self._good_run = 0
             self._move(self._limit - 1, f"latency rose without throughput, {verdict.describe()}")
@@ -154,6 +174,40 @@ class AdaptiveLimit:
                 self._move(self._limit + 1, f"room for more, {verdict.describe()}")
                 if self._throttled_at is not None and self._limit > self._throttled_at:
                     self._patience = 1  # the probe got through: the server has room again
+
+    def learned(self) -> Learned:
+        """Where the next run should start (`resume`), and what it should know of throttling.
+
+        Never throttled: the limit now. Else the last level a whole window of answers came
+        back fine at (as many as were in flight at once); without one since the last throttle,
+        the level that throttle halved the limit to (the recovery above it is unproven).
+        """
+        with self._changed:
+            level = self._limit if self._throttled_at is None else self._proven
+            if level is None:
+                level = self._halved if self._halved is not None else self._limit
+            return Learned(level, self._throttled_at, self._patience, self._good_run)
+
+    def resume(self, learned: Learned, why: str) -> bool:
+        """Start from where an earlier run stood, unless the limit already moved in this one.
+
+        The level is clamped between the floor and the ceiling. A fixed limit is left as it
+        is. True when applied.
+        """
+        with self._changed:
+            if self.fixed or self._decisions:
+                return False
+            level = min(self.ceiling, max(self.floor, learned.limit))
+            if learned.throttled_at is not None:
+                # Probing above the start waits as long as it did in the earlier run; recovery
+                # after a halving climbs back no higher than the start.
+                self._throttled_at = min(learned.throttled_at, level + 1)
+                self._patience = max(1, min(MAX_PATIENCE, learned.patience))
+                # Runs of a short job probe as one long run would, not once per run.
+                self._good_run = max(0, min(self._patience - 1, learned.waited))
+            self._move(level, why)
+            self._changed.notify_all()
+            return True
 
     def snapshot(self) -> dict[str, int]:
         """The figures progress and results show: current limit, in flight, throttled."""

@@ -193,7 +193,7 @@ def _split(
         if where and (
             len(where) >= max_items or (max_bytes is not None and size + extra > max_bytes)
         ):
-            yield Batch(number, EncodedList(kept, encoded), where, size)
+            yield Batch(number, EncodedList(kept, _packed(encoded)), where, size)
             number += 1
             kept, encoded, where, size = [], [], [], 1
         kept.append(value)
@@ -201,4 +201,16 @@ def _split(
         where.append(index)
         size += extra
     if where:
-        yield Batch(number, EncodedList(kept, encoded), where, size)
+        yield Batch(number, EncodedList(kept, _packed(encoded)), where, size)
+
+
+def _packed(encoded: list[Part]) -> list[Part]:
+    """The records' JSON as one exact-size array, viewed inside its brackets (no `[`, `]`).
+
+    orjson hands each record's JSON back in a buffer of at least 4 KB that it never shrinks, so
+    a batch kept as its records' own bytes until answered held about 4 KB a record (16 batches in
+    flight: 250 MB for small events). Joined, the batch holds only its bytes, and its body is
+    that same array (joined_json gives it back without a copy).
+    """
+    whole = b"".join((b"[", b",".join(encoded), b"]"))
+    return [memoryview(whole)[1:-1]]

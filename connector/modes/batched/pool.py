@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -10,14 +11,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ...core.progress import Progress
-from ...errors import APIError, ConnectorError
-from .aimd import AdaptiveLimit
+from ...errors import APIError, AuthError, ConnectorError
+from .aimd import AdaptiveLimit, Learned
 from .lanes import LanePool
+from .remembered import Recalled
 
 #: Requests built (rendered, gzip-compressed) at once beside the thread reading the input: zlib
 #: releases the GIL, so compression overlaps the next chunk's checks, and only these few batches
 #: hold their records (a built request holds only the JSON it sends).
 BUILDERS = 2
+#: The longest the end of a run waits for the recall of the kept limit (a store that hangs).
+RECALL_WAIT_S = 10.0
+
+log = logging.getLogger("connector.batch")
 
 
 class Counted(Protocol):
@@ -41,6 +47,7 @@ class Concurrency:
     start: int | None = None
     fixed: bool = False
     order_by: str | None = None
+    key: str | None = None  # the template of whose limit it is, kept between runs
 
     def limit(self) -> AdaptiveLimit:
         """A fresh in-flight limit for one call."""
@@ -58,11 +65,23 @@ def concurrency_of(batch: Mapping[str, Any], workers: int | None, default: int) 
         return Concurrency(max(1, int(workers)), fixed=True, order_by=order_by)
     if declared:
         start = declared.get("start")
-        return Concurrency(int(declared["max"]), start, order_by=order_by)
+        return Concurrency(int(declared["max"]), start, order_by=order_by, key=declared.get("key"))
     return Concurrency(int(batch.get("workers") or default), fixed=True, order_by=order_by)
 
 
 Ack = Callable[[Any, Any], None]  # (batch, answer): called once per batch, after its answer
+
+
+class Memory(Protocol):
+    """Where a limit is kept between runs (remembered.RememberedLimit)."""
+
+    def recall(self) -> Recalled | None:
+        """What the last run kept, if anything."""
+        ...
+
+    def keep(self, learned: Learned, accepted: bool | None) -> None:
+        """Keep where the limit ended and whether the credential worked."""
+        ...
 
 
 def send_all(
@@ -74,6 +93,8 @@ def send_all(
     concurrency: Concurrency,
     totals: Counted,
     progress: Progress | None = None,
+    memory: Callable[[], Memory | None] | None = None,
+    limit: AdaptiveLimit | None = None,
 ) -> None:
     """Send each `(lane, batch)`: `prepare` it on a builder, `send` it on a worker.
 
@@ -87,11 +108,13 @@ def send_all(
     answer, one call at a time. Stops at the first error and raises it, noting what had been
     sent.
     """
-    limit = concurrency.limit()
+    limit = limit or concurrency.limit()
     first_done, failed = threading.Event(), threading.Event()
     first: list[int] = []  # the number of the first batch sent (0 unless a resume skipped some)
     lock = threading.Lock()
     totals.concurrency = limit.limit
+    kept: list[Memory] = []
+    recalling = _recall(memory, limit, first_done, kept) if memory is not None else None
 
     def work(item: tuple[Any, Any]) -> None:
         batch, prepared = item
@@ -150,6 +173,11 @@ def send_all(
             error = error or exc
     totals.concurrency, totals.throttled = limit.limit, limit.throttled
     totals.decisions = limit.decisions
+    if recalling is not None:
+        recalling.join(RECALL_WAIT_S)
+        if kept and not recalling.is_alive():
+            refused = isinstance(error, AuthError)
+            kept[0].keep(limit.learned(), False if refused else bool(totals.batches) or None)
     if error is not None:
         if isinstance(error, ConnectorError) and totals.requests:
             note = (
@@ -162,6 +190,35 @@ def send_all(
                 " (0 records had been imported: no request was accepted before this error)"
             )
         raise error
+
+
+def _recall(
+    memory: Callable[[], Memory | None],
+    limit: AdaptiveLimit,
+    first_done: threading.Event,
+    kept: list[Memory],
+) -> threading.Thread:
+    """Start the recall of what the last run kept; it applies it to `limit` when it comes."""
+
+    def recall() -> None:
+        try:
+            found = memory()
+            if found is None:
+                return
+            kept.append(found)
+            recalled = found.recall()
+        except Exception as exc:  # noqa: BLE001 - a hint, never a reason to fail the run
+            log.warning("the concurrency limit kept by earlier runs was not used: %s", exc)
+            return
+        if recalled is None:
+            return
+        limit.resume(recalled.learned, "where the last run ended")
+        if recalled.accepted:  # the credentials worked last time: no need to wait and see
+            first_done.set()
+
+    thread = threading.Thread(target=recall, name="batch-recall", daemon=True)
+    thread.start()
+    return thread
 
 
 def _figures(totals: Counted) -> dict[str, int]:

@@ -214,13 +214,21 @@ class RecordPlan:
             return None
         if self.depth is not None:
             if sum(_part_brackets(p) for p in parts) > len(records) * self.brackets:
-                return None  # some record may nest too deeply: check each one
+                # Arrays or objects in values (or brackets in strings): check each record's
+                # depth, 1 us a record against 5 us more for checking and encoding it alone.
+                keys, allowed = self.depth
+                for record in records:
+                    container = lookup(record, keys)
+                    if type(container) in (dict, list) and _too_deep(container, allowed):
+                        return None  # prepare() refuses it, saying how deep
         return parts
 
     def _parts(self, records: list[Any]) -> list[Part] | None:
         whole = orjson.dumps(records, option=_JSON_OPTIONS)
         if len(whole) - 2 <= self.max_item_bytes:
-            return [memoryview(whole)[1:-1]]  # the array's inside, not a copy of it
+            # orjson grows its buffer by doubling and never shrinks it: a batch kept until
+            # answered would hold up to twice its bytes. One copy, exact size (0.05 us a record).
+            return [memoryview(bytes(memoryview(whole)))[1:-1]]  # the array's inside
         if len(records) == 1:
             return None  # this one is too big: prepare() says so
         half = len(records) // 2

@@ -13,12 +13,15 @@ from typing import Any, Protocol
 from ...call import Call
 from ...core.jsonenc import EncodedList
 from ...core.progress import Progress
+from ...core.templates import input_context, render_value
+from ...core.urls import origin_of
 from ...prepare.inputs import check_rules
 from ...prepare.request import HTTPRequest
 from .aimd import AdaptiveLimit
 from .chunks import Batch, laned_batches, records_of
 from .pool import Concurrency, send_all
 from .records import RecordPlan, Refusal
+from .remembered import RememberedLimit
 from .results import (
     DEFAULT_WORKERS,
     Totals,
@@ -156,13 +159,51 @@ def run_batched(
             body = body.json_bytes().decode()
         return replace(request, body=body, inputs={**request.inputs, key: batch.records}), header
 
-    send_all(stream, prepare, send, on_ack, concurrency=concurrency, totals=totals, progress=shown)
+    memory, limit = _kept(call, concurrency)
+    send_all(
+        stream,
+        prepare,
+        send,
+        on_ack,
+        concurrency=concurrency,
+        totals=totals,
+        progress=shown,
+        memory=memory,
+        limit=limit,
+    )
     if not totals.batches and not totals.skipped:
         raise nothing_sent_error(refused, plan)
     if checkpoint is not None:
         checkpoint.remove()
     single = bool(result_spec.get("single_answer"))
     return result_of(totals, refused, plan, single_answer=single)
+
+
+def _kept(
+    call: Call, concurrency: Concurrency
+) -> tuple[Callable[[], RememberedLimit] | None, AdaptiveLimit | None]:
+    """Where the limit of `call` is kept, and the fleet's limit when the store is shared.
+
+    Kept per origin, `batch.concurrency.key` and credential. Rendered with no records: its
+    origin and credentials do not depend on them.
+    """
+    if concurrency.fixed or concurrency.key is None:
+        return None, None
+    request, header = call.render({**call.values, call.op.batch["input"]: []})
+    context = input_context(call.values, call.connection)
+    key = render_value(concurrency.key, context, action=call.op.key, field="batch.concurrency.key")
+    secret = [str(call.connection.get(name) or "") for name in call.secrets_rendered()]
+    credential = "\0".join([header or "", *secret])
+    where = str(origin_of(request.url))
+    registry = call.settings.registry
+    memory = RememberedLimit(registry, where, str(key or ""), credential)
+    store = getattr(registry, "store", None)  # a store other processes share
+    if store is None:
+        return lambda: memory, None
+    from .fleet import FleetLimit
+
+    fleet = FleetLimit(concurrency.ceiling, store, memory.name, start=concurrency.start)
+    return lambda: memory, fleet
 
 
 def _unacknowledged(

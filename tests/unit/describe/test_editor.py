@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,17 @@ from jsonschema import Draft202012Validator
 
 from connector.catalog.load import specs_root
 from connector.cli.main import main
-from connector.describe.editor import MODELINE, json_schemas, kind_of, schema_dir, schema_text
-
-# The runtime's spec files. migrate.yaml and mappings/ belong to the migration commands
-# (connector/migrate), which check them against their own schemas when they load them.
-SPEC_FILES = sorted(
-    path
-    for path in specs_root().rglob("*.yaml")
-    if path.name != "migrate.yaml" and "mappings" not in path.relative_to(specs_root()).parts
+from connector.describe.editor import (
+    MODELINE,
+    json_schemas,
+    kind_of,
+    runtime_spec_files,
+    schema_dir,
+    schema_text,
+    write_json_schemas,
 )
+
+SPEC_FILES = runtime_spec_files()
 
 
 def test_json_schemas_are_generated_from_the_yaml_meta_schema() -> None:
@@ -61,3 +64,13 @@ def test_validate_prints_the_installed_schema_folder(capsys: pytest.CaptureFixtu
 def test_kind_of_overlay_component_is_the_partial_schema() -> None:
     assert kind_of(Path("component.yaml"), overlay=True) == "component-overlay.schema.json"
     assert kind_of(Path("actions/x.yaml"), overlay=True) == "operation.schema.json"
+
+
+def test_regenerating_leaves_the_migration_specs_alone(tmp_path: Path) -> None:
+    # migrate.yaml and mappings/ name their own schemas; regenerating must not repoint them.
+    folder = tmp_path / "specs"
+    shutil.copytree(specs_root(), folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*.yaml")}
+    assert write_json_schemas(folder) == []
+    assert {p: p.read_bytes() for p in folder.rglob("*.yaml")} == before
+    assert any("mappings" in p.parts for p in before) and (folder / "migrate.yaml") in before

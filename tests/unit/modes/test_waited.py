@@ -196,3 +196,41 @@ def test_no_secret_shows_in_waits_errors_or_progress(
     assert preview[0]["headers"]["Authorization"] == "***"
     for secret in secrets:
         assert secret not in shown
+
+
+def test_the_steps_apart_start_check_and_resume_as_the_blocking_call_does(
+    component: Component, sandbox: Sandbox, clock: FakeClock
+) -> None:
+    from connector.jobs import check_job, job_wait, start_job
+
+    inputs = {"distinct_ids": "u1", "waitForCompletion": True, "maxWaitSeconds": 30}
+    assert (
+        job_wait(component, "createDataDeletion", {"distinct_ids": "u1"}, sandbox.connection)
+        is None
+    )
+    assert (
+        job_wait(component, "createAlias", {"alias": "a", "distinct_id": "b"}, sandbox.connection)
+        is None
+    )
+    assert job_wait(component, "createDataDeletion", inputs, sandbox.connection) == {
+        "interval_s": 5.0,
+        "max_wait_s": 30.0,
+    }
+    job_id = start_job(component, "createDataDeletion", inputs, sandbox.connection)
+    first = check_job(component, "createDataDeletion", job_id, inputs, sandbox.connection)
+    assert (first["done"], first["status"]) == (False, "PENDING")
+    clock.t += 5
+    last = check_job(component, "createDataDeletion", job_id, inputs, sandbox.connection)
+    assert last["done"] and last["data"]["results"]["status"] == "SUCCESS"
+    resumed = {**inputs, "tracking_id": job_id}
+    assert start_job(component, "createDataDeletion", resumed, sandbox.connection) == job_id
+    assert _posts(sandbox) == ["/api/app/data-deletions/v3.0"]  # one job created, once
+    made = start_job(component, "createDataDeletion", inputs, sandbox.connection)
+    assert made != job_id
+    with pytest.raises(JobTimeout, match=f"= {made} to wait for it again"):
+        check_job(component, "createDataDeletion", made, inputs, sandbox.connection, waited_s=30)
+    failing = {**inputs, "distinct_ids": "sandbox-fail"}
+    failed = start_job(component, "createDataDeletion", failing, sandbox.connection)
+    clock.t += 5
+    with pytest.raises(JobFailed, match=f"job {failed} failed"):
+        check_job(component, "createDataDeletion", failed, failing, sandbox.connection)

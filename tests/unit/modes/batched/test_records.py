@@ -277,3 +277,22 @@ def test_no_token_spelling_survives_a_refusal(token: str, refusal: str) -> None:
     shown = shown_for(token)
     for form in forms:
         assert form not in shown
+
+
+def test_a_chunk_with_nested_values_within_the_depth_is_encoded_at_once() -> None:
+    # Brackets beyond each record's own levels only mean "look": a chunk whose records nest
+    # within max_depth is encoded in one piece; one record too deep sends the chunk one by one.
+    import_plan = plan("importEvents")
+    nested = [
+        _props(**{"$insert_id": f"i{n}", "items": [{"sku": n, "tags": ["a"]}], "s": "[{"})
+        for n in range(50)
+    ]
+    parts = import_plan.encode_all(nested)
+    assert parts is not None and json.loads(b"[" + b",".join(parts) + b"]") == nested
+    deep = _props(**{"$insert_id": "deep", "a": [{"b": {"c": {"d": 1}}}]})
+    assert import_plan.encode_all([*nested, deep]) is None
+    refused = import_plan.prepare(deep, 50)
+    assert isinstance(refused, Refusal) and "more than 3 levels deep" in refused.message
+    at_limit = _props(**{"$insert_id": "edge", "a": [{"b": {"c": 1}}]})
+    assert import_plan.encode_all([*nested, at_limit]) is not None
+    prepared(import_plan.prepare(at_limit, 0))

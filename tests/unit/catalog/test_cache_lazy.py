@@ -1,0 +1,170 @@
+"""The spec cache at start: its key found from stat data, its operations built on first use."""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector import load_specs
+from connector.catalog import cache as speccache
+from connector.catalog import lazy
+from connector.catalog import load as catalog
+from connector.catalog.layers import spec_layers
+from connector.catalog.load import check_layers, specs_root
+from connector.core import localkey
+
+ACTION = """\
+key: ping
+label: Ping
+description: Asks whether the API is there.
+inputs:
+  - use: connection
+request: {method: GET, url: "https://api.mixpanel.com/ping", auth: none}
+sample: {data: ok}
+"""
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(speccache.CACHE_ENV, str(folder))
+    monkeypatch.setenv(localkey.LOCAL_KEY_ENV, str(tmp_path / "state" / "local.key"))
+    return folder
+
+
+@pytest.fixture
+def overlay(tmp_path: Path) -> Path:
+    (tmp_path / "overlay" / "actions").mkdir(parents=True)
+    (tmp_path / "overlay" / "actions" / "ping.yaml").write_text(ACTION)
+    return tmp_path / "overlay"
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    built: list[str] = []
+    original = lazy.build_operation
+
+    def counting(entry: dict[str, Any], reads: dict[str, Any]) -> Any:
+        built.append(entry["data"]["key"])
+        return original(entry, reads)
+
+    monkeypatch.setattr(lazy, "build_operation", counting)
+    return built
+
+
+def test_a_cached_start_builds_only_the_operations_looked_up(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = load_specs()
+    built = _count_builds(monkeypatch)
+    spec = load_specs()
+    assert built == []
+    assert "createAlias" in spec.actions and len(spec.actions) == len(fresh.actions)
+    assert list(spec.actions) == list(fresh.actions)
+    assert spec.actions["createAlias"] == fresh.actions["createAlias"]
+    assert spec.operation("createAlias") is spec.actions["createAlias"]  # built once, kept
+    assert built == ["createAlias"]
+    assert spec == fresh  # compares every operation, so builds the rest
+    assert sorted(built) == sorted([*fresh.actions, *fresh.data_sources])
+
+
+def test_lazy_operations_pickle_and_copy_as_plain_dicts(cache: Path) -> None:
+    load_specs()
+    spec = load_specs()
+    assert isinstance(spec.actions, lazy.LazyOperations)
+    assert pickle.loads(pickle.dumps(spec.actions)) == dict(spec.actions)
+    assert type(copy.deepcopy(spec.data_sources)) is dict
+
+
+def _valid_entry(folder: Path, key: str, resolved: dict[str, Any]) -> None:
+    payload = pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL)
+    digest = str(speccache.entry_digest(key, payload)).encode()
+    (folder / f"specs-{key[:32]}.pickle").write_bytes(
+        key.encode() + b"\n" + digest + b"\n" + payload
+    )
+
+
+class Planted:
+    """Not plain data: an operation holding it must never be loaded."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("code ran",))
+
+
+def test_a_packed_operation_that_widens_trust_or_is_not_plain_data_is_rebuilt(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = load_specs()
+    layers = spec_layers(specs_root(), ())
+    key = speccache.cache_key(layers)
+    resolved, _ = check_layers(layers)
+    assert resolved is not None
+    planted = copy.deepcopy(resolved)
+    funnels = next(e for e in planted["operations"] if e["data"]["key"] == "listSavedFunnels")
+    funnels["data"]["request"]["url"] = "http://127.0.0.1:8765/api/query/funnels/list"
+    funnels["data"]["request"]["allow_any_host"] = True
+    packed = lazy.packed(planted)
+    alias = next(s for s in packed["operations"] if s["key"] == "createAlias")
+    alias["blob"] = pickle.dumps({"kind": "action", "data": Planted()})
+    _valid_entry(cache, key, packed)
+    spec = load_specs()
+    assert spec.actions["listSavedFunnels"] == fresh.actions["listSavedFunnels"]
+    assert spec.actions["createAlias"] == fresh.actions["createAlias"]
+    assert "code ran" not in capsys.readouterr().out
+    rewritten = speccache.read(key)  # checked again from the files and stored anew
+    assert rewritten is not None and b"127.0.0.1" not in pickle.dumps(rewritten)
+
+
+def test_unchanged_files_are_not_read_for_the_key(
+    cache: Path, overlay: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(speccache, "SETTLED_NS", 0)
+    first = load_specs(overlays=[overlay])
+    assert len(list(cache.glob("keys-*"))) == 1
+
+    def refuse(layers: object) -> str:
+        raise AssertionError("the files' content was read")
+
+    monkeypatch.setattr(speccache, "cache_key", refuse)
+    monkeypatch.setattr(catalog, "check_layers", refuse)
+    assert load_specs(overlays=[overlay]) == first
+
+
+def test_an_edit_that_keeps_size_and_mtime_still_changes_the_key(
+    cache: Path, overlay: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(speccache, "SETTLED_NS", 0)
+    layers = spec_layers(specs_root(), [overlay])
+    before = speccache.quick_key(layers)
+    path = overlay / "actions" / "ping.yaml"
+    info = path.stat()
+    path.write_text(ACTION.replace("label: Ping", "label: Pung"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # the ctime still moves
+    assert path.stat().st_size == info.st_size
+    after = speccache.quick_key(layers)
+    assert after != before and after == speccache.cache_key(layers)
+    assert load_specs(overlays=[overlay]).actions["ping"].label == "Pung"
+
+
+def test_files_changed_just_now_are_keyed_by_content_until_settled(
+    cache: Path, overlay: Path
+) -> None:
+    layers = spec_layers(specs_root(), [overlay])
+    assert speccache.quick_key(layers) == speccache.cache_key(layers)
+    assert list(cache.glob("keys-*")) == []  # ping.yaml was written within SETTLED_NS
+
+
+def test_a_forged_index_entry_is_ignored(
+    cache: Path, overlay: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(speccache, "SETTLED_NS", 0)
+    layers = spec_layers(specs_root(), [overlay])
+    key = speccache.quick_key(layers)
+    (index,) = cache.glob("keys-*")
+    fingerprint, _, digest = index.read_text().split("\n")
+    index.write_text(f"{fingerprint}\n{'0' * len(key)}\n{digest}")
+    assert speccache.quick_key(layers) == key

@@ -1,0 +1,157 @@
+"""Short jobs over a slow network: runs that start where the last one ended, and runs that do not.
+
+A job of a few dozen batches is over before an adaptive limit has found its level, and it
+pays for every 429 on the way (each one a retry after a backoff of a second or more). Rows,
+each client its own process, alternating over several rounds, against tools/bench/sink.py in a
+process of its own answering each request after `--latency` seconds:
+  - open server, and a server serving `--cap` at once (429 beyond);
+  - `remembered`: importEvents with its defaults and a budget store (SQLite) that an earlier run
+    of the same job wrote to (one untimed warm-up run before the rounds, then each round's run);
+  - `fresh`: the same with an empty store each run (what every run did before the limit was
+    kept between runs);
+  - `loop`: a hand-written loop of pre-built gzip batches, 16 threads on the open server and
+    tuned to `--cap` threads on the throttled one.
+The sink checks that every event arrives exactly once (by `$insert_id`). Prints medians of
+events/s, the ratios, and the median throttled answers and requests each run.
+`python tools/bench/bench_short.py [--events N] [--rounds R] [--latency S] [--cap N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE))
+
+from bench_import import CONNECTION, make_events, prepare_loop, run_loop  # noqa: E402
+from sink import Sink  # noqa: E402
+
+
+def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> None:
+    """Load the events and the client (not timed), run it, print its seconds as JSON."""
+    records = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    figures: dict[str, Any] = {}
+    if name == "loop":
+        work: Any = prepare_loop(records)
+        start = time.perf_counter()
+        run_loop(url, work, threads)
+    else:
+        from connector import load_component
+
+        component = load_component(base_url=url, budgets=budgets)
+        inputs = {"events": records, "project_id": "1"}
+        start = time.perf_counter()
+        data = component.run("importEvents", inputs, CONNECTION)["data"]
+        assert data["records_imported"] == len(records), data
+        figures = {k: data[k] for k in ("concurrency", "requests_throttled", "requests")}
+    print(json.dumps({"seconds": time.perf_counter() - start, **figures}))
+
+
+def _client(name: str, url: str, path: Path, threads: int, budgets: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--client", name, "--url", url, "--file", str(path)]
+    command += ["--threads", str(threads), "--budgets", budgets]
+    done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"client {name} failed")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _check(url: str, count: int, name: str) -> None:
+    stats: dict[str, Any] = requests.get(f"{url}/stats", timeout=30).json()
+    keys = ("records", "unique_ids", "duplicates", "without_id")
+    if tuple(stats[k] for k in keys) != (count, count, 0, 0):
+        raise SystemExit(f"client {name}: not exactly once: {stats}")
+
+
+def _scenario(
+    args: argparse.Namespace, folder: Path, events: Path, cap: int | None
+) -> dict[str, list[dict[str, Any]]]:
+    kept = f"sqlite:///{folder / f'kept-{cap}.sqlite3'}"
+    loop_threads = cap or 16
+    clients = ["remembered", "fresh", "loop"]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in clients}
+    with Sink(latency=args.latency, cap=cap) as url:
+        _client("remembered", url, events, 0, kept)  # the earlier run (not timed)
+        for round_ in range(args.rounds):
+            order = clients[round_ % 3 :] + clients[: round_ % 3]
+            for name in order:
+                fresh = f"sqlite:///{folder / f'fresh-{cap}-{round_}.sqlite3'}"
+                requests.post(f"{url}/reset", timeout=30)
+                budgets = kept if name == "remembered" else fresh
+                run = _client(name, url, events, loop_threads, budgets)
+                _check(url, args.events, name)
+                runs[name].append(run)
+                print(f"cap {cap} round {round_ + 1} {name}: {run}", file=sys.stderr, flush=True)
+    return runs
+
+
+def _rate(runs: list[dict[str, Any]], count: int) -> float:
+    return float(statistics.median(count / run["seconds"] for run in runs))
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(run.get(key) or 0) for run in runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both servers; print a Markdown section."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=120_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--cap", type=int, default=8)
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--budgets", default="memory", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.client:
+        client_main(args.client, args.url, args.file, args.threads, args.budgets)
+        return 0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        events = folder / "events.jsonl"
+        events.write_text("".join(json.dumps(e) + "\n" for e in make_events(args.events)))
+        for label, cap in (("open server", None), (f"serves {args.cap}, 429 beyond", args.cap)):
+            runs = _scenario(args, folder, events, cap)
+            n = args.events
+            kept, fresh, loop = (_rate(runs[k], n) for k in ("remembered", "fresh", "loop"))
+            rows.append(
+                f"| {label} | {kept:,.0f} | {fresh:,.0f} | {loop:,.0f} ({cap or 16} threads) | "
+                f"{kept / loop:.2f}x | {fresh / loop:.2f}x | {kept / fresh:.2f}x | "
+                f"{_median(runs['remembered'], 'requests_throttled'):.0f} / "
+                f"{_median(runs['fresh'], 'requests_throttled'):.0f} |"
+            )
+    print(f"## Short jobs ({args.events:,} events, each answer after {args.latency:g} s)\n")
+    print(
+        f"importEvents with its defaults, {args.rounds} rounds, clients alternating, each in its "
+        "own process; `remembered` starts from the limit an earlier run kept in its budget "
+        "store, `fresh` from an empty store. The sink checked every event arrived once.\n"
+    )
+    print(
+        "| server | remembered events/s | fresh events/s | loop events/s | remembered/loop | "
+        "fresh/loop | remembered/fresh | throttled answers (remembered / fresh) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
