@@ -83,7 +83,8 @@ def _client(name: str, url: str, path: Path, threads: int = 0) -> dict[str, Any]
     return result
 
 
-def _check_events(url: str, count: int, name: str) -> dict[str, Any]:
+def check_events(url: str, count: int, name: str) -> dict[str, Any]:
+    """The sink's figures, once it holds each of `count` events exactly once (else exit)."""
     stats: dict[str, Any] = requests.get(f"{url}/stats", timeout=30).json()
     keys = ("records", "unique_ids", "duplicates", "without_id")
     if tuple(stats[k] for k in keys) != (count, count, 0, 0):
@@ -119,7 +120,7 @@ class _Events:
         self.path, self.count = path, count
 
     def __call__(self, url: str, name: str) -> dict[str, Any]:
-        return _check_events(url, self.count, name)
+        return check_events(url, self.count, name)
 
 
 class _Profiles:
@@ -132,8 +133,9 @@ class _Profiles:
         return stats
 
 
-def _rate(runs: list[dict[str, Any]], count: int) -> float:
-    return statistics.median(count / run["seconds"] for run in runs)
+def median_rate(runs: list[dict[str, Any]], count: int) -> float:
+    """The median of `count` over each run's seconds: records per second."""
+    return float(statistics.median(count / run["seconds"] for run in runs))
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
@@ -183,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         ("open server", open_runs, "hand-written loop, 16 threads", 0.9),
         (capped_label, capped, f"loop tuned to {args.cap} threads", 0.8),
     ):
-        ours, theirs = _rate(runs["connector"], n), _rate(runs["loop"], n)
-        before = _rate(runs["connector-4"], n)
+        ours, theirs = median_rate(runs["connector"], n), median_rate(runs["loop"], n)
+        before = median_rate(runs["connector-4"], n)
         ratio = ours / theirs
         verdict = "met" if ratio >= target else "MISSED"
         rows.append(
@@ -194,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{_median(runs['connector'], 'requests_throttled'):.0f} |"
         )
     u = args.updates
-    ours, before = _rate(profile_runs["profiles"], u), _rate(profile_runs["profiles-1"], u)
+    ours, before = (
+        median_rate(profile_runs["profiles"], u),
+        median_rate(profile_runs["profiles-1"], u),
+    )
     ratio = ours / before
     print(f"## Over a slow network (each answer after {args.latency:g} s)\n")
     print(

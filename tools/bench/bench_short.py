@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
 from bench_import import CONNECTION, make_events, prepare_loop, run_loop  # noqa: E402
+from bench_latency import check_events, median_rate  # noqa: E402
 from sink import Sink  # noqa: E402
 
 
@@ -70,13 +71,6 @@ def _client(name: str, url: str, path: Path, threads: int, budgets: str) -> dict
     return result
 
 
-def _check(url: str, count: int, name: str) -> None:
-    stats: dict[str, Any] = requests.get(f"{url}/stats", timeout=30).json()
-    keys = ("records", "unique_ids", "duplicates", "without_id")
-    if tuple(stats[k] for k in keys) != (count, count, 0, 0):
-        raise SystemExit(f"client {name}: not exactly once: {stats}")
-
-
 def _scenario(
     args: argparse.Namespace, folder: Path, events: Path, cap: int | None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -93,14 +87,10 @@ def _scenario(
                 requests.post(f"{url}/reset", timeout=30)
                 budgets = kept if name == "remembered" else fresh
                 run = _client(name, url, events, loop_threads, budgets)
-                _check(url, args.events, name)
+                check_events(url, args.events, name)
                 runs[name].append(run)
                 print(f"cap {cap} round {round_ + 1} {name}: {run}", file=sys.stderr, flush=True)
     return runs
-
-
-def _rate(runs: list[dict[str, Any]], count: int) -> float:
-    return float(statistics.median(count / run["seconds"] for run in runs))
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
@@ -131,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, cap in (("open server", None), (f"serves {args.cap}, 429 beyond", args.cap)):
             runs = _scenario(args, folder, events, cap)
             n = args.events
-            kept, fresh, loop = (_rate(runs[k], n) for k in ("remembered", "fresh", "loop"))
+            kept, fresh, loop = (median_rate(runs[k], n) for k in ("remembered", "fresh", "loop"))
             rows.append(
                 f"| {label} | {kept:,.0f} | {fresh:,.0f} | {loop:,.0f} ({cap or 16} threads) | "
                 f"{kept / loop:.2f}x | {fresh / loop:.2f}x | {kept / fresh:.2f}x | "
