@@ -18,9 +18,16 @@ import pytest
 import requests
 import urllib3.util.connection
 
-from connector import Component, load_component
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the repository's own `tests` package
+
+from connector import Component, load_component  # noqa: E402
+from tests import isolation  # noqa: E402
+from tests.isolation import nothing_written_outside, pytest_sessionfinish  # noqa: E402, F401
+
+# As in the main suite: home, cache, state and temp dir in a folder of this run (the sandbox's,
+# the SDKs' and node's own files land there too), checked and removed at the end.
+WATCH = isolation.redirect()
 TRUST = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
 
 

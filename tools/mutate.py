@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from connector.catalog.cache import CACHE_ENV  # noqa: E402
 from connector.catalog.load import specs_root  # noqa: E402
+from connector.core.localkey import LOCAL_KEY_ENV  # noqa: E402
 from tests.specs.seed import read_seed  # noqa: E402
 from tools.mutation.generate import Mutant, mutants  # noqa: E402
 from tools.mutation.run import Outcome, run, timed  # noqa: E402
@@ -62,6 +66,27 @@ def sampled(found: list[Mutant], everything: set[str], per_operation: int) -> li
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the tool with the spec cache and the local key in a folder of this run.
+
+    The user's cache and state folders are never written (the tests' own runs redirect them
+    too, but the specs are loaded here first).
+    """
+    names = (CACHE_ENV, LOCAL_KEY_ENV)
+    saved = {name: os.environ.get(name) for name in names}
+    with tempfile.TemporaryDirectory(prefix="mutants-specs-") as folder:
+        os.environ[CACHE_ENV] = str(Path(folder) / "cache")
+        os.environ[LOCAL_KEY_ENV] = str(Path(folder) / "local.key")
+        try:
+            return _main(argv)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operation", action="append", help="only this operation (repeatable)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every mutant")
