@@ -214,8 +214,10 @@ def test_the_next_run_starts_where_the_last_ended_and_is_hardly_throttled() -> N
     assert recalled is not None and recalled.learned.limit <= 4 and recalled.accepted
     second = CappedServer(cap=4)
     totals = _run(second, memory)
-    # It starts at the learned level; at most the one probe above it the patience allows.
-    assert second.throttled <= 1 < first.throttled, totals.decisions
+    # It starts at the learned level, so it meets few 429s: the one probe above it that the
+    # patience allows (two when a slow answer lets the limit recover and probe again within the
+    # run; seen once in a full suite), against 5 or 6 for a run that starts from nothing.
+    assert second.throttled <= 2 and 2 * second.throttled < first.throttled, totals.decisions
     assert totals.decisions[0] == f"16 -> {recalled.learned.limit}: where the last run ended"
     assert second.before_first > 0  # the credential worked last time: no wait for the first
 
