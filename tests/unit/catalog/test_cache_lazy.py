@@ -17,16 +17,7 @@ from connector.catalog import load as catalog
 from connector.catalog.layers import spec_layers
 from connector.catalog.load import check_layers, specs_root
 from connector.core import localkey
-
-ACTION = """\
-key: ping
-label: Ping
-description: Asks whether the API is there.
-inputs:
-  - use: connection
-request: {method: GET, url: "https://api.mixpanel.com/ping", auth: none}
-sample: {data: ok}
-"""
+from tests.unit.catalog.test_cache import ACTION
 
 
 @pytest.fixture
