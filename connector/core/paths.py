@@ -1,11 +1,11 @@
-"""Dotted paths (`properties.$insert_id`) into nested mappings: split, read, and write a copy."""
+"""Dotted paths (`properties.$insert_id`) into nested mappings: split, read, set, write a copy."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Path", "dotted", "lookup", "records_at", "with_path"]
+__all__ = ["Path", "dotted", "lookup", "put", "records_at", "with_path"]
 
 Path = tuple[str, ...]
 
@@ -22,6 +22,17 @@ def lookup(node: Any, keys: Path) -> Any:
             return None
         node = node.get(key)
     return node
+
+
+def put(record: dict[str, Any], keys: Path, value: Any) -> None:
+    """Set `value` at `keys` in `record`, in place, making the objects on the way."""
+    node = record
+    for name in keys[:-1]:
+        inner = node.get(name)
+        if not isinstance(inner, dict):
+            inner = node[name] = {}
+        node = inner
+    node[keys[-1]] = value
 
 
 def records_at(body: Any, path: str) -> list[Any]:

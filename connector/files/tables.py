@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import orjson
 
+from ..core.paths import put
 from ..core.values import parse_bool, parse_int, show
 from ..errors import InputError, InputProblem
 
@@ -76,16 +77,6 @@ def check_columns(columns: Any, option: str = "--columns") -> dict[str, str]:
             raise _problem(f"{option}.{name}", option, f"type {show(kind)} is not one of {valid}")
         checked[str(name)] = str(kind)
     return checked
-
-
-def _put(record: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
-    node = record
-    for name in keys[:-1]:
-        inner = node.get(name)
-        if not isinstance(inner, dict):
-            inner = node[name] = {}
-        node = inner
-    node[keys[-1]] = value
 
 
 def _text_lines(
@@ -159,7 +150,7 @@ def read_delimited(
                         key,
                         f"{where}, line {reader.line_num}, column {column}: {exc}",
                     ) from None
-                _put(record, keys, value)
+                put(record, keys, value)
             yield record
             index += 1
     except csv.Error as exc:
@@ -243,7 +234,7 @@ def read_parquet(
                 nested: dict[str, Any] = {}
                 for name, value in record.items():
                     if value is not None:  # Parquet's null is JSON's absent key
-                        _put(nested, tuple(name.split(".")), value)
+                        put(nested, tuple(name.split(".")), value)
                 yield nested
                 index += 1
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ..core.paths import dotted, lookup
+from ..core.paths import dotted, lookup, put
 from ..core.values import is_missing, show
 from ..errors import MappingError
 from .timefmt import to_millis
@@ -22,17 +22,6 @@ def digest_id(values: Iterable[Any]) -> str:
     """A 32-character hexadecimal digest of `values` (the same values, the same digest)."""
     data = orjson.dumps(list(values), option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(data).hexdigest()[:32]
-
-
-def put(record: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
-    """Set `value` at `keys` in `record`, making the objects on the way."""
-    node = record
-    for name in keys[:-1]:
-        inner = node.get(name)
-        if not isinstance(inner, dict):
-            inner = node[name] = {}
-        node = inner
-    node[keys[-1]] = value
 
 
 def _first(record: Any, paths: list[tuple[str, ...]]) -> tuple[Any, str]:
