@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_import import CONNECTION, make_events, prepare_loop, run_loop  # noqa: E402
 from sink import Sink  # noqa: E402
+from timeline import describe  # noqa: E402
 
 
 def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> None:
@@ -47,6 +48,7 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
         from connector import load_component
 
         component = load_component(base_url=url, budgets=budgets)
+        waits = _timed_fleet_slots()
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.time()
@@ -59,10 +61,33 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
         assert data["records_imported"] == len(records), data
         figures = {k: data.get(k) for k in ("concurrency", "requests_throttled")}
         figures["decisions"] = data.get("concurrency_decisions", [])
+        waits.sort()
+        figures["slot_wait_ms"] = [
+            round(1000 * waits[int(q * (len(waits) - 1))], 1) for q in (0.5, 0.9, 1.0)
+        ] + [round(1000 * sum(waits))]
     print(json.dumps({"start": start, "end": time.time(), **figures}), flush=True)
 
 
-def _together(name: str, url: str, files: list[Path], threads: int, budgets: str) -> float:
+def _timed_fleet_slots() -> list[float]:
+    """Seconds each request waited for its slots (local and the fleet's), noted as it goes."""
+    from connector.modes.batched.fleet import FleetLimit
+
+    waits: list[float] = []
+    plain = FleetLimit.acquire_within
+
+    def timed(self: FleetLimit, timeout: float | None) -> Any:
+        began = time.perf_counter()
+        slot = plain(self, timeout)
+        waits.append(time.perf_counter() - began)
+        return slot
+
+    FleetLimit.acquire_within = timed  # type: ignore[method-assign]
+    return waits
+
+
+def _together(
+    name: str, url: str, files: list[Path], threads: int, budgets: str
+) -> tuple[float, float, float]:
     """Start one client per file, let them all go at once; seconds from first start to last end."""
     command = [sys.executable, __file__, "--client", name, "--url", url]
     procs = [
@@ -88,7 +113,8 @@ def _together(name: str, url: str, files: list[Path], threads: int, budgets: str
             raise SystemExit(f"client {name} failed")
         results.append(json.loads(out.strip().splitlines()[-1]))
         print(f"  {name}: {results[-1]}", file=sys.stderr)
-    return float(max(r["end"] for r in results) - min(r["start"] for r in results))
+    start, end = min(r["start"] for r in results), max(r["end"] for r in results)
+    return float(end - start), start, end
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         kept = f"sqlite:///{folder / 'kept.sqlite3'}"
         with Sink(latency=args.latency, cap=args.cap) as url:
             _together("fleet", url, slices, args.cap, kept)  # the earlier run (not timed)
+            print(f"warm-up: {requests.get(f'{url}/stats', timeout=30).json()}", file=sys.stderr)
             for round_ in range(args.rounds):
                 order = names[round_ % 3 :] + names[: round_ % 3]
                 for name in order:
@@ -133,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
                     budgets = kept if name == "fleet (kept)" else fresh
                     files = [whole] if name == "loop" else slices
                     client = "loop" if name == "loop" else "fleet"
-                    took = _together(client, url, files, args.cap, budgets)
+                    took, start, end = _together(client, url, files, args.cap, budgets)
                     stats = requests.get(f"{url}/stats", timeout=30).json()
+                    seen = requests.get(f"{url}/timeline", timeout=30).json()
+                    print(f"  {describe(seen, start, end, args.cap)}", file=sys.stderr)
                     keys = ("records", "unique_ids", "duplicates", "without_id")
                     if tuple(stats[k] for k in keys) != (args.events, args.events, 0, 0):
                         raise SystemExit(f"{name}: not exactly once: {stats}")

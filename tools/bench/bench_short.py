@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 from bench_import import CONNECTION, make_events, prepare_loop, run_loop  # noqa: E402
 from bench_latency import check_events, median_rate  # noqa: E402
 from sink import Sink  # noqa: E402
+from timeline import describe  # noqa: E402
 
 
 def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> None:
@@ -46,18 +47,19 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
     figures: dict[str, Any] = {}
     if name == "loop":
         work: Any = prepare_loop(records)
-        start = time.perf_counter()
+        wall, start = time.time(), time.perf_counter()
         run_loop(url, work, threads)
     else:
         from connector import load_component
 
         component = load_component(base_url=url, budgets=budgets)
         inputs = {"events": records, "project_id": "1"}
-        start = time.perf_counter()
+        wall, start = time.time(), time.perf_counter()
         data = component.run("importEvents", inputs, CONNECTION)["data"]
         assert data["records_imported"] == len(records), data
         figures = {k: data[k] for k in ("concurrency", "requests_throttled", "requests")}
-    print(json.dumps({"seconds": time.perf_counter() - start, **figures}))
+    took = time.perf_counter() - start
+    print(json.dumps({"seconds": took, "start": wall, "end": wall + took, **figures}))
 
 
 def _client(name: str, url: str, path: Path, threads: int, budgets: str) -> dict[str, Any]:
@@ -89,7 +91,14 @@ def _scenario(
                 run = _client(name, url, events, loop_threads, budgets)
                 check_events(url, args.events, name)
                 runs[name].append(run)
-                print(f"cap {cap} round {round_ + 1} {name}: {run}", file=sys.stderr, flush=True)
+                seen = requests.get(f"{url}/timeline", timeout=30).json()
+                where = describe(seen, run["start"], run["end"], cap or 16)
+                print(
+                    f"cap {cap} round {round_ + 1} {name}: {run['seconds']:.3f} s "
+                    f"{run.get('concurrency')} {where}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return runs
 
 
