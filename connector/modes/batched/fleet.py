@@ -83,7 +83,9 @@ class FleetLimit(AdaptiveLimit):
                     held = RateLimit(self._slots, None, None, max(1, self.limit))
                     verdict = self._store.try_acquire(held, "fleet")
                     if verdict.token is not None:
-                        return FleetSlot(local.epoch, self._clock(), verdict.token, held)
+                        return FleetSlot(
+                            local.epoch, self._clock(), local.level, token=verdict.token, held=held
+                        )
                     if deadline is not None and time.monotonic() >= deadline:
                         super().release(local, None)  # no room in the fleet: give it back
                         return None
@@ -92,7 +94,7 @@ class FleetLimit(AdaptiveLimit):
             self._lost(exc)
             return local
 
-    def release(self, slot: Slot, status: int | None) -> None:
+    def release(self, slot: Slot, status: int | None) -> bool:
         """Give the fleet's slot back, then the local one; publish a move of the level."""
         store = self._store
         if isinstance(slot, FleetSlot) and slot.held is not None and store is not None:
@@ -100,9 +102,10 @@ class FleetLimit(AdaptiveLimit):
                 store.release(slot.held, "fleet", slot.token)
             except Exception as exc:  # noqa: BLE001
                 self._lost(exc)
-        super().release(slot, status)
+        paced = super().release(slot, status)
         if self._dirty and not self._broken and store is not None:
             self._publish(store)
+        return paced
 
     def _answered(self, rtt_s: float) -> None:
         # Below a throttled level, one step a round trip of this process's answers, not one a
