@@ -120,14 +120,16 @@ class FleetLimit(AdaptiveLimit):
         super()._answered(rtt_s)
 
     def learned(self) -> Learned:
-        """The fleet's level (one below the level last throttled, at most) for the next run.
+        """For the next run: one below the level last throttled, else the fleet's level.
 
-        Not what this process proved: it held only its share of the fleet's requests.
+        Not what this process proved (it held only its share of the fleet's requests), nor
+        where it stood when it ended (halfway back up after a halving, say): below the level
+        last throttled is where the fleet recovers to, and where a probe above it starts.
         """
         with self._changed:
             level = self._limit
             if self._throttled_at is not None:
-                level = max(self.floor, min(level, self._throttled_at - 1))
+                level = min(self.ceiling, max(self.floor, self._throttled_at - 1))
             return Learned(level, self._throttled_at, self._patience, self._good_run)
 
     def _move(self, to: int, why: str) -> None:
