@@ -70,6 +70,15 @@ with contextlib.redirect_stdout(out):
                  "-i", "alias=a-1", "-i", "distinct_id=d-1"])
 assert code == 0 and json.loads(out.getvalue()) == {"data": 1}, (code, out.getvalue())
 """
+_BATCHED = """
+from connector import load_component
+component = load_component(base_url=URL)
+props = {"time": 1700000000, "distinct_id": "d-1", "$insert_id": "i-1"}
+events = [{"event": "e", "properties": props}]
+result = component.run("importEvents", {"events": events, "project_id": "1"},
+                       {"username": "u", "password": "p", "projectToken": "TESTTOKENdeadbeef0011"})
+assert result["data"]["records_sent"] == 1, result
+"""
 _REPORT = """
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
@@ -101,6 +110,17 @@ def test_a_plain_run_imports_none_of_what_it_does_not_use(body: str) -> None:
     loaded = _loaded(body)
     assert "connector.call" in loaded  # the call really ran in this interpreter
     assert _forbidden(loaded) == []
+
+
+def test_a_batched_run_without_a_checkpoint_imports_no_file_locks_nor_jsonschema() -> None:
+    # Both cost 0.1-0.2 s each before a short job's first request (portalocker imports the
+    # redis client when it is installed); the records are checked apart from the other inputs.
+    loaded = _loaded(_BATCHED)
+    assert "connector.modes.batched.pool" in loaded
+    kept = ("connector.modes.batched", "sqlite3", "_sqlite3", "connector.budgets.sqlite_store")
+    batched = [m for m in _forbidden(loaded) if not m.startswith(kept)]  # kept: its limit
+    assert batched == []
+    assert [m for m in loaded if m.startswith("portalocker")] == []
 
 
 def test_the_guard_notices_a_forbidden_module() -> None:

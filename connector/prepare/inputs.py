@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 
-def input_schema(op: OperationSpec) -> dict[str, Any]:
-    """The JSON Schema one action's coerced inputs must satisfy."""
+def input_schema(op: OperationSpec, deferred: str = "") -> dict[str, Any]:
+    """The JSON Schema one action's coerced inputs must satisfy (`deferred` left out)."""
     properties: dict[str, Any] = {}
     for spec in op.value_inputs:
+        if spec.key == deferred:
+            continue
         prop: dict[str, Any] = dict(spec.schema)
         if spec.type in JSON_TYPES:
             prop.setdefault("type", JSON_TYPES[spec.type])
@@ -28,19 +30,21 @@ def input_schema(op: OperationSpec) -> dict[str, Any]:
             prop["enum"] = list(spec.choices)
         prop["title"] = spec.label
         properties[spec.key] = prop
-    required = [s.key for s in op.value_inputs if s.required]
+    required = [s.key for s in op.value_inputs if s.required and s.key != deferred]
     return {"type": "object", "properties": properties, "required": required}
 
 
-def _validator(op: OperationSpec) -> SchemaCheck:
-    cached = _VALIDATORS.get(id(op))
+def _validator(op: OperationSpec, deferred: str = "") -> SchemaCheck:
+    # Without the deferred records in its schema, so that the compiled check accepts a valid
+    # call: a refusal would import jsonschema to word messages it then drops.
+    cached = _VALIDATORS.get((id(op), deferred))
     if cached is None or cached[0] is not op:
-        cached = (op, SchemaCheck(input_schema(op)))
-        _VALIDATORS[id(op)] = cached
+        cached = (op, SchemaCheck(input_schema(op, deferred)))
+        _VALIDATORS[(id(op), deferred)] = cached
     return cached[1]
 
 
-_VALIDATORS: dict[int, tuple[OperationSpec, SchemaCheck]] = {}
+_VALIDATORS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}
 
 
 def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,7 +137,7 @@ def validate_inputs(
             problems.append(InputProblem(key, key, f"is not an input of {op.key}.{hint}"))
     values = _coerced(op, flat, deferred, problems)
     checked = {k: v for k, v in values.items() if v is not None}
-    check = _validator(op)
+    check = _validator(op, deferred)
     errors = [] if check.is_valid(checked) else check.errors(checked)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
         owner = known.get(str(error.path[0]) if error.path else "")
