@@ -27,6 +27,7 @@ from typing import Any
 
 from ..core.localkey import keyed_digest
 from ..errors import StateError
+from .blobs import Blobs, split
 from .layers import Layer
 
 # A folder for the cache instead of the user cache directory; "off" disables the cache.
@@ -38,8 +39,10 @@ OPTIONAL_PACKAGES = ("sandbox", "engines")
 # Folders of the package that hold no runtime source (the specs and schemas are hashed apart).
 _SKIPPED_AT_TOP = (*OPTIONAL_PACKAGES, "__pycache__", "specs", "schemas")
 _KEEP = 8  # entries kept per cache folder; older ones are pruned when a new one is written
-#: An entry is about 120 kB; a larger file than this is not read (nor one this big written).
+#: An entry is about 500 kB; a larger file than this is not read (nor one this big written).
 MAX_ENTRY_BYTES = 8 << 20
+# An entry's second line: its digest (64 hex digits), a space and the index's length.
+_HEADER_BYTES = 96
 _ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
 
 
@@ -200,22 +203,31 @@ def _entry_path(folder: Path, key: str) -> Path:
 
 
 def read(key: str) -> dict[str, Any] | None:
-    """The resolved specs stored under `key`, or None (missing, unreadable, corrupted, foreign)."""
+    """The resolved specs stored under `key`, or None (missing, unreadable, corrupted, foreign).
+
+    Only the entry's index is read and authenticated: its operations' blobs stay in the file,
+    reached through the `Blobs` under "blobs" (connector.catalog.blobs) when first looked up.
+    """
     folder = cache_dir()
     if folder is None:
         return None
+    path = _entry_path(folder, key)
     try:
-        with _entry_path(folder, key).open("rb") as handle:
-            if os.fstat(handle.fileno()).st_size > MAX_ENTRY_BYTES:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_ENTRY_BYTES:
                 return None
-            blob = handle.read(MAX_ENTRY_BYTES + 1)
+            stored_key = handle.readline(len(key) + 2)
+            header = handle.readline(_HEADER_BYTES)
+            digest, _, length = header.rstrip(b"\n").partition(b" ")
+            wanted = int(length) if length.isdigit() else MAX_ENTRY_BYTES
+            payload = handle.read(min(wanted, MAX_ENTRY_BYTES))
+            start = handle.tell()
     except OSError:
         return None
-    if len(blob) > MAX_ENTRY_BYTES:
+    if stored_key != key.encode() + b"\n" or not header.endswith(b"\n"):
         return None
-    stored_key, _, rest = blob.partition(b"\n")
-    digest, _, payload = rest.partition(b"\n")
-    if stored_key != key.encode():
+    if length and len(payload) != wanted:
         return None
     expected = entry_digest(key, payload)
     if expected is None or not hmac.compare_digest(digest, expected.encode()):
@@ -224,7 +236,11 @@ def read(key: str) -> dict[str, Any] | None:
         data = DataOnly(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 - any failure means "no usable entry"
         return None
-    return data if _well_shaped(data) else None
+    if not _well_shaped(data):
+        return None
+    if length:
+        data["blobs"] = Blobs(str(path), start)
+    return data
 
 
 def _well_shaped(data: Any) -> bool:
@@ -239,18 +255,23 @@ def _well_shaped(data: Any) -> bool:
 
 
 def write(key: str, resolved: dict[str, Any]) -> None:
-    """Store `resolved` under `key`; a read-only or missing cache folder is silently skipped."""
+    """Store `resolved` under `key`; a read-only or missing cache folder is silently skipped.
+
+    Packed operations (connector.catalog.lazy.packed) go after the index, which names each
+    blob's place and SHA-256; the HMAC covers the key and the index.
+    """
     folder = cache_dir()
     if folder is None:
         return
     try:
-        payload = pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL)
+        index, blobs = split(resolved)
+        payload = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
         digest = entry_digest(key, payload)
         if digest is None:  # no usable local key: no cache (the specs are checked each time)
             return
-        blob = key.encode() + b"\n" + digest.encode() + b"\n"
-        if len(blob) + len(payload) > MAX_ENTRY_BYTES:
+        head = f"{key}\n{digest} {len(payload)}\n".encode()
+        if len(head) + len(payload) + len(blobs) > MAX_ENTRY_BYTES:
             return
-        _store(folder, _entry_path(folder, key), blob + payload, "specs-*.pickle")
+        _store(folder, _entry_path(folder, key), head + payload + blobs, "specs-*.pickle")
     except (OSError, pickle.PicklingError, TypeError, ValueError):
         return

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from . import cache
+from .blobs import Blobs
 from .build import build_component, build_operation
 from .spec import ComponentSpec, OperationSpec
 from .widening import host_widening, operation_entry_widening
@@ -80,11 +81,17 @@ def packed(resolved: dict[str, Any]) -> dict[str, Any]:
     return {**resolved, "operations": operations}
 
 
-def _unpacked(stored: dict[str, Any]) -> dict[str, Any]:
+def _unpacked(stored: dict[str, Any], blobs: Blobs | None) -> dict[str, Any]:
     """One stored operation as check_layers made it (an entry may also hold it unpacked)."""
-    if "blob" not in stored:
+    if "blob" in stored:
+        blob = stored["blob"]
+    elif "sha256" in stored:  # after the index: read and checked against its SHA-256 now
+        if blobs is None:
+            raise ValueError("an operation stored after an index that has none")
+        blob = blobs.fetch(stored["at"], stored["size"], stored["sha256"])
+    else:
         return stored
-    entry = cache.DataOnly(io.BytesIO(stored["blob"])).load()
+    entry = cache.DataOnly(io.BytesIO(blob)).load()
     if not isinstance(entry, dict) or not isinstance(entry.get("data"), dict):
         raise ValueError("not an operation")
     if (entry.get("kind"), entry["data"].get("key")) != (stored["kind"], stored["key"]):
@@ -128,11 +135,14 @@ def cached_component(
         return None
     fallback = _Fallback(recheck)
     reads = cached["component"].get("reads") or {}
+    blobs = cached.get("blobs")
+    if blobs is not None and not isinstance(blobs, Blobs):
+        return None
 
     def maker(stored: dict[str, Any], kind: str, key: str) -> Callable[[], OperationSpec]:
         def make() -> OperationSpec:
             try:
-                entry = _unpacked(stored)
+                entry = _unpacked(stored, blobs)
                 widened = (
                     [] if allow_trust_widening else operation_entry_widening(entry, hosts, secrets)
                 )
@@ -149,7 +159,7 @@ def cached_component(
 
     tables: dict[str, dict[str, Callable[[], OperationSpec]]] = {"action": {}, "data_source": {}}
     for stored in cached["operations"]:
-        key = stored["key"] if "blob" in stored else stored["data"]["key"]
+        key = stored["data"]["key"] if "data" in stored else stored["key"]
         tables[stored["kind"]][key] = maker(stored, stored["kind"], key)
     try:
         return build_component(

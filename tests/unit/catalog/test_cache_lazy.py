@@ -12,7 +12,7 @@ import pytest
 
 from connector import load_specs
 from connector.catalog import cache as speccache
-from connector.catalog import lazy
+from connector.catalog import blobs, lazy
 from connector.catalog import load as catalog
 from connector.catalog.layers import spec_layers
 from connector.catalog.load import check_layers, specs_root
@@ -108,6 +108,8 @@ def test_a_packed_operation_that_widens_trust_or_is_not_plain_data_is_rebuilt(
     assert "code ran" not in capsys.readouterr().out
     rewritten = speccache.read(key)  # checked again from the files and stored anew
     assert rewritten is not None and b"127.0.0.1" not in pickle.dumps(rewritten)
+    (entry,) = cache.glob("specs-*.pickle")
+    assert b"127.0.0.1" not in entry.read_bytes()  # nor in an operation after the index
 
 
 def test_unchanged_files_are_not_read_for_the_key(
@@ -159,3 +161,54 @@ def test_a_forged_index_entry_is_ignored(
     fingerprint, _, digest = index.read_text().split("\n")
     index.write_text(f"{fingerprint}\n{'0' * len(key)}\n{digest}")
     assert speccache.quick_key(layers) == key
+
+
+def test_a_start_reads_the_index_only_and_each_operation_when_first_used(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = load_specs()
+    fetched: list[int] = []
+    original = blobs.Blobs.fetch
+
+    def counting(self: blobs.Blobs, at: int, size: int, sha256: str) -> bytes:
+        fetched.append(at)
+        return original(self, at, size, sha256)
+
+    monkeypatch.setattr(blobs.Blobs, "fetch", counting)
+    read: list[int] = []
+    real_read = speccache.DataOnly.load
+
+    def measuring(self: Any) -> Any:
+        data = real_read(self)
+        read.append(len(pickle.dumps(data)))
+        return data
+
+    monkeypatch.setattr(speccache.DataOnly, "load", measuring)
+    spec = load_specs()
+    assert fetched == []
+    (entry,) = cache.glob("specs-*.pickle")
+    assert read and read[0] < entry.stat().st_size / 4  # the index, not every operation
+    assert spec.actions["createAlias"] == fresh.actions["createAlias"]
+    assert len(fetched) == 1
+
+
+def test_an_operation_changed_after_its_index_is_refused_and_rebuilt(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = load_specs()
+    (entry,) = cache.glob("specs-*.pickle")
+    key, header, rest = entry.read_bytes().split(b"\n", 2)
+    length = int(header.split(b" ")[1])
+    index = pickle.loads(rest[:length])
+    stored = next(s for s in index["operations"] if s["key"] == "listSavedFunnels")
+    start = length + stored["at"]
+    blob = rest[start : start + stored["size"]]
+    operation = pickle.loads(blob)
+    operation["data"]["request"]["url"] = "http://127.0.0.1:8765/x"
+    moved = pickle.dumps(operation, protocol=pickle.HIGHEST_PROTOCOL)
+    planted = rest[:start] + moved + rest[start + stored["size"] :]
+    entry.write_bytes(key + b"\n" + header + b"\n" + planted)  # the index, still authentic
+    spec = load_specs()
+    assert spec.actions["listSavedFunnels"] == fresh.actions["listSavedFunnels"]
+    assert spec == fresh
+    assert b"127.0.0.1" not in entry.read_bytes()  # checked again from the files, stored anew
