@@ -27,8 +27,10 @@ from typing import Any
 
 from ..core.localkey import keyed_digest
 from ..errors import StateError
-from .blobs import Blobs, split
+from .blobs import Blobs, DataOnly, split, well_shaped
 from .layers import Layer
+
+__all__ = ["DataOnly", "cache_key", "quick_key", "read", "remember", "write"]
 
 # A folder for the cache instead of the user cache directory; "off" disables the cache.
 CACHE_ENV = "MIXPANEL_CONNECTOR_CACHE"
@@ -43,17 +45,6 @@ _KEEP = 8  # entries kept per cache folder; older ones are pruned when a new one
 MAX_ENTRY_BYTES = 8 << 20
 # An entry's second line: its digest (64 hex digits), a space and the index's length.
 _HEADER_BYTES = 96
-_ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
-
-
-class DataOnly(pickle.Unpickler):
-    """Unpickles plain data only: no class may be loaded except the datetime types YAML makes."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        """Only the datetime types; anything else is refused."""
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the spec cache")
 
 
 def cache_dir() -> Path | None:
@@ -105,10 +96,12 @@ def cache_key(layers: Sequence[Layer]) -> str:
 
 
 def _fingerprint(layers: Sequence[Layer]) -> tuple[str, int]:
-    """A digest of the same files' paths and stat data (no content), and their newest time.
+    """A stat-data digest of the runtime's files and the layers' shared files and folders.
 
-    Each layer's folders are listed once and every `*.yaml` in them counts (even one a load
-    would refuse): a change to any of them changes the digest.
+    Also returns their newest time. No content is read.
+    It does not grow with the number of specs: a spec file added, removed or renamed changes
+    its folder's times, and one edited in place is caught when its operation is first used
+    (connector.catalog.stamps).
     """
     rows: list[tuple[Any, ...]] = [(sys.version,)]
     paths = [os.path.join(_PACKAGE, name) for name in _code_files()]
@@ -135,12 +128,13 @@ INDEX_PURPOSE = "spec-cache-index"
 
 
 def quick_key(layers: Sequence[Layer]) -> str:
-    """`cache_key(layers)`, read from the cache's index when no file's stat data changed.
+    """`cache_key(layers)`, read from the cache's index when no folder's stat data changed.
 
-    The index maps a digest of every file's name, size, times, inode and device to the content
-    key, so an unchanged start reads no file's content. An index entry is authenticated like
-    an entry, and written only once every file is older than SETTLED_NS (an edit within one
-    timestamp tick of the last is then still seen, as a later edit changes the ctime).
+    The index maps a digest of the runtime's files and each layer's shared files and folders
+    (names, sizes, times, inodes, devices) to the content key, so an unchanged start reads no
+    file's content. An index entry is authenticated like an entry, and written only once every
+    file is older than SETTLED_NS (an edit within one timestamp tick of the last is then still
+    seen, as a later edit changes the ctime).
     """
     folder = cache_dir()
     if folder is None:
@@ -158,13 +152,39 @@ def quick_key(layers: Sequence[Layer]) -> str:
     except (OSError, ValueError, UnicodeError):
         pass
     key = cache_key(layers)
+    _remember(folder, fingerprint, newest, key)
+    return key
+
+
+def remember(layers: Sequence[Layer]) -> str:
+    """The content key of `layers` now, stored as what their fingerprint names.
+
+    For when an operation's file changed in place (its folder's times did not): the next
+    start then finds the new entry without reading any file's content.
+    """
+    key = cache_key(layers)
+    folder = cache_dir()
+    if folder is not None:
+        try:
+            fingerprint, newest = _fingerprint(layers)
+        except OSError:
+            return key
+        _remember(folder, fingerprint, newest, key)
+    return key
+
+
+def _remember(folder: Path, fingerprint: str, newest: int, key: str) -> None:
     signed = _index_digest(fingerprint, key)
     if signed and time.time_ns() - newest > SETTLED_NS:
         try:
-            _store(folder, index, f"{fingerprint}\n{key}\n{signed}".encode(), "keys-*")
+            _store(
+                folder,
+                folder / f"keys-{fingerprint[:32]}",
+                f"{fingerprint}\n{key}\n{signed}".encode(),
+                "keys-*",
+            )
         except OSError:
             pass  # a read-only or missing cache folder: the content key each time
-    return key
 
 
 def _index_digest(fingerprint: str, key: str) -> str | None:
@@ -236,22 +256,12 @@ def read(key: str) -> dict[str, Any] | None:
         data = DataOnly(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 - any failure means "no usable entry"
         return None
-    if not _well_shaped(data):
+    if not well_shaped(data):
         return None
+    entry: dict[str, Any] = data
     if length:
-        data["blobs"] = Blobs(str(path), start)
-    return data
-
-
-def _well_shaped(data: Any) -> bool:
-    """The outline of what check_layers returns; anything else is treated as no entry."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("component"), dict)
-        and isinstance(data.get("connection"), dict)
-        and isinstance(data.get("operations"), list)
-        and all(isinstance(op, dict) for op in data["operations"])
-    )
+        entry["blobs"] = Blobs(str(path), start)
+    return entry
 
 
 def write(key: str, resolved: dict[str, Any]) -> None:
