@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import orjson
@@ -13,6 +13,9 @@ __all__ = ["SPOOL_BYTES", "WindowBuffer"]
 #: A window's lines stay in memory up to this size, then move to a temporary file, so memory
 #: stays flat however many records a window holds.
 SPOOL_BYTES = 1 << 20
+
+#: `fill` writes its lines to the file this many bytes at a time.
+WRITE_BYTES = 64 * 1024
 
 
 class WindowBuffer:
@@ -37,6 +40,33 @@ class WindowBuffer:
         self.file.write(line)
         self.count += 1
         self.size += len(line)
+
+    def fill(self, records: Iterable[Any]) -> None:
+        """Append records until `limit` are held (or `records` ends), writing them in blocks."""
+        if self.limit is not None:
+            for record in records:
+                self.add(record)
+                if self.full:
+                    return
+            return
+        dumps, option = self._dumps, self._option
+        lines: list[bytes] = []
+        held = 0
+        try:
+            for record in records:
+                line = dumps(record, option=option)
+                lines.append(line)
+                held += len(line)
+                if held >= WRITE_BYTES:
+                    self._write(lines, held)
+                    lines, held = [], 0
+        finally:
+            self._write(lines, held)
+
+    def _write(self, lines: list[bytes], size: int) -> None:
+        self.file.write(b"".join(lines))
+        self.count += len(lines)
+        self.size += size
 
     def records(self, limit: int | None = None) -> Iterator[Any]:
         """The records in order (at most `limit`), parsed again from their lines."""
