@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import orjson
@@ -58,6 +58,35 @@ class WindowBuffer:
         self._held += size
         if self._held >= WRITE_BYTES:
             self._write()
+
+    def fill(self, records: Iterable[Any]) -> None:
+        """Append records until `limit` are held (or `records` ends): `add` in one loop."""
+        if self.limit is not None:
+            for record in records:
+                self.add(record)
+                if self.full:
+                    return
+            return
+        dumps, option = self._dumps, self._option
+        lines: list[bytes] = []
+        held = 0
+        try:
+            for record in records:
+                line = dumps(record, option=option)
+                lines.append(line)
+                held += len(line)
+                if held >= WRITE_BYTES:
+                    self._take(lines, held)
+                    lines, held = [], 0
+        finally:
+            self._take(lines, held)
+
+    def _take(self, lines: list[bytes], size: int) -> None:
+        """Count `lines` (`size` bytes) in and write them after what `add` gathered."""
+        self._pending.extend(lines)
+        self.count += len(lines)
+        self.size += size
+        self._write()
 
     def records(self, limit: int | None = None) -> Iterator[Any]:
         """The records in order (at most `limit`), parsed again from their lines."""
