@@ -46,9 +46,14 @@ class AdaptiveLimit:
     A request takes a `Slot` (`acquire` waits while `in_flight` is at the limit) and gives it
     back with its HTTP status (`release`). A throttling answer (429 or 503) halves the limit,
     once per epoch: answers to requests that were already in flight when it halved do not
-    halve it again. Answers that come back fine grow it back by one per good answer up to
-    just below the level that was throttled (quick recovery). Otherwise, once per window of as
-    many good answers as the limit (one round trip's worth), their latency decides
+    halve it again. A throttle answered to a request sent above the last proven level (a
+    whole window answered fine there, or the level an earlier run kept) falls back to that
+    level instead, when it is above the half: like TCP's slow start threshold, a probe above
+    a known good level that fails says where the server's capacity ends, not that it dropped.
+    A throttle at or below the proven level still halves. Answers that come back fine grow it
+    back by one per good answer up to just below the level that was throttled (quick
+    recovery). Otherwise, once per window of as many good answers as the limit (one round
+    trip's worth), their latency decides
     (`vegas.LatencyWindow`): grow by one while more in flight buys throughput, back off by one
     when the round trip rose without it (a saturated server, network or local CPU), else hold.
     Each move is logged at debug level and kept in `decisions`. A probe throttled at
@@ -136,9 +141,17 @@ class AdaptiveLimit:
                     again = self._limit == self._throttled_at
                     self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
                     self._throttled_at = self._limit
-                    if self._proven is not None and self._proven >= self._limit:
-                        self._proven = self._limit - 1  # it serves fewer now than it did
-                    self._move(max(self.floor, self._limit // 2), f"answer {status}")
+                    halved = max(self.floor, self._limit // 2)
+                    base = self._proven
+                    if base is not None and slot.level > base and base > halved:
+                        # A probe above a proven level was throttled: back to that level,
+                        # as TCP falls back to ssthresh; not a sign that capacity dropped.
+                        self._move(min(self._limit, base), f"answer {status} to a probe")
+                        self._probed(False)
+                    else:
+                        if base is not None and base >= self._limit:
+                            self._proven = self._limit - 1  # it serves fewer now than it did
+                        self._move(halved, f"answer {status}")
                     self._halved = self._limit
                     self._epoch += 1
                     self._good_run = 0
@@ -160,6 +173,7 @@ class AdaptiveLimit:
             log.debug("concurrency %s", decision)
             self._limit = to
         self._window.reset()
+        self._peak = self._in_flight  # the new window's peak: from now on
 
     def _answered(self, rtt_s: float) -> None:
         recovering = self._throttled_at is not None and self._limit < self._throttled_at - 1
@@ -171,17 +185,32 @@ class AdaptiveLimit:
             return
         # Under a level that was throttled, a window proves only as many as were in flight.
         peak, self._peak = self._peak, self._in_flight
-        self._proven = self._limit if self._throttled_at is None else min(self._limit, peak)
+        self._proven = self._window_proves(peak)
+        self._probed(True)
         if verdict.step < 0 and self._limit > self.floor:
             self._good_run = 0
             self._move(self._limit - 1, f"latency rose without throughput, {verdict.describe()}")
         elif verdict.step > 0 and self._limit < self.ceiling:
             self._good_run += 1
-            if self._good_run >= self._patience:
+            if self._good_run >= self._patience and self._may_probe(self._limit + 1):
                 self._good_run = 0
                 self._move(self._limit + 1, f"room for more, {verdict.describe()}")
                 if self._throttled_at is not None and self._limit > self._throttled_at:
                     self._patience = 1  # the probe got through: the server has room again
+
+    def _window_proves(self, peak: int) -> int:
+        """The level a window of good answers proved, `peak` the most in flight during it."""
+        return self._limit if self._throttled_at is None else min(self._limit, peak)
+
+    def _may_probe(self, to: int) -> bool:
+        """Whether the limit may step up to `to` now (a fleet lets one member at a time)."""
+        return True
+
+    def _probed(self, through: bool) -> None:
+        """A window came back fine (`through`) or a probe above the proven level was throttled."""
+
+    def finish(self) -> None:
+        """The run is over: give back anything held for it (nothing, for one process)."""
 
     def learned(self) -> Learned:
         """Where the next run should start (`resume`), and what it should know of throttling.
@@ -214,6 +243,7 @@ class AdaptiveLimit:
                 # Runs of a short job probe as one long run would, not once per run.
                 self._good_run = max(0, min(self._patience - 1, learned.waited))
             self._move(level, why)
+            self._proven = level  # the earlier run proved it: a probe above falls back to it
             self._changed.notify_all()
             return True
 
