@@ -147,6 +147,7 @@ class AdaptiveLimit:
                         # A probe above a proven level was throttled: back to that level,
                         # as TCP falls back to ssthresh; not a sign that capacity dropped.
                         self._move(min(self._limit, base), f"answer {status} to a probe")
+                        self._throttled_at = base + 1  # above it, one step a round trip
                         self._probed(False)
                     else:
                         if base is not None and base >= self._limit:

@@ -92,8 +92,10 @@ class FleetLimit(AdaptiveLimit):
                     held = RateLimit(self._slots, None, None, max(1, self.limit))
                     verdict = self._store.try_acquire(held, "fleet")
                     if verdict.token is not None:
+                        # Sent at the fleet's level, as read just now (a probe's, perhaps).
+                        level = max(local.level, self.limit)
                         return FleetSlot(
-                            local.epoch, self._clock(), local.level, token=verdict.token, held=held
+                            local.epoch, self._clock(), level, token=verdict.token, held=held
                         )
                     if deadline is not None and time.monotonic() >= deadline:
                         super().release(local, None)  # no room in the fleet: give it back
