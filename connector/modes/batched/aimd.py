@@ -148,7 +148,6 @@ class AdaptiveLimit:
                         # as TCP falls back to ssthresh; not a sign that capacity dropped.
                         self._move(min(self._limit, base), f"answer {status} to a probe")
                         self._throttled_at = base + 1  # above it, one step a round trip
-                        self._probed(False)
                     else:
                         if base is not None and base >= self._limit:
                             self._proven = self._limit - 1  # it serves fewer now than it did
@@ -186,32 +185,17 @@ class AdaptiveLimit:
             return
         # Under a level that was throttled, a window proves only as many as were in flight.
         peak, self._peak = self._peak, self._in_flight
-        self._proven = self._window_proves(peak)
-        self._probed(True)
+        self._proven = self._limit if self._throttled_at is None else min(self._limit, peak)
         if verdict.step < 0 and self._limit > self.floor:
             self._good_run = 0
             self._move(self._limit - 1, f"latency rose without throughput, {verdict.describe()}")
         elif verdict.step > 0 and self._limit < self.ceiling:
             self._good_run += 1
-            if self._good_run >= self._patience and self._may_probe(self._limit + 1):
+            if self._good_run >= self._patience:
                 self._good_run = 0
                 self._move(self._limit + 1, f"room for more, {verdict.describe()}")
                 if self._throttled_at is not None and self._limit > self._throttled_at:
                     self._patience = 1  # the probe got through: the server has room again
-
-    def _window_proves(self, peak: int) -> int:
-        """The level a window of good answers proved, `peak` the most in flight during it."""
-        return self._limit if self._throttled_at is None else min(self._limit, peak)
-
-    def _may_probe(self, to: int) -> bool:
-        """Whether the limit may step up to `to` now (a fleet lets one member at a time)."""
-        return True
-
-    def _probed(self, through: bool) -> None:
-        """A window came back fine (`through`) or a probe above the proven level was throttled."""
-
-    def finish(self) -> None:
-        """The run is over: give back anything held for it (nothing, for one process)."""
 
     def learned(self) -> Learned:
         """Where the next run should start (`resume`), and what it should know of throttling.

@@ -8,11 +8,6 @@ in a shared store (a SQLite file on one host, Redis across hosts) and the spec d
 - every request also holds one of the store's concurrency slots for that origin and key, of
   which there are as many as the fleet's level, so the fleet together never has more in flight;
 - below a level that was throttled, it recovers one step per round trip of its answers;
-- a probe above a level that was throttled is one fleet-wide schedule: a member steps up there
-  only while it holds the store's one probe slot (taken once, kept until its run ends; a dead
-  holder's slot is freed by the store), so the fleet probes as often as one process would;
-- the last level a window of answers proved is the fleet's, shared with the level, and a 429
-  to a probe above it takes every member back to it, not to half;
 - the level is the one note the runs keep (connector.modes.batched.remembered) with a version:
   a process that moves the limit (a 429 halves it, good answers grow it) writes it there, and
   every process reads it again every SYNC_S and follows a newer version, so one process's 429
@@ -68,8 +63,6 @@ class FleetLimit(AdaptiveLimit):
         self._store: Store | None = None
         self._name = name
         self._slots = "fleet-" + name.rsplit(" ", 1)[-1][:16]
-        self._prober: tuple[RateLimit, str] | None = None  # the probe slot, while held
-        self._told: int | None = None  # the proven level last published or read
         self._seen = 0  # the version of the fleet's level this process last read or wrote
         self._synced = -1e18
         self._dirty = False
@@ -92,10 +85,8 @@ class FleetLimit(AdaptiveLimit):
                     held = RateLimit(self._slots, None, None, max(1, self.limit))
                     verdict = self._store.try_acquire(held, "fleet")
                     if verdict.token is not None:
-                        # Sent at the fleet's level, as read just now (a probe's, perhaps).
-                        level = max(local.level, self.limit)
                         return FleetSlot(
-                            local.epoch, self._clock(), level, token=verdict.token, held=held
+                            local.epoch, self._clock(), local.level, token=verdict.token, held=held
                         )
                     if deadline is not None and time.monotonic() >= deadline:
                         super().release(local, None)  # no room in the fleet: give it back
@@ -130,38 +121,6 @@ class FleetLimit(AdaptiveLimit):
             return
         super()._answered(rtt_s)
 
-    def _window_proves(self, peak: int) -> int:
-        # Its slots are the fleet's: the window proved the fleet's level, not this share.
-        return self._limit
-
-    def _may_probe(self, to: int) -> bool:
-        if self._throttled_at is None or to < self._throttled_at or self._broken:
-            return True
-        if self._prober is None and self._store is not None:
-            held = RateLimit(self._slots + "-probe", None, None, 1)
-            try:
-                token = self._store.try_acquire(held, "probe").token
-            except Exception as exc:  # noqa: BLE001
-                self._lost(exc)
-                return True
-            if token is not None:
-                self._prober = (held, token)
-        return self._prober is not None
-
-    def _probed(self, through: bool) -> None:
-        if self._proven != self._told:
-            self._dirty = True  # share the newly proven level
-
-    def finish(self) -> None:
-        """Give the probe slot back, for another member or the next run."""
-        with self._changed:
-            prober, self._prober = self._prober, None
-        if prober is not None and self._store is not None:
-            try:
-                self._store.release(prober[0], "probe", prober[1])
-            except Exception as exc:  # noqa: BLE001
-                self._lost(exc)
-
     def learned(self) -> Learned:
         """For the next run: one below the level last throttled, else the fleet's level.
 
@@ -190,8 +149,6 @@ class FleetLimit(AdaptiveLimit):
                 "limit": self.learned().limit,
                 "patience": self._patience,
             }
-            if self._proven is not None:
-                value["proven"] = self._told = self._proven
             if self._throttled_at is not None:
                 value["throttled_at"] = self._throttled_at
         try:
@@ -207,7 +164,7 @@ class FleetLimit(AdaptiveLimit):
         found = _version(store.read_note(self._name))
         if found is None or found[0] <= self._seen:
             return
-        version, level, throttled_at, patience, proven = found
+        version, level, throttled_at, patience = found
         with self._changed:
             self._seen = version
             level = min(self.ceiling, max(self.floor, level))
@@ -218,8 +175,6 @@ class FleetLimit(AdaptiveLimit):
             if throttled_at is not None:
                 self._throttled_at = throttled_at
             self._patience = patience
-            if proven is not None:
-                self._proven = self._told = min(self.ceiling, max(self.floor, proven))
             self._changed.notify_all()
 
     def _lost(self, exc: Exception) -> None:
@@ -228,22 +183,16 @@ class FleetLimit(AdaptiveLimit):
             log.warning("the fleet's concurrency limit is not shared any more: %s", exc)
 
 
-def _version(text: str | None) -> tuple[int, int, int | None, int, int | None] | None:
-    """(version, level, throttled_at, patience, proven) of a published note; None if not one."""
+def _version(text: str | None) -> tuple[int, int, int | None, int] | None:
+    """(version, level, throttled_at, patience) of a published note; None if not one."""
     if not text:
         return None
     try:
         value: Any = json.loads(text)
-        found = (
-            value["v"],
-            value["now"],
-            value.get("throttled_at"),
-            value.get("patience", 1),
-            value.get("proven"),
-        )
+        found = (value["v"], value["now"], value.get("throttled_at"), value.get("patience", 1))
     except (ValueError, TypeError, KeyError):
         return None
     numbers = [n for n in found if n is not None]
     if not all(type(n) is int and 1 <= n <= 1_000_000 for n in numbers):
         return None
-    return found[0], found[1], found[2], min(MAX_PATIENCE, found[3]), found[4]
+    return found[0], found[1], found[2], min(MAX_PATIENCE, found[3])

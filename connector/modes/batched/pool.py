@@ -179,7 +179,6 @@ def send_all(
             pool.close()
         except BaseException as exc:  # noqa: BLE001 - the first failure wins, raised below
             error = error or exc
-    limit.finish()
     totals.concurrency, totals.throttled = limit.limit, limit.throttled
     totals.decisions = limit.decisions
     if recalling is not None:

@@ -74,28 +74,6 @@ def test_what_the_fleet_keeps_is_its_level_below_the_throttled_one(tmp_path: Pat
     assert first.limit == 3 and first.learned().limit == 5  # not 3: it recovers to 5
 
 
-def test_a_probe_throttled_far_above_the_proven_level_climbs_back_a_round_trip_at_a_time(
-    tmp_path: Path,
-) -> None:
-    first, second = _pair(tmp_path, ceiling=16)
-    for member in (first, second):
-        member.resume(Learned(6), "where the last run ended")  # 6 proven, never throttled
-    slot = second.acquire_within(1)
-    assert slot is not None
-    second._move(10, "room for more")  # noqa: SLF001 - stands for windows taking it to 10
-    second.release(slot, 200)
-    time.sleep(SYNC_S * 1.5)
-    slot = first.acquire_within(1)
-    assert slot is not None and first.limit == 10
-    first.release(slot, 429)  # sent at 10, above the proven 6: back to 6, not to 5
-    assert first.limit == 6 and first.decisions[-1] == "10 -> 6: answer 429 to a probe"
-    for _ in range(3):
-        slot = first.acquire_within(1)
-        assert slot is not None
-        first.release(slot, 200)
-    assert first.limit == 6  # no quick climb back toward 10: above 6 is unproven
-
-
 def test_the_published_level_is_read_as_the_kept_limit(tmp_path: Path) -> None:
     first, _ = _pair(tmp_path)
     slot = first.acquire_within(1)
