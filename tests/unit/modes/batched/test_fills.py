@@ -14,7 +14,7 @@ from connector import load_component
 from connector.core.jsonenc import joined_json
 from connector.core.paths import dotted
 from connector.modes.batched.chunks import batches
-from connector.modes.batched.fills import Fill, content_id, fill_general, fill_record
+from connector.modes.batched.fills import Fill, content_id, fill_general, fill_ids, fill_record
 from connector.modes.batched.records import RecordPlan, Refusal
 
 ID = dotted("properties.$insert_id")
@@ -24,27 +24,63 @@ FILLS = [
 PROPS = {"distinct_id": "u1", "time": 1700000000, "plan": "pro"}
 
 
-@pytest.mark.parametrize(
-    "record",
-    [
-        {"event": "Played", "properties": dict(PROPS)},
-        {"event": "Played", "properties": {**PROPS, "$insert_id": ""}},
-        {"event": "Played", "properties": {**PROPS, "$insert_id": None}},
-        {"event": "Played", "properties": {**PROPS, "token": "tok-secret"}},
-        {"event": "Played", "properties": {**PROPS, "$insert_id": "kept-1"}},
-        {"event": "Played", "properties": {**PROPS, "$insert_id": 0}},
-        {"event": "Played", "properties": "not a mapping"},
-        {"event": "Played"},
-        {"properties": dict(PROPS), "extra": [1, 2]},
-        {"event": "Played", "properties": MappingProxyType({**PROPS, "token": "t"})},
-    ],
-    ids=str,
-)
+RECORDS = [
+    {"event": "Played", "properties": dict(PROPS)},
+    {"event": "Played", "properties": {**PROPS, "$insert_id": ""}},
+    {"event": "Played", "properties": {**PROPS, "$insert_id": None}},
+    {"event": "Played", "properties": {**PROPS, "token": "tok-secret"}},
+    {"event": "Played", "properties": {**PROPS, "$insert_id": "kept-1"}},
+    {"event": "Played", "properties": {**PROPS, "$insert_id": 0}},
+    {"event": "Played", "properties": "not a mapping"},
+    {"event": "Played"},
+    {"properties": dict(PROPS), "extra": [1, 2]},
+    {"event": "Played", "properties": MappingProxyType({**PROPS, "token": "t"})},
+    {"event": "Played", "properties": {**PROPS, "big": 2**70}},  # orjson cannot encode it
+    {"event": "Played", "properties": {**PROPS, "token": None, "nested": {"x": [1, {}]}}},
+    "not a record",
+    None,
+]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=str)
 def test_the_fast_path_fills_what_the_general_path_fills(record: dict[str, Any]) -> None:
+    if not isinstance(record, dict):
+        return  # fill_ids' alone (below): fill_record is only given mappings
     plain = {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in record.items()}
     before = copy.deepcopy(plain)
-    assert fill_record(record, FILLS) == fill_general(record, FILLS)
+    try:
+        expected = fill_general(record, FILLS)
+    except TypeError:  # unencodable: fill_record raises too (the plan leaves it to the checks)
+        with pytest.raises(TypeError):
+            fill_record(record, FILLS)
+        return
+    assert fill_record(record, FILLS) == expected
     assert record == before  # the caller's record is never changed
+
+
+def _general_or_kept(record: Any, fill: Fill) -> Any:
+    if not isinstance(record, dict | MappingProxyType):
+        return record
+    try:
+        return fill_general(record, [fill])
+    except TypeError:
+        return record
+
+
+@pytest.mark.parametrize("length", [8, 16, 32, 34, 36])
+def test_a_chunk_gets_what_each_record_would_get(length: int) -> None:
+    fill = Fill(ID, "content_id", None, FILLS[0].sources, FILLS[0].ignore, length)
+    records = [*RECORDS, *({"event": str(n), "properties": {"n": n}} for n in range(40))]
+    plain = [
+        r for r in records if isinstance(r, dict) and MappingProxyType not in map(type, r.values())
+    ]
+    before = copy.deepcopy(plain)
+    filled = fill_ids(records, fill, lambda record: _general_or_kept(record, fill))
+    assert filled == [_general_or_kept(record, fill) for record in records]
+    made = [r["properties"]["$insert_id"] for r in filled[-40:]]
+    assert len(set(made)) == 40
+    assert {len(one) for one in made} == {36 if length == 36 else min(length, 32)}
+    assert plain == before  # the caller's records never change
 
 
 def test_the_id_is_the_digest_of_the_event_and_properties_without_token_or_id() -> None:
