@@ -132,16 +132,18 @@ class Component(SettingsAttributes):
         op = find_operation(self.spec, action_key, self.spec.actions, "action")
         options = CallOptions(retry=retry, rate_wait_s=rate_wait_s, workers=workers)
         if op.batch:
-            from .files.checkpoint import as_checkpoint
-            from .files.scope import scope_of
             from .modes.batched.pool import concurrency_of  # loads when needed
             from .modes.batched.run import DEFAULT_WORKERS, run_batched
 
             call = self.bind(op, inputs, connection, options)
             chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
-            store = as_checkpoint(checkpoint, op.key)
-            if store is None:
+            if checkpoint is None:  # files/ (its lock brings portalocker and redis) not needed
                 return self._noted({"data": run_batched(call, chosen, progress)})
+            from .files.checkpoint import as_checkpoint
+            from .files.scope import scope_of
+
+            store = as_checkpoint(checkpoint, op.key)
+            assert store is not None
             records_key = op.batch["input"]
             others = {**call.values, **store.extra}
             store.scope = scope_of(call, others, records_key)

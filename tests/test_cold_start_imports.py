@@ -70,6 +70,17 @@ with contextlib.redirect_stdout(out):
                  "-i", "alias=a-1", "-i", "distinct_id=d-1"])
 assert code == 0 and json.loads(out.getvalue()) == {"data": 1}, (code, out.getvalue())
 """
+_BATCHED = """
+from connector import load_component
+component = load_component(base_url=URL)
+events = [{"event": "e", "properties": {"time": 1700000000, "distinct_id": "d-1"}}]
+component.run(
+    "importEvents", {"events": events, "project_id": "1"}, {"username": "u", "password": "p"}
+)
+"""
+#: What a batched run without a checkpoint must not load (it needs the budget store for its
+#: concurrency limit): the checkpoint's files and lock, and jsonschema.
+BATCHED_FORBIDDEN = ("connector.files", "jsonschema", "referencing", "tqdm")
 _REPORT = """
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
@@ -107,3 +118,11 @@ def test_the_guard_notices_a_forbidden_module() -> None:
     # The same check over a run that draws a progress bar, a file reader and jsonschema.
     loaded = _loaded(_PYTHON + "import tqdm, jsonschema, connector.files.input_files\n")
     assert {"tqdm", "jsonschema", "connector.files.input_files"} <= set(_forbidden(loaded))
+
+
+def test_a_batched_run_without_a_checkpoint_loads_no_files_and_no_jsonschema() -> None:
+    loaded = _loaded(_BATCHED)
+    assert "connector.modes.batched.run" in loaded  # the batched call really ran
+    assert [
+        m for m in loaded if any(m == f or m.startswith(f + ".") for f in BATCHED_FORBIDDEN)
+    ] == []

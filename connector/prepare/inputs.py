@@ -32,15 +32,24 @@ def input_schema(op: OperationSpec) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required}
 
 
-def _validator(op: OperationSpec) -> SchemaCheck:
-    cached = _VALIDATORS.get(id(op))
+def _validator(op: OperationSpec, deferred: str = "") -> SchemaCheck:
+    """The compiled check of `op`'s inputs; without the `deferred` one (it is checked elsewhere).
+
+    Left in, its absence would fail the fast check of every batched call and bring in
+    jsonschema only to find that one error, which is not reported (the input is not given).
+    """
+    cached = _VALIDATORS.get((id(op), deferred))
     if cached is None or cached[0] is not op:
-        cached = (op, SchemaCheck(input_schema(op)))
-        _VALIDATORS[id(op)] = cached
+        schema = input_schema(op)
+        if deferred:
+            schema["properties"].pop(deferred, None)
+            schema["required"] = [key for key in schema["required"] if key != deferred]
+        cached = (op, SchemaCheck(schema))
+        _VALIDATORS[(id(op), deferred)] = cached
     return cached[1]
 
 
-_VALIDATORS: dict[int, tuple[OperationSpec, SchemaCheck]] = {}
+_VALIDATORS: dict[tuple[int, str], tuple[OperationSpec, SchemaCheck]] = {}
 
 
 def _ungroup(op: OperationSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,7 +142,7 @@ def validate_inputs(
             problems.append(InputProblem(key, key, f"is not an input of {op.key}.{hint}"))
     values = _coerced(op, flat, deferred, problems)
     checked = {k: v for k, v in values.items() if v is not None}
-    check = _validator(op)
+    check = _validator(op, deferred)
     errors = [] if check.is_valid(checked) else check.errors(checked)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
         owner = known.get(str(error.path[0]) if error.path else "")
