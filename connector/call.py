@@ -10,6 +10,7 @@ from .catalog.spec import ComponentSpec, OperationSpec
 from .catalog.widening import secret_reads
 from .core.redact import Redactor
 from .core.urls import host_matches, origin_of
+from .errors import APIError
 from .parse.response import parse_response
 from .prepare.auth import authorization_header, credentials_to, describe_scheme, scheme_for
 from .prepare.inputs import validate_inputs
@@ -31,8 +32,12 @@ class Gate(Protocol):
     def acquire(self) -> Any:
         """Wait for a slot and take it."""
 
-    def release(self, slot: Any, status: int | None) -> None:
-        """Give the slot back with the answer's status (None: no answer)."""
+    def release(self, slot: Any, status: int | None) -> bool | None:
+        """Give the slot back with the answer's status (None: no answer).
+
+        True when the gate lowered its limit for this throttling answer (or since the slot
+        was taken): the retry waits for a slot under it instead of a backoff.
+        """
 
 
 #: A look at a response before it is parsed; it raises to make the attempt fail.
@@ -197,6 +202,7 @@ class Call:
         """
         hint = self.auth_hint(request)
         transport = self.settings.transport
+        paced = [False]  # the gate lowered its limit for the last attempt's throttling answer
 
         def send_once() -> RawResponse:
             if attempts is not None:
@@ -209,12 +215,16 @@ class Call:
                 status = response.status
                 return response
             finally:
-                gate.release(slot, status)
+                paced[0] = bool(gate.release(slot, status))
 
         def parse(response: RawResponse) -> Any:
             if check is not None:
                 check(request, response)
-            return parse_response(request, response, auth_hint=hint)
+            try:
+                return parse_response(request, response, auth_hint=hint)
+            except APIError as exc:
+                exc.paced = paced[0]
+                raise
 
         return self.attempt(request, send_once, parse)
 

@@ -137,7 +137,7 @@ class Component(SettingsAttributes):
 
             call = self.bind(op, inputs, connection, options)
             chosen = concurrency_of(op.batch, workers or self.workers, DEFAULT_WORKERS)
-            if checkpoint is None:  # files/ (its lock brings portalocker and redis) not needed
+            if checkpoint is None:  # files/ (and its file locks) load only for a checkpoint
                 return self._noted({"data": run_batched(call, chosen, progress)})
             from .files.checkpoint import as_checkpoint
             from .files.scope import scope_of

@@ -13,13 +13,21 @@ __all__ = ["FileSlots"]
 
 
 def _locker() -> Any:
-    """portalocker, imported on the first slot (~60 ms).
+    """portalocker, imported on the first slot where `fcntl` is missing (Windows).
 
-    A store read for its notes alone (a concurrency limit kept between runs) never needs it.
+    On POSIX the slots take `flock` themselves, as portalocker would: importing portalocker
+    costs 60-200 ms (it imports the redis client when installed), paid before a run's first
+    request.
     """
     import portalocker
 
     return portalocker
+
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 
 class FileSlots:
@@ -47,6 +55,8 @@ class FileSlots:
 
     def lock_one(self, files: list[Path]) -> IO[str] | None:
         """Lock the first free slot file and return it open, or None if all are held."""
+        if fcntl is not None:
+            return self._flock_one(files)
         portalocker = _locker()
         flags = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
         for path in files:
@@ -59,9 +69,23 @@ class FileSlots:
             return handle
         return None
 
+    def _flock_one(self, files: list[Path]) -> IO[str] | None:
+        for path in files:
+            handle = path.open("a", encoding="utf-8")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            return handle
+        return None
+
     def unlock(self, handle: IO[str]) -> None:
         """Give a locked slot file back (closing it drops the lock too)."""
-        _locker().unlock(handle)
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        else:
+            _locker().unlock(handle)
         handle.close()
 
     def held(self, limit: RateLimit, key: str) -> int:

@@ -27,7 +27,10 @@ from typing import Any
 
 from ..core.localkey import keyed_digest
 from ..errors import StateError
+from .blobs import Blobs, DataOnly, split, well_shaped
 from .layers import Layer
+
+__all__ = ["DataOnly", "cache_key", "quick_key", "read", "remember", "write"]
 
 # A folder for the cache instead of the user cache directory; "off" disables the cache.
 CACHE_ENV = "MIXPANEL_CONNECTOR_CACHE"
@@ -38,19 +41,10 @@ OPTIONAL_PACKAGES = ("sandbox", "engines")
 # Folders of the package that hold no runtime source (the specs and schemas are hashed apart).
 _SKIPPED_AT_TOP = (*OPTIONAL_PACKAGES, "__pycache__", "specs", "schemas")
 _KEEP = 8  # entries kept per cache folder; older ones are pruned when a new one is written
-#: An entry is about 120 kB; a larger file than this is not read (nor one this big written).
+#: An entry is about 500 kB; a larger file than this is not read (nor one this big written).
 MAX_ENTRY_BYTES = 8 << 20
-_ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
-
-
-class DataOnly(pickle.Unpickler):
-    """Unpickles plain data only: no class may be loaded except the datetime types YAML makes."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        """Only the datetime types; anything else is refused."""
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the spec cache")
+# An entry's second line: its digest (64 hex digits), a space and the index's length.
+_HEADER_BYTES = 96
 
 
 def cache_dir() -> Path | None:
@@ -102,10 +96,12 @@ def cache_key(layers: Sequence[Layer]) -> str:
 
 
 def _fingerprint(layers: Sequence[Layer]) -> tuple[str, int]:
-    """A digest of the same files' paths and stat data (no content), and their newest time.
+    """A stat-data digest of the runtime's files and the layers' shared files and folders.
 
-    Each layer's folders are listed once and every `*.yaml` in them counts (even one a load
-    would refuse): a change to any of them changes the digest.
+    Also returns their newest time. No content is read.
+    It does not grow with the number of specs: a spec file added, removed or renamed changes
+    its folder's times, and one edited in place is caught when its operation is first used
+    (connector.catalog.stamps).
     """
     rows: list[tuple[Any, ...]] = [(sys.version,)]
     paths = [os.path.join(_PACKAGE, name) for name in _code_files()]
@@ -132,12 +128,13 @@ INDEX_PURPOSE = "spec-cache-index"
 
 
 def quick_key(layers: Sequence[Layer]) -> str:
-    """`cache_key(layers)`, read from the cache's index when no file's stat data changed.
+    """`cache_key(layers)`, read from the cache's index when no folder's stat data changed.
 
-    The index maps a digest of every file's name, size, times, inode and device to the content
-    key, so an unchanged start reads no file's content. An index entry is authenticated like
-    an entry, and written only once every file is older than SETTLED_NS (an edit within one
-    timestamp tick of the last is then still seen, as a later edit changes the ctime).
+    The index maps a digest of the runtime's files and each layer's shared files and folders
+    (names, sizes, times, inodes, devices) to the content key, so an unchanged start reads no
+    file's content. An index entry is authenticated like an entry, and written only once every
+    file is older than SETTLED_NS (an edit within one timestamp tick of the last is then still
+    seen, as a later edit changes the ctime).
     """
     folder = cache_dir()
     if folder is None:
@@ -155,13 +152,39 @@ def quick_key(layers: Sequence[Layer]) -> str:
     except (OSError, ValueError, UnicodeError):
         pass
     key = cache_key(layers)
+    _remember(folder, fingerprint, newest, key)
+    return key
+
+
+def remember(layers: Sequence[Layer]) -> str:
+    """The content key of `layers` now, stored as what their fingerprint names.
+
+    For when an operation's file changed in place (its folder's times did not): the next
+    start then finds the new entry without reading any file's content.
+    """
+    key = cache_key(layers)
+    folder = cache_dir()
+    if folder is not None:
+        try:
+            fingerprint, newest = _fingerprint(layers)
+        except OSError:
+            return key
+        _remember(folder, fingerprint, newest, key)
+    return key
+
+
+def _remember(folder: Path, fingerprint: str, newest: int, key: str) -> None:
     signed = _index_digest(fingerprint, key)
     if signed and time.time_ns() - newest > SETTLED_NS:
         try:
-            _store(folder, index, f"{fingerprint}\n{key}\n{signed}".encode(), "keys-*")
+            _store(
+                folder,
+                folder / f"keys-{fingerprint[:32]}",
+                f"{fingerprint}\n{key}\n{signed}".encode(),
+                "keys-*",
+            )
         except OSError:
             pass  # a read-only or missing cache folder: the content key each time
-    return key
 
 
 def _index_digest(fingerprint: str, key: str) -> str | None:
@@ -200,22 +223,31 @@ def _entry_path(folder: Path, key: str) -> Path:
 
 
 def read(key: str) -> dict[str, Any] | None:
-    """The resolved specs stored under `key`, or None (missing, unreadable, corrupted, foreign)."""
+    """The resolved specs stored under `key`, or None (missing, unreadable, corrupted, foreign).
+
+    Only the entry's index is read and authenticated: its operations' blobs stay in the file,
+    reached through the `Blobs` under "blobs" (connector.catalog.blobs) when first looked up.
+    """
     folder = cache_dir()
     if folder is None:
         return None
+    path = _entry_path(folder, key)
     try:
-        with _entry_path(folder, key).open("rb") as handle:
-            if os.fstat(handle.fileno()).st_size > MAX_ENTRY_BYTES:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_ENTRY_BYTES:
                 return None
-            blob = handle.read(MAX_ENTRY_BYTES + 1)
+            stored_key = handle.readline(len(key) + 2)
+            header = handle.readline(_HEADER_BYTES)
+            digest, _, length = header.rstrip(b"\n").partition(b" ")
+            wanted = int(length) if length.isdigit() else MAX_ENTRY_BYTES
+            payload = handle.read(min(wanted, MAX_ENTRY_BYTES))
+            start = handle.tell()
     except OSError:
         return None
-    if len(blob) > MAX_ENTRY_BYTES:
+    if stored_key != key.encode() + b"\n" or not header.endswith(b"\n"):
         return None
-    stored_key, _, rest = blob.partition(b"\n")
-    digest, _, payload = rest.partition(b"\n")
-    if stored_key != key.encode():
+    if length and len(payload) != wanted:
         return None
     expected = entry_digest(key, payload)
     if expected is None or not hmac.compare_digest(digest, expected.encode()):
@@ -224,33 +256,32 @@ def read(key: str) -> dict[str, Any] | None:
         data = DataOnly(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 - any failure means "no usable entry"
         return None
-    return data if _well_shaped(data) else None
-
-
-def _well_shaped(data: Any) -> bool:
-    """The outline of what check_layers returns; anything else is treated as no entry."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("component"), dict)
-        and isinstance(data.get("connection"), dict)
-        and isinstance(data.get("operations"), list)
-        and all(isinstance(op, dict) for op in data["operations"])
-    )
+    if not well_shaped(data):
+        return None
+    entry: dict[str, Any] = data
+    if length:
+        entry["blobs"] = Blobs(str(path), start)
+    return entry
 
 
 def write(key: str, resolved: dict[str, Any]) -> None:
-    """Store `resolved` under `key`; a read-only or missing cache folder is silently skipped."""
+    """Store `resolved` under `key`; a read-only or missing cache folder is silently skipped.
+
+    Packed operations (connector.catalog.lazy.packed) go after the index, which names each
+    blob's place and SHA-256; the HMAC covers the key and the index.
+    """
     folder = cache_dir()
     if folder is None:
         return
     try:
-        payload = pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL)
+        index, blobs = split(resolved)
+        payload = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
         digest = entry_digest(key, payload)
         if digest is None:  # no usable local key: no cache (the specs are checked each time)
             return
-        blob = key.encode() + b"\n" + digest.encode() + b"\n"
-        if len(blob) + len(payload) > MAX_ENTRY_BYTES:
+        head = f"{key}\n{digest} {len(payload)}\n".encode()
+        if len(head) + len(payload) + len(blobs) > MAX_ENTRY_BYTES:
             return
-        _store(folder, _entry_path(folder, key), blob + payload, "specs-*.pickle")
+        _store(folder, _entry_path(folder, key), head + payload + blobs, "specs-*.pickle")
     except (OSError, pickle.PicklingError, TypeError, ValueError):
         return

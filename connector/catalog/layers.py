@@ -62,13 +62,13 @@ class Layer:
         return self._listing[folder]
 
     def stat_paths(self) -> list[str]:
-        """Every path whose stat data stands for this layer's files (a superset of `files()`)."""
+        """The paths whose stat data stands for this layer at a start: its shared files and folders.
+
+        An operation's own file is looked at when the operation is first used
+        (connector.catalog.stamps); a file added, removed or renamed changes its folder's times.
+        """
         root = str(self.root)
-        found = [os.path.join(root, name) for name in _TOP_FILES]
-        for folder in _FOLDERS:
-            where = os.path.join(root, folder)
-            found += [os.path.join(where, name) for name, _ in self.named(folder)]
-        return found
+        return [os.path.join(root, name) for name in (*_TOP_FILES, *_FOLDERS)]
 
     def escaping(self) -> list[Path]:
         """An overlay's spec files that resolve outside its folder (links out of it): refused.

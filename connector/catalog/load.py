@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import SpecError, SpecProblem
-from . import cache, lazy
+from . import cache, lazy, stamps
 from .build import build_component
 from .crosschecks import Names, check_defaults_in_choices, check_operation
 from .documents import SpecDocument, escape_pointer, load_yaml
@@ -252,8 +252,9 @@ def _from_cache(
     try:
         hosts = _declared_hosts(layers, overlays_too=allow)
         secrets = _secret_keys(cached["connection"])
+        roots = [str(layer.root) for layer in layers]
         return lazy.cached_component(
-            cached, hosts, secrets, allow_trust_widening=allow, recheck=recheck
+            cached, hosts, secrets, allow_trust_widening=allow, recheck=recheck, roots=roots
         )
     except (SpecError, KeyError, TypeError, AttributeError, ValueError):
         return None
@@ -269,23 +270,29 @@ def load_specs(
 
     Checked specs are cached on disk under a key made from the content of every file loaded, so
     an unchanged set is not checked again at each process start (`check_specs` always checks);
-    a cached operation is read back and built only when first used (connector.catalog.lazy).
+    a cached operation is read back, and its files looked at, only when first used
+    (connector.catalog.lazy, connector.catalog.stamps): a file edited since is checked again.
     An overlay widening where credentials go is refused unless `allow_overlay_trust_widening`.
     """
     layers = spec_layers(root or specs_root(), overlays)
     key = cache.quick_key(layers) if not any(layer.problems() for layer in layers) else ""
-    if key and allow_overlay_trust_widening:  # its own entry: a widened set is never reused
-        key = hashlib.sha256(f"{key}\0{OPT_IN}".encode()).hexdigest()
+
+    def entry_key(content_key: str) -> str:  # a widened set has its own entry, never reused
+        if not allow_overlay_trust_widening:
+            return content_key
+        return hashlib.sha256(f"{content_key}\0{OPT_IN}".encode()).hexdigest()
 
     def checked() -> dict[str, Any]:
+        before = stamps.taken(layers, cache.SETTLED_NS) if key else None
         resolved, problems = check_layers(layers, allow_trust_widening=allow_overlay_trust_widening)
         if resolved is None:
             raise SpecError(problems or [SpecProblem(str(root), None, "", "specs incomplete")])
-        if key:
-            cache.write(key, lazy.packed(resolved))
+        files = stamps.per_operation(layers, resolved, before) if before is not None else None
+        if files is not None:  # under the key of the files as checked, which the index now names
+            cache.write(entry_key(cache.remember(layers)), lazy.packed(resolved, files))
         return resolved
 
-    cached = cache.read(key) if key else None
+    cached = cache.read(entry_key(key)) if key else None
     if cached is not None:
         component = _from_cache(cached, layers, allow_overlay_trust_widening, checked)
         if component is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,6 +31,13 @@ def _to_json(value: Any) -> str | None:
     if type(value) is EncodedList:  # the bytes its records were measured with
         return value.json_bytes().decode()
     return json_text(value)
+
+
+def _fingerprint(value: Any) -> str | None:
+    """A short SHA-256 fingerprint: keys state by a secret without storing or showing it."""
+    if is_missing(value):
+        return None
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:12]
 
 
 def _join_url(base: Any, path: Any) -> TrustedURL:
@@ -105,6 +113,7 @@ def _make_environment(finalize: Callable[[Any], Any] | None = None) -> Sandboxed
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=finalize)
     env.filters.update(
         json=_to_json,
+        fingerprint=_fingerprint,
         join_url=_join_url,
         flatten_groups=_flatten_groups,
         fill_missing=_fill_missing,

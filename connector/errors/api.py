@@ -52,6 +52,9 @@ class APIError(ConnectorError):
         self.body = body
         self.retry_after_s = retry_after_s
         self.attempts = 1
+        # The concurrency limit the request went through lowered itself for this throttling
+        # answer: the retry waits for a slot under it instead of a backoff (send.retry.decide).
+        self.paced = False
         super().__init__(message)
 
     def add_note_to_message(self, text: str) -> None:

@@ -17,8 +17,10 @@ __all__ = ["one_ahead"]
 _DONE = object()
 
 
-def one_ahead(windows: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+def one_ahead(windows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """`windows` as given, the next one read by a thread while the caller has the current one.
+
+    Each item is a tuple whose second member is the window's buffer (closed if never taken).
 
     An error while reading is raised to the caller at the window it would have been. When the
     caller stops early, the thread stops after the window it is reading, which it closes.

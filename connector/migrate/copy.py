@@ -23,6 +23,9 @@ from typing import Any
 from ..cli.dryrun import sampled
 from ..component import Component
 from ..core.digest import inputs_digest
+from ..modes.record_stream import Windows
+from ..modes.window_buffer import WindowBuffer
+from ..modes.windows import Window
 from .ahead import one_ahead
 from .copystate import CopyState, content_digest, default_state_path
 from .specs import Layout, load_layout
@@ -136,11 +139,10 @@ def copy_events(
     running = _Running(target.component.progress)
     started = time.monotonic()
     try:
-        for window, buffer in one_ahead(stream.windows()):
+        for window, buffer, digest in one_ahead(_digested(stream.windows())):
             try:
                 counts = {"exported": buffer.count}
-                digest = content_digest(buffer.file)  # before reading: it rewinds the file
-                records = peeked(transforms.apply_all(buffer.records()))
+                records = peeked(transforms.apply_all(buffer.records(), owned=True))
                 if records is not None:
                     checkpoint = state.batches(window, digest)
                     inputs = {**side_inputs(target, names["import"]), names["records"]: records}
@@ -163,6 +165,17 @@ def copy_events(
     figures = dict(state.counts)
     state.remove()
     return _summary(figures, stream.stats, transforms, time.monotonic() - started, kept)
+
+
+def _digested(windows: Windows) -> Iterator[tuple[Window | None, WindowBuffer, str]]:
+    """Each window with the digest of its lines, taken on the thread reading ahead."""
+    for window, buffer in windows:
+        try:
+            digest = content_digest(buffer.file)  # before reading: it rewinds the file
+        except BaseException:
+            buffer.close()
+            raise
+        yield window, buffer, digest
 
 
 def import_counts(result: Mapping[str, Any]) -> dict[str, int]:
@@ -203,7 +216,7 @@ def _sample(
     try:
         for window, buffer in stream.windows():
             try:
-                records = peeked(transforms.apply_all(buffer.records()))
+                records = peeked(transforms.apply_all(buffer.records(), owned=True))
                 if records is None:
                     continue
                 inputs = {**side_inputs(target, names["import"]), names["records"]: records}

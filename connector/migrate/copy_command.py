@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="H",
         help="hours added to each event's time, for a source project that stored local time "
-        "(e.g. -8 for a project kept in US Pacific time)",
+        "(e.g. 8 for a project kept in US Pacific time, UTC-8: its times read 8 hours early)",
     )
     parser.add_argument(
         "--transforms",

@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-from ..core.paths import dotted, lookup, with_path
+from ..core.paths import dotted, lookup, put, with_path
 from ..errors import InputError, InputProblem
 from .specs import transforms_schema
 
@@ -40,7 +40,9 @@ class Transforms:
     """Checked transforms (see transforms.schema.yaml) and the layout they apply through.
 
     `apply` gives the changed event or None when a filter leaves it out; `counts` tells how
-    many were kept and left out.
+    many were kept and left out. An event is copied before it is changed, unless the caller
+    says it owns the events (`owned`: freshly parsed ones nobody else holds), which are then
+    changed in place: a copy costs as much as the rest of the changes.
     """
 
     spec: Mapping[str, Any]
@@ -75,6 +77,11 @@ class Transforms:
         self._from = _day_start_ms(spec["from_date"]) if spec.get("from_date") else None
         self._to = _day_start_ms(spec["to_date"]) + _DAY_MS if spec.get("to_date") else None
         self._offset_s = float(spec.get("time_offset_hours") or 0) * 3600
+        self._rename = tuple((spec.get("rename") or {}).items())
+        self._drop = tuple(spec.get("drop") or ())
+        self._flatten = bool(spec.get("flatten"))
+        self._drop_nulls = bool(spec.get("drop_nulls"))
+        self._tags = dict(spec.get("tags") or {})
         self._changes = any(
             spec.get(k) for k in ("rename", "drop", "flatten", "drop_nulls", "tags")
         ) or bool(self._offset_s)
@@ -89,8 +96,8 @@ class Transforms:
             return None
         return int(time if time > self._millis_above else time * 1000)
 
-    def apply(self, event: Any) -> Any | None:
-        """The changed event (a copy), or None when a filter leaves it out."""
+    def apply(self, event: Any, *, owned: bool = False) -> Any | None:
+        """The changed event (a copy unless `owned`), or None when a filter leaves it out."""
         name = lookup(event, self._name)
         if (self._keep is not None and name not in self._keep) or name in self._block:
             return None
@@ -106,29 +113,38 @@ class Transforms:
         if self._offset_s and isinstance(time, int | float) and not isinstance(time, bool):
             shifted = time + self._offset_s * (1000 if time > self._millis_above else 1)
             shifted = int(shifted) if float(shifted).is_integer() else shifted
-            event = with_path(event, self.events["time"], shifted)  # copies on the way
-        props = dict(lookup(event, self._props) or {})
-        spec = self.spec
-        for old, new in (spec.get("rename") or {}).items():
+            if owned:
+                put(event, self._time, shifted)
+            else:
+                event = with_path(event, self.events["time"], shifted)  # copies on the way
+        found = lookup(event, self._props)
+        props = found if owned and type(found) is dict else dict(found or {})
+        for old, new in self._rename:
             if old in props:
                 props[new] = props.pop(old)
-        for gone in spec.get("drop") or ():
+        for gone in self._drop:
             props.pop(gone, None)
-        if spec.get("flatten"):
+        if self._flatten:
             flat: dict[str, Any] = {}
             for key, value in props.items():
                 _flat(key, value, flat)
             props = flat
-        if spec.get("drop_nulls"):
+        if self._drop_nulls:
             props = {k: v for k, v in props.items() if v is not None}
-        props.update(spec.get("tags") or {})
+        if self._tags:
+            props.update(self._tags)
+        if owned and props is found:
+            return event
+        if owned:
+            put(event, self._props, props)
+            return event
         return with_path(event, self.events["properties"], props)
 
-    def apply_all(self, events: Iterable[Any]) -> Iterator[Any]:
-        """Each event changed, those a filter leaves out skipped (and counted)."""
+    def apply_all(self, events: Iterable[Any], *, owned: bool = False) -> Iterator[Any]:
+        """Each event changed (in place when `owned`), those a filter leaves out skipped."""
         counts = self.counts
         for event in events:
-            changed = self.apply(event)
+            changed = self.apply(event, owned=owned)
             if changed is None:
                 counts["filtered"] += 1
                 continue

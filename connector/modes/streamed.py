@@ -175,10 +175,7 @@ def _fetch(
         response = _open(call, request, header, stats)
         buffer = WindowBuffer(wanted)
         try:
-            for record in read_records(response, markers, where):
-                buffer.add(record)
-                if buffer.full:
-                    break
+            buffer.fill(read_records(response, markers, where))
             return buffer
         except TransportError as exc:
             buffer.close()

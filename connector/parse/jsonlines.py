@@ -19,6 +19,9 @@ __all__ = ["QUOTE_CHARS", "cut_check", "raise_on_cut_marker", "read_records"]
 #: How much of an unparsable line an error quotes.
 QUOTE_CHARS = 200
 
+#: Every byte but the opening brackets and the newline (deleted to count brackets per line).
+_NOT_OPENING = bytes(set(range(256)) - set(b"[{\n"))
+
 
 def read_records(
     response: StreamedResponse, markers: tuple[bytes, ...], where: str
@@ -28,39 +31,43 @@ def read_records(
     `where` (e.g. " for 2024-01-01..2024-01-30") places the answer in error messages. A line
     is assembled from its pieces once (linear time), and one longer than the answer's
     `max_line_bytes`, or nested deeper than its `max_depth`, is a ClientError.
+
+    A chunk whose lines each open at most `max_depth` brackets (a bound on a line's depth from
+    above: brackets inside strings only add to it) needs no further depth check; in any other
+    chunk, each line with that many brackets is checked on its own.
     """
     request, limits, loads = response.request, response.limits, orjson.loads
     longest, deepest = limits.max_line_bytes, limits.max_depth
-    # a line this short cannot nest deeper; a longer one is counted (two byte counts, in C)
-    # and only one with that many brackets is scanned
-    short = 2 * deepest
     pending: list[bytes] = []
-    held = number = 0
+    held = opened = number = 0  # `opened`: the opening brackets of the pending pieces
     for chunk in response.chunks():
         lines = chunk.split(b"\n")
+        opens = chunk.translate(None, _NOT_OPENING).split(b"\n")
+        bound = opened + max(map(len, opens))  # no line here opens more brackets
         if len(lines) > 1 and pending:
             lines[0] = b"".join([*pending, lines[0]])
-            pending, held = [], 0
+            pending, held, opened = [], 0, 0
             if len(lines[0]) > longest:
                 _too_long(request, number + 1, longest, where)
         tail = lines.pop()
         # a line inside one chunk is no longer than the chunk: measured only in a long chunk
         measure = len(chunk) > longest
-        for line in lines:
-            number += 1
-            if measure and len(line) > longest:
-                _too_long(request, number, longest, where)
-            try:
-                record = loads(line)
-            except orjson.JSONDecodeError:
-                _not_parsed(request, line, number, markers, where, deepest, last=False)
-                continue
-            if len(line) > short and line.count(b"[") + line.count(b"{") > deepest:
-                _check_depth(request, line, number, where, deepest)
-            yield record
+        if bound > deepest or measure:  # a line may nest too deep or be too long
+            yield from _each(request, lines, number, markers, where, deepest, longest, measure)
+            number += len(lines)
+        else:
+            for line in lines:
+                number += 1
+                try:
+                    record = loads(line)
+                except orjson.JSONDecodeError:
+                    _not_parsed(request, line, number, markers, where, deepest, last=False)
+                    continue
+                yield record
         if tail:
             pending.append(tail)
             held += len(tail)
+            opened += len(opens[-1])
             if held > longest:
                 _too_long(request, number + 1, longest, where)
     if pending:
@@ -72,6 +79,35 @@ def read_records(
                 _not_parsed(request, last, number + 1, markers, where, deepest, last=True)
             _check_depth(request, last, number + 1, where, deepest)
             yield record
+
+
+def _each(
+    request: HTTPRequest,
+    lines: list[bytes],
+    number: int,
+    markers: tuple[bytes, ...],
+    where: str,
+    deepest: int,
+    longest: int,
+    measure: bool,
+) -> Iterator[Any]:
+    """The records of a chunk's lines (after line `number`), each line checked on its own."""
+    loads = orjson.loads
+    # a line this short cannot nest deeper; a longer one is counted (two byte counts, in C)
+    # and only one with that many brackets is scanned
+    short = 2 * deepest
+    for line in lines:
+        number += 1
+        if measure and len(line) > longest:
+            _too_long(request, number, longest, where)
+        try:
+            record = loads(line)
+        except orjson.JSONDecodeError:
+            _not_parsed(request, line, number, markers, where, deepest, last=False)
+            continue
+        if len(line) > short and line.count(b"[") + line.count(b"{") > deepest:
+            _check_depth(request, line, number, where, deepest)
+        yield record
 
 
 def _not_parsed(

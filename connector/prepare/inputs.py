@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 
-def input_schema(op: OperationSpec) -> dict[str, Any]:
-    """The JSON Schema one action's coerced inputs must satisfy."""
+def input_schema(op: OperationSpec, deferred: str = "") -> dict[str, Any]:
+    """The JSON Schema one action's coerced inputs must satisfy (`deferred` left out)."""
     properties: dict[str, Any] = {}
     for spec in op.value_inputs:
+        if spec.key == deferred:
+            continue
         prop: dict[str, Any] = dict(spec.schema)
         if spec.type in JSON_TYPES:
             prop.setdefault("type", JSON_TYPES[spec.type])
@@ -28,23 +30,16 @@ def input_schema(op: OperationSpec) -> dict[str, Any]:
             prop["enum"] = list(spec.choices)
         prop["title"] = spec.label
         properties[spec.key] = prop
-    required = [s.key for s in op.value_inputs if s.required]
+    required = [s.key for s in op.value_inputs if s.required and s.key != deferred]
     return {"type": "object", "properties": properties, "required": required}
 
 
 def _validator(op: OperationSpec, deferred: str = "") -> SchemaCheck:
-    """The compiled check of `op`'s inputs; without the `deferred` one (it is checked elsewhere).
-
-    Left in, its absence would fail the fast check of every batched call and bring in
-    jsonschema only to find that one error, which is not reported (the input is not given).
-    """
+    # Without the deferred records in its schema, so that the compiled check accepts a valid
+    # call: a refusal would import jsonschema to word messages it then drops.
     cached = _VALIDATORS.get((id(op), deferred))
     if cached is None or cached[0] is not op:
-        schema = input_schema(op)
-        if deferred:
-            schema["properties"].pop(deferred, None)
-            schema["required"] = [key for key in schema["required"] if key != deferred]
-        cached = (op, SchemaCheck(schema))
+        cached = (op, SchemaCheck(input_schema(op, deferred)))
         _VALIDATORS[(id(op), deferred)] = cached
     return cached[1]
 

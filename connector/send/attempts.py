@@ -152,6 +152,7 @@ class AttemptLoop:
             status=status,
             error_kind=kind,
             retry_after_s=error.retry_after_s,
+            paced=error.paced,
             elapsed_s=self.clock.monotonic() - self.start,
             idempotent=self.idempotent,
             request_may_have_reached_server=reached if self.reached is None else self.reached,

@@ -15,7 +15,11 @@
    503 response means Mixpanel rejected the request (rate limit / unavailable) without
    processing it, so repeating it cannot duplicate anything and it IS retried.
 4. The wait is the ``Retry-After`` value when given (it wins over backoff and is not
-   capped by ``max_delay_s``); otherwise ``fixed_delay_s`` if set, else
+   capped by ``max_delay_s``); otherwise none when the throttled request's adaptive
+   concurrency limit was lowered for it (``paced``: waiting for a slot under the lowered
+   limit is the slowing down, as a TCP sender halves its window and resends at once after a
+   loss, RFC 5681 fast retransmit), except before the last attempt, which always backs off;
+   otherwise ``fixed_delay_s`` if set, else
    ``base_delay_s * 2 ** (attempt - 1)`` capped at ``max_delay_s`` with jitter drawn
    from ``rng``.
 5. Stop if ``elapsed_s`` plus the wait would exceed ``policy.total_budget_s``.
@@ -132,11 +136,17 @@ def _failure(
 
 
 def _wait(
-    policy: RetryPolicy, attempt: int, retry_after_s: float | None, rng: random.Random
+    policy: RetryPolicy,
+    attempt: int,
+    retry_after_s: float | None,
+    rng: random.Random,
+    paced: bool = False,
 ) -> tuple[float, str]:
     """The wait before the next attempt, and where it comes from."""
     if retry_after_s is not None:
         return max(0.0, retry_after_s), "Retry-After"
+    if paced and attempt < policy.max_attempts - 1:
+        return 0.0, "the concurrency limit was lowered: it paces the retry"
     source = "fixed delay" if policy.fixed_delay_s is not None else "backoff"
     return _backoff(policy, attempt, rng), source
 
@@ -149,6 +159,7 @@ def decide(
     error_kind: str | None,
     retry_after_s: float | None,
     elapsed_s: float,
+    paced: bool = False,
     idempotent: bool,
     request_may_have_reached_server: bool,
     rng: random.Random,
@@ -161,6 +172,8 @@ def decide(
         status: HTTP status of the response, or None if there was none.
         error_kind: Network error kind (see ``ERROR_*``), or None if a response arrived.
         retry_after_s: Parsed ``Retry-After`` value in seconds, or None.
+        paced: The request's adaptive concurrency limit is lower than when it left (lowered
+            for this throttling answer or since): the retry need not wait (rule 4).
         elapsed_s: Seconds since the first attempt started.
         idempotent: Whether repeating the request is harmless.
         request_may_have_reached_server: Whether the request may have been (partly)
@@ -190,7 +203,7 @@ def decide(
             "not retried to avoid a duplicate",
         )
 
-    delay, source = _wait(policy, attempt, retry_after_s, rng)
+    delay, source = _wait(policy, attempt, retry_after_s, rng, paced)
     remaining = policy.total_budget_s - elapsed_s
     if delay > remaining:
         return RetryDecision(

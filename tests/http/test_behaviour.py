@@ -34,6 +34,7 @@ from connector import (
 from connector.budgets.memory import BudgetRegistry
 from connector.catalog.spec import ComponentSpec
 from connector.core.redact import basic_header
+from connector.core.templates import render_value
 from connector.errors import RedirectError
 from connector.send.retry import RetryPolicy
 from connector.send.transport import Transport
@@ -64,6 +65,7 @@ BASIC = basic_header(TEST_CONNECTION["username"], TEST_CONNECTION["password"])
 
 RATE_LIMITS = load_specs().rate_limits
 QUERY_API, RAW_EXPORT = RATE_LIMITS["query"], RATE_LIMITS["export"]
+GDPR_API = RATE_LIMITS["gdpr"]
 
 
 @functools.cache
@@ -653,6 +655,43 @@ def test_export_draws_from_the_raw_export_budget(
         component.run("downloadData", inputs, connection, rate_wait_s=0)
     assert len(server.log) == 60
     assert registry.budget(RAW_EXPORT).in_flight(_key(server)) == 0
+
+
+def test_a_burst_of_gdpr_calls_waits_for_the_one_per_second_budget(
+    server: HTTPServer, clock: FakeClock, connection: dict[str, str]
+) -> None:
+    registry = clock.registry()
+    sent_at: list[float] = []
+
+    def handler(request: Request) -> Response:
+        sent_at.append(clock.t)
+        body = {"status": "ok", "results": {"task_id": "job-1"}}
+        return Response(json.dumps(body), content_type="application/json")
+
+    server.expect_request("/api/app/data-deletions/v3.0", method="POST").respond_with_handler(
+        handler
+    )
+    server.expect_request("/api/app/data-retrievals/v3.0", method="POST").respond_with_handler(
+        handler
+    )
+    component = make(server.url_for("/"), clock, rate_registry=registry)
+    for action in ("createDataDeletion", "createDataRetrieval", "createDataDeletion"):
+        component.run(action, {"distinct_ids": "u1"}, connection, rate_wait_s=0)
+    # Deletions and retrievals share one budget: each call after the first waited its second.
+    assert sent_at == [1000.0, 1001.0, 1002.0]
+    assert clock.sleeps == [pytest.approx(1.0), pytest.approx(1.0)]
+    # The budget is keyed by a fingerprint of the project token, never by the token itself.
+    token = connection["projectToken"]
+    key = (
+        render_value("{{ t | fingerprint }}", {"t": token}, action="test", field="rate_key")
+        + f" at http://{server.host}:{server.port}"
+    )
+    assert token not in key
+    assert registry.budget(GDPR_API).seconds_until_free(key) == pytest.approx(1.0)
+    # Another project's token has a budget of its own: no wait.
+    other = {**connection, "projectToken": "0123456789abcdef0123456789abcdef"}
+    component.run("createDataDeletion", {"distinct_ids": "u1"}, other, rate_wait_s=0)
+    assert sent_at[-1] == 1002.0 and len(clock.sleeps) == 2
 
 
 # --- secrets ----------------------------------------------------------------------------------

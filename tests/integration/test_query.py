@@ -394,6 +394,37 @@ def test_download_data_event_json_array_input(
     assert ("event", '["Checkout, step 1","Page View"]') in request.params
 
 
+# --- queryEventPropertyValues -------------------------------------------------------------------
+
+PROPERTY_VALUES = {
+    "event": "Purchase",
+    "name": "plan",
+    "type": "general",
+    "unit": "day",
+    "from_date": "2024-01-01",
+    "to_date": "2024-01-31",
+    "project_id": "1",
+}
+
+
+@pytest.mark.parametrize("values", [["pro", "free"], "pro, free", '["pro", "free"]'])
+def test_query_event_property_values_sends_values_as_one_json_array(
+    offline: Component, connection: dict[str, str], values: Any
+) -> None:
+    op = offline.spec.actions["queryEventPropertyValues"]
+    request, _ = offline.prepare(op, {**PROPERTY_VALUES, "values": values}, connection)
+    sent = [value for key, value in request.params if key == "values"]
+    assert sent == ['["pro","free"]']  # one parameter, not `values=pro&values=free`
+
+
+def test_query_event_property_values_without_values_sends_none(
+    offline: Component, connection: dict[str, str]
+) -> None:
+    op = offline.spec.actions["queryEventPropertyValues"]
+    request, _ = offline.prepare(op, PROPERTY_VALUES, connection)
+    assert "values" not in [key for key, _ in request.params]
+
+
 EXPORT_BASE = {"from_date": "2024-01-01", "to_date": "2024-01-31", "project_id": "2891273"}
 
 

@@ -3,7 +3,10 @@
 A loopback export server answers every day with gzip JSON lines; each client runs in its own
 process; the section reports each client's peak RSS and the throughput ratio. Run alone
 (`python tools/bench/bench_export.py`) or through `tools/bench/run.py`; prints one Markdown
-section. Options: --events N, --rounds N, --days N.
+section. Options: --events N, --rounds N, --days N, and --tree PATH to run the connector of
+another checkout too (its own row, alternating with the others in the same rounds: a before and
+after on the same server and load). Besides wall time, each row gives the client's CPU time
+(user + system, from os.wait4), which a shared machine's load moves far less.
 """
 
 from __future__ import annotations
@@ -127,11 +130,13 @@ def _serve_forever(events: int, days: int) -> None:
     server.close()
 
 
-def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a client; return its wall time (s), peak RSS (MB) and standard output."""
+def _measure(
+    command: list[str], env: dict[str, str], cwd: str | None = None
+) -> tuple[float, float, str, float]:
+    """Run a client; return its wall time (s), peak RSS (MB), standard output, CPU time (s)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env)
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
         assert child.stderr is not None
         errors = child.stderr.read()
         _, status, usage = os.wait4(child.pid, 0)
@@ -141,7 +146,7 @@ def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str
         text = out.read().decode()
     if child.returncode != 0:
         raise SystemExit(f"client failed ({child.returncode}): {errors.decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, text
+    return elapsed, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -150,6 +155,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=3, help="at most 3: the per-second budget")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tree", help="another checkout whose connector runs too (own row)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -173,31 +179,36 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("MIXPANEL_BASE_URL", None)
-    results: dict[str, list[tuple[float, float]]] = {"connector": [], "minimal": []}
+    results: dict[str, list[tuple[float, float, float]]] = {"connector": [], "minimal": []}
+    roots = {"connector": str(ROOT), "minimal": str(ROOT)}
+    if args.tree:
+        results["tree"], roots["tree"] = [], str(Path(args.tree).resolve())
     try:
         with tempfile.TemporaryDirectory() as scratch:
             target = str(Path(scratch) / "events.jsonl")
+            connector = [
+                sys.executable,
+                "-m",
+                "connector.cli",
+                "run",
+                "downloadData",
+                "-i",
+                f"from_date={days[0]}",
+                "-i",
+                f"to_date={days[-1]}",
+                "-i",
+                "project_id=1",
+                # One request per day, as the minimal loop makes and the server answers.
+                "-i",
+                "daysPerRequest=1",
+                "--base-url",
+                url,
+                "--output",
+                target,
+            ]
             clients = {
-                "connector": [
-                    sys.executable,
-                    "-m",
-                    "connector.cli",
-                    "run",
-                    "downloadData",
-                    "-i",
-                    f"from_date={days[0]}",
-                    "-i",
-                    f"to_date={days[-1]}",
-                    "-i",
-                    "project_id=1",
-                    # One request per day, as the minimal loop makes and the server answers.
-                    "-i",
-                    "daysPerRequest=1",
-                    "--base-url",
-                    url,
-                    "--output",
-                    target,
-                ],
+                "connector": connector,
+                "tree": connector,
                 "minimal": [
                     sys.executable,
                     "-c",
@@ -209,23 +220,31 @@ def main() -> int:
                 ],
             }
             for round_number in range(args.rounds):
-                order = ["connector", "minimal"]
+                order = list(results)
                 for name in order if round_number % 2 == 0 else reversed(order):
-                    elapsed, rss, out = _measure(clients[name], env)
+                    # each client from its own checkout (`-m` looks in the working folder first)
+                    elapsed, rss, out, cpu = _measure(
+                        clients[name], {**env, "PYTHONPATH": roots[name]}, cwd=roots[name]
+                    )
                     written = sum(1 for _ in open(target, "rb"))
-                    counted = json.loads(out)["events"] if name == "connector" else int(out)
+                    counted = int(out) if name == "minimal" else json.loads(out)["events"]
                     if written != events or counted != events:
                         raise SystemExit(f"{name} wrote {written} lines, reported {counted}")
-                    results[name].append((elapsed, rss))
+                    results[name].append((elapsed, rss, cpu))
     finally:
         server.stdin.close()
         server.wait(timeout=10)
-    _report(results, events, len(days), facts["gz"], args.rounds)
+    _report(results, events, len(days), facts["gz"], args.rounds, roots.get("tree"))
     return 0
 
 
 def _report(
-    results: dict[str, list[tuple[float, float]]], events: int, days: int, gz: int, rounds: int
+    results: dict[str, list[tuple[float, float, float]]],
+    events: int,
+    days: int,
+    gz: int,
+    rounds: int,
+    tree: str | None,
 ) -> None:
     def median(name: str, index: int) -> float:
         return statistics.median(r[index] for r in results[name])
@@ -238,15 +257,18 @@ def _report(
         f"wire per day) by a loopback server; each client is its own process; {rounds} "
         "alternating rounds; medians.\n"
     )
-    print("| client | wall s | events/s | peak RSS MB | vs minimal loop |")
-    print("|---|---:|---:|---:|---:|")
-    for name, label in (
-        ("connector", "`mixpanel-connector run downloadData --output`"),
-        ("minimal", "minimal loop: requests iter_lines + json.loads + write"),
-    ):
+    print("| client | wall s | events/s | peak RSS MB | vs minimal loop | CPU s | CPU vs minimal |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    labels = {
+        "connector": "`mixpanel-connector run downloadData --output`",
+        "tree": f"the same, from `{tree}`",
+        "minimal": "minimal loop: requests iter_lines + json.loads + write",
+    }
+    for name in results:
         print(
-            f"| {label} | {median(name, 0):.2f} | {rate[name]:,.0f} | {median(name, 1):.1f} | "
-            f"{rate[name] / rate['minimal']:.2f}x |"
+            f"| {labels[name]} | {median(name, 0):.2f} | {rate[name]:,.0f} | "
+            f"{median(name, 1):.1f} | {rate[name] / rate['minimal']:.2f}x | "
+            f"{median(name, 2):.2f} | {median('minimal', 2) / median(name, 2):.2f}x |"
         )
     verdict = "met" if ratio >= 0.8 else "NOT met"
     rss = median("connector", 1)

@@ -12,7 +12,10 @@ answers each request after `--latency` seconds and serves `--cap` at once (429 b
   - `loop`: one hand-written loop of pre-built gzip batches tuned by hand to `--cap` threads
     (it never meets a 429), sending every event.
 The sink checks that every event arrives exactly once (by `$insert_id`) and counts the 429s.
-`python tools/bench/bench_fleet.py [--events N] [--processes P] [--rounds R] [--cap N]`.
+With `--base DIR` (another checkout, e.g. a `git worktree` of the commit before a change), its
+fleet joins the same rounds as `fleet (kept)@base` and `fleet (fresh)@base`.
+`python tools/bench/bench_fleet.py [--events N] [--processes P] [--rounds R] [--cap N]
+[--base DIR]`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_import import CONNECTION, make_events, prepare_loop, run_loop  # noqa: E402
 from sink import Sink  # noqa: E402
+from timeline import describe  # noqa: E402
 
 
 def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> None:
@@ -47,6 +51,7 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
         from connector import load_component
 
         component = load_component(base_url=url, budgets=budgets)
+        waits = _timed_fleet_slots()
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.time()
@@ -59,12 +64,35 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
         assert data["records_imported"] == len(records), data
         figures = {k: data.get(k) for k in ("concurrency", "requests_throttled")}
         figures["decisions"] = data.get("concurrency_decisions", [])
+        waits.sort()
+        figures["slot_wait_ms"] = [
+            round(1000 * waits[int(q * (len(waits) - 1))], 1) for q in (0.5, 0.9, 1.0)
+        ] + [round(1000 * sum(waits))]
     print(json.dumps({"start": start, "end": time.time(), **figures}), flush=True)
 
 
-def _together(name: str, url: str, files: list[Path], threads: int, budgets: str) -> float:
+def _timed_fleet_slots() -> list[float]:
+    """Seconds each request waited for its slots (local and the fleet's), noted as it goes."""
+    from connector.modes.batched.fleet import FleetLimit
+
+    waits: list[float] = []
+    plain = FleetLimit.acquire_within
+
+    def timed(self: FleetLimit, timeout: float | None) -> Any:
+        began = time.perf_counter()
+        slot = plain(self, timeout)
+        waits.append(time.perf_counter() - began)
+        return slot
+
+    FleetLimit.acquire_within = timed  # type: ignore[method-assign]
+    return waits
+
+
+def _together(
+    name: str, url: str, files: list[Path], threads: int, budgets: str, script: str = __file__
+) -> tuple[float, float, float]:
     """Start one client per file, let them all go at once; seconds from first start to last end."""
-    command = [sys.executable, __file__, "--client", name, "--url", url]
+    command = [sys.executable, script, "--client", name, "--url", url]
     procs = [
         subprocess.Popen(
             [*command, "--file", str(path), "--threads", str(threads), "--budgets", budgets],
@@ -88,7 +116,8 @@ def _together(name: str, url: str, files: list[Path], threads: int, budgets: str
             raise SystemExit(f"client {name} failed")
         results.append(json.loads(out.strip().splitlines()[-1]))
         print(f"  {name}: {results[-1]}", file=sys.stderr)
-    return float(max(r["end"] for r in results) - min(r["start"] for r in results))
+    start, end = min(r["start"] for r in results), max(r["end"] for r in results)
+    return float(end - start), start, end
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--cap", type=int, default=8)
+    parser.add_argument("--base", help="another checkout whose fleet joins the rounds")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -109,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         client_main(args.client, args.url, args.file, args.threads, args.budgets)
         return 0
     names = ["fleet (kept)", "fleet (fresh)", "loop"]
+    scripts = {"": __file__}
+    if args.base:
+        names += ["fleet (kept)@base", "fleet (fresh)@base"]
+        scripts["base"] = str(Path(args.base) / "tools" / "bench" / "bench_fleet.py")
     seconds: dict[str, list[float]] = {name: [] for name in names}
     throttled: dict[str, list[int]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,19 +156,30 @@ def main(argv: list[str] | None = None) -> int:
             part.write_text("".join(json.dumps(e) + "\n" for e in events[n :: args.processes]))
             slices.append(part)
         del events
-        kept = f"sqlite:///{folder / 'kept.sqlite3'}"
         with Sink(latency=args.latency, cap=args.cap) as url:
-            _together("fleet", url, slices, args.cap, kept)  # the earlier run (not timed)
+            for which, script in scripts.items():  # the earlier run of each (not timed)
+                kept = f"sqlite:///{folder / f'kept{which}.sqlite3'}"
+                requests.post(f"{url}/reset", timeout=30)
+                _together("fleet", url, slices, args.cap, kept, script)
+                stats = requests.get(f"{url}/stats", timeout=30).json()
+                print(f"warm-up {which}: {stats}", file=sys.stderr)
             for round_ in range(args.rounds):
-                order = names[round_ % 3 :] + names[: round_ % 3]
+                turn = round_ % len(names)
+                order = names[turn:] + names[:turn]
                 for name in order:
+                    kind, _, which = name.partition("@")
                     requests.post(f"{url}/reset", timeout=30)
-                    fresh = f"sqlite:///{folder / f'budgets-{round_}.sqlite3'}"
-                    budgets = kept if name == "fleet (kept)" else fresh
+                    fresh = f"sqlite:///{folder / f'budgets-{round_}{which}.sqlite3'}"
+                    kept = f"sqlite:///{folder / f'kept{which}.sqlite3'}"
+                    budgets = kept if kind == "fleet (kept)" else fresh
                     files = [whole] if name == "loop" else slices
                     client = "loop" if name == "loop" else "fleet"
-                    took = _together(client, url, files, args.cap, budgets)
+                    took, start, end = _together(
+                        client, url, files, args.cap, budgets, scripts[which]
+                    )
                     stats = requests.get(f"{url}/stats", timeout=30).json()
+                    seen = requests.get(f"{url}/timeline", timeout=30).json()
+                    print(f"  {describe(seen, start, end, args.cap)}", file=sys.stderr)
                     keys = ("records", "unique_ids", "duplicates", "without_id")
                     if tuple(stats[k] for k in keys) != (args.events, args.events, 0, 0):
                         raise SystemExit(f"{name}: not exactly once: {stats}")

@@ -13,7 +13,10 @@ process of its own answering each request after `--latency` seconds:
     tuned to `--cap` threads on the throttled one.
 The sink checks that every event arrives exactly once (by `$insert_id`). Prints medians of
 events/s, the ratios, and the median throttled answers and requests each run.
-`python tools/bench/bench_short.py [--events N] [--rounds R] [--latency S] [--cap N]`.
+With `--base DIR` (another checkout, e.g. a `git worktree` of the commit before a change),
+its `remembered` and `fresh` clients join the same rounds as `remembered@base` and
+`fresh@base`, and a before/after table follows.
+`python tools/bench/bench_short.py [--events N] [--rounds R] [--latency S] [--cap N] [--base DIR]`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(HERE))
 from bench_import import CONNECTION, make_events, prepare_loop, run_loop  # noqa: E402
 from bench_latency import check_events, median_rate  # noqa: E402
 from sink import Sink  # noqa: E402
+from timeline import describe  # noqa: E402
 
 
 def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> None:
@@ -46,22 +50,25 @@ def client_main(name: str, url: str, path: str, threads: int, budgets: str) -> N
     figures: dict[str, Any] = {}
     if name == "loop":
         work: Any = prepare_loop(records)
-        start = time.perf_counter()
+        wall, start = time.time(), time.perf_counter()
         run_loop(url, work, threads)
     else:
         from connector import load_component
 
         component = load_component(base_url=url, budgets=budgets)
         inputs = {"events": records, "project_id": "1"}
-        start = time.perf_counter()
+        wall, start = time.time(), time.perf_counter()
         data = component.run("importEvents", inputs, CONNECTION)["data"]
         assert data["records_imported"] == len(records), data
         figures = {k: data[k] for k in ("concurrency", "requests_throttled", "requests")}
-    print(json.dumps({"seconds": time.perf_counter() - start, **figures}))
+    took = time.perf_counter() - start
+    print(json.dumps({"seconds": took, "start": wall, "end": wall + took, **figures}))
 
 
-def _client(name: str, url: str, path: Path, threads: int, budgets: str) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--client", name, "--url", url, "--file", str(path)]
+def _client(
+    name: str, url: str, path: Path, threads: int, budgets: str, script: str = __file__
+) -> dict[str, Any]:
+    command = [sys.executable, script, "--client", name, "--url", url, "--file", str(path)]
     command += ["--threads", str(threads), "--budgets", budgets]
     done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
     if done.returncode != 0:
@@ -74,22 +81,37 @@ def _client(name: str, url: str, path: Path, threads: int, budgets: str) -> dict
 def _scenario(
     args: argparse.Namespace, folder: Path, events: Path, cap: int | None
 ) -> dict[str, list[dict[str, Any]]]:
-    kept = f"sqlite:///{folder / f'kept-{cap}.sqlite3'}"
     loop_threads = cap or 16
     clients = ["remembered", "fresh", "loop"]
+    scripts = {"": __file__}
+    if args.base:
+        clients += ["remembered@base", "fresh@base"]
+        scripts["base"] = str(Path(args.base) / "tools" / "bench" / "bench_short.py")
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in clients}
     with Sink(latency=args.latency, cap=cap) as url:
-        _client("remembered", url, events, 0, kept)  # the earlier run (not timed)
+        for which, script in scripts.items():  # the earlier run of each (not timed)
+            kept = f"sqlite:///{folder / f'kept-{cap}{which}.sqlite3'}"
+            _client("remembered", url, events, 0, kept, script)
         for round_ in range(args.rounds):
-            order = clients[round_ % 3 :] + clients[: round_ % 3]
+            turn = round_ % len(clients)
+            order = clients[turn:] + clients[:turn]
             for name in order:
-                fresh = f"sqlite:///{folder / f'fresh-{cap}-{round_}.sqlite3'}"
+                kind, _, which = name.partition("@")
+                fresh = f"sqlite:///{folder / f'fresh-{cap}-{round_}{which}.sqlite3'}"
+                kept = f"sqlite:///{folder / f'kept-{cap}{which}.sqlite3'}"
                 requests.post(f"{url}/reset", timeout=30)
-                budgets = kept if name == "remembered" else fresh
-                run = _client(name, url, events, loop_threads, budgets)
+                budgets = kept if kind == "remembered" else fresh
+                run = _client(kind, url, events, loop_threads, budgets, scripts[which])
                 check_events(url, args.events, name)
                 runs[name].append(run)
-                print(f"cap {cap} round {round_ + 1} {name}: {run}", file=sys.stderr, flush=True)
+                seen = requests.get(f"{url}/timeline", timeout=30).json()
+                where = describe(seen, run["start"], run["end"], cap or 16)
+                print(
+                    f"cap {cap} round {round_ + 1} {name}: {run['seconds']:.3f} s "
+                    f"{run.get('concurrency')} {where}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return runs
 
 
@@ -104,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--cap", type=int, default=8)
+    parser.add_argument("--base", help="another checkout whose clients join the rounds")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -113,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.client:
         client_main(args.client, args.url, args.file, args.threads, args.budgets)
         return 0
-    rows = []
+    rows, before = [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         events = folder / "events.jsonl"
@@ -128,6 +151,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{_median(runs['remembered'], 'requests_throttled'):.0f} / "
                 f"{_median(runs['fresh'], 'requests_throttled'):.0f} |"
             )
+            if args.base:
+                was, was_fresh = (
+                    median_rate(runs[k], n) for k in ("remembered@base", "fresh@base")
+                )
+                before.append(
+                    f"| {label} | {was:,.0f} ({was / loop:.2f}x) | "
+                    f"{kept:,.0f} ({kept / loop:.2f}x) "
+                    f"| {was_fresh:,.0f} ({was_fresh / loop:.2f}x) | {fresh:,.0f} "
+                    f"({fresh / loop:.2f}x) | {loop:,.0f} |"
+                )
     print(f"## Short jobs ({args.events:,} events, each answer after {args.latency:g} s)\n")
     print(
         f"importEvents with its defaults, {args.rounds} rounds, clients alternating, each in its "
@@ -140,6 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
+    if before:
+        print(
+            f"\nBefore (`{args.base}`) and after, in the same rounds "
+            "(events/s, ratio to the loop):\n"
+        )
+        print(
+            "| server | remembered before | remembered after | fresh before | fresh after | loop |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        print("\n".join(before))
     return 0
 
 

@@ -6,7 +6,8 @@ the client being measured:
 
     python tools/bench/sink.py [--port 0]        # prints the port on the first line of stdout
 
-`GET /stats` returns the counts as JSON (`GET /profiles`: each profile's last `$set` to arrive);
+`GET /stats` returns the counts as JSON (`GET /profiles`: each profile's last `$set` to arrive;
+`GET /timeline`: each ingestion request's arrival, answer and status, as Unix times);
 `POST /reset` clears them. `GET /api/2.0/export?n=N` streams N JSON-lines events (for export
 benchmarks). Or from Python: `with Sink() as url:`.
 
@@ -58,6 +59,7 @@ class Counts:
         self.throttled = 0
         self.active = 0
         self.peak_active = 0
+        self.timeline: list[tuple[float, float, int]] = []  # (arrived, answered, status)
 
     def enter(self, cap: int | None) -> bool:
         """Start serving one ingestion request; False (counted) when `cap` are being served."""
@@ -140,6 +142,9 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/stats":
             self._answer(200, orjson.dumps(COUNTS.snapshot()))
+        elif parts.path == "/timeline":  # each ingestion request: arrived, answered, status
+            with COUNTS.lock:
+                self._answer(200, orjson.dumps(COUNTS.timeline))
         elif parts.path == "/profiles":  # each profile's $set as it stands
             with COUNTS.lock:
                 self._answer(200, orjson.dumps(COUNTS.profiles))
@@ -169,8 +174,10 @@ class Handler(BaseHTTPRequestHandler):
         if parts.path not in ("/import", "/track", "/engage"):
             self._answer(404, b'{"error":"not found"}')
             return
+        arrived = time.time()
         if not COUNTS.enter(SETTINGS["cap"]):
             self._answer(429, b'{"error":"too many requests at once","status":0}')
+            COUNTS.timeline.append((arrived, time.time(), 429))
             return
         try:  # the request holds its place for the whole latency, as a busy server's would
             started = time.monotonic()
@@ -181,6 +188,7 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             COUNTS.leave()
         self._answer(*self._reply)
+        COUNTS.timeline.append((arrived, time.time(), self._reply[0]))
 
     def _ingest(self, path: str, query: str, raw: bytes) -> None:
         """Decode and count one batch; the answer goes to `self._reply`."""

@@ -84,25 +84,21 @@ class _Watch:
     def _note_fresh(self, table: Any) -> None:
         """Note the operations of `table` as built from the specs, as each is built.
 
-        The spec cache builds its operations on first use (connector.catalog.lazy): their
-        makers are wrapped, so noting them builds none that the test would not have built.
+        The spec cache builds its operations on first use (connector.catalog.lazy): the table's
+        maker is wrapped, so noting them builds none that the test would not have built.
         """
-        makers: dict[str, Callable[[], Any]] | None = getattr(table, "_makers", None)
-        if makers is None:
+        make: Callable[[Any], Any] | None = getattr(table, "_make", None)
+        if make is None:
             self.fresh.update(id(op) for op in table.values())
             return
         self.fresh.update(id(op) for op in getattr(table, "_built", {}).values())
 
-        def noted(make: Callable[[], Any]) -> Callable[[], Any]:
-            def build() -> Any:
-                op = make()
-                self.fresh.add(id(op))
-                return op
+        def build(stored: Any) -> Any:
+            op = make(stored)
+            self.fresh.add(id(op))
+            return op
 
-            return build
-
-        for key, make in list(makers.items()):
-            makers[key] = noted(make)
+        table._make = build
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:

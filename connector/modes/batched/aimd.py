@@ -37,6 +37,7 @@ class Slot:
 
     epoch: int
     started: float = 0.0
+    level: int = 0  # the limit when it was granted
 
 
 class AdaptiveLimit:
@@ -116,11 +117,17 @@ class AdaptiveLimit:
                 return None
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
-            return Slot(self._epoch, self._clock())
+            return Slot(self._epoch, self._clock(), self._limit)
 
-    def release(self, slot: Slot, status: int | None) -> None:
-        """Give the slot back with the answer's status (None: no answer, e.g. a reset)."""
+    def release(self, slot: Slot, status: int | None) -> bool:
+        """Give the slot back with the answer's status (None: no answer, e.g. a reset).
+
+        True for a throttling answer when the limit was lowered for it, or is lower now than
+        when the slot was taken: the retry needs no backoff, the lower limit paces it. At the
+        floor, or pinned, False: the retry backs off.
+        """
         with self._changed:
+            before = self._limit
             self._in_flight -= 1
             self._answers += 1
             if status in THROTTLE_STATUSES:
@@ -138,6 +145,7 @@ class AdaptiveLimit:
             elif status is not None and status < 500 and not self.fixed:
                 self._answered(self._clock() - slot.started)
             self._changed.notify_all()
+            return status in THROTTLE_STATUSES and self._limit < max(before, slot.level)
 
     @property
     def decisions(self) -> list[str]:

@@ -36,8 +36,10 @@ __all__ = ["SYNC_S", "FleetLimit", "FleetSlot"]
 
 log = logging.getLogger("connector.batch")
 
-#: How often a process reads the fleet's level again.
-SYNC_S = 0.2
+#: How often a process reads the fleet's level again. Within 0.2 s, a process that had not
+#: yet read a halving took slots above it, and the others, already halved, drew 429s at their
+#: lower levels and kept those as the fleet's (bench_fleet: a kept run started at 3).
+SYNC_S = 0.05
 #: How long a request waiting for a slot another process holds sleeps between looks (jittered).
 POLL_S = 0.01
 
@@ -83,7 +85,9 @@ class FleetLimit(AdaptiveLimit):
                     held = RateLimit(self._slots, None, None, max(1, self.limit))
                     verdict = self._store.try_acquire(held, "fleet")
                     if verdict.token is not None:
-                        return FleetSlot(local.epoch, self._clock(), verdict.token, held)
+                        return FleetSlot(
+                            local.epoch, self._clock(), local.level, token=verdict.token, held=held
+                        )
                     if deadline is not None and time.monotonic() >= deadline:
                         super().release(local, None)  # no room in the fleet: give it back
                         return None
@@ -92,7 +96,7 @@ class FleetLimit(AdaptiveLimit):
             self._lost(exc)
             return local
 
-    def release(self, slot: Slot, status: int | None) -> None:
+    def release(self, slot: Slot, status: int | None) -> bool:
         """Give the fleet's slot back, then the local one; publish a move of the level."""
         store = self._store
         if isinstance(slot, FleetSlot) and slot.held is not None and store is not None:
@@ -100,9 +104,10 @@ class FleetLimit(AdaptiveLimit):
                 store.release(slot.held, "fleet", slot.token)
             except Exception as exc:  # noqa: BLE001
                 self._lost(exc)
-        super().release(slot, status)
+        paced = super().release(slot, status)
         if self._dirty and not self._broken and store is not None:
             self._publish(store)
+        return paced
 
     def _answered(self, rtt_s: float) -> None:
         # Below a throttled level, one step a round trip of this process's answers, not one a
@@ -117,14 +122,16 @@ class FleetLimit(AdaptiveLimit):
         super()._answered(rtt_s)
 
     def learned(self) -> Learned:
-        """The fleet's level (one below the level last throttled, at most) for the next run.
+        """For the next run: one below the level last throttled, else the fleet's level.
 
-        Not what this process proved: it held only its share of the fleet's requests.
+        Not what this process proved (it held only its share of the fleet's requests), nor
+        where it stood when it ended (halfway back up after a halving, say): below the level
+        last throttled is where the fleet recovers to, and where a probe above it starts.
         """
         with self._changed:
             level = self._limit
             if self._throttled_at is not None:
-                level = max(self.floor, min(level, self._throttled_at - 1))
+                level = min(self.ceiling, max(self.floor, self._throttled_at - 1))
             return Learned(level, self._throttled_at, self._patience, self._good_run)
 
     def _move(self, to: int, why: str) -> None:

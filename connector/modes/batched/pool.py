@@ -157,7 +157,15 @@ def send_all(
                 if not first:
                     first.append(batch.number)
                 ahead.append((lane, batch, builders.submit(prepare, batch)))
-                if len(ahead) > BUILDERS and not hand_over():
+                # Each request goes out as soon as it is built, in input order: the first at
+                # once (the reading waits for it), the next ones when the reading finds them
+                # built or BUILDERS of them are being built.
+                while ahead and (
+                    len(ahead) > BUILDERS or ahead[0][2].done() or ahead[0][1].number == first[0]
+                ):
+                    if not hand_over():
+                        break
+                if failed.is_set():
                     break
         except Exception as exc:  # the input broke mid-stream (a bad line): send what came before
             error = exc

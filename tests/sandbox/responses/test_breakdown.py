@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import requests
 
+from connector import load_component
+from connector.budgets.memory import BudgetRegistry
 from connector.sandbox import Sandbox
 
 PREFIXES = ["/api/query", "/api/2.0"]
@@ -160,6 +162,27 @@ def test_event_property_breakdowns(filled: Sandbox) -> None:
     assert top == {"browser": {"count": 3}, "plan": {"count": 1}}
     values = _query(filled, "/api/2.0/events/properties/values", event="Signed Up", name="browser")
     assert values.json() == ["Chrome", "Firefox"]
+
+
+def test_event_property_values_must_be_one_json_array(filled: Sandbox) -> None:
+    start, end = _days()
+    params = {"event": "Signed Up", "name": "browser", "from_date": start, "to_date": end}
+    both = ["Chrome", "Firefox"]  # requests repeats the parameter: values=Chrome&values=Firefox
+    repeated = _query(filled, "/api/query/events/properties", values=both, **params)
+    assert repeated.status_code == 400
+    assert repeated.json()["error"] == 'values must be a JSON array, e.g. ["female", "unknown"]'
+
+
+def test_query_event_property_values_action_filters_on_the_sandbox(filled: Sandbox) -> None:
+    start, end = _days()
+    component = load_component(base_url=filled.base_url, rate_registry=BudgetRegistry())
+    inputs = {"event": "Signed Up", "name": "browser", "type": "general", "unit": "day"}
+    dates = {"from_date": start, "to_date": end, "project_id": filled.project_id}
+    connection = {"username": filled.username, "password": filled.password}
+    answer = component.run(
+        "queryEventPropertyValues", {**inputs, **dates, "values": ["Chrome"]}, connection
+    )
+    assert answer["data"]["data"]["values"] == {"Chrome": {start: 1, end: 1}}
 
 
 def test_event_names_and_top_events(filled: Sandbox) -> None:

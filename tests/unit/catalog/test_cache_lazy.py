@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from connector import load_specs
+from connector.catalog import blobs, lazy, stamps
 from connector.catalog import cache as speccache
-from connector.catalog import lazy
 from connector.catalog import load as catalog
 from connector.catalog.layers import spec_layers
 from connector.catalog.load import check_layers, specs_root
@@ -108,6 +108,8 @@ def test_a_packed_operation_that_widens_trust_or_is_not_plain_data_is_rebuilt(
     assert "code ran" not in capsys.readouterr().out
     rewritten = speccache.read(key)  # checked again from the files and stored anew
     assert rewritten is not None and b"127.0.0.1" not in pickle.dumps(rewritten)
+    (entry,) = cache.glob("specs-*.pickle")
+    assert b"127.0.0.1" not in entry.read_bytes()  # nor in an operation after the index
 
 
 def test_unchanged_files_are_not_read_for_the_key(
@@ -125,20 +127,48 @@ def test_unchanged_files_are_not_read_for_the_key(
     assert load_specs(overlays=[overlay]) == first
 
 
-def test_an_edit_that_keeps_size_and_mtime_still_changes_the_key(
+def test_an_edit_in_place_that_keeps_size_and_mtime_is_never_served_stale(
     cache: Path, overlay: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(speccache, "SETTLED_NS", 0)
-    layers = spec_layers(specs_root(), [overlay])
-    before = speccache.quick_key(layers)
+    assert load_specs(overlays=[overlay]).actions["ping"].label == "Ping"
+    before = speccache.quick_key(spec_layers(specs_root(), [overlay]))
     path = overlay / "actions" / "ping.yaml"
     info = path.stat()
     path.write_text(ACTION.replace("label: Ping", "label: Pung"))
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # the ctime still moves
     assert path.stat().st_size == info.st_size
-    after = speccache.quick_key(layers)
-    assert after != before and after == speccache.cache_key(layers)
+    # The folder's times did not move: a start finds the same entry, and reads no spec file...
+    assert speccache.quick_key(spec_layers(specs_root(), [overlay])) == before
+    # ...but the operation is looked at when first used, and checked again from the files.
     assert load_specs(overlays=[overlay]).actions["ping"].label == "Pung"
+    after = speccache.quick_key(spec_layers(specs_root(), [overlay]))
+    assert after != before and after == speccache.cache_key(spec_layers(specs_root(), [overlay]))
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("the specs were checked again")
+
+    monkeypatch.setattr(catalog, "check_layers", refuse)  # the next start uses the new entry
+    assert load_specs(overlays=[overlay]).actions["ping"].label == "Pung"
+
+
+def test_a_start_looks_at_no_operation_file_until_the_operation_is_used(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(speccache, "SETTLED_NS", 0)
+    load_specs()
+    looked: list[str] = []
+    original = stamps._stat_row
+
+    def spy(path: str) -> tuple[int, int, int, int, int]:
+        looked.append(Path(path).name)
+        return original(path)
+
+    monkeypatch.setattr(stamps, "_stat_row", spy)
+    spec = load_specs()
+    assert looked == []
+    assert spec.actions["createAlias"].key == "createAlias"
+    assert looked == ["createAlias.yaml"]
 
 
 def test_files_changed_just_now_are_keyed_by_content_until_settled(
@@ -159,3 +189,56 @@ def test_a_forged_index_entry_is_ignored(
     fingerprint, _, digest = index.read_text().split("\n")
     index.write_text(f"{fingerprint}\n{'0' * len(key)}\n{digest}")
     assert speccache.quick_key(layers) == key
+
+
+def test_a_start_reads_the_index_only_and_each_operation_when_first_used(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = load_specs()
+    fetched: list[int] = []
+    original = blobs.Blobs.fetch
+
+    def counting(self: blobs.Blobs, record: blobs.Record) -> tuple[Any, bytes]:
+        fetched.append(record[2])
+        return original(self, record)
+
+    monkeypatch.setattr(blobs.Blobs, "fetch", counting)
+    read: list[int] = []
+    real_read = speccache.DataOnly.load
+
+    def measuring(self: Any) -> Any:
+        data = real_read(self)
+        read.append(len(pickle.dumps(data)))
+        return data
+
+    monkeypatch.setattr(speccache.DataOnly, "load", measuring)
+    spec = load_specs()
+    assert fetched == []
+    (entry,) = cache.glob("specs-*.pickle")
+    assert read and read[0] < entry.stat().st_size / 4  # the index, not every operation
+    assert spec.actions["createAlias"] == fresh.actions["createAlias"]
+    assert len(fetched) == 1
+
+
+def test_an_operation_changed_after_its_index_is_refused_and_rebuilt(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = load_specs()
+    (entry,) = cache.glob("specs-*.pickle")
+    key, header, rest = entry.read_bytes().split(b"\n", 2)
+    length = int(header.split(b" ")[1])
+    index = pickle.loads(rest[:length])
+    _, _, at, size, _ = next(r for r in index["operations"] if r[1] == "listSavedFunnels")
+    start = length + at
+    blob = rest[start : start + size]
+    stamped = pickle.loads(blob)  # the stamps of its files, and the operation
+    operation = pickle.loads(stamped["blob"])
+    operation["data"]["request"]["url"] = "http://127.0.0.1:8765/x"
+    stamped["blob"] = pickle.dumps(operation, protocol=pickle.HIGHEST_PROTOCOL)
+    moved = pickle.dumps(stamped, protocol=pickle.HIGHEST_PROTOCOL)
+    planted = rest[:start] + moved + rest[start + size :]
+    entry.write_bytes(key + b"\n" + header + b"\n" + planted)  # the index, still authentic
+    spec = load_specs()
+    assert spec.actions["listSavedFunnels"] == fresh.actions["listSavedFunnels"]
+    assert spec == fresh
+    assert b"127.0.0.1" not in entry.read_bytes()  # checked again from the files, stored anew

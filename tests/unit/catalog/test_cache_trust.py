@@ -207,7 +207,15 @@ def test_without_a_usable_local_key_nothing_is_cached(cache: Path, tmp_path: Pat
 def test_entries_are_keyed_digests_not_plain_checksums(cache: Path) -> None:
     load_specs()
     (entry,) = cache.glob("specs-*.pickle")
-    key, digest, payload = entry.read_bytes().split(b"\n", 2)
+    key, header, rest = entry.read_bytes().split(b"\n", 2)
+    digest, length = header.split(b" ")
+    payload = rest[: int(length)]  # the index: what the digest covers
     assert digest != hashlib.sha256(payload).hexdigest().encode()
     expected = localkey.keyed_digest(speccache.PURPOSE, key.decode(), payload)
     assert hmac.compare_digest(digest, expected.encode())
+    # Each operation after the index is named there by its SHA-256, so the digest covers it too.
+    index = pickle.loads(payload)
+    blobs = rest[int(length) :]
+    for _, _, at, size, sha256 in index["operations"]:
+        assert hashlib.sha256(blobs[at : at + size]).digest() == sha256
+    assert sum(size for _, _, _, size, _ in index["operations"]) == len(blobs)

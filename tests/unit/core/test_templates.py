@@ -51,6 +51,18 @@ def test_join_url_filter_joins_trusted_base_and_path() -> None:
     assert render_url("{{ a | join_url(b) }}", ctx, action="t") == "https://api.mixpanel.com/import"
 
 
+def test_fingerprint_filter_is_short_stable_and_hides_the_value() -> None:
+    def fingerprint(value: object) -> object:
+        return render_value("{{ v | fingerprint }}", {"v": value}, action="t", field="f")
+
+    secret = "725a93138a7d12e00f16912848590ae7"
+    assert fingerprint(secret) == fingerprint(secret)
+    assert fingerprint(secret) != fingerprint(secret[:-1] + "8")
+    assert fingerprint(secret).startswith("sha256:") and len(fingerprint(secret)) == 19
+    assert secret not in fingerprint(secret) and secret[:12] not in fingerprint(secret)
+    assert fingerprint(None) is None and fingerprint("") is None
+
+
 def test_json_filter_keeps_empty_values_empty() -> None:
     assert render_value("{{ a | json }}", {"a": ["x", "y"]}, action="t", field="f") == '["x","y"]'
     assert render_value("{{ a | json }}", {"a": None}, action="t", field="f") is None

@@ -72,6 +72,26 @@ def test_rename_drop_flatten_nulls_and_tags_in_order() -> None:
     assert event["properties"]["old"] == 1
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"drop": ["secret"]},
+        {"time_offset_hours": 1.5, "rename": {"old": "new"}, "tags": {"t": 1}},
+        {"flatten": True, "drop_nulls": True},
+    ],
+)
+def test_owned_events_are_changed_in_place_to_the_same_result(spec: dict[str, Any]) -> None:
+    def made() -> dict[str, Any]:
+        return _event(old=1, secret="x", nested={"a": {"b": 2}, "c": None}, gone=None)
+
+    transforms = Transforms.checked(spec, EVENTS)
+    copied, source = transforms.apply(made()), made()
+    owned = transforms.apply(source, owned=True)
+    assert owned == copied
+    assert owned is source and owned["properties"] is source["properties"]
+    assert owned != made()  # it did change something
+
+
 def test_bad_transforms_are_refused_naming_the_entry() -> None:
     with pytest.raises(InputError, match=r"time_offset_hours.*greater than the maximum of 48"):
         Transforms.checked({"time_offset_hours": 100}, EVENTS)

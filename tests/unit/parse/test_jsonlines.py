@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from connector import ClientError, HTTPRequest, TransportError
@@ -96,3 +97,35 @@ def test_a_line_nested_too_deep_is_refused_with_its_path(depth: int) -> None:
 def test_lines_at_the_depth_limit_are_records() -> None:
     line = b'{"p": ' + b"[" * 99 + b"]" * 99 + b"}\n"
     assert len(_read(line, line)) == 2
+
+
+def test_brackets_inside_strings_count_against_a_chunk_but_never_refuse_its_lines() -> None:
+    """Opening brackets bound a line's depth from above; strings full of them are data."""
+    noisy = b'{"s": "' + b"[{" * 150 + b'", "p": ' + b"[" * 99 + b"]" * 99 + b"}\n"
+    plain = b'{"a": [1, {"b": 2}]}\n'
+    body = plain + noisy + plain
+    expected = [{"a": [1, {"b": 2}]}, orjson.loads(noisy), {"a": [1, {"b": 2}]}]
+    assert _read(body) == expected
+    for size in (7, 64, 150, 299):  # the noisy line across chunks, its brackets carried over
+        assert _read(*[body[i : i + size] for i in range(0, len(body), size)]) == expected
+
+
+@pytest.mark.parametrize("size", [7, 40, 90, 300, 100_000])
+def test_a_deep_line_in_pieces_of_few_brackets_each_is_refused_with_its_path(size: int) -> None:
+    """Each piece opens fewer brackets than the limit: the pending ones must still count."""
+    deep = b'{"properties": {"x": ' + b"[" * 101 + b"]" * 101 + b"}}\n"
+    body = b'{"a": 1}\n' * 3 + deep + b'{"a": 1}\n' * 3
+    with pytest.raises(ClientError) as caught:
+        _read(*[body[i : i + size] for i in range(0, len(body), size)])
+    assert "line 4 of the answer on D nests objects and arrays deeper than 100 levels" in str(
+        caught.value
+    )
+    assert "at properties.x[0][0]" in str(caught.value)
+
+
+def test_a_deep_line_among_lines_that_parse_is_refused_before_any_later_record() -> None:
+    deep = b'{"x": ' + b"{" * 60 + b'"k": ' + b"[" * 50 + b"]" * 50 + b"}" * 60 + b"}\n"
+    pieces = read_records(FakeStream(b'{"a": 1}\n' + deep + b'{"b": 2}\n'), (), " on D")  # type: ignore[arg-type]
+    assert next(pieces) == {"a": 1}
+    with pytest.raises(ClientError, match="line 2 of the answer on D nests"):
+        next(pieces)

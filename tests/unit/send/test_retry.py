@@ -364,3 +364,25 @@ def test_decide_explains() -> None:
     over = decide(NO_JITTER, 1, status=429, **{**common, "retry_after_s": 999.0})
     assert over.delay_s is None
     assert "budget" in over.reason
+
+
+def test_a_paced_throttle_is_retried_at_once_but_the_last_attempt_backs_off() -> None:
+    # The request's concurrency limit was lowered for it: the lower limit paces the retry.
+    assert call(NO_JITTER, 1, status=429, paced=True) == 0.0
+    assert call(NO_JITTER, 3, status=429, paced=True) == 0.0
+    assert call(NO_JITTER, 4, status=429, paced=True) == 16.0  # before the 5th and last
+    assert call(NO_JITTER, 1, status=429) == 2.0
+    assert call(NO_JITTER, 1, status=429, paced=True, retry_after_s=7) == 7.0  # the server's word
+    decision = decide(
+        NO_JITTER,
+        1,
+        status=429,
+        error_kind=None,
+        retry_after_s=None,
+        elapsed_s=0.0,
+        idempotent=True,
+        request_may_have_reached_server=True,
+        rng=random.Random(1),
+        paced=True,
+    )
+    assert "concurrency limit was lowered" in decision.reason

@@ -171,3 +171,21 @@ def test_many_threads_never_exceed_the_limit() -> None:
         thread.join()
     assert limit.in_flight == 0 and 1 <= peak[0] <= 5
     assert limit.throttled == sum(1 for n in range(12) for i in range(200) if (n + i) % 37 == 0)
+
+
+def test_release_says_when_the_limit_was_lowered_for_a_throttle() -> None:
+    limit = AdaptiveLimit(4)
+    first, second, third = (limit.acquire_within(1) for _ in range(3))
+    assert first is not None and second is not None and third is not None
+    assert limit.release(first, 429) is True  # it halved the limit: the retry is paced
+    assert limit.release(second, 429) is True  # sent before the halving: paced too
+    assert limit.release(third, 200) is False
+    fourth = limit.acquire_within(1)
+    assert fourth is not None
+    assert limit.release(fourth, 500) is False  # not a throttle
+    floor = AdaptiveLimit(4, start=1)
+    at_floor = floor.acquire_within(1)
+    assert at_floor is not None and floor.release(at_floor, 429) is False  # cannot go lower
+    pinned = AdaptiveLimit(4, fixed=True)
+    slot = pinned.acquire_within(1)
+    assert slot is not None and pinned.release(slot, 429) is False

@@ -68,6 +68,10 @@ def test_what_the_fleet_keeps_is_its_level_below_the_throttled_one(tmp_path: Pat
         assert slot is not None
         first.release(slot, 200)
     assert first.learned() == Learned(6, 7, 2, 0)
+    slot = first.acquire_within(1)
+    assert slot is not None
+    first.release(slot, 429)  # 6 -> 3, throttled at 6
+    assert first.limit == 3 and first.learned().limit == 5  # not 3: it recovers to 5
 
 
 def test_the_published_level_is_read_as_the_kept_limit(tmp_path: Path) -> None:
@@ -90,7 +94,9 @@ def test_the_published_level_is_read_as_the_kept_limit(tmp_path: Path) -> None:
     memory = RememberedLimit(Registry(), "https://a.test", "p", "c")  # type: ignore[arg-type]
     memory.name = "concurrency 0123456789abcdef0123456789abcdef"
     recalled = memory.recall()
-    assert recalled is not None and recalled.learned.limit == 4
+    # Not the halved level: one below the level throttled, where the fleet recovers to.
+    assert recalled is not None and recalled.learned.limit == 7
+    assert recalled.learned.throttled_at == 8
 
 
 def test_a_store_that_fails_leaves_each_member_its_own_limit(

@@ -153,3 +153,23 @@ def test_an_input_that_breaks_mid_stream_stops_after_what_was_queued() -> None:
             totals=totals,
         )
     assert totals.batches == 2
+
+
+def test_the_first_request_goes_out_while_the_next_batches_are_still_being_read() -> None:
+    sent = threading.Event()
+
+    def stream() -> Any:
+        yield 0, Batch(0)
+        yield 0, Batch(1)  # the reading reaches the next batches only once the first was sent
+        assert sent.wait(10), "the first request waited for the input's next batches"
+        yield 0, Batch(2)
+
+    def send(batch: Batch, gate: AdaptiveLimit) -> tuple[Any, int]:
+        sent.set()
+        return {}, 1
+
+    totals = Totals()
+    send_all(
+        stream(), lambda b: b, send, lambda b, a: None, concurrency=Concurrency(4), totals=totals
+    )
+    assert totals.batches == 3

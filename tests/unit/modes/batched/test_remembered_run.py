@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connector import load_component
 
 CONNECTION = {"username": "sa-user", "password": "sa-secret-4242", "projectToken": "tok-77aa"}
@@ -32,8 +34,10 @@ class Counts:
 
 
 @contextmanager
-def capped_server(cap: int, latency: float = 0.05) -> Iterator[tuple[str, Counts]]:
-    """An /import serving `cap` requests at once, 429 (Retry-After 0) beyond."""
+def capped_server(
+    cap: int, latency: float = 0.05, retry_after: str | None = "0"
+) -> Iterator[tuple[str, Counts]]:
+    """An /import serving `cap` requests at once, 429 (with `retry_after`, if any) beyond."""
     counts = Counts()
 
     class Handler(BaseHTTPRequestHandler):
@@ -56,7 +60,8 @@ def capped_server(cap: int, latency: float = 0.05) -> Iterator[tuple[str, Counts
                 counts.throttled += over
                 counts.active += not over
             if over:
-                self._answer(429, b'{"error":"too many"}', {"Retry-After": "0"})
+                waited = {"Retry-After": retry_after} if retry_after is not None else {}
+                self._answer(429, b'{"error":"too many"}', waited)
                 return
             time.sleep(latency)
             count = gzip.decompress(body).count(b'{"event":')
@@ -135,3 +140,15 @@ def test_a_pinned_number_of_workers_neither_reads_nor_writes_the_kept_limit(
     with capped_server(cap=3) as (url, _):
         assert _run(url, budgets, overlay, workers=2)["records_imported"] == 3000
     assert not (tmp_path / "budgets.sqlite3").exists()
+
+
+def test_a_throttle_without_retry_after_is_retried_as_the_lowered_limit_allows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    overlay = _overlay(tmp_path / "specs")
+    with capped_server(cap=3, retry_after=None) as (url, counts):
+        assert _run(url, "memory", overlay)["records_imported"] == 3000
+    retries = [r.getMessage() for r in caplog.records if "HTTP 429: retry" in r.getMessage()]
+    assert counts.throttled and len(retries) == counts.throttled
+    # Not after a backoff of 1 to 2 s each (2 to 4 s the next time): the halved limit paces them.
+    assert all("paces the retry" in line for line in retries), retries
