@@ -149,7 +149,7 @@ def fill_record(record: Any, fills: list[Fill]) -> Any:
 
 
 def fill_ids(records: list[Any], fill: Fill, other: Callable[[Any], Any]) -> list[Any]:
-    """Each record filled by one `Fill.chunked` fill: `fill_record`'s ids at 60% of its CPU.
+    """Each record filled by one `Fill.chunked` fill: `fill_record`'s ids for 2/3 of its CPU.
 
     The common record (a dict whose parent holds no id and no left-out key, with every source)
     is filled here: its canonical JSON, then the chunk's digests and their uuid shape at once,
