@@ -4,7 +4,7 @@ A budget keeps an API's documented limits on the client. A server that states it
 in `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers: a list of policies, each with a
 quota `q`, a window `w` in seconds and a quota unit `qu`) knows better: from its first answer
 that says so, the calls to that origin keep the advertised limits instead, and only those.
-Understood: a quota of requests per 1 s or per 3600 s window, and of concurrent requests; a
+Understood: a quota of requests per 1 s, 60 s or 3600 s window, and of concurrent requests; a
 field with any other window or unit is not followed (the documented limits stay). Pure.
 """
 
@@ -37,12 +37,15 @@ class Advertised:
     per_second: int | None
     per_hour: int | None
     max_concurrent: int | None
+    per_minute: int | None = None
 
     def text(self) -> str:
         """The limits as a RateLimit-Policy field (how a store remembers them)."""
         parts = []
         if self.per_second is not None:
             parts.append(f'"second";q={self.per_second};w=1')
+        if self.per_minute is not None:
+            parts.append(f'"minute";q={self.per_minute};w=60')
         if self.per_hour is not None:
             parts.append(f'"hour";q={self.per_hour};w=3600')
         if self.max_concurrent is not None:
@@ -54,6 +57,8 @@ class Advertised:
         parts = []
         if self.per_second is not None:
             parts.append(f"{self.per_second} per second")
+        if self.per_minute is not None:
+            parts.append(f"{self.per_minute} per minute")
         if self.per_hour is not None:
             parts.append(f"{self.per_hour} per hour")
         if self.max_concurrent is not None:
@@ -69,7 +74,7 @@ def parse_policy(field: str | None) -> Advertised | None:
     """The limits of a RateLimit-Policy field value; None when absent or not followed."""
     if not field or len(field) > MAX_FIELD:
         return None
-    per_second = per_hour = concurrent = None
+    per_second = per_minute = per_hour = concurrent = None
     for item in _split(field):
         found = _ITEM.fullmatch(item)
         if found is None:
@@ -85,13 +90,15 @@ def parse_policy(field: str | None) -> Advertised | None:
             concurrent = _lowest(concurrent, int(quota))
         elif unit in _REQUESTS and window == "1":
             per_second = _lowest(per_second, int(quota))
+        elif unit in _REQUESTS and window == "60":
+            per_minute = _lowest(per_minute, int(quota))
         elif unit in _REQUESTS and window == "3600":
             per_hour = _lowest(per_hour, int(quota))
         else:
             return None  # a window or unit these budgets cannot keep exactly
-    if per_second is None and per_hour is None and concurrent is None:
+    if per_second is None and per_minute is None and per_hour is None and concurrent is None:
         return None
-    return Advertised(per_second, per_hour, concurrent)
+    return Advertised(per_second, per_hour, concurrent, per_minute)
 
 
 def _params(text: str) -> dict[str, str] | None:
@@ -131,6 +138,7 @@ def advertised_limit(limit: RateLimit, advertised: Advertised, origin: str) -> R
     return RateLimit(
         name=f"{limit.name}-advertised-{digest}",
         per_hour=advertised.per_hour,
+        per_minute=advertised.per_minute,
         per_second=advertised.per_second,
         max_concurrent=advertised.max_concurrent,
         label=f"{limit.display_name} (as {origin} advertises it)",

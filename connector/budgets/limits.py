@@ -28,17 +28,21 @@ __all__ = [
     "format_duration",
     "OnWait",
     "wait_limits",
+    "WINDOWS",
+    "allowed_in",
+    "rate_windows",
     "window_horizon",
     "window_wait",
 ]
 
-_HOUR_S = 3600.0
-_SECOND_S = 1.0
+#: The sliding windows a limit can declare, longest first: (name, length in seconds).
+#: ``RateLimit.per_<name>`` holds how many calls each admits.
+WINDOWS = (("hour", 3600.0), ("minute", 60.0), ("second", 1.0))
 #: Waits longer than this are announced (once each, see ``connector.budgets.notice``).
 NOTICE_AFTER_S = 1.0
-#: Windows that free up within seconds: always waited for, up to a caller's short-wait cap,
+#: Windows that free up within a minute: always waited for, up to a caller's short-wait cap,
 #: even when the caller allows no wait for the hourly budget.
-SHORT_WINDOWS = frozenset({"second", "concurrency"})
+SHORT_WINDOWS = frozenset({"minute", "second", "concurrency"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class RateLimit:
         per_hour: Calls allowed in any sliding 3600 s window, or None for no limit.
         per_second: Calls allowed in any sliding 1 s window, or None for no limit.
         max_concurrent: Calls allowed in flight at once, or None for no limit.
+        per_minute: Calls allowed in any sliding 60 s window, or None for no limit.
         label: Human name used in messages (defaults to ``name``).
         unit: Plural noun for one call, used in messages.
         scope: What a key identifies, used in messages ("project 123"); named by the spec
@@ -62,13 +67,14 @@ class RateLimit:
     per_hour: int | None
     per_second: int | None
     max_concurrent: int | None
+    per_minute: int | None = None
     label: str = ""
     unit: str = "calls"
     scope: str = ""
     basis: str = field(default="", compare=False)  # words only: not part of the limit
 
     def __post_init__(self) -> None:
-        for attr in ("per_hour", "per_second", "max_concurrent"):
+        for attr in ("per_hour", "per_minute", "per_second", "max_concurrent"):
             value = getattr(self, attr)
             if value is not None and value < 1:
                 raise ValueError(f"{attr} must be >= 1 or None, got {value}")
@@ -98,13 +104,29 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {secs} s"
 
 
+def allowed_in(limit: RateLimit, window: str) -> int | None:
+    """How many calls ``limit`` admits in ``window`` ("hour", "minute" or "second")."""
+    allowed: int | None = getattr(limit, f"per_{window}")
+    return allowed
+
+
+def rate_windows(limit: RateLimit) -> list[tuple[int, float, str]]:
+    """The windows ``limit`` declares, longest first: (calls allowed, seconds, name)."""
+    found = []
+    for name, span in WINDOWS:
+        allowed = allowed_in(limit, name)
+        if allowed is not None:
+            found.append((allowed, span, name))
+    return found
+
+
 def window_horizon(limit: RateLimit) -> float:
-    """How long a call can count against one of ``limit``'s windows."""
-    return _HOUR_S if limit.per_hour is not None else _SECOND_S
+    """How long a call can count against one of ``limit``'s windows (1 s when it has none)."""
+    return max((span for _, span, _ in rate_windows(limit)), default=1.0)
 
 
 def window_wait(limit: RateLimit, starts: Sequence[float], now: float) -> tuple[float, str]:
-    """Seconds until one more call fits ``limit``'s hourly and per-second windows.
+    """Seconds until one more call fits every rate window of ``limit``.
 
     Args:
         limit: The limits.
@@ -113,15 +135,11 @@ def window_wait(limit: RateLimit, starts: Sequence[float], now: float) -> tuple[
         now: The current time on the same clock as ``starts``.
 
     Returns:
-        The wait (0.0 when a call fits now) and the binding window, "hour" or "second".
+        The wait (0.0 when a call fits now) and the binding window: "hour", "minute" or
+        "second".
     """
     wait, window = 0.0, ""
-    for allowed, span, name in (
-        (limit.per_hour, _HOUR_S, "hour"),
-        (limit.per_second, _SECOND_S, "second"),
-    ):
-        if allowed is None:
-            continue
+    for allowed, span, name in rate_windows(limit):
         in_window = [t for t in starts if t + span > now]
         if len(in_window) >= allowed:
             # The call fits once all but allowed - 1 of these have left the window.
@@ -137,7 +155,7 @@ def budget_message(limit: RateLimit, key: str, window: str, wait_s: float | None
     Args:
         limit: The exhausted limit.
         key: The budget key (e.g. the project id).
-        window: "hour", "second" or "concurrency".
+        window: "hour", "minute", "second" or "concurrency".
         wait_s: Seconds until a call fits (ignored for "concurrency").
 
     Returns:
@@ -150,14 +168,14 @@ def budget_message(limit: RateLimit, key: str, window: str, wait_s: float | None
             f"{limit.display_name} budget of {limit.max_concurrent} concurrent "
             f"{limit.unit} for {who} is used up; it frees up when a running call finishes"
         )
-    allowed = limit.per_hour if window == "hour" else limit.per_second
     return (
-        f"{limit.display_name} budget of {allowed} {limit.unit} per {window} for {who} "
+        f"{limit.display_name} budget of {allowed_in(limit, window)} {limit.unit} per {window} "
+        f"for {who} "
         f"is used up; it frees up in {format_duration(wait_s or 0.0)}"
     )
 
 
-#: Told of a wait about to start: the window ("hour", "second", "concurrency") and its
+#: Told of a wait about to start: the window ("hour", "minute", "second", "concurrency") and its
 #: length in seconds (None for a concurrency slot, whose wait is unknown).
 OnWait = Callable[[str, "float | None"], None]
 
@@ -224,8 +242,8 @@ class Budget(Protocol):
         """Reserve one call for ``key``; raise BudgetExceeded when it does not fit in time.
 
         ``max_wait_s`` bounds a wait for the hourly window; ``short_wait_s`` (default: the
-        same) one for the per-second window or a concurrency slot. ``on_wait`` hears of each
-        wait longer than NOTICE_AFTER_S once, before it starts.
+        same) one for a per-minute or per-second window or a concurrency slot. ``on_wait``
+        hears of each wait longer than NOTICE_AFTER_S once, before it starts.
         """
         ...
 

@@ -23,6 +23,7 @@ from .limits import (
     Slot,
     budget_message,
     format_duration,
+    rate_windows,
     wait_limits,
     window_horizon,
     window_wait,
@@ -39,6 +40,7 @@ __all__ = [
     "Slot",
     "budget_message",
     "format_duration",
+    "rate_windows",
     "window_horizon",
     "window_wait",
 ]
@@ -59,7 +61,7 @@ class RateBudget:
 
     Thread-safe: share one instance (see ``BudgetRegistry``) between all threads that call
     the same API so that together they stay within the limit. A call counts against the
-    hourly and per-second windows from the moment it is granted; it stops counting exactly
+    rate windows from the moment it is granted; it stops counting exactly
     ``window`` seconds later.
     """
 

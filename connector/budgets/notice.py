@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .limits import RateLimit, format_duration
+from .limits import NOTICE_AFTER_S, SHORT_WINDOWS, RateLimit, allowed_in, format_duration
 
 __all__ = [
     "NOTICE_AFTER_S",
@@ -18,11 +18,6 @@ PYTHON_ADVICE = (
     "pass rate_wait_s=SECONDS (to load_component, run or iter) to wait for it, "
     "budgets='memory' to keep budgets to this process"
 )
-
-#: Waits longer than this are announced (once each); shorter ones pass silently.
-NOTICE_AFTER_S = 1.0
-#: Windows that free up within seconds, always waited for (up to the short-wait cap).
-SHORT_WINDOWS = frozenset({"second", "concurrency"})
 
 
 def where_shared(url: str | None) -> str:
@@ -56,8 +51,7 @@ def wait_notice(
         what = f"{limit.max_concurrent} concurrent {limit.unit}"
         wait = "waiting for a running call to finish"
     else:
-        allowed = limit.per_hour if window == "hour" else limit.per_second
-        what = f"{allowed} {limit.unit} per {window}"
+        what = f"{allowed_in(limit, window)} {limit.unit} per {window}"
         wait = f"waiting {format_duration(wait_s or 0.0)} for it to free up"
     return (
         f"{limit.display_name} budget of {what} for {who} is used up: {wait} "

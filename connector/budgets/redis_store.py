@@ -33,16 +33,16 @@ DEFAULT_LEASE_S = 15.0
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 _F = "local function f(x) return string.format('%.6f', x) end "
 
-# KEYS: calls, leases. ARGV: per_hour, per_second, max_concurrent (0: none), late_s, lease_s,
-# token, take (1: record the call; 0: only report). Returns {granted, wait_s, window}.
+# KEYS: calls, leases. ARGV: per_hour, per_minute, per_second, max_concurrent (0: none), late_s,
+# lease_s, token, take (1: record the call; 0: only report). Returns {granted, wait_s, window}.
 _ACQUIRE = (
     _NOW
     + _F
     + """
-local per_hour, per_second = tonumber(ARGV[1]), tonumber(ARGV[2])
-local max_concurrent, late = tonumber(ARGV[3]), tonumber(ARGV[4])
-local lease, token, take = tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1'
-local horizon = per_hour > 0 and 3600 or 1
+local per_hour, per_minute, per_second = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local max_concurrent, late = tonumber(ARGV[4]), tonumber(ARGV[5])
+local lease, token, take = tonumber(ARGV[6]), ARGV[7], ARGV[8] == '1'
+local horizon = per_hour > 0 and 3600 or per_minute > 0 and 60 or 1
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', f(now - horizon))
 -- A running call is scored grant + late and counts from now; a completed one from its score.
 local from = {}
@@ -50,7 +50,8 @@ local scores = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 2, #scores, 2 do from[#from + 1] = math.min(tonumber(scores[i]), now) end
 table.sort(from)
 local wait, window = 0, ''
-for _, w in ipairs({{per_hour, 3600, 'hour'}, {per_second, 1, 'second'}}) do
+local windows = {{per_hour, 3600, 'hour'}, {per_minute, 60, 'minute'}, {per_second, 1, 'second'}}
+for _, w in ipairs(windows) do
   local allowed, span = w[1], w[2]
   if allowed > 0 then
     local inside = {}
@@ -73,7 +74,7 @@ if max_concurrent > 0 then
   redis.call('ZADD', KEYS[2], f(now + lease), token)
   redis.call('EXPIRE', KEYS[2], math.ceil(lease) + 1)
 end
-if per_hour > 0 or per_second > 0 then
+if per_hour > 0 or per_minute > 0 or per_second > 0 then
   redis.call('ZADD', KEYS[1], f(now + late), token)
   redis.call('EXPIRE', KEYS[1], math.ceil(horizon + late) + 1)
 end
@@ -171,6 +172,7 @@ class RedisStore:
     def _check(self, limit: RateLimit, key: str, token: str, take: bool) -> list[Any]:
         args = [
             limit.per_hour or 0,
+            limit.per_minute or 0,
             limit.per_second or 0,
             limit.max_concurrent or 0,
             LATE_S,

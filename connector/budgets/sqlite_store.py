@@ -23,7 +23,7 @@ from typing import IO, TypeVar
 
 from ..errors import BudgetStoreError
 from .file_slots import FileSlots
-from .memory import RateLimit, window_horizon, window_wait
+from .memory import RateLimit, rate_windows, window_horizon, window_wait
 from .shared import LATE_S, Verdict, counts_from
 
 __all__ = ["SQLiteStore"]
@@ -149,7 +149,7 @@ class SQLiteStore:
 
     def _windows(self, limit: RateLimit, key: str, token: str | None) -> tuple[float, str]:
         """Drop expired calls and compute the wait; when it is 0, record ``token``'s call."""
-        if limit.per_hour is None and limit.per_second is None:
+        if not rate_windows(limit):
             return 0.0, ""
         where = (limit.name, key)
 
@@ -170,7 +170,7 @@ class SQLiteStore:
 
     def _completed(self, limit: RateLimit, key: str, token: str) -> None:
         """The call has its answer: from now on it counts from now."""
-        if limit.per_hour is None and limit.per_second is None:
+        if not rate_windows(limit):
             return
 
         def work(now: float) -> None:

@@ -34,10 +34,6 @@ class DataOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the spec cache")
 
 
-class BlobError(ValueError):
-    """A stored operation that is missing, cut short or not the one its index authenticated."""
-
-
 @dataclass(frozen=True)
 class Blobs:
     """Where an entry's blobs are: the entry file and the offset of its first blob."""
@@ -46,24 +42,29 @@ class Blobs:
     start: int
 
     def fetch(self, record: Record) -> tuple[Any, bytes]:
-        """The record's blob, checked against its SHA-256: the stamps, and the operation's blob."""
+        """The record's blob, checked against its SHA-256: the stamps, and the operation's blob.
+
+        A record, blob or entry that is missing, cut short or not the one the index
+        authenticated raises ValueError, as any other refused cache entry does: the caller
+        checks the specs again from their files.
+        """
         _, _, at, size, digest = record
         if type(at) is not int or type(size) is not int or type(digest) is not bytes:
-            raise BlobError("an operation record of the wrong shape")
+            raise ValueError("an operation record of the wrong shape")
         if at < 0 or size < 0:
-            raise BlobError("an operation stored at a negative offset")
+            raise ValueError("an operation stored at a negative offset")
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self.start + at)
                 blob = handle.read(size)
         except OSError as exc:
-            raise BlobError(f"the entry cannot be read: {exc}") from None
+            raise ValueError(f"the entry cannot be read: {exc}") from None
         found = hashlib.sha256(blob).digest()
         if len(blob) != size or not hmac.compare_digest(found, digest):
-            raise BlobError("an operation that is not the one the entry's index names")
+            raise ValueError("an operation that is not the one the entry's index names")
         stored = DataOnly(io.BytesIO(blob)).load()
         if not isinstance(stored, dict) or not isinstance(stored.get("blob"), bytes):
-            raise BlobError("a stored operation of the wrong shape")
+            raise ValueError("a stored operation of the wrong shape")
         return stored.get("files"), stored["blob"]
 
 

@@ -89,6 +89,7 @@ def build_component(
                 name,
                 per_hour=limit.get("per_hour"),
                 per_second=limit.get("per_second"),
+                per_minute=limit.get("per_minute"),
                 max_concurrent=limit.get("max_concurrent"),
                 label=limit.get("label", ""),
                 unit=limit.get("unit", "calls"),

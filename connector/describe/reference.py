@@ -122,6 +122,9 @@ def _budget(limit: RateLimit) -> str:
     parts = []
     if limit.per_hour:
         parts.append(f"{limit.per_hour} {limit.unit} per hour")
+    if limit.per_minute:
+        unit = "" if parts else f" {limit.unit}"
+        parts.append(f"{limit.per_minute}{unit} per minute")
     if limit.per_second:
         parts.append(f"{limit.per_second} per second")
     if limit.max_concurrent:

@@ -121,11 +121,12 @@ def slow_server() -> Iterator[RecordingServer]:
 
 
 def scaled_specs(tmp_path: Path, limits: dict[str, dict[str, Any]]) -> Path:
-    """A copy of the shipped specs whose component.yaml declares `limits` instead."""
+    """A copy of the shipped specs whose component.yaml declares `limits` instead of the
+    shipped limits of those names (the others stay, for the actions that draw from them)."""
     root = tmp_path / "specs"
     shutil.copytree(specs_root(), root)
     component = yaml.safe_load((root / "component.yaml").read_text(encoding="utf-8"))
-    component["rate_limits"] = limits
+    component["rate_limits"] = {**component["rate_limits"], **limits}
     (root / "component.yaml").write_text(yaml.safe_dump(component), encoding="utf-8")
     return root
 

@@ -33,7 +33,9 @@ QUERY = {"project_id": "1"}
         ('"workers";q=16;qu="concurrent-requests"', Advertised(None, None, 16)),
         ("a;q=5;w=1, b;q=2;w=1;pk=:cGs=:", Advertised(2, None, None)),  # the lower one holds
         ('"a,b";q=5;w=1', Advertised(5, None, None)),  # a comma inside a name
-        ("a;q=100;w=60", None),  # a minute: not a window these budgets keep exactly
+        ("a;q=100;w=60", Advertised(None, None, None, 100)),
+        ("a;q=100;w=60, b;q=2;w=1", Advertised(2, None, None, 100)),
+        ("a;q=100;w=30", None),  # half a minute: not a window these budgets keep exactly
         ('a;q=5;w=1;qu="content-bytes"', None),
         ("a;q=0;w=1", None),
         ("a;w=1", None),
@@ -49,10 +51,21 @@ def test_the_policy_field_is_read_as_the_draft_writes_it(
     assert parse_policy(field) == expected
 
 
+def test_what_a_store_remembers_reads_back_the_same() -> None:
+    for advertised in (Advertised(3, 60, 16, 20), Advertised(None, None, None, 5)):
+        assert parse_policy(advertised.text()) == advertised
+    assert (
+        Advertised(3, 60, None, 20).describe() == "3 per second and 20 per minute and 60 per hour"
+    )
+
+
 def test_an_advertised_limit_keeps_only_what_was_advertised() -> None:
     spec = RateLimit("query", 60, None, 5, label="Query API", unit="queries", scope="project")
     limit = advertised_limit(spec, Advertised(2, None, None), "http://127.0.0.1:8080")
     assert (limit.per_second, limit.per_hour, limit.max_concurrent) == (2, None, None)
+    assert limit.per_minute is None
+    minute = advertised_limit(spec, Advertised(None, None, None, 5), "http://127.0.0.1:8080")
+    assert (minute.per_second, minute.per_minute, minute.per_hour) == (None, 5, None)
     assert limit.name.startswith("query-advertised-") and "/" not in limit.name
     assert limit.display_name == "Query API (as http://127.0.0.1:8080 advertises it)"
     assert "advertises in its RateLimit-Policy header" in limit.basis

@@ -40,6 +40,18 @@ RAW_EXPORT = RateLimit(
 )
 
 
+FIVE_PER_MINUTE = RateLimit(
+    "lexicon",
+    per_hour=None,
+    per_second=None,
+    max_concurrent=None,
+    per_minute=5,
+    label="Lexicon Schemas API",
+    unit="requests",
+    scope="service account",
+)
+
+
 class FakeClock:
     """Monotonic clock that only moves when told to (or when sleep is called)."""
 
@@ -76,18 +88,45 @@ def test_the_shipped_specs_declare_mixpanels_documented_limits() -> None:
     from connector.catalog.load import load_specs
 
     limits = load_specs().rate_limits
-    project = {name: replace(limit, scope="project") for name, limit in limits.items()}
     documented = "Mixpanel's documented limits"
+    gdpr = RateLimit("gdpr", None, 1, None, label="GDPR API", unit="requests")
     assert limits == {
         "query": replace(QUERY_API, scope="project", basis=documented),
         "export": replace(RAW_EXPORT, scope="project", basis=documented),
+        "gdpr": replace(gdpr, scope="project token", basis=documented),
+        "lexicon": replace(FIVE_PER_MINUTE, basis=documented),
     }
-    assert project == limits
 
 
 def test_rate_limit_validation() -> None:
     with pytest.raises(ValueError):
         RateLimit("x", per_hour=0, per_second=None, max_concurrent=None)
+
+
+# --- minute window -----------------------------------------------------------------------
+
+
+def test_the_sixth_call_in_a_minute_waits_for_the_first_to_leave_it() -> None:
+    clock = FakeClock()
+    budget = make(FIVE_PER_MINUTE, clock)
+    use(budget, "sa", 5, clock, step=2.0)  # calls at T0, T0+2, ..., T0+8
+    with pytest.raises(BudgetExceeded) as caught:
+        budget.acquire("sa", max_wait_s=0, short_wait_s=0)
+    assert caught.value.wait_s == pytest.approx(50.0)  # the first leaves at T0 + 60
+    assert str(caught.value) == (
+        "Lexicon Schemas API budget of 5 requests per minute for service account sa is used "
+        "up; it frees up in 50 s"
+    )
+    waits: list[tuple[str, float | None]] = []
+    # A minute frees up within the short-wait cap: waited for even when no long wait is allowed.
+    with budget.acquire(
+        "sa", max_wait_s=0, short_wait_s=300, on_wait=lambda w, s: waits.append((w, s))
+    ):
+        assert clock.now == pytest.approx(T0 + 60.0)
+    assert clock.sleeps == [pytest.approx(50.0)]
+    assert waits == [("minute", pytest.approx(50.0))]
+    # The second call (T0 + 2) leaves next: a seventh waits for it.
+    assert budget.seconds_until_free("sa") == pytest.approx(2.0)
 
 
 # --- hourly window -----------------------------------------------------------------------

@@ -44,3 +44,22 @@ def test_redis_options_are_checked() -> None:
 
     with pytest.raises(BudgetStoreError, match="lease_s must be positive"):
         open_budgets("redis://127.0.0.1:1/0?lease_s=0").budget(ONE_AT_A_TIME)
+
+
+def test_the_sixth_call_in_a_minute_waits_for_the_first_to_leave_it(redis_url: str) -> None:
+    # Redis's own TIME is the clock: five calls answered 59.7 s ago or later fill the minute.
+    limit = RateLimit("lexicon", None, None, None, per_minute=5, unit="requests")
+    budget = open_budgets(f"{redis_url}?prefix=minute").budget(limit)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    seconds, micros = client.time()
+    now = seconds + micros / 1e6
+    calls = {f"t{i}": now - 59.7 + i for i in range(5)}
+    client.zadd("minute:{lexicon:sa}:calls", calls)
+    with pytest.raises(BudgetExceeded, match="5 requests per minute for sa") as caught:
+        budget.acquire("sa", max_wait_s=0, short_wait_s=0)
+    assert caught.value.wait_s is not None and 0.0 < caught.value.wait_s <= 0.3
+    began = time.monotonic()
+    budget.acquire("sa", max_wait_s=0, short_wait_s=5).release()
+    assert 0.0 < time.monotonic() - began < 1.0
+    # The second call leaves the window a second after the first: a seventh must wait again.
+    assert 0.5 < budget.seconds_until_free("sa") <= 1.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connector.budgets import open_budgets
-from connector.budgets.memory import RateLimit
+from connector.budgets.memory import BudgetExceeded, RateLimit
 from connector.budgets.sqlite_store import SQLiteStore, _retrying_busy
 
 ONE_PER_HOUR = RateLimit("hourly", per_hour=1, per_second=None, max_concurrent=None)
@@ -85,3 +85,38 @@ def test_a_store_whose_file_is_deleted_or_replaced_reopens_it(tmp_path: Path, ho
     verdict = running.try_acquire(TWO_PER_HOUR, "p1")
     assert verdict.token is None and verdict.wait_s > 3500
     assert running.seconds_until_free(TWO_PER_HOUR, "p1") > 3500
+
+
+FIVE_PER_MINUTE = RateLimit("lexicon", None, None, None, per_minute=5, unit="requests")
+
+
+def test_the_sixth_call_in_a_minute_waits_for_the_first_to_leave_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time as real_time
+    from types import SimpleNamespace
+
+    from connector.budgets import sqlite_store
+    from connector.budgets.shared import SharedBudget
+
+    now = [1000.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    clock = SimpleNamespace(
+        time=lambda: now[0], monotonic=real_time.monotonic, sleep=real_time.sleep
+    )
+    monkeypatch.setattr(sqlite_store, "time", clock)
+    store = SQLiteStore(tmp_path / "b.sqlite3", "sqlite:///b")
+    budget = SharedBudget(FIVE_PER_MINUTE, store, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):  # calls answered at 1000, 1002, ..., 1008
+        budget.acquire("sa", max_wait_s=0).release()
+        now[0] += 2.0
+    with pytest.raises(BudgetExceeded, match="5 requests per minute for sa is used up"):
+        budget.acquire("sa", max_wait_s=0, short_wait_s=0)
+    budget.acquire("sa", max_wait_s=0, short_wait_s=300).release()
+    assert sleeps == [pytest.approx(50.0)]  # until the first call (1000) left its minute
+    assert now[0] == pytest.approx(1060.0)

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import random
+import re
 import time
 from datetime import timedelta
 from email.utils import format_datetime
@@ -65,7 +66,7 @@ BASIC = basic_header(TEST_CONNECTION["username"], TEST_CONNECTION["password"])
 
 RATE_LIMITS = load_specs().rate_limits
 QUERY_API, RAW_EXPORT = RATE_LIMITS["query"], RATE_LIMITS["export"]
-GDPR_API = RATE_LIMITS["gdpr"]
+GDPR_API, LEXICON_API = RATE_LIMITS["gdpr"], RATE_LIMITS["lexicon"]
 
 
 @functools.cache
@@ -800,3 +801,53 @@ def test_credentials_are_refused_for_an_untrusted_host(
             {"baseUrl": "https://example.org/", "url": "/x", "method": "GET"},
             connection,
         )
+
+
+def test_a_burst_of_lexicon_calls_is_paced_at_five_a_minute(
+    server: HTTPServer,
+    clock: FakeClock,
+    connection: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    registry = clock.registry()
+    sent_at: list[float] = []
+
+    def handler(request: Request) -> Response:
+        sent_at.append(clock.t)
+        return Response(json.dumps({"results": []}), content_type="application/json")
+
+    server.expect_request(re.compile("/api/app/projects/.*/schemas.*")).respond_with_handler(
+        handler
+    )
+    component = make(server.url_for("/"), clock, rate_registry=registry)
+    one = {"entityType": "event", "name": "Signed up"}
+    for i in range(10):
+        # Reads of two projects through one service account draw from one budget.
+        project = {"project_id": "1" if i % 2 else "2"}
+        if i % 3:
+            component.run("listSchemas", project, connection, rate_wait_s=0)
+        else:
+            component.run("getSchema", {**project, **one}, connection, rate_wait_s=0)
+    # Five fit the minute; the sixth waited until the first five left it, then five more fit.
+    assert sent_at == [1000.0] * 5 + [1060.0] * 5
+    assert clock.sleeps == [pytest.approx(60.0)]
+    waits = [r.getMessage() for r in caplog.records if r.name == "connector.waits"]
+    assert len(waits) == 1 and re.match(
+        r"Lexicon Schemas API budget of 5 requests per minute for service account "
+        r"sha256:[0-9a-f]{12} at http://\S+ is used up: waiting 1 min 0 s",
+        waits[0],
+    )
+    username = connection["username"]
+    key = (
+        render_value("{{ u | fingerprint }}", {"u": username}, action="test", field="rate_key")
+        + f" at http://{server.host}:{server.port}"
+    )
+    assert username not in key
+    assert registry.budget(LEXICON_API).seconds_until_free(key) == pytest.approx(60.0)
+    # With the minute used up, a call allowed no wait at all is refused, naming the window.
+    with pytest.raises(RateLimitError, match="5 requests per minute for service account sha256:"):
+        registry.budget(LEXICON_API).acquire(key, max_wait_s=0, short_wait_s=0)
+    # Another service account has a budget of its own: no wait.
+    other = {**connection, "username": "other.account"}
+    component.run("listSchemas", {"project_id": "1"}, other, rate_wait_s=0)
+    assert sent_at[-1] == 1060.0 and len(clock.sleeps) == 1

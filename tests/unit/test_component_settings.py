@@ -76,6 +76,8 @@ def test_rate_budget_scope_is_named_by_the_spec(tmp_path: Path) -> None:
     assert {n: lim.scope for n, lim in load_specs().rate_limits.items()} == {
         "query": "project",
         "export": "project",
+        "gdpr": "project token",
+        "lexicon": "service account",
     }
     overlay = _overlay(tmp_path, component="rate_limits:\n  query: {per_hour: 5, scope: org}\n")
     query = load_specs(overlays=[overlay]).rate_limits["query"]

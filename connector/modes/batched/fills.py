@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "accepts",
     "content_id",
     "fill_general",
+    "fill_ids",
     "fill_record",
     "filled_check",
     "parse_fills",
@@ -65,6 +67,24 @@ class Fill:
             (s[0], tuple(k[0] for k in ks))
             for s, ks in zip(self.sources, self.left_out, strict=True)
         )
+
+    @functools.cached_property
+    def chunked(self) -> tuple[Callable[[Any], Any], frozenset[str]] | None:
+        """For `fill_ids`: what reads a record's sources, and the keys its parent must lack.
+
+        Only for a content id two keys deep, every source one key, nothing left out but
+        from the id's parent (importEvents' and trackEvents' `$insert_id`).
+        """
+        flat = self.flat
+        if self.kind != "content_id" or len(self.keys) != 2 or not flat:
+            return None
+        if any(dropped and key != self.keys[0] for key, dropped in flat):
+            return None
+        sources = tuple(key for key, _ in flat)
+        pick = operator.itemgetter(*sources)
+        read = pick if len(sources) > 1 else lambda record: (pick(record),)
+        dropped = frozenset(k for key, ks in flat if key == self.keys[0] for k in ks)
+        return read, dropped | {self.keys[1]}
 
 
 def content_id(values: list[Any], length: int = 36) -> str:
@@ -126,6 +146,67 @@ def fill_record(record: Any, fills: list[Fill]) -> Any:
                 value = content_id(_parts(record, fill), fill.length)
                 return {**record, keys[0]: {**parent, keys[1]: value}}
     return fill_general(record, fills)
+
+
+def fill_ids(records: list[Any], fill: Fill, other: Callable[[Any], Any]) -> list[Any]:
+    """Each record filled by one `Fill.chunked` fill: `fill_record`'s ids for 2/3 of its CPU.
+
+    The common record (a dict whose parent holds no id and no left-out key, with every source)
+    is filled here: its canonical JSON, then the chunk's digests and their uuid shape at once,
+    then a copy of the record and of the parent (`dict.copy`, a block copy). Any other record
+    is `other`'s (`fill_record`, guarded).
+    """
+    chunked = fill.chunked
+    assert chunked is not None
+    read, lacked = chunked
+    parent_key, id_key = fill.keys
+    dumps, options = orjson.dumps, _ID_OPTIONS
+    filled: list[Any] = []
+    keep = filled.append
+    canonical: list[bytes] = []  # of the records at `where` in `filled`, their parents in `parents`
+    where: list[int] = []
+    parents: list[dict[str, Any]] = []
+    for record in records:
+        if (
+            type(record) is dict
+            and type(parent := record.get(parent_key)) is dict
+            and lacked.isdisjoint(parent)  # else an id (kept or empty) or a key to leave out
+        ):
+            try:
+                canonical.append(dumps(read(record), option=options))
+            except (KeyError, TypeError, orjson.JSONEncodeError):  # no source, or unencodable
+                pass
+            else:
+                where.append(len(filled))
+                parents.append(parent)
+                keep(record)
+                continue
+        keep(other(record))
+    for index, parent, value in zip(where, parents, _ids(canonical, fill.length), strict=True):
+        own = parent.copy()
+        own[id_key] = value
+        record = filled[index].copy()
+        record[parent_key] = own
+        filled[index] = record
+    return filled
+
+
+_DIGEST = functools.partial(hashlib.blake2b, digest_size=16)
+#: Where each of a digest's 32 hex digits goes in its 36-character uuid shape (8-4-4-4-12).
+_UUID_AT = [i + (i >= 8) + (i >= 12) + (i >= 16) + (i >= 20) for i in range(32)]
+
+
+def _ids(canonical: list[bytes], length: int) -> list[str]:
+    """`content_id` of each canonical JSON: the digests hexed and dashed in one pass each."""
+    hexed = b"".join(map(hashlib.blake2b.digest, map(_DIGEST, canonical))).hex()
+    if length < 36:
+        return [hexed[i : i + min(length, 32)] for i in range(0, len(hexed), 32)]
+    shaped = bytearray(b"-" * (36 * len(canonical)))
+    digits = hexed.encode()
+    for digit, at in enumerate(_UUID_AT):  # each digit position of every id at once
+        shaped[at::36] = digits[digit::32]
+    text = shaped.decode()
+    return [text[i : i + 36] for i in range(0, len(text), 36)]
 
 
 def _parts(record: Any, fill: Fill) -> list[Any]:

@@ -18,7 +18,7 @@ from ...errors import InputError, InputProblem
 from ...prepare.inputs import short_message
 from ...prepare.schemacheck import SchemaCheck
 from .depth import count_brackets, count_part_brackets, too_deep
-from .fills import NOW_FILLS, accepts, fill_record, filled_check, parse_fills
+from .fills import NOW_FILLS, accepts, fill_ids, fill_record, filled_check, parse_fills
 
 __all__ = ["RecordPlan", "Refusal", "input_error", "secret_field_values"]
 
@@ -176,6 +176,8 @@ class RecordPlan:
         """`fill` for each record; one compiled check first, as usually nothing is missing."""
         if not self.fills or (self.filled is not None and accepts(self.filled, records)):
             return records
+        if len(self.fills) == 1 and self.fills[0].chunked is not None:
+            return fill_ids(records, self.fills[0], self.fill)
         return [self.fill(record) for record in records]
 
     def fill(self, record: Any) -> Any:

@@ -154,7 +154,8 @@ def test_rate_limit_names_must_be_declared_by_the_component(specs: Path) -> None
     assert [(p.pointer, p.message) for p in problems] == [
         (
             "/retry/rate_limit",
-            "unknown rate limit 'querry'; component.yaml declares export, gdpr, none, query",
+            "unknown rate limit 'querry'; "
+            "component.yaml declares export, gdpr, lexicon, none, query",
         )
     ]
 

@@ -15,6 +15,7 @@ import pytest
 
 from connector import InputError, load_component
 from connector.core.jsonenc import json_bytes as encode
+from connector.core.redact import Redactor
 from connector.modes.batched.chunks import batches
 from connector.modes.batched.lanes import QUEUED
 from connector.modes.batched.pool import BUILDERS
@@ -395,3 +396,29 @@ def test_sent_batches_hold_only_their_json(one_by_one: bool) -> None:
     assert [r.index for r in refused] == ([7, 2007] if one_by_one else [])
     assert [batch.records[5] for batch in made] == [events[5], events[2005]]
     assert held < 1.5 * sent, f"{held:,} bytes held for {sent:,} bytes of JSON"
+
+
+def test_one_record_with_a_secret_field_in_a_chunk_sent_at_once_is_masked() -> None:
+    # The chunk passes its checks and is encoded in one go: its records' `secret_fields` are
+    # still noted for masking, and the token stays no part of the derived $insert_id.
+    op = load_component().spec.actions["importEvents"]
+
+    def sent(events: list[Any], secrets: Redactor) -> list[Any]:
+        plan = RecordPlan(op, IMPORT, CONNECTION, secrets)
+        made = list(batches(iter(events), plan, [], max_items=2000, max_bytes=10_000_000))
+        assert len(made) == 1
+        return list(made[0].records)
+
+    def unnamed(n: int) -> dict[str, Any]:
+        props = {"time": 1618716477 + n, "distinct_id": f"user-{n}"}
+        return {"event": "Played", "properties": props}
+
+    events = [unnamed(n) for n in range(2000)]
+    events[1234]["properties"]["token"] = "record-secret-1234"
+    secrets = Redactor()
+    records = sent(events, secrets)
+    assert "record-secret-1234" in secrets
+    assert secrets.text(json.dumps(records[1234])).count("record-secret") == 0
+    same = sent([unnamed(n) for n in range(2000)], Redactor())
+    ids = [[e["properties"]["$insert_id"] for e in r] for r in (records, same)]
+    assert ids[0] == ids[1]
