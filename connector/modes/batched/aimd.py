@@ -46,9 +46,14 @@ class AdaptiveLimit:
     A request takes a `Slot` (`acquire` waits while `in_flight` is at the limit) and gives it
     back with its HTTP status (`release`). A throttling answer (429 or 503) halves the limit,
     once per epoch: answers to requests that were already in flight when it halved do not
-    halve it again. Answers that come back fine grow it back by one per good answer up to
-    just below the level that was throttled (quick recovery). Otherwise, once per window of as
-    many good answers as the limit (one round trip's worth), their latency decides
+    halve it again. A throttle answered to a request sent above the last proven level (a
+    whole window answered fine there, or the level an earlier run kept) falls back to that
+    level instead, when it is above the half: like TCP's slow start threshold, a probe above
+    a known good level that fails says where the server's capacity ends, not that it dropped.
+    A throttle at or below the proven level still halves. Answers that come back fine grow it
+    back by one per good answer up to just below the level that was throttled (quick
+    recovery). Otherwise, once per window of as many good answers as the limit (one round
+    trip's worth), their latency decides
     (`vegas.LatencyWindow`): grow by one while more in flight buys throughput, back off by one
     when the round trip rose without it (a saturated server, network or local CPU), else hold.
     Each move is logged at debug level and kept in `decisions`. A probe throttled at
@@ -136,9 +141,17 @@ class AdaptiveLimit:
                     again = self._limit == self._throttled_at
                     self._patience = min(MAX_PATIENCE, self._patience * 2) if again else 1
                     self._throttled_at = self._limit
-                    if self._proven is not None and self._proven >= self._limit:
-                        self._proven = self._limit - 1  # it serves fewer now than it did
-                    self._move(max(self.floor, self._limit // 2), f"answer {status}")
+                    halved = max(self.floor, self._limit // 2)
+                    base = self._proven
+                    if base is not None and slot.level > base and base > halved:
+                        # A probe above a proven level was throttled: back to that level,
+                        # as TCP falls back to ssthresh; not a sign that capacity dropped.
+                        self._move(min(self._limit, base), f"answer {status} to a probe")
+                        self._throttled_at = base + 1  # above it, one step a round trip
+                    else:
+                        if base is not None and base >= self._limit:
+                            self._proven = self._limit - 1  # it serves fewer now than it did
+                        self._move(halved, f"answer {status}")
                     self._halved = self._limit
                     self._epoch += 1
                     self._good_run = 0
@@ -160,6 +173,7 @@ class AdaptiveLimit:
             log.debug("concurrency %s", decision)
             self._limit = to
         self._window.reset()
+        self._peak = self._in_flight  # the new window's peak: from now on
 
     def _answered(self, rtt_s: float) -> None:
         recovering = self._throttled_at is not None and self._limit < self._throttled_at - 1
@@ -214,6 +228,7 @@ class AdaptiveLimit:
                 # Runs of a short job probe as one long run would, not once per run.
                 self._good_run = max(0, min(self._patience - 1, learned.waited))
             self._move(level, why)
+            self._proven = level  # the earlier run proved it: a probe above falls back to it
             self._changed.notify_all()
             return True
 

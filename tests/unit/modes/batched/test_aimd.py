@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from connector.modes.batched.aimd import AdaptiveLimit, Slot
+from connector.modes.batched.aimd import AdaptiveLimit, Learned, Slot
 
 
 def _answer(limit: AdaptiveLimit, status: int | None, count: int = 1) -> None:
@@ -189,3 +189,53 @@ def test_release_says_when_the_limit_was_lowered_for_a_throttle() -> None:
     pinned = AdaptiveLimit(4, fixed=True)
     slot = pinned.acquire_within(1)
     assert slot is not None and pinned.release(slot, 429) is False
+
+
+def _window(limit: AdaptiveLimit, status: int, count: int) -> list[Slot]:
+    """Take `count` slots at once (a full pipeline), then answer all but the last with 200."""
+    slots = [limit.acquire_within(1) for _ in range(count)]
+    assert all(slot is not None for slot in slots)
+    held = [slot for slot in slots if slot is not None]
+    for slot in held[:-1]:
+        limit.release(slot, status)
+    return held[-1:]
+
+
+def _kept_at_8() -> AdaptiveLimit:
+    """A limit started where an earlier run kept it: 8, throttled at 9."""
+    limit = AdaptiveLimit(16)
+    assert limit.resume(Learned(8, throttled_at=9), "kept")
+    return limit
+
+
+def test_a_throttled_probe_above_the_proven_level_falls_back_to_it_not_to_half() -> None:
+    limit = _kept_at_8()
+    for slot in _window(limit, 200, 8):  # a full round trip at 8 comes back fine ...
+        limit.release(slot, 200)
+    assert limit.limit == 9  # ... so it probes 9
+    last = _window(limit, 200, 9)[0]
+    assert limit.release(last, 429) is True  # the probe is throttled: its retry is paced
+    assert (limit.limit, limit.throttled) == (8, 1)
+    assert limit.decisions[-1] == "9 -> 8: answer 429 to a probe"
+    assert limit.learned().limit == 8
+
+
+def test_a_throttle_at_the_proven_level_still_halves() -> None:
+    limit = _kept_at_8()  # 8 is proven by the earlier run
+    last = _window(limit, 200, 8)[0]
+    limit.release(last, 429)  # throttled at 8 itself: the server serves fewer now
+    assert limit.limit == 4
+    assert limit.decisions[-1] == "8 -> 4: answer 429"
+
+
+def test_a_probe_falls_back_no_lower_than_half() -> None:
+    limit = AdaptiveLimit(16, start=9)
+    _answer(limit, 200, 9)  # one at a time: the window proved 9 (never throttled)
+    assert limit.limit == 10
+    last = _window(limit, 200, 10)[0]
+    limit.release(last, 429)
+    assert limit.limit == 9  # back to the proven 9
+    _answer(limit, 200, 9)  # a window at 9, one at a time: it proved only 1 in flight
+    assert limit.limit == 10  # and it probes 10 again
+    _answer(limit, 503)  # falling back to 1 would be below the half: halved instead
+    assert limit.limit == 5
