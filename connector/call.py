@@ -203,6 +203,7 @@ class Call:
         hint = self.auth_hint(request)
         transport = self.settings.transport
         paced = [False]  # the gate lowered its limit for the last attempt's throttling answer
+        paced_once = [False]  # a throttling answer of this request's was already paced
 
         def send_once() -> RawResponse:
             if attempts is not None:
@@ -215,7 +216,11 @@ class Call:
                 status = response.status
                 return response
             finally:
-                paced[0] = bool(gate.release(slot, status))
+                # One fast retry per request: a request throttled again (often the one first
+                # in line when the limit rose, so above it once more) backs off, so it cannot
+                # spend its attempts within a second.
+                paced[0] = bool(gate.release(slot, status)) and not paced_once[0]
+                paced_once[0] = paced_once[0] or paced[0]
 
         def parse(response: RawResponse) -> Any:
             if check is not None:

@@ -120,10 +120,9 @@ def test_the_second_run_starts_where_the_first_ended_and_the_store_holds_no_clea
     # it, ever more rarely (20 windows of 3 here: up to 4 or 5 probes).
     decisions = second["concurrency_decisions"]
     assert counts.throttled <= 5 and 3 * counts.throttled < throttled_first, decisions
-    assert decisions[0] in (
-        "16 -> 3: where the last run ended",
-        "16 -> 2: where the last run ended",
-    )
+    # Near the cap: a window of 4 in flight can be answered fine by a server serving 3 at once
+    # (the client counts a request from its slot to its answer, the server only while serving).
+    assert decisions[0] in {f"16 -> {n}: where the last run ended" for n in (2, 3, 4)}
     kept = b"".join(p.read_bytes() for p in tmp_path.rglob("budgets.sqlite3*") if p.is_file())
     names = " ".join(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     kept += names.encode()  # the slot files' names too
@@ -150,5 +149,11 @@ def test_a_throttle_without_retry_after_is_retried_as_the_lowered_limit_allows(
         assert _run(url, "memory", overlay)["records_imported"] == 3000
     retries = [r.getMessage() for r in caplog.records if "HTTP 429: retry" in r.getMessage()]
     assert counts.throttled and len(retries) == counts.throttled
-    # Not after a backoff of 1 to 2 s each (2 to 4 s the next time): the halved limit paces them.
-    assert all("paces the retry" in line for line in retries), retries
+    # A request's first retry is not after a backoff of 1 to 2 s: the halved limit paces it
+    # (the cap meets 16 in flight at first: 13 or more throttled answers). A request throttled
+    # again backs off, so it cannot spend its attempts within a second.
+    first = [line for line in retries if "retry 2/" in line]
+    later = [line for line in retries if "retry 2/" not in line]
+    paced = [line for line in first if "paces the retry" in line]
+    assert len(paced) >= 10 and len(first) - len(paced) <= 2, first
+    assert all("(backoff)" in line for line in later), later
