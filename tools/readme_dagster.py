@@ -62,6 +62,10 @@ def main() -> int:
         for name in list(env):
             if name.startswith("XDG_") or name.startswith("MIXPANEL_"):
                 env.pop(name)
+        # What this process runs itself (loading the sample events) keeps its spec cache, key
+        # and budgets in that home too, not in the user's.
+        os.environ.update({"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")})
+        os.environ.update({"XDG_STATE_HOME": str(home / ".local" / "state")})
         # The README's setup: `cd ~/my_project` and `. .venv/bin/activate` carry over, so the
         # scaffold runs in the project, as a reader typing them would.
         _bash(setup, env, ROOT)
