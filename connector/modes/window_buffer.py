@@ -67,26 +67,24 @@ class WindowBuffer:
                 if self.full:
                     return
             return
-        dumps, option = self._dumps, self._option
-        lines: list[bytes] = []
-        held = 0
+        # `add`'s gathering, with its counts kept in locals until the records end (or fail).
+        dumps, option, pending = self._dumps, self._option, self._pending
+        count = size = 0
+        held = self._held
         try:
             for record in records:
                 line = dumps(record, option=option)
-                lines.append(line)
+                pending.append(line)
+                count += 1
+                size += len(line)
                 held += len(line)
                 if held >= WRITE_BYTES:
-                    self._take(lines, held)
-                    lines, held = [], 0
+                    self._write()
+                    held = 0
         finally:
-            self._take(lines, held)
-
-    def _take(self, lines: list[bytes], size: int) -> None:
-        """Count `lines` (`size` bytes) in and write them after what `add` gathered."""
-        self._pending.extend(lines)
-        self.count += len(lines)
-        self.size += size
-        self._write()
+            self.count += count
+            self.size += size
+            self._held = held
 
     def records(self, limit: int | None = None) -> Iterator[Any]:
         """The records in order (at most `limit`), parsed again from their lines."""
