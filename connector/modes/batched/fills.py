@@ -148,13 +148,18 @@ def fill_record(record: Any, fills: list[Fill]) -> Any:
     return fill_general(record, fills)
 
 
-def fill_ids(records: list[Any], fill: Fill, other: Callable[[Any], Any]) -> list[Any]:
+def fill_ids(
+    records: list[Any],
+    fill: Fill,
+    other: Callable[[Any], Any],
+    others: list[int] | None = None,
+) -> list[Any]:
     """Each record filled by one `Fill.chunked` fill: `fill_record`'s ids for 2/3 of its CPU.
 
     The common record (a dict whose parent holds no id and no left-out key, with every source)
     is filled here: its canonical JSON, then the chunk's digests and their uuid shape at once,
     then a copy of the record and of the parent (`dict.copy`, a block copy). Any other record
-    is `other`'s (`fill_record`, guarded).
+    is `other`'s (`fill_record`, guarded), and its index goes to `others` when given.
     """
     chunked = fill.chunked
     assert chunked is not None
@@ -181,6 +186,8 @@ def fill_ids(records: list[Any], fill: Fill, other: Callable[[Any], Any]) -> lis
                 parents.append(parent)
                 keep(record)
                 continue
+        if others is not None:
+            others.append(len(filled))
         keep(other(record))
     for index, parent, value in zip(where, parents, _ids(canonical, fill.length), strict=True):
         own = parent.copy()
