@@ -328,3 +328,26 @@ def test_a_filled_chunk_notes_the_same_secrets_as_reading_every_record() -> None
     track.note_secrets(list(events))
     # (the unfilled read-only mapping of record 9 is not read, as before any fill)
     assert len(again) == 3 and all(f"chunk-token-{n}" in again for n in (3, 11, 15))
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"time": 1618716477, "distinct_id": "u", "é \u2028": "x", "n": {"b": [1.5, None]}},
+        {"time": 1618716477, "distinct_id": "u", "n": {1: "int key", "1": "str key"}},
+        {"time": 1618716477, "distinct_id": "u", "n": {None: 1, 2.5: True}},
+    ],
+    ids=["str keys", "an int key", "other keys"],
+)
+def test_a_chunk_is_encoded_as_with_non_str_keys_allowed(properties: dict[Any, Any]) -> None:
+    import orjson
+
+    from connector.core.jsonenc import joined_json
+
+    track = plan("importEvents")
+    events = [
+        {"event": f"e{n}", "properties": {**properties, "$insert_id": f"i{n}"}} for n in (1, 2)
+    ]
+    parts = track.encode_all(events)
+    assert parts is not None
+    assert joined_json(parts) == orjson.dumps(events, option=orjson.OPT_NON_STR_KEYS)
