@@ -29,8 +29,8 @@ T = TypeVar("T")
 class Gate(Protocol):
     """Slots for requests on the wire (connector.modes.batched.aimd.AdaptiveLimit is one)."""
 
-    def acquire(self) -> Any:
-        """Wait for a slot and take it."""
+    def acquire(self, again: bool = False) -> Any:
+        """Wait for a slot and take it (`again`: for a request sent before, not a new one)."""
 
     def release(self, slot: Any, status: int | None) -> bool | None:
         """Give the slot back with the answer's status (None: no answer).
@@ -39,6 +39,9 @@ class Gate(Protocol):
         was taken): the retry waits for a slot under it instead of a backoff.
         """
 
+
+#: Throttled attempts of one request retried at once when its gate lowered the limit for them.
+PACED_RETRIES = 2
 
 #: A look at a response before it is parsed; it raises to make the attempt fail.
 Check = Callable[[HTTPRequest, RawResponse], None]
@@ -203,24 +206,27 @@ class Call:
         hint = self.auth_hint(request)
         transport = self.settings.transport
         paced = [False]  # the gate lowered its limit for the last attempt's throttling answer
-        paced_once = [False]  # a throttling answer of this request's was already paced
+        paced_count = [0]  # this request's throttling answers paced so far
+        attempts_here = [0]  # this request's attempts (`attempts` may count a whole batch's)
 
         def send_once() -> RawResponse:
+            attempts_here[0] += 1
             if attempts is not None:
                 attempts[0] += 1
             if gate is None:
                 return transport.send(request, header)
-            slot, status = gate.acquire(), None
+            slot, status = gate.acquire(again=attempts_here[0] > 1), None
             try:
                 response = transport.send(request, header)
                 status = response.status
                 return response
             finally:
-                # One fast retry per request: a request throttled again (often the one first
-                # in line when the limit rose, so above it once more) backs off, so it cannot
-                # spend its attempts within a second.
-                paced[0] = bool(gate.release(slot, status)) and not paced_once[0]
-                paced_once[0] = paced_once[0] or paced[0]
+                # Two fast retries per request, then backoffs, so it cannot spend its attempts
+                # within a second. A retry never takes a slot above the proven level (`again`),
+                # but it may still reach the server after a probe sent beside it and draw
+                # the probe's throttle: the second fast retry is for that.
+                paced[0] = bool(gate.release(slot, status)) and paced_count[0] < PACED_RETRIES
+                paced_count[0] += paced[0]
 
         def parse(response: RawResponse) -> Any:
             if check is not None:

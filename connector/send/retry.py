@@ -18,7 +18,8 @@
    capped by ``max_delay_s``); otherwise none when the throttled request's adaptive
    concurrency limit was lowered for it (``paced``: waiting for a slot under the lowered
    limit is the slowing down, as a TCP sender halves its window and resends at once after a
-   loss, RFC 5681 fast retransmit; a request is paced once, its later throttles back off),
+   loss, RFC 5681 fast retransmit; a request is paced twice at most, its later throttles back
+   off),
    except before the last attempt, which always backs off;
    otherwise ``fixed_delay_s`` if set, else
    ``base_delay_s * 2 ** (attempt - 1)`` capped at ``max_delay_s`` with jitter drawn

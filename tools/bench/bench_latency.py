@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     capped_label = f"serves {args.cap} at once, 429 beyond"
     for label, runs, loop_label, target in (
         ("open server", open_runs, "hand-written loop, 16 threads", 0.9),
-        (capped_label, capped, f"loop tuned to {args.cap} threads", 0.8),
+        (capped_label, capped, f"loop tuned to {args.cap} threads", 0.9),
     ):
         ours, theirs = median_rate(runs["connector"], n), median_rate(runs["loop"], n)
         before = median_rate(runs["connector-4"], n)

@@ -52,10 +52,16 @@ class AdaptiveLimit:
     a known good level that fails says where the server's capacity ends, not that it dropped.
     A throttle at or below the proven level still halves. Answers that come back fine grow it
     back by one per good answer up to just below the level that was throttled (quick
-    recovery). Otherwise, once per window of as many good answers as the limit (one round
-    trip's worth), their latency decides
+    recovery). Only answers to requests sent since the last throttle count toward growth: those
+    sent before it were sent at the level that drew it (TCP NewReno's fast recovery, RFC 6582,
+    likewise grows no window until the data in flight at the loss is acknowledged), and the
+    served half of a burst sent above the server's capacity would otherwise climb the halved
+    limit straight back into a second throttle. Otherwise, once per window of as many good
+    answers as the limit (one round trip's worth), their latency decides
     (`vegas.LatencyWindow`): grow by one while more in flight buys throughput, back off by one
     when the round trip rose without it (a saturated server, network or local CPU), else hold.
+    A throttle answered while the limit stands above the proven level counts as the probe's
+    whichever request drew it: the server does not see requests in the order slots were taken.
     Each move is logged at debug level and kept in `decisions`. A probe throttled at
     the same level as the last one doubles the round trips before the next (up to
     MAX_PATIENCE), so a server with a fixed capacity is probed ever more rarely; a probe that
@@ -109,16 +115,21 @@ class AdaptiveLimit:
         """Throttling answers (429, 503) seen so far."""
         return self._throttled
 
-    def acquire(self) -> Slot:
-        """Wait for room under the limit and take a slot."""
-        slot = self.acquire_within(None)
+    def acquire(self, again: bool = False) -> Slot:
+        """Wait for room under the limit and take a slot (`again`: see `acquire_within`)."""
+        slot = self.acquire_within(None, again=again)
         assert slot is not None
         return slot
 
-    def acquire_within(self, timeout: float | None) -> Slot | None:
-        """Wait at most `timeout` seconds for room under the limit; None when none came."""
+    def acquire_within(self, timeout: float | None, *, again: bool = False) -> Slot | None:
+        """Wait at most `timeout` seconds for room under the limit; None when none came.
+
+        A request sent `again` (a retry) waits for room under the proven level while the limit
+        is above it: a probe above a known good level is a new request, never a retry, whose
+        next throttle would cost it a backoff (TCP likewise never probes with a retransmission).
+        """
         with self._changed:
-            if not self._changed.wait_for(lambda: self._in_flight < self._limit, timeout):
+            if not self._changed.wait_for(lambda: self._in_flight < self._room(again), timeout):
                 return None
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
@@ -143,7 +154,10 @@ class AdaptiveLimit:
                     self._throttled_at = self._limit
                     halved = max(self.floor, self._limit // 2)
                     base = self._proven
-                    if base is not None and slot.level > base and base > halved:
+                    # The probe: the request sent above the proven level, or any request
+                    # the server answered while the limit was above it (arrival order at the
+                    # server is not the order in which slots were taken).
+                    if base is not None and max(slot.level, before) > base and base > halved:
                         # A probe above a proven level was throttled: back to that level,
                         # as TCP falls back to ssthresh; not a sign that capacity dropped.
                         self._move(min(self._limit, base), f"answer {status} to a probe")
@@ -156,9 +170,16 @@ class AdaptiveLimit:
                     self._epoch += 1
                     self._good_run = 0
             elif status is not None and status < 500 and not self.fixed:
-                self._answered(self._clock() - slot.started)
+                if slot.epoch == self._epoch:  # sent before the last throttle: says nothing now
+                    self._answered(self._clock() - slot.started)
             self._changed.notify_all()
             return status in THROTTLE_STATUSES and self._limit < max(before, slot.level)
+
+    def _room(self, again: bool) -> int:
+        proven = self._proven
+        if again and proven is not None and proven < self._limit:
+            return max(self.floor, proven)
+        return self._limit
 
     @property
     def decisions(self) -> list[str]:

@@ -70,10 +70,10 @@ class FleetLimit(AdaptiveLimit):
         self._recovered = 0  # good answers toward the next step of a recovery
         self._poll = threading.Lock()  # one thread per process looks for a free fleet slot
 
-    def acquire_within(self, timeout: float | None) -> Slot | None:
+    def acquire_within(self, timeout: float | None, *, again: bool = False) -> Slot | None:
         """A local slot, then one of the fleet's (waiting for it while the fleet is full)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        local = super().acquire_within(timeout)
+        local = super().acquire_within(timeout, again=again)
         if local is None or self._broken:
             return local
         try:
@@ -117,6 +117,9 @@ class FleetLimit(AdaptiveLimit):
             self._recovered += 1
             if self._recovered >= self._limit:
                 self._recovered = 0
+                # A round trip's worth came back fine with as many in flight as this process
+                # had at most: a probe above that falls back to it (one process: the level).
+                self._proven = min(self._limit, self._peak)
                 self._move(self._limit + 1, "recovering below the throttled level")
             return
         super()._answered(rtt_s)

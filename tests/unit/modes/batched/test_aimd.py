@@ -239,3 +239,51 @@ def test_a_probe_falls_back_no_lower_than_half() -> None:
     assert limit.limit == 10  # and it probes 10 again
     _answer(limit, 503)  # falling back to 1 would be below the half: halved instead
     assert limit.limit == 5
+
+
+def test_answers_to_requests_sent_before_a_throttle_do_not_grow_the_halved_limit() -> None:
+    limit = AdaptiveLimit(16)
+    burst = [limit.acquire_within(1) for _ in range(16)]  # above what the server serves
+    assert all(slot is not None for slot in burst)
+    held = [slot for slot in burst if slot is not None]
+    limit.release(held[0], 429)  # half of them throttled: down to 8
+    for slot in held[1:8]:
+        limit.release(slot, 429)
+    for slot in held[8:]:  # the served half, sent at 16: says nothing of 8
+        limit.release(slot, 200)
+    assert limit.limit == 8 and limit.decisions == ["16 -> 8: answer 429"]
+    _answer(limit, 200)  # an answer to a request sent at 8 does
+    assert limit.limit == 9
+
+
+def test_a_retry_never_takes_the_slot_of_a_probe_above_the_proven_level() -> None:
+    limit = _kept_at_8()
+    for slot in _window(limit, 200, 8):
+        limit.release(slot, 200)
+    assert limit.limit == 9  # probing 9, 8 proven
+    held = [limit.acquire_within(1) for _ in range(8)]
+    assert all(slot is not None for slot in held)
+    assert limit.acquire_within(0.05, again=True) is None  # a retry waits under 8
+    probe = limit.acquire_within(0.05)  # a new request may probe 9
+    assert probe is not None and probe.level == 9
+    first = held[0]
+    assert first is not None
+    limit.release(first, 200)
+    assert limit.acquire_within(0.05, again=True) is None  # still 8 in flight, the probe one
+    limit.release(probe, 200)
+    assert limit.acquire_within(0.05, again=True) is not None  # room under 8 again
+
+
+def test_a_throttle_while_probing_falls_back_whichever_request_drew_it() -> None:
+    limit = _kept_at_8()
+    slots = [limit.acquire_within(1) for _ in range(8)]
+    held = [slot for slot in slots if slot is not None]
+    assert len(held) == 8
+    for slot in held[:7]:
+        limit.release(slot, 200)
+    late = limit.acquire_within(1)  # taken at 8, but it may reach the server after the probe
+    assert late is not None and late.level == 8
+    limit.release(held[7], 200)  # a whole window at 8: it probes 9
+    assert limit.limit == 9
+    assert limit.release(late, 429) is True
+    assert limit.limit == 8 and limit.decisions[-1] == "9 -> 8: answer 429 to a probe"

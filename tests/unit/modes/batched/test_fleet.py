@@ -111,3 +111,27 @@ def test_a_store_that_fails_leaves_each_member_its_own_limit(
         assert all(slot is not None for slot in slots)
         assert alone.acquire_within(0.05) is None  # its own limit still holds
     assert "not shared any more: store down" in caplog.text
+
+
+def test_a_round_trip_of_recovery_proves_its_level(tmp_path: Path) -> None:
+    member, _ = _pair(tmp_path, ceiling=16)
+    burst = [member.acquire_within(1) for _ in range(16)]
+    held = [slot for slot in burst if slot is not None]
+    assert len(held) == 16
+    for n, slot in enumerate(held):  # half throttled: down to 8; the served half counts nothing
+        member.release(slot, 429 if n < 8 else 200)
+    assert member.limit == 8
+    window = [member.acquire_within(1) for _ in range(8)]
+    for slot in window:
+        assert slot is not None
+        member.release(slot, 200)
+    assert member.limit == 9  # a round trip at 8 came back fine: one step up
+    probe = [member.acquire_within(1) for _ in range(9)]
+    assert all(slot is not None for slot in probe)
+    last = probe[-1]
+    assert last is not None
+    member.release(last, 429)  # 9 is too many: back to the 8 that round trip proved, not 4
+    assert member.limit == 8 and member.decisions[-1] == "9 -> 8: answer 429 to a probe"
+    for slot in probe[:-1]:
+        assert slot is not None
+        member.release(slot, 200)
