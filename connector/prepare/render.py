@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gzip as gzip_lib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,14 +46,26 @@ def encode_pairs(mapping: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-#: zlib level 1: about 9x faster than level 9 for about 1.7x the bytes on event JSON; a bulk
-#: import is bound by the client's CPU long before the link (tools/bench/bench_import.py).
+#: Level 1: zlib's is about 9x faster than its level 9 for about 1.7x the bytes on event JSON; a
+#: bulk import is bound by the client's CPU long before the link (tools/bench/bench_import.py).
+#: ISA-L's level 1 (`isal`, a dependency) is 3.8x faster again than zlib's, and 6% smaller:
+#: 0.33 against 1.26 us of CPU an event on 2,000-event /import bodies.
 REQUEST_GZIP_LEVEL = 1
+
+
+@functools.cache
+def gzip_compress() -> Callable[..., bytes]:
+    """The gzip compressor of request bodies: ISA-L's igzip if installed, else the stdlib's."""
+    try:
+        from isal import igzip  # loaded by the first gzip body, not by every run
+    except ImportError:  # a platform without its wheels: zlib, slower, the same protocol
+        return gzip_lib.compress
+    return igzip.compress
 
 
 def gzip_bytes(content: bytes) -> bytes:
     """Gzip a body deterministically (mtime 0), so cassettes can match it."""
-    return gzip_lib.compress(content, compresslevel=REQUEST_GZIP_LEVEL, mtime=0)
+    return gzip_compress()(content, compresslevel=REQUEST_GZIP_LEVEL, mtime=0)
 
 
 _CONTENT_TYPES = {

@@ -148,19 +148,24 @@ def fill_record(record: Any, fills: list[Fill]) -> Any:
     return fill_general(record, fills)
 
 
-def fill_ids(records: list[Any], fill: Fill, other: Callable[[Any], Any]) -> list[Any]:
+def fill_ids(
+    records: list[Any],
+    fill: Fill,
+    other: Callable[[Any], Any],
+    others: list[int] | None = None,
+) -> list[Any]:
     """Each record filled by one `Fill.chunked` fill: `fill_record`'s ids for 2/3 of its CPU.
 
     The common record (a dict whose parent holds no id and no left-out key, with every source)
     is filled here: its canonical JSON, then the chunk's digests and their uuid shape at once,
     then a copy of the record and of the parent (`dict.copy`, a block copy). Any other record
-    is `other`'s (`fill_record`, guarded).
+    is `other`'s (`fill_record`, guarded), and its index goes to `others` when given.
     """
     chunked = fill.chunked
     assert chunked is not None
     read, lacked = chunked
     parent_key, id_key = fill.keys
-    dumps, options = orjson.dumps, _ID_OPTIONS
+    dumps, options, error = orjson.dumps, _ID_OPTIONS, orjson.JSONEncodeError
     filled: list[Any] = []
     keep = filled.append
     canonical: list[bytes] = []  # of the records at `where` in `filled`, their parents in `parents`
@@ -173,14 +178,19 @@ def fill_ids(records: list[Any], fill: Fill, other: Callable[[Any], Any]) -> lis
             and lacked.isdisjoint(parent)  # else an id (kept or empty) or a key to leave out
         ):
             try:
-                canonical.append(dumps(read(record), option=options))
-            except (KeyError, TypeError, orjson.JSONEncodeError):  # no source, or unencodable
+                try:  # the same bytes as with _ID_OPTIONS while every key is a str, 20% sooner
+                    canonical.append(dumps(read(record), option=orjson.OPT_SORT_KEYS))
+                except error:  # a key of another type (or a value no option can encode)
+                    canonical.append(dumps(read(record), option=options))
+            except (KeyError, TypeError, error):  # no source, or unencodable
                 pass
             else:
                 where.append(len(filled))
                 parents.append(parent)
                 keep(record)
                 continue
+        if others is not None:
+            others.append(len(filled))
         keep(other(record))
     for index, parent, value in zip(where, parents, _ids(canonical, fill.length), strict=True):
         own = parent.copy()

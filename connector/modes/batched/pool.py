@@ -16,7 +16,7 @@ from .aimd import AdaptiveLimit, Learned
 from .lanes import LanePool
 from .remembered import Recalled
 
-#: Requests built (rendered, gzip-compressed) at once beside the thread reading the input: zlib
+#: Requests built (rendered, gzip-compressed) at once beside the thread reading the input: gzip
 #: releases the GIL, so compression overlaps the next chunk's checks, and only these few batches
 #: hold their records (a built request holds only the JSON it sends).
 BUILDERS = 2

@@ -296,3 +296,58 @@ def test_a_chunk_with_nested_values_within_the_depth_is_encoded_at_once() -> Non
     at_limit = _props(**{"$insert_id": "edge", "a": [{"b": {"c": 1}}]})
     assert import_plan.encode_all([*nested, at_limit]) is not None
     prepared(import_plan.prepare(at_limit, 0))
+
+
+def test_a_filled_chunk_notes_the_same_secrets_as_reading_every_record() -> None:
+    from types import MappingProxyType
+
+    from connector.core.redact import Redactor
+
+    events: list[Any] = [
+        {"event": "e", "properties": {"time": 1618716477 + n, "distinct_id": f"u{n}"}}
+        for n in range(40)
+    ]
+    events[3]["properties"]["token"] = "chunk-token-3"  # left out of the id: filled apart
+    events[7]["properties"]["$insert_id"] = "kept-7"
+    events[9] = {"event": "e", "properties": MappingProxyType({"token": "chunk-token-9"})}
+    events[11] = {"event": "e", "properties": {"token": "chunk-token-11", "$insert_id": "x"}}
+    events[13] = "not a record"
+    events[15] = {"properties": {"time": 1, "token": "chunk-token-15"}}  # no event: no id
+    fast, full = Redactor(), Redactor()
+    for secrets in (fast, full):
+        track = RecordPlan(COMPONENT.spec.actions["importEvents"], {}, CONNECTION, secrets)
+        filled = track.fill_all(events)
+        track.note_secrets(filled if secrets is fast else list(filled))  # a copy: every record
+    tokens = {f"chunk-token-{n}" for n in (3, 9, 11, 15)}
+    assert all(token in fast for token in tokens)
+    assert len(fast) == len(full) == len(tokens)
+    # A list other than the one just filled is read whole, even with the same records.
+    again = Redactor()
+    track = RecordPlan(COMPONENT.spec.actions["importEvents"], {}, CONNECTION, again)
+    track.fill_all(events)
+    track.note_secrets(list(events))
+    # (the unfilled read-only mapping of record 9 is not read, as before any fill)
+    assert len(again) == 3 and all(f"chunk-token-{n}" in again for n in (3, 11, 15))
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"time": 1618716477, "distinct_id": "u", "é \u2028": "x", "n": {"b": [1.5, None]}},
+        {"time": 1618716477, "distinct_id": "u", "n": {1: "int key", "1": "str key"}},
+        {"time": 1618716477, "distinct_id": "u", "n": {None: 1, 2.5: True}},
+    ],
+    ids=["str keys", "an int key", "other keys"],
+)
+def test_a_chunk_is_encoded_as_with_non_str_keys_allowed(properties: dict[Any, Any]) -> None:
+    import orjson
+
+    from connector.core.jsonenc import joined_json
+
+    track = plan("importEvents")
+    events = [
+        {"event": f"e{n}", "properties": {**properties, "$insert_id": f"i{n}"}} for n in (1, 2)
+    ]
+    parts = track.encode_all(events)
+    assert parts is not None
+    assert joined_json(parts) == orjson.dumps(events, option=orjson.OPT_NON_STR_KEYS)
