@@ -6,7 +6,8 @@ imports and checks that every event arrives exactly once. Each client is its own
 `run downloadData --output` (export alone), `run importEvents --input-file` of that file
 (import alone) and `copy` from the server to the sink. Reports each client's wall time, rate and
 peak RSS, and the copy's rate against the slower half. Run alone
-(`python tools/bench/bench_copy.py [--events N] [--days N] [--rounds N]`) or through run.py.
+(`python tools/bench/bench_copy.py [--events N] [--days N] [--rounds N] [--latency S]`) or
+through run.py. `--latency` makes both servers wait before each answer, as over a WAN.
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ def day_body(day: int, per_day: int) -> bytes:
     return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=6)
 
 
-def serve_forever(events: int, days: int) -> None:
+def serve_forever(events: int, days: int, latency: float) -> None:
     """The server process: print the URL and the days, serve until stdin closes."""
     per_day = -(-events // days)
     names = [time.strftime("%Y-%m-%d", time.gmtime(FIRST_S + d * DAY_S)) for d in range(days)]
-    server = ExportServer({name: day_body(d, per_day) for d, name in enumerate(names)})
+    bodies = {name: day_body(d, per_day) for d, name in enumerate(names)}
+    server = ExportServer(bodies, latency=latency)
     print(json.dumps({"url": server.url, "days": names, "events": per_day * days}), flush=True)
     sys.stdin.read()
 
@@ -98,13 +100,19 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before each answer (both servers)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve_forever(args.events, args.days)
+        serve_forever(args.events, args.days, args.latency)
         return 0
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", f"--events={args.events}", f"--days={args.days}"],
+        [
+            *(sys.executable, __file__, "--serve", f"--events={args.events}"),
+            *(f"--days={args.days}", f"--latency={args.latency}"),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -114,7 +122,7 @@ def main() -> int:
     results: dict[str, list[tuple[float, float]]] = {"export": [], "import": [], "copy": []}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MIXPANEL_CONNECTOR_BUDGETS": "memory"}
     try:
-        with Sink() as sink, tempfile.TemporaryDirectory() as scratch:
+        with Sink(latency=args.latency) as sink, tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
             connection = folder / "connection.json"
             secrets = {"username": "bench.sa", "password": "bench-secret", "projectToken": "t"}
@@ -153,12 +161,16 @@ def main() -> int:
     finally:
         server.stdin.close()
         server.wait(timeout=10)
-    report(results, facts["events"], len(facts["days"]), args.rounds)
+    report(results, facts["events"], len(facts["days"]), args.rounds, args.latency)
     return 0
 
 
 def report(
-    results: dict[str, list[tuple[float, float]]], events: int, days: int, rounds: int
+    results: dict[str, list[tuple[float, float]]],
+    events: int,
+    days: int,
+    rounds: int,
+    latency: float = 0.0,
 ) -> None:
     """The Markdown section."""
 
@@ -172,7 +184,9 @@ def report(
     print(
         f"{events:,} events over {days} day(s) (one window each), exported gzip-compressed by a "
         "loopback server and imported into the loopback sink, which checks each arrives once; "
-        f"each client its own process; {rounds} round(s); medians.\n"
+        f"each client its own process; {rounds} round(s); medians"
+        + (f"; each server answers after {latency:g} s" if latency else "")
+        + ".\n"
     )
     print("| client | wall s | events/s | peak RSS MB | vs slower half |")
     print("|---|---:|---:|---:|---:|")
@@ -181,6 +195,16 @@ def report(
             f"| {name} | {median(name, 0):.1f} | {rate[name]:,.0f} | {median(name, 1):.1f} "
             f"| {rate[name] / slower:.2f}x |"
         )
+    per_round = [
+        max(export[0], imported[0]) / copied[0]
+        for export, imported, copied in zip(
+            results["export"], results["import"], results["copy"], strict=True
+        )
+    ]
+    print(
+        "\nPer round, copy vs that round's slower half: "
+        + ", ".join(f"{r:.2f}x" for r in per_round)
+    )
     rss = median("copy", 1)
     print(
         f"\nTargets: copy >= {TARGET_RATIO}x the slower half: {ratio:.2f}x "

@@ -101,8 +101,9 @@ class ExportServer(RawServer):
     `body` is one body for every request, or a body per `from_date` (an empty one for others).
     """
 
-    def __init__(self, body: bytes | dict[str, bytes]) -> None:
+    def __init__(self, body: bytes | dict[str, bytes], latency: float = 0.0) -> None:
         self.body = body
+        self.latency = latency  # seconds before each answer's first byte
         self.days: list[str] = []
         super().__init__()
 
@@ -112,6 +113,8 @@ class ExportServer(RawServer):
         day = parse_qs(target.query).get("from_date", ["?"])[0]
         self.days.append(day)
         body = self.body if isinstance(self.body, bytes) else self.body.get(day, _EMPTY)
+        if self.latency:
+            time.sleep(self.latency)
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             b"Content-Encoding: gzip\r\nConnection: close\r\n"
