@@ -17,7 +17,7 @@ from ..describe.manifest import manifest
 from ..errors import ConnectorError
 from ..files.output import OUTPUT_GZIP_LEVEL as GZIP_LEVEL
 from ..files.output import write_jsonl, write_stream
-from ..modes.batched.records import secret_field_values
+from ..modes.batched.secret_values import secret_field_values
 from ..prepare.coerce import as_json
 
 # Action inputs that say where the project's data lives. A connection (or credentials block)

@@ -19,8 +19,9 @@ from ...prepare.inputs import short_message
 from ...prepare.schemacheck import SchemaCheck
 from .depth import count_brackets, count_part_brackets, too_deep
 from .fills import NOW_FILLS, accepts, fill_ids, fill_record, filled_check, parse_fills
+from .secret_values import strings_at
 
-__all__ = ["RecordPlan", "Refusal", "input_error", "secret_field_values"]
+__all__ = ["RecordPlan", "Refusal", "input_error"]
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 #: Distinct values of a call's records' `secret_fields` noted for masking everywhere (a job
@@ -44,41 +45,6 @@ class Refusal:
             entry[id_key] = self.record_id
         entry.update(field=self.field, message=self.message)
         return entry
-
-
-def _strings_at(records: list[Any], *paths: Path) -> set[str]:
-    """The non-empty strings at each of `paths` in `records` (one comprehension per path)."""
-    found: set[str] = set()
-    for keys in paths:
-        if len(keys) == 1:
-            (a,) = keys
-            found.update(
-                v for r in records if isinstance(r, dict) and type(v := r.get(a)) is str and v
-            )
-        elif len(keys) == 2:
-            a, b = keys
-            found.update(
-                v
-                for r in records
-                if isinstance(r, dict)
-                and isinstance(p := r.get(a), dict)
-                and type(v := p.get(b)) is str
-                and v
-            )
-        else:
-            found.update(v for r in records if type(v := lookup(r, keys)) is str and v)
-    return found
-
-
-def secret_field_values(op: OperationSpec, records: Any) -> set[str]:
-    """The values at `op`'s `batch.secret_fields` in `records` (a list given inline; else none).
-
-    What an engine registers with its own masker before it shows a task's inputs.
-    """
-    paths = tuple(dotted(path) for path in op.batch.get("secret_fields") or ())
-    if not paths or not isinstance(records, list):
-        return set()
-    return _strings_at(records, *paths)
 
 
 def input_error(plan: RecordPlan, message: str) -> InputError:
@@ -158,7 +124,7 @@ class RecordPlan:
             return
         found: set[str] = set()
         for keys in self.secret_paths:
-            found |= _strings_at(records, keys)
+            found |= strings_at(records, keys)
         new = [value for value in found if value not in self.secrets]
         if new:
             self.secrets.add_all(sorted(new)[:room])
@@ -171,7 +137,7 @@ class RecordPlan:
 
     def _mask_for(self, record: Any) -> Redactor:
         """The call's masking, or (past MAX_NOTED_SECRETS) one that also knows this record's."""
-        own = [v for v in _strings_at([record], *self.secret_paths) if v not in self.secrets]
+        own = [v for v in strings_at([record], *self.secret_paths) if v not in self.secrets]
         if not own:
             return self.secrets
         return self.secrets.extended(own)
