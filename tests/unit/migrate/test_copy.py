@@ -148,11 +148,13 @@ def test_a_rerun_skips_the_windows_an_earlier_run_finished(
         patch.setattr(CopyState, "finished", finished)
         with pytest.raises(Stop):
             copy_events(one_day, sides[1], plan)
-    assert (tmp_path / "copy.json").exists()
+    # The window after the second may have finished too: its import overlapped the second's.
+    recorded = len(json.loads((tmp_path / "copy.json").read_text())["windows"])
+    assert recorded in (2, 3)
     exports_before = len([r for r in source.store.requests() if r["path"] == "/api/2.0/export"])
     summary = copy_events(one_day, sides[1], plan)
     exports = [r for r in source.store.requests() if r["path"] == "/api/2.0/export"]
-    assert len(exports) - exports_before == 2  # only the two windows not finished
-    assert summary["source"]["windows_resumed"] == 2 and summary["source"]["windows"] == 4
+    assert len(exports) - exports_before == 4 - recorded  # only the windows not finished
+    assert summary["source"]["windows_resumed"] == recorded and summary["source"]["windows"] == 4
     assert target.store.insert_ids() == source.store.insert_ids()
     assert target.store.raw_event_count() == 800  # nothing sent twice
