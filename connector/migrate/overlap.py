@@ -30,8 +30,8 @@ Job = Callable[[Callable[[Iterator[Any]], Iterator[Any]]], None]
 class _Import:
     """One window's import on its own thread; its error, if any, kept for the caller."""
 
-    def __init__(self, job: Job, label: str, stop: threading.Event) -> None:
-        self.label, self.stop = label, stop
+    def __init__(self, job: Job, label: str, stop: threading.Event, wake: threading.Event) -> None:
+        self.label, self.stop, self.wake = label, stop, wake
         self.handed = threading.Event()  # every record was read (or the import ended)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(job,), name=f"copy-{label}")
@@ -43,6 +43,7 @@ class _Import:
             self.error = exc
         finally:
             self.handed.set()
+            self.wake.set()
 
     def _watched(self, records: Iterator[Any]) -> Iterator[Any]:
         for record in records:
@@ -50,6 +51,7 @@ class _Import:
                 raise ConnectorError(f"window {self.label}: stopped, another window failed")
             yield record
         self.handed.set()
+        self.wake.set()
 
 
 class Overlap:
@@ -57,13 +59,15 @@ class Overlap:
 
     def __init__(self) -> None:
         self.stop = threading.Event()
+        self._wake = threading.Event()  # an import handed over its records, or ended
         self._running: deque[_Import] = deque()
 
     def start(self, label: str, job: Job, dropped: Callable[[], None]) -> None:
         """Run `job(watch)` on a thread; return once the records it gives `watch` were read.
 
-        `job` wraps its records in `watch`. An earlier import's error is raised here, after
-        `dropped` was called in place of `job` (then the caller must call `close`).
+        `job` wraps its records in `watch`. An import's error is raised here as soon as it
+        comes (then the caller must call `close`); when it stops `job` from starting,
+        `dropped` is called in its place.
         """
         try:
             while len(self._running) >= AT_ONCE:
@@ -71,11 +75,15 @@ class Overlap:
         except BaseException:
             dropped()
             raise
-        started = _Import(job, label, self.stop)
+        started = _Import(job, label, self.stop, self._wake)
         self._running.append(started)
         started.thread.start()
-        started.handed.wait()
-        for done in [i for i in self._running if not i.thread.is_alive()]:
+        while True:  # until it read its records, or an import failed
+            self._wake.clear()
+            if started.handed.is_set() or any(i.error for i in self._running):
+                break
+            self._wake.wait()
+        for done in [i for i in self._running if i.error or not i.thread.is_alive()]:
             self._running.remove(done)
             self._reap(done)
 
