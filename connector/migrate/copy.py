@@ -4,10 +4,10 @@ Each window the source's export completes is imported into the target as it arri
 the window's spooled lines, so memory stays flat; the next window's import starts once the
 last one's records were all handed over (overlap.py), sharing its concurrency limit. Each
 side is its own Component: its own host or region, credentials, rate budgets, waits and
-progress. A rerun after a kill resumes:
-finished windows are skipped (copystate.py), and in the windows being copied the batches the
-target acknowledged. Every event keeps its `$insert_id`, and one without gets the import's
-deterministic content id, so a batch sent twice is deduplicated by the target.
+progress. A rerun after a kill resumes: finished windows are skipped (copystate.py), and in
+the windows being copied the batches the target acknowledged. Every event keeps its
+`$insert_id`, and one without gets the import's deterministic content id, so a batch sent
+twice is deduplicated by the target.
 """
 
 from __future__ import annotations
