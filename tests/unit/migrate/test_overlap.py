@@ -34,7 +34,7 @@ def test_the_next_import_starts_once_the_last_handed_over_its_records_never_thre
             order.append(f"start {label}")
             for _ in watch(iter(range(3))):
                 time.sleep(0.01)
-            time.sleep(0.1)  # the last answers come back after the records were read
+            time.sleep(0.3)  # the last answers come back after the records were read
             order.append(f"end {label}")
             with lock:
                 state["now"] -= 1
