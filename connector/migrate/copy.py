@@ -1,11 +1,13 @@
 """Copy a project's events (and profiles) into another: export and import chained, streaming.
 
 Each window the source's export completes is imported into the target as it arrives, from
-the window's spooled lines, so memory stays flat. Each side is its own Component: its own
-host or region, credentials, rate budgets, waits and progress. A rerun after a kill resumes:
-finished windows are skipped (copystate.py), and in the window being copied the batches the
-target acknowledged. Every event keeps its `$insert_id`, and one without gets the import's
-deterministic content id, so a batch sent twice is deduplicated by the target.
+the window's spooled lines, so memory stays flat; the next window's import starts once the
+last one's records were all handed over (overlap.py), sharing its concurrency limit. Each
+side is its own Component: its own host or region, credentials, rate budgets, waits and
+progress. A rerun after a kill resumes: finished windows are skipped (copystate.py), and in
+the windows being copied the batches the target acknowledged. Every event keeps its
+`$insert_id`, and one without gets the import's deterministic content id, so a batch sent
+twice is deduplicated by the target.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import contextlib
 import hashlib
 import itertools
 import json
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from ..modes.window_buffer import WindowBuffer
 from ..modes.windows import Window
 from .ahead import one_ahead
 from .copystate import CopyState, content_digest, default_state_path
+from .overlap import Job, Overlap, Running
 from .specs import Layout, load_layout
 from .transforms import Transforms
 
@@ -136,29 +140,47 @@ def copy_events(
         return _sample(stream, transforms, target, names)
     kept = state.load()
     stream.skip(kept)
-    running = _Running(target.component.progress)
+    running = Running(target.component.progress)
     started = time.monotonic()
-    try:
-        for window, buffer, digest in one_ahead(_digested(stream.windows())):
+    imports, finishing = Overlap(), threading.Lock()
+
+    def job(window: Window | None, buffer: WindowBuffer, digest: str) -> Job:
+        label = window.label() if window else "all"
+
+        def copy_window(watch: Callable[[Iterator[Any]], Iterator[Any]]) -> None:
             try:
                 counts = {"exported": buffer.count}
                 records = peeked(transforms.apply_all(buffer.records(), owned=True))
                 if records is not None:
-                    checkpoint = state.batches(window, digest)
-                    inputs = {**side_inputs(target, names["import"]), names["records"]: records}
+                    inputs = {
+                        **side_inputs(target, names["import"]),
+                        names["records"]: watch(records),
+                    }
                     result = target.component.run(
                         names["import"],
                         inputs,
                         target.connection,
                         workers=plan.workers,
-                        checkpoint=checkpoint,
-                        progress=running,
+                        checkpoint=state.batches(window, digest),
+                        progress=running.window(label),
                     )
-                    running.window_done()
                     counts.update(import_counts(result))
-                state.finished(window, counts)
+                with finishing:  # only once its own import returned, in whatever order
+                    running.window_done(label)
+                    state.finished(window, counts)
             finally:
                 buffer.close()
+
+        return copy_window
+
+    try:
+        for window, buffer, digest in one_ahead(_digested(stream.windows())):
+            label = window.label() if window else "all"
+            imports.start(label, job(window, buffer, digest), buffer.close)
+        imports.finish()
+    except BaseException:
+        imports.close()
+        raise
     finally:
         with contextlib.suppress(ValueError):  # the thread reading ahead may still be in it
             stream.close()
@@ -236,25 +258,3 @@ def _sample(
     finally:
         stream.close()
     return {"window": None, "events_in_window": 0, "requests": [], "note": "no events to copy"}
-
-
-class _Running:
-    """The target's progress over the whole copy: each window's counts added to the last's."""
-
-    SUMMED = ("sent", "imported", "requests", "retried", "throttled")
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.base = inner, dict.fromkeys(self.SUMMED, 0)
-        self.last: dict[str, Any] = {}
-
-    def update(self, figures: Mapping[str, Any]) -> None:
-        """Show `figures` with the windows before this one added."""
-        self.last = dict(figures)
-        shown = {k: v + self.base[k] if k in self.base else v for k, v in figures.items()}
-        self.inner.update(shown)
-
-    def window_done(self) -> None:
-        """The window's import ended: its counts join the base."""
-        for key in self.SUMMED:
-            self.base[key] += int(self.last.get(key) or 0)
-        self.last = {}

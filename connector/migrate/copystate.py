@@ -1,10 +1,12 @@
 """What a copy between projects already finished: its windows, kept in a small JSON file.
 
 A window is recorded only after the target acknowledged every batch of it, so a rerun skips
-it whole; inside the window being copied, the batch checkpoint (connector.files.checkpoint)
-skips the batches already acknowledged, when the source answers the window with the same
-records in the same order (its key holds a digest of them). The file is keyed by the copy's
-identity (source, target, range, filters, transforms): another copy never reuses it.
+it whole; inside each window being copied (two at once while one ends and the next starts),
+its own batch checkpoint (connector.files.checkpoint) skips the batches already acknowledged,
+when the source answers the window with the same records in the same order (its key holds a
+digest of them). Windows may finish out of order: a rerun plans the days none of them cover.
+The file is keyed by the copy's identity (source, target, range, filters, transforms):
+another copy never reuses it.
 """
 
 from __future__ import annotations
@@ -79,13 +81,20 @@ class CopyState:
         """The checkpoint of one window's batches, keyed by the copy, window and content."""
         where = window.label() if window else "all"
         key = hashlib.sha256(f"{self.identity}\n{where}\n{digest}".encode()).hexdigest()
-        return Checkpoint(self.path.with_suffix(".batches.json"), key)
+        return Checkpoint(self._batches_path(window), key)
+
+    def _batches_path(self, window: Window | None) -> Path:
+        """The file of one window's batch checkpoint, beside the state file."""
+        where = window.label() if window else "all"
+        return self.path.with_suffix(
+            f".{hashlib.sha256(where.encode()).hexdigest()[:16]}.batches.json"
+        )
 
     def finished(self, window: Window | None, counts: Mapping[str, int]) -> None:
         """Record one window as copied, with its counts added."""
         for name, value in counts.items():
             self.counts[name] = self.counts.get(name, 0) + int(value)
-        remove_quietly(self.path.with_suffix(".batches.json"))
+        remove_quietly(self._batches_path(window))
         if window is None:
             return
         self.windows.append(window)
@@ -101,4 +110,5 @@ class CopyState:
     def remove(self) -> None:
         """The copy completed: its state is no longer needed."""
         remove_quietly(self.path)
-        remove_quietly(self.path.with_suffix(".batches.json"))
+        for left in self.path.parent.glob(f"{self.path.stem}.{'[0-9a-f]' * 16}.batches.json"):
+            remove_quietly(left)

@@ -125,3 +125,38 @@ def test_the_copy_holds_flat_memory_however_many_events(tmp_path: Path) -> None:
         assert target.store.dedup_event_count() == 60_000
         # One window of 60,000 events (about 12 MB of JSON lines) spooled to disk, not held.
         assert peak_mb < 150, peak_mb
+
+
+def test_a_copy_killed_while_two_windows_are_in_flight_leaves_each_event_once(
+    tmp_path: Path,
+) -> None:
+    with Sandbox() as source, Sandbox(latency_ms=150) as target:
+        load_component(base_url=source.base_url, rate_registry=BudgetRegistry()).run(
+            "importEvents",
+            {"events": list(events(48_000, 4, prefix="two")), "project_id": source.project_id},
+            source.connection,
+        )
+        env = cli_env(source, tmp_path)
+        argv = _argv(source, target, tmp_path, 4)
+        process = subprocess.Popen(
+            cli(*argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 120
+        # Each window in flight has its own batch checkpoint: two of them, two windows.
+        while len(list(tmp_path.glob("copy-state.*.batches.json"))) < 2:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=10)
+        landed = target.store.raw_event_count()
+        assert 0 < landed < 48_000
+
+        final = run_cli(env, *argv)
+        assert final.returncode == 0, final.stderr
+        resumed = json.loads(final.stdout)["events"]["target"]
+        assert resumed["events_skipped_as_already_sent"] > 0  # the windows' own checkpoints
+        assert set(_times(target)) == set(_times(source))  # none lost
+        assert target.store.dedup_event_count() == 48_000
+        # Only the batches in flight at the kill (16 at most, both windows together) twice.
+        assert target.store.raw_event_count() - 48_000 <= 16 * 2000
+        assert not list(tmp_path.glob("copy-state*"))

@@ -7,7 +7,9 @@ imports and checks that every event arrives exactly once. Each client is its own
 (import alone) and `copy` from the server to the sink. Reports each client's wall time, rate and
 peak RSS, and the copy's rate against the slower half. Run alone
 (`python tools/bench/bench_copy.py [--events N] [--days N] [--rounds N] [--latency S]`) or
-through run.py. `--latency` makes both servers wait before each answer, as over a WAN.
+through run.py. `--latency` makes both servers wait before each answer, as over a WAN. With
+`--base DIR` (another checkout, e.g. a clone of the commit before a change), its `copy` joins
+the same rounds as `copy@base`, alternating with this one, and a before/after line follows.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ def main() -> int:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds before each answer (both servers)"
     )
+    parser.add_argument("--base", help="another checkout whose copy joins the rounds")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -120,6 +123,8 @@ def main() -> int:
     assert server.stdout is not None and server.stdin is not None
     facts = json.loads(server.stdout.readline())
     results: dict[str, list[tuple[float, float]]] = {"export": [], "import": [], "copy": []}
+    if args.base:
+        results["copy@base"] = []
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MIXPANEL_CONNECTOR_BUDGETS": "memory"}
     try:
         with Sink(latency=args.latency) as sink, tempfile.TemporaryDirectory() as scratch:
@@ -149,10 +154,17 @@ def main() -> int:
                     "--state", str(folder / "copy-state.json"),
                 ),
             }  # fmt: skip
-            for _ in range(args.rounds):
-                for name in ("export", "import", "copy"):
+            envs = {name: env for name in results}
+            if args.base:
+                clients["copy@base"] = clients["copy"]
+                envs["copy@base"] = {**env, "PYTHONPATH": str(Path(args.base).resolve())}
+            for turn in range(args.rounds):
+                names = ["export", "import", "copy", "copy@base"][: len(results)]
+                if turn % 2:  # alternate which copy goes first
+                    names[2:] = reversed(names[2:])
+                for name in names:
                     requests.post(f"{sink}/reset", timeout=10)
-                    elapsed, rss, _ = measure(clients[name], env)
+                    elapsed, rss, _ = measure(clients[name], envs[name])
                     if name != "export":
                         stats = requests.get(f"{sink}/stats", timeout=10).json()
                         if stats["records"] != facts["events"] or stats["duplicates"]:
@@ -190,7 +202,7 @@ def report(
     )
     print("| client | wall s | events/s | peak RSS MB | vs slower half |")
     print("|---|---:|---:|---:|---:|")
-    for name in ("export", "import", "copy"):
+    for name in results:
         print(
             f"| {name} | {median(name, 0):.1f} | {rate[name]:,.0f} | {median(name, 1):.1f} "
             f"| {rate[name] / slower:.2f}x |"
@@ -205,6 +217,14 @@ def report(
         "\nPer round, copy vs that round's slower half: "
         + ", ".join(f"{r:.2f}x" for r in per_round)
     )
+    if "copy@base" in results:
+        before, after = median("copy@base", 0), median("copy", 0)
+        pairs = zip(results["copy"], results["copy@base"], strict=True)
+        rounds_ratio = [b[0] / a[0] for a, b in pairs]
+        print(
+            f"\nBefore (`copy@base`) {before:.2f} s, after {after:.2f} s: {before / after:.2f}x "
+            "faster; per round " + ", ".join(f"{r:.2f}x" for r in rounds_ratio)
+        )
     rss = median("copy", 1)
     print(
         f"\nTargets: copy >= {TARGET_RATIO}x the slower half: {ratio:.2f}x "

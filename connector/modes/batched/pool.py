@@ -14,6 +14,7 @@ from ...core.progress import Progress
 from ...errors import APIError, AuthError, ConnectorError
 from .aimd import AdaptiveLimit, Learned
 from .lanes import LanePool
+from .live import Live
 from .remembered import Recalled
 
 #: Requests built (rendered, gzip-compressed) at once beside the thread reading the input: gzip
@@ -95,6 +96,7 @@ def send_all(
     progress: Progress | None = None,
     memory: Callable[[], Memory | None] | None = None,
     limit: AdaptiveLimit | None = None,
+    live: Live | None = None,
 ) -> None:
     """Send each `(lane, batch)`: `prepare` it on a builder, `send` it on a worker.
 
@@ -106,15 +108,21 @@ def send_all(
     for 1,000,000 small events on a loaded machine, against 50 MB allowed). With `order_by`,
     lane n's batches go one at a time, in order, on worker n. `on_ack` runs after each batch's
     answer, one call at a time. Stops at the first error and raises it, noting what had been
-    sent.
+    sent. With `live`, the limit is the one runs of this process share (connector.modes.
+    batched.live): a run that joined it does not apply the kept level over it.
     """
-    limit = limit or concurrency.limit()
+    limit = live.limit if live is not None else limit or concurrency.limit()
     first_done, failed = threading.Event(), threading.Event()
+    if live is not None and live.answered.is_set():  # a run sharing the limit proved the key
+        first_done.set()
     first: list[int] = []  # the number of the first batch sent (0 unless a resume skipped some)
     lock = threading.Lock()
     totals.concurrency = limit.limit
     kept: list[Memory] = []
-    recalling = _recall(memory, limit, first_done, kept) if memory is not None else None
+    joined = live is not None and live.joined  # the level stands: the first run recalled it
+    recalling = (
+        _recall(memory, limit, first_done, kept, resume=not joined) if memory is not None else None
+    )
 
     def work(item: tuple[Any, Any]) -> None:
         batch, prepared = item
@@ -124,6 +132,8 @@ def send_all(
             if failed.is_set():
                 return  # the run stops at its first error
             answer, attempts = send(prepared, limit)
+            if live is not None:
+                live.answered.set()
             with lock:
                 totals.batches += 1
                 totals.requests += attempts
@@ -205,6 +215,8 @@ def _recall(
     limit: AdaptiveLimit,
     first_done: threading.Event,
     kept: list[Memory],
+    *,
+    resume: bool = True,
 ) -> threading.Thread:
     """Start the recall of what the last run kept; it applies it to `limit` when it comes."""
 
@@ -220,7 +232,8 @@ def _recall(
             return
         if recalled is None:
             return
-        limit.resume(recalled.learned, "where the last run ended")
+        if resume:
+            limit.resume(recalled.learned, "where the last run ended")
         if recalled.accepted:  # the credentials worked last time: no need to wait and see
             first_done.set()
 

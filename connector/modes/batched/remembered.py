@@ -62,6 +62,11 @@ class RememberedLimit:
         self.name = note_name(origin, key, credential)
         self._credential = _digest(origin, "accepted", credential)
 
+    @property
+    def whose(self) -> str:
+        """The note's name with the credential's digest: runs that may share one live limit."""
+        return f"{self.name} {self._credential}"
+
     def recall(self) -> Recalled | None:
         """What the last run kept (None: nothing, or nothing readable, or no store)."""
         try:

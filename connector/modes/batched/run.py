@@ -19,6 +19,7 @@ from ...prepare.inputs import check_rules
 from ...prepare.request import HTTPRequest
 from .aimd import AdaptiveLimit
 from .chunks import Batch, laned_batches, records_of
+from .live import shared
 from .pool import Concurrency, send_all
 from .records import RecordPlan, Refusal
 from .remembered import RememberedLimit
@@ -159,18 +160,24 @@ def run_batched(
             body = body.json_bytes().decode()
         return replace(request, body=body, inputs={**request.inputs, key: batch.records}), header
 
-    memory, limit = _kept(call, concurrency)
-    send_all(
-        stream,
-        prepare,
-        send,
-        on_ack,
-        concurrency=concurrency,
-        totals=totals,
-        progress=shown,
-        memory=memory,
-        limit=limit,
-    )
+    remembered, fleet = _kept(call, concurrency)
+    if remembered is None:
+        send_all(
+            stream, prepare, send, on_ack, concurrency=concurrency, totals=totals, progress=shown
+        )
+    else:  # runs of this process under the same note share one live limit (live.py)
+        with shared(remembered.whose, lambda: fleet or concurrency.limit()) as live:
+            send_all(
+                stream,
+                prepare,
+                send,
+                on_ack,
+                concurrency=concurrency,
+                totals=totals,
+                progress=shown,
+                memory=lambda: remembered,
+                live=live,
+            )
     if not totals.batches and not totals.skipped:
         raise nothing_sent_error(refused, plan)
     if checkpoint is not None:
@@ -181,7 +188,7 @@ def run_batched(
 
 def _kept(
     call: Call, concurrency: Concurrency
-) -> tuple[Callable[[], RememberedLimit] | None, AdaptiveLimit | None]:
+) -> tuple[RememberedLimit | None, AdaptiveLimit | None]:
     """Where the limit of `call` is kept, and the fleet's limit when the store is shared.
 
     Kept per origin, `batch.concurrency.key` and credential. Rendered with no records: its
@@ -199,11 +206,11 @@ def _kept(
     memory = RememberedLimit(registry, where, str(key or ""), credential)
     store = getattr(registry, "store", None)  # a store other processes share
     if store is None:
-        return lambda: memory, None
+        return memory, None
     from .fleet import FleetLimit
 
     fleet = FleetLimit(concurrency.ceiling, store, memory.name, start=concurrency.start)
-    return lambda: memory, fleet
+    return memory, fleet
 
 
 def _unacknowledged(

@@ -29,6 +29,7 @@ class Counts:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.active = 0
+        self.peak = 0
         self.throttled = 0
         self.events = 0
 
@@ -59,6 +60,7 @@ def capped_server(
                 over = counts.active >= cap
                 counts.throttled += over
                 counts.active += not over
+                counts.peak = max(counts.peak, counts.active)
             if over:
                 waited = {"Retry-After": retry_after} if retry_after is not None else {}
                 self._answer(429, b'{"error":"too many"}', waited)
