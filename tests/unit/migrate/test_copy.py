@@ -122,15 +122,27 @@ def test_a_dry_run_samples_and_sends_nothing_to_the_target(
     assert "--dry-run-all" not in shown["note"]
 
 
+def _daily_copy(pair: tuple[Sandbox, Sandbox], tmp_path: Path) -> tuple[Side, Side, CopyPlan]:
+    """800 events in the source, a day per window: the source side, the target side, the plan."""
+    source, target = pair
+    source.store.add_events(_events(800))
+    sides = _side(source), _side(target)
+    one_day = Side(
+        sides[0].component, sides[0].connection, {**sides[0].inputs, "daysPerRequest": 1}
+    )
+    return one_day, sides[1], _plan(tmp_path)
+
+
+def _exports(source: Sandbox) -> int:
+    """The export requests the source has answered so far."""
+    return sum(1 for r in source.store.requests() if r["path"] == "/api/2.0/export")
+
+
 def test_a_rerun_skips_the_windows_an_earlier_run_finished(
     pair: tuple[Sandbox, Sandbox], tmp_path: Path
 ) -> None:
     source, target = pair
-    source.store.add_events(_events(800))
-    sides = _side(source), _side(target)
-    plan = _plan(tmp_path)
-    src = {**sides[0].inputs, "daysPerRequest": 1}
-    one_day = Side(sides[0].component, sides[0].connection, src)
+    one_day, to, plan = _daily_copy(pair, tmp_path)
 
     class Stop(Exception):
         pass
@@ -147,14 +159,13 @@ def test_a_rerun_skips_the_windows_an_earlier_run_finished(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CopyState, "finished", finished)
         with pytest.raises(Stop):
-            copy_events(one_day, sides[1], plan)
+            copy_events(one_day, to, plan)
     # The window after the second may have finished too: its import overlapped the second's.
     recorded = len(json.loads((tmp_path / "copy.json").read_text())["windows"])
     assert recorded in (2, 3)
-    exports_before = len([r for r in source.store.requests() if r["path"] == "/api/2.0/export"])
-    summary = copy_events(one_day, sides[1], plan)
-    exports = [r for r in source.store.requests() if r["path"] == "/api/2.0/export"]
-    assert len(exports) - exports_before == 4 - recorded  # only the windows not finished
+    exports_before = _exports(source)
+    summary = copy_events(one_day, to, plan)
+    assert _exports(source) - exports_before == 4 - recorded  # only the windows not finished
     assert summary["source"]["windows_resumed"] == recorded and summary["source"]["windows"] == 4
     assert target.store.insert_ids() == source.store.insert_ids()
     assert target.store.raw_event_count() == 800  # nothing sent twice
@@ -164,12 +175,7 @@ def test_a_rerun_copes_with_a_later_window_finished_before_an_earlier_one(
     pair: tuple[Sandbox, Sandbox], tmp_path: Path
 ) -> None:
     source, target = pair
-    source.store.add_events(_events(800))
-    sides = _side(source), _side(target)
-    plan = _plan(tmp_path)
-    one_day = Side(
-        sides[0].component, sides[0].connection, {**sides[0].inputs, "daysPerRequest": 1}
-    )
+    one_day, to, plan = _daily_copy(pair, tmp_path)
 
     class Stop(Exception):
         pass
@@ -187,13 +193,12 @@ def test_a_rerun_copes_with_a_later_window_finished_before_an_earlier_one(
         patch.setattr(CopyState, "finished", finished)
         patch.setattr(CopyState, "remove", remove)
         with pytest.raises(Stop):
-            copy_events(one_day, sides[1], plan)
+            copy_events(one_day, to, plan)
     kept = json.loads((tmp_path / "copy.json").read_text())["windows"]
     assert sorted(kept) == [[f"2024-05-0{d}", f"2024-05-0{d}"] for d in (2, 3, 4)]
-    exports_before = len([r for r in source.store.requests() if r["path"] == "/api/2.0/export"])
-    summary = copy_events(one_day, sides[1], plan)
-    exports = [r for r in source.store.requests() if r["path"] == "/api/2.0/export"]
-    assert len(exports) - exports_before == 1  # only the first day's window again
+    exports_before = _exports(source)
+    summary = copy_events(one_day, to, plan)
+    assert _exports(source) - exports_before == 1  # only the first day's window again
     assert summary["source"]["windows_resumed"] == 3 and summary["source"]["windows"] == 4
     assert summary["source"]["events_exported"] == 800
     assert target.store.insert_ids() == source.store.insert_ids()
