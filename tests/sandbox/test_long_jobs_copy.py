@@ -43,6 +43,15 @@ def _argv(source: Sandbox, target: Sandbox, tmp_path: Path, days: int) -> list[s
     ]  # fmt: skip
 
 
+def _load(source: Sandbox, count: int, days: int, prefix: str) -> None:
+    """`count` events over `days` days imported into the source project."""
+    load_component(base_url=source.base_url, rate_registry=BudgetRegistry()).run(
+        "importEvents",
+        {"events": list(events(count, days, prefix=prefix)), "project_id": source.project_id},
+        source.connection,
+    )
+
+
 def _times(sandbox: Sandbox) -> dict[str, int]:
     return {
         e["properties"]["$insert_id"]: e["properties"]["time"]
@@ -55,11 +64,7 @@ def test_a_copy_killed_twice_at_random_points_leaves_exactly_the_sources_events(
 ) -> None:
     rng = random.Random(2501)
     with Sandbox(latency_ms=60) as source, Sandbox(latency_ms=40) as target:
-        load_component(base_url=source.base_url, rate_registry=BudgetRegistry()).run(
-            "importEvents",
-            {"events": list(events(24_000, 8, prefix="cp")), "project_id": source.project_id},
-            source.connection,
-        )
+        _load(source, 24_000, 8, "cp")
         env = cli_env(source, tmp_path)
         argv = _argv(source, target, tmp_path, 8)
         state = tmp_path / "copy-state.json"
@@ -98,11 +103,7 @@ def test_a_copy_killed_twice_at_random_points_leaves_exactly_the_sources_events(
 
 def test_the_copy_holds_flat_memory_however_many_events(tmp_path: Path) -> None:
     with Sandbox() as source, Sandbox() as target:
-        load_component(base_url=source.base_url, rate_registry=BudgetRegistry()).run(
-            "importEvents",
-            {"events": list(events(60_000, 2, prefix="mem")), "project_id": source.project_id},
-            source.connection,
-        )
+        _load(source, 60_000, 2, "mem")
         argv = [a for a in _argv(source, target, tmp_path, 2) if a != "daysPerRequest=1"]
         argv.remove("--source-input")
         # VmHWM, the peak of this program's own memory: ru_maxrss would count the pages the
@@ -131,11 +132,7 @@ def test_a_copy_killed_while_two_windows_are_in_flight_leaves_each_event_once(
     tmp_path: Path,
 ) -> None:
     with Sandbox() as source, Sandbox(latency_ms=150) as target:
-        load_component(base_url=source.base_url, rate_registry=BudgetRegistry()).run(
-            "importEvents",
-            {"events": list(events(48_000, 4, prefix="two")), "project_id": source.project_id},
-            source.connection,
-        )
+        _load(source, 48_000, 4, "two")
         env = cli_env(source, tmp_path)
         argv = _argv(source, target, tmp_path, 4)
         process = subprocess.Popen(
